@@ -1,0 +1,254 @@
+// Environment → typed, validated settings. One table lists every variable, its default and its
+// meaning; the README table is checked against it by config.test.ts.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type Role = 'all' | 'ingestion' | 'backend';
+
+export class ConfigError extends Error {}
+
+interface VarSpec<T> {
+  default: string;
+  describe: string;
+  parse: (raw: string, name: string) => T;
+}
+
+const fail = (name: string, expected: string, raw: string): never => {
+  throw new ConfigError(`Invalid ${name}=${JSON.stringify(raw)}: expected ${expected}`);
+};
+
+const port = (raw: string, name: string): number => {
+  const n = Number(raw);
+  return /^\d+$/.test(raw) && n >= 1 && n <= 65535 ? n : fail(name, 'a TCP port number 1-65535', raw);
+};
+const positiveInt = (raw: string, name: string): number => {
+  const n = Number(raw);
+  return /^\d+$/.test(raw) && n >= 1 && Number.isSafeInteger(n) ? n : fail(name, 'a positive integer', raw);
+};
+const nonNegativeInt = (raw: string, name: string): number => {
+  const n = Number(raw);
+  return /^\d+$/.test(raw) && Number.isSafeInteger(n) ? n : fail(name, 'a non-negative integer', raw);
+};
+const text = (raw: string): string => raw;
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string, name: string): T =>
+    (values as string[]).includes(raw) ? (raw as T) : fail(name, `one of ${values.join(', ')}`, raw);
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const address = (raw: string, name: string): string =>
+  /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) ? raw : fail(name, 'host:port', raw);
+
+export const variables = {
+  JUNJO_ROLE: {
+    default: 'all',
+    describe:
+      '`all` runs ingestion and backend in one process; `ingestion` / `backend` run one role each (split mode)',
+    parse: oneOf<Role>('all', 'ingestion', 'backend'),
+  },
+  JUNJO_HOST: { default: '0.0.0.0', describe: 'interface every listener binds to', parse: text },
+  JUNJO_HTTP_PORT: { default: '1323', describe: 'REST API and web UI', parse: port },
+  JUNJO_OTLP_GRPC_PORT: { default: '50051', describe: 'public OTLP/gRPC receiver', parse: port },
+  JUNJO_OTLP_HTTP_PORT: {
+    default: '4318',
+    describe: 'public OTLP/HTTP receiver (`POST /v1/traces`)',
+    parse: port,
+  },
+  JUNJO_READ_SPANS_PORT: {
+    default: '50052',
+    describe: 'internal gRPC ReadSpans service (ingestion role, split mode)',
+    parse: port,
+  },
+  JUNJO_INTERNAL_AUTH_PORT: {
+    default: '50053',
+    describe: 'internal gRPC ValidateApiKey service (backend role, split mode)',
+    parse: port,
+  },
+  JUNJO_INGESTION_ADDRESS: {
+    default: '127.0.0.1:50052',
+    describe: 'where the backend role reaches ReadSpans (split mode)',
+    parse: address,
+  },
+  JUNJO_BACKEND_AUTH_ADDRESS: {
+    default: '127.0.0.1:50053',
+    describe: 'where the ingestion role reaches ValidateApiKey (split mode)',
+    parse: address,
+  },
+  JUNJO_DATA_DIR: { default: './.data', describe: 'root of every file the server writes', parse: text },
+  JUNJO_SQLITE_PATH: {
+    default: '<data>/sqlite/junjo.db',
+    describe: 'SQLite file: users, sessions, API keys, poller state',
+    parse: text,
+  },
+  JUNJO_DUCKDB_PATH: {
+    default: '<data>/duckdb/otel_data.duckdb',
+    describe: 'DuckDB file: spans, state patches',
+    parse: text,
+  },
+  JUNJO_WAL_DIR: {
+    default: '<data>/wal',
+    describe: 'write-ahead log segments of accepted exports',
+    parse: text,
+  },
+  JUNJO_SESSION_SECRET: {
+    default: '(generated into `<data>/session_secret`)',
+    describe: 'secret for signing cookies; at least 32 characters',
+    parse: (raw: string, name: string) =>
+      raw.length >= 32 ? raw : fail(name, 'at least 32 characters', raw),
+  },
+  JUNJO_ALLOW_ORIGINS: {
+    default: '',
+    describe: 'comma-separated exact origins allowed by CORS with credentials (empty: same origin only)',
+    parse: list,
+  },
+  JUNJO_ENV: {
+    default: 'development',
+    describe: '`development` or `production`',
+    parse: oneOf('development', 'production'),
+  },
+  JUNJO_PROD_AUTH_DOMAIN: {
+    default: '',
+    describe: 'in production, cookie `Domain` (e.g. `example.com`)',
+    parse: text,
+  },
+  JUNJO_LOG_LEVEL: {
+    default: 'info',
+    describe: '`trace`, `debug`, `info`, `warn`, `error` or `fatal`',
+    parse: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal'),
+  },
+  JUNJO_TLS_CERT: {
+    default: '',
+    describe: 'PEM certificate file; with the key, OTLP/gRPC uses TLS',
+    parse: text,
+  },
+  JUNJO_TLS_KEY: { default: '', describe: 'PEM private key file for `JUNJO_TLS_CERT`', parse: text },
+  JUNJO_POLL_INTERVAL_MS: {
+    default: '5000',
+    describe: 'poller fallback interval (it wakes at once on new records in single-process mode)',
+    parse: positiveInt,
+  },
+  JUNJO_WAL_GROUP_COMMIT_MS: {
+    default: '2',
+    describe: 'longest wait to gather concurrent exports into one fsync',
+    parse: nonNegativeInt,
+  },
+  JUNJO_MAX_REQUEST_BYTES: {
+    default: '67108864',
+    describe: 'largest accepted export request, after decompression (bytes)',
+    parse: positiveInt,
+  },
+  JUNJO_MAX_BACKLOG_BYTES: {
+    default: '1073741824',
+    describe: 'unindexed WAL bytes above which exports are refused as retryable',
+    parse: positiveInt,
+  },
+  JUNJO_MIN_FREE_DISK_BYTES: {
+    default: '268435456',
+    describe: 'free disk below which exports are refused as retryable',
+    parse: nonNegativeInt,
+  },
+  JUNJO_RETENTION_DAYS: {
+    default: '',
+    describe: 'delete spans older than this many days (empty: keep forever)',
+    parse: (raw: string, name: string) => (raw === '' ? null : positiveInt(raw, name)),
+  },
+} satisfies Record<string, VarSpec<unknown>>;
+
+type Vars = typeof variables;
+export type VarName = keyof Vars;
+type Parsed = { [K in VarName]: ReturnType<Vars[K]['parse']> };
+
+export interface Config {
+  role: Role;
+  host: string;
+  ports: { http: number; otlpGrpc: number; otlpHttp: number; readSpans: number; internalAuth: number };
+  addresses: { ingestion: string; backendAuth: string };
+  paths: { dataDir: string; sqlite: string; duckdb: string; wal: string };
+  sessionSecret: string;
+  allowOrigins: string[];
+  production: boolean;
+  prodAuthDomain: string;
+  logLevel: Parsed['JUNJO_LOG_LEVEL'];
+  tls: { cert: string; key: string } | null;
+  pollIntervalMs: number;
+  walGroupCommitMs: number;
+  maxRequestBytes: number;
+  maxBacklogBytes: number;
+  minFreeDiskBytes: number;
+  retentionDays: number | null;
+}
+
+/** Reads every variable; throws ConfigError naming the first invalid one. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const v = {} as Parsed;
+  for (const [name, spec] of Object.entries(variables) as [VarName, VarSpec<unknown>][]) {
+    const raw = env[name];
+    const usesDefault = raw === undefined || (raw === '' && name !== 'JUNJO_SESSION_SECRET');
+    if ((usesDefault && spec.default.startsWith('<')) || (usesDefault && spec.default.startsWith('('))) {
+      (v as Record<string, unknown>)[name] = null;
+      continue;
+    }
+    (v as Record<string, unknown>)[name] = spec.parse(usesDefault ? spec.default : (raw ?? ''), name);
+  }
+  const dataDir = path.resolve(v.JUNJO_DATA_DIR);
+  const under = (value: string | null, rel: string) => path.resolve(value ?? path.join(dataDir, rel));
+  if (Boolean(v.JUNJO_TLS_CERT) !== Boolean(v.JUNJO_TLS_KEY)) {
+    throw new ConfigError('Invalid JUNJO_TLS_CERT / JUNJO_TLS_KEY: expected both set or both empty');
+  }
+  return {
+    role: v.JUNJO_ROLE,
+    host: v.JUNJO_HOST,
+    ports: {
+      http: v.JUNJO_HTTP_PORT,
+      otlpGrpc: v.JUNJO_OTLP_GRPC_PORT,
+      otlpHttp: v.JUNJO_OTLP_HTTP_PORT,
+      readSpans: v.JUNJO_READ_SPANS_PORT,
+      internalAuth: v.JUNJO_INTERNAL_AUTH_PORT,
+    },
+    addresses: { ingestion: v.JUNJO_INGESTION_ADDRESS, backendAuth: v.JUNJO_BACKEND_AUTH_ADDRESS },
+    paths: {
+      dataDir,
+      sqlite: under(v.JUNJO_SQLITE_PATH, 'sqlite/junjo.db'),
+      duckdb: under(v.JUNJO_DUCKDB_PATH, 'duckdb/otel_data.duckdb'),
+      wal: under(v.JUNJO_WAL_DIR, 'wal'),
+    },
+    sessionSecret: v.JUNJO_SESSION_SECRET ?? '',
+    allowOrigins: v.JUNJO_ALLOW_ORIGINS,
+    production: v.JUNJO_ENV === 'production',
+    prodAuthDomain: v.JUNJO_PROD_AUTH_DOMAIN,
+    logLevel: v.JUNJO_LOG_LEVEL,
+    tls: v.JUNJO_TLS_CERT ? { cert: v.JUNJO_TLS_CERT, key: v.JUNJO_TLS_KEY } : null,
+    pollIntervalMs: v.JUNJO_POLL_INTERVAL_MS,
+    walGroupCommitMs: v.JUNJO_WAL_GROUP_COMMIT_MS,
+    maxRequestBytes: v.JUNJO_MAX_REQUEST_BYTES,
+    maxBacklogBytes: v.JUNJO_MAX_BACKLOG_BYTES,
+    minFreeDiskBytes: v.JUNJO_MIN_FREE_DISK_BYTES,
+    retentionDays: v.JUNJO_RETENTION_DAYS,
+  };
+}
+
+/** Creates the data directories and fills in a persisted session secret when none was given. */
+export function prepareDataDir(config: Config): Config {
+  for (const p of [
+    config.paths.dataDir,
+    path.dirname(config.paths.sqlite),
+    path.dirname(config.paths.duckdb),
+    config.paths.wal,
+  ]) {
+    mkdirSync(p, { recursive: true });
+  }
+  if (config.sessionSecret) return config;
+  const file = path.join(config.paths.dataDir, 'session_secret');
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < 32)
+    throw new ConfigError(`Invalid session secret in ${file}: expected at least 32 characters`);
+  return { ...config, sessionSecret: secret };
+}

@@ -1,0 +1,40 @@
+// Rows exactly as the DuckDB tables hold them (column names verbatim from schemas/*.sql).
+// Timestamps are microseconds since the Unix epoch as bigint (DuckDB TIMESTAMPTZ precision);
+// JSON columns hold JSON text produced by the span processor.
+
+export interface SpanRow {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  service_name: string;
+  name: string;
+  kind: string;
+  start_time: bigint;
+  end_time: bigint;
+  status_code: string;
+  status_message: string;
+  attributes_json: string;
+  events_json: string;
+  links_json: string;
+  trace_flags: number;
+  trace_state: string | null;
+  junjo_id: string;
+  junjo_parent_id: string;
+  junjo_span_type: string;
+  junjo_wf_state_start: string;
+  junjo_wf_state_end: string;
+  junjo_wf_graph_structure: string;
+  junjo_wf_store_id: string;
+}
+
+export interface StatePatchRow {
+  patch_id: string;
+  service_name: string;
+  trace_id: string;
+  span_id: string;
+  workflow_id: string;
+  node_id: string;
+  event_time: bigint;
+  patch_json: string;
+  patch_store_id: string;
+}
