@@ -1,0 +1,31 @@
+// Liveness and readiness. `/ping` keeps the reference's plain-text answer for existing health checks.
+
+import { Type } from 'typebox';
+import type { HttpPlugin } from '../../http/app.ts';
+
+/** Extra readiness facts (ingestion backlog, retention…) contributed by the running services. */
+export type HealthSource = () => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+export function healthRoutes(sources: HealthSource[]): HttpPlugin {
+  return async (app) => {
+    app.get(
+      '/ping',
+      { config: { public: true }, schema: { tags: ['health'], response: { 200: Type.String() } } },
+      async (_request, reply) => reply.type('text/plain').send('pong'),
+    );
+    app.get(
+      '/health',
+      {
+        config: { public: true },
+        schema: {
+          tags: ['health'],
+          response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: true }) },
+        },
+      },
+      async () => {
+        const facts = await Promise.all(sources.map((source) => source()));
+        return Object.assign({ status: 'ok' as const }, ...facts);
+      },
+    );
+  };
+}

@@ -1,0 +1,33 @@
+// Maps every error to `{"message": "..."}` with the right status. No stack traces or SQL reach a client.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, type ErrorKind } from '../errors.ts';
+
+const statusOf: Record<ErrorKind, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_many: 429,
+  unavailable: 503,
+};
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return reply.status(statusOf[error.kind]).send({ message: error.message });
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      return reply.status(400).send({ message: `Invalid request: ${fastifyError.message}` });
+    }
+    const status = fastifyError.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.status(status).send({ message: fastifyError.message });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.status(500).send({ message: 'Internal server error' });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.status(404).send({ message: 'Not Found' }));
+}
