@@ -187,12 +187,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = {} as Parsed;
   for (const [name, spec] of Object.entries(variables) as [VarName, VarSpec<unknown>][]) {
     const raw = env[name];
-    const usesDefault = raw === undefined || (raw === '' && name !== 'JUNJO_SESSION_SECRET');
-    if ((usesDefault && spec.default.startsWith('<')) || (usesDefault && spec.default.startsWith('('))) {
-      (v as Record<string, unknown>)[name] = null;
-      continue;
-    }
-    (v as Record<string, unknown>)[name] = spec.parse(usesDefault ? spec.default : (raw ?? ''), name);
+    const given = raw !== undefined && (raw !== '' || name === 'JUNJO_SESSION_SECRET');
+    // Defaults written as <…> or (…) are derived below (paths under the data dir, the generated secret).
+    const derived = /^[<(]/.test(spec.default);
+    (v as Record<string, unknown>)[name] = given
+      ? spec.parse(raw, name)
+      : derived
+        ? null
+        : spec.parse(spec.default, name);
   }
   const dataDir = path.resolve(v.JUNJO_DATA_DIR);
   const under = (value: string | null, rel: string) => path.resolve(value ?? path.join(dataDir, rel));

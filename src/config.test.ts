@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig, variables } from './config.ts';
+
+test('defaults give the documented ports and a ./.data directory', () => {
+  const config = loadConfig({});
+  assert.deepEqual(config.ports, {
+    http: 1323,
+    otlpGrpc: 50051,
+    otlpHttp: 4318,
+    readSpans: 50052,
+    internalAuth: 50053,
+  });
+  assert.equal(config.paths.dataDir, path.resolve('.data'));
+  assert.equal(config.paths.duckdb, path.resolve('.data/duckdb/otel_data.duckdb'));
+  assert.equal(config.retentionDays, null);
+  assert.equal(config.role, 'all');
+});
+
+test('file paths follow JUNJO_DATA_DIR unless set on their own', () => {
+  const config = loadConfig({ JUNJO_DATA_DIR: '/srv/junjo', JUNJO_WAL_DIR: '/fast/wal' });
+  assert.equal(config.paths.sqlite, '/srv/junjo/sqlite/junjo.db');
+  assert.equal(config.paths.wal, '/fast/wal');
+});
+
+for (const [name, value, expected] of [
+  ['JUNJO_OTLP_GRPC_PORT', '70000', 'a TCP port number'],
+  ['JUNJO_ROLE', 'both', 'one of all, ingestion, backend'],
+  ['JUNJO_SESSION_SECRET', 'short', 'at least 32 characters'],
+  ['JUNJO_RETENTION_DAYS', '-3', 'a positive integer'],
+  ['JUNJO_INGESTION_ADDRESS', 'nowhere', 'host:port'],
+  ['JUNJO_LOG_LEVEL', 'loud', 'one of trace'],
+] as const) {
+  test(`${name}=${value} is refused with the expected form`, () => {
+    assert.throws(
+      () => loadConfig({ [name]: value }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.message.includes(name) && error.message.includes(expected),
+    );
+  });
+}
+
+test('TLS needs both a certificate and a key', () => {
+  assert.throws(() => loadConfig({ JUNJO_TLS_CERT: '/c.pem' }), /JUNJO_TLS_KEY/);
+});
+
+test('README documents every environment variable with its default', () => {
+  const readme = readFileSync(path.resolve(import.meta.dirname, '../README.md'), 'utf8');
+  for (const [name, spec] of Object.entries(variables)) {
+    const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+    assert.ok(row, `README has a row for ${name}`);
+    assert.ok(
+      row.includes(spec.default === '' ? '(empty)' : spec.default),
+      `README shows the default of ${name}`,
+    );
+  }
+});

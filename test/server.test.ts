@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startServerProcess } from './support/server_process.ts';
+
+test('npm start serves /health and /ping and stops cleanly on SIGTERM', async (t) => {
+  const server = await startServerProcess();
+  t.after(() => server.cleanup());
+  const health = await fetch(`${server.baseUrl}/health`);
+  assert.equal(health.status, 200);
+  assert.equal(((await health.json()) as { status: string }).status, 'ok');
+  const ping = await fetch(`${server.baseUrl}/ping`);
+  assert.equal(await ping.text(), 'pong');
+  const secretFile = path.join(server.dataDir, 'session_secret');
+  assert.ok(readFileSync(secretFile, 'utf8').length >= 32, 'a session secret is generated on first start');
+  assert.equal(statSync(secretFile).mode & 0o077, 0, 'the secret file is private');
+  const { code } = await server.stop('SIGTERM');
+  assert.equal(code, 0);
+  assert.match(server.output(), /stopped cleanly/);
+  for (const line of server.output().trim().split('\n')) {
+    assert.doesNotThrow(() => JSON.parse(line), `log line is structured JSON: ${line}`);
+  }
+});
+
+test('the generated session secret survives a restart', async (t) => {
+  const first = await startServerProcess();
+  t.after(() => first.cleanup());
+  await first.stop('SIGINT');
+  const secret = readFileSync(path.join(first.dataDir, 'session_secret'), 'utf8');
+  const second = await startServerProcess({ dataDir: first.dataDir });
+  t.after(() => second.cleanup());
+  assert.equal(readFileSync(path.join(first.dataDir, 'session_secret'), 'utf8'), secret);
+});
+
+test('an invalid setting stops start-up with a message naming the variable', () => {
+  const result = spawnSync(process.execPath, ['src/main.ts'], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    env: { PATH: process.env.PATH ?? '', JUNJO_HTTP_PORT: 'eighty' },
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /JUNJO_HTTP_PORT="eighty": expected a TCP port number 1-65535/);
+});

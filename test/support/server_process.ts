@@ -1,0 +1,94 @@
+// Runs the real server (src/main.ts) in a child process with its own data directory and ports.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.ts';
+
+export interface ServerProcess {
+  child: ChildProcess;
+  dataDir: string;
+  ports: { http: number; otlpGrpc: number; otlpHttp: number; readSpans: number; internalAuth: number };
+  baseUrl: string;
+  output: () => string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  cleanup(): Promise<void>;
+}
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+export async function startServerProcess(
+  options: { env?: Record<string, string>; dataDir?: string; waitFor?: string } = {},
+): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'junjo-server-'));
+  const ports = {
+    http: await freePort(),
+    otlpGrpc: await freePort(),
+    otlpHttp: await freePort(),
+    readSpans: await freePort(),
+    internalAuth: await freePort(),
+  };
+  const child = spawn(process.execPath, [path.join(repoRoot, 'src/main.ts')], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      JUNJO_DATA_DIR: dataDir,
+      JUNJO_HOST: '127.0.0.1',
+      JUNJO_HTTP_PORT: String(ports.http),
+      JUNJO_OTLP_GRPC_PORT: String(ports.otlpGrpc),
+      JUNJO_OTLP_HTTP_PORT: String(ports.otlpHttp),
+      JUNJO_READ_SPANS_PORT: String(ports.readSpans),
+      JUNJO_INTERNAL_AUTH_PORT: String(ports.internalAuth),
+      JUNJO_INGESTION_ADDRESS: `127.0.0.1:${ports.readSpans}`,
+      JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${ports.internalAuth}`,
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const waitFor = options.waitFor ?? 'junjo-server started';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${output}`)), 30_000);
+    const check = () => {
+      if (output.includes(waitFor)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', check);
+    child.stderr?.on('data', check);
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      if (output.includes(waitFor)) resolve();
+      else reject(new Error(`server exited (code ${code}, signal ${signal}) before starting:\n${output}`));
+    });
+  });
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  return {
+    child,
+    dataDir,
+    ports,
+    baseUrl: `http://127.0.0.1:${ports.http}`,
+    output: () => output,
+    exited,
+    stop,
+    cleanup: async () => {
+      await stop('SIGKILL');
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
