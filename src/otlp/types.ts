@@ -9,6 +9,13 @@ import { AppError } from '../errors.ts';
 //   through a float;
 // - attribute values are a tagged union that keeps every AnyValue kind, nested to any depth.
 
+/**
+ * How deeply array/kvlist attribute values may nest before a request is refused as undecodable.
+ * This only protects the decoders' stack; the span processor applies the stricter I-JSON limit
+ * (128) per span, so a moderately over-deep value costs its span, not the whole request.
+ */
+export const MAX_DECODED_VALUE_DEPTH = 512;
+
 export type AnyValue =
   | { readonly type: 'string'; readonly value: string }
   | { readonly type: 'bool'; readonly value: boolean }

@@ -1,0 +1,536 @@
+// ExportTraceServiceRequest protobuf bytes → ExportTraceRequest, in one pass.
+//
+// Hand-written over the wire format instead of protobufjs' reflection decoder because this is
+// the ingestion hot path and the generic decoder would need a second pass anyway: it yields
+// Long objects for 64-bit fields (we want bigint), camel/snake objects we would re-shape, and
+// caps message nesting at 100 (a deeply nested attribute would fail the whole request instead of
+// just its span). Field numbers follow proto/opentelemetry/...; decode_protobuf.test.ts checks
+// this decoder against protobufjs loaded from those files. Unknown fields are skipped.
+import type {
+  AnyValue,
+  ExportTraceRequest,
+  InstrumentationScope,
+  KeyValue,
+  Resource,
+  ResourceSpans,
+  ScopeSpans,
+  Span,
+  SpanEvent,
+  SpanLink,
+  Status,
+} from './types.ts';
+import { MAX_DECODED_VALUE_DEPTH, OtlpDecodeError } from './types.ts';
+
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const START_GROUP = 3;
+const END_GROUP = 4;
+const I32 = 5;
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+// Buffer#utf8Slice is what Buffer#toString('utf8', …) calls after checking its arguments; calling
+// it directly halves the cost of the ~15 short strings per span. Invalid UTF-8 becomes U+FFFD.
+const utf8Slice: (this: Buffer, start: number, end: number) => string =
+  (Buffer.prototype as unknown as { utf8Slice?: (this: Buffer, start: number, end: number) => string })
+    .utf8Slice ??
+  function (this: Buffer, start: number, end: number) {
+    return this.toString('utf8', start, end);
+  };
+const EMPTY_VALUE: AnyValue = { type: 'empty' };
+
+interface Reader {
+  buf: Buffer;
+  view: DataView;
+  pos: number;
+}
+
+/** Byte fields of the result (ids, bytes values) are views into `bytes`, not copies. */
+export function decodeTraceRequestProtobuf(bytes: Uint8Array): ExportTraceRequest {
+  const r: Reader = {
+    buf: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    pos: 0,
+  };
+  const resourceSpans: ResourceSpans[] = [];
+  try {
+    const end = bytes.byteLength;
+    while (r.pos < end) {
+      const tag = readVarint32(r, end);
+      if (tag >>> 3 === 1) resourceSpans.push(readResourceSpans(r, messageEnd(r, tag, end)));
+      else skipField(r, tag, end);
+    }
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) throw err;
+    // RangeError from DataView reads past the end, stack overflow on absurd nesting, …
+    throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: ${(err as Error).message}`);
+  }
+  return { resourceSpans };
+}
+
+function fail(r: Reader, what: string): never {
+  throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf at byte ${r.pos}: ${what}`);
+}
+
+function readVarint32(r: Reader, end: number): number {
+  const buf = r.buf;
+  let pos = r.pos;
+  let result = 0;
+  let shift = 0;
+  // uint32/enum/tag values; a negative int32 enum arrives as 10 bytes, of which we keep the low 32 bits.
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) fail(r, 'truncated varint');
+    const b = buf[pos++]!;
+    if (shift < 32) result |= (b & 0x7f) << shift;
+    shift += 7;
+    if (b < 0x80) {
+      r.pos = pos;
+      return result >>> 0;
+    }
+  }
+  return fail(r, 'varint longer than 10 bytes');
+}
+
+function readVarint64(r: Reader, end: number): bigint {
+  const buf = r.buf;
+  let pos = r.pos;
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) fail(r, 'truncated varint');
+    const b = buf[pos++]!;
+    if (i < 4) lo |= (b & 0x7f) << (7 * i);
+    else if (i === 4) {
+      lo |= (b & 0x0f) << 28;
+      hi = (b & 0x7f) >> 4;
+    } else hi |= (b & 0x7f) << (7 * i - 32);
+    if (b < 0x80) {
+      r.pos = pos;
+      if (hi === 0 && lo >= 0) return BigInt(lo);
+      return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+    }
+  }
+  return fail(r, 'varint longer than 10 bytes');
+}
+
+function readFixed64(r: Reader, end: number): bigint {
+  if (r.pos + 8 > end) fail(r, 'truncated fixed64');
+  const lo = r.view.getUint32(r.pos, true);
+  const hi = r.view.getUint32(r.pos + 4, true);
+  r.pos += 8;
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function readFixed32(r: Reader, end: number): number {
+  if (r.pos + 4 > end) fail(r, 'truncated fixed32');
+  const value = r.view.getUint32(r.pos, true);
+  r.pos += 4;
+  return value;
+}
+
+function readDouble(r: Reader, end: number): number {
+  if (r.pos + 8 > end) fail(r, 'truncated double');
+  const value = r.view.getFloat64(r.pos, true);
+  r.pos += 8;
+  return value;
+}
+
+/** Reads a LEN prefix and returns the end offset of the payload that follows. */
+function lengthEnd(r: Reader, end: number): number {
+  const len = readVarint32(r, end);
+  const stop = r.pos + len;
+  if (stop > end) fail(r, `length ${len} runs past the end of its message`);
+  return stop;
+}
+
+/** Checks that `tag` is a LEN field and returns the end offset of the embedded message. */
+function messageEnd(r: Reader, tag: number, end: number): number {
+  if ((tag & 7) !== LEN) fail(r, `field ${tag >>> 3} has wire type ${tag & 7}, expected ${LEN}`);
+  return lengthEnd(r, end);
+}
+
+function readString(r: Reader, tag: number, end: number): string {
+  const stop = messageEnd(r, tag, end);
+  const start = r.pos;
+  r.pos = stop;
+  return start === stop ? '' : utf8Slice.call(r.buf, start, stop);
+}
+
+function readBytes(r: Reader, tag: number, end: number): Uint8Array {
+  const stop = messageEnd(r, tag, end);
+  const start = r.pos;
+  r.pos = stop;
+  return start === stop ? EMPTY_BYTES : r.buf.subarray(start, stop);
+}
+
+function expectWireType(r: Reader, tag: number, wireType: number): void {
+  if ((tag & 7) !== wireType) fail(r, `field ${tag >>> 3} has wire type ${tag & 7}, expected ${wireType}`);
+}
+
+function readUint32Field(r: Reader, tag: number, end: number): number {
+  expectWireType(r, tag, VARINT);
+  return readVarint32(r, end);
+}
+
+function readFixed32Field(r: Reader, tag: number, end: number): number {
+  expectWireType(r, tag, I32);
+  return readFixed32(r, end);
+}
+
+function readFixed64Field(r: Reader, tag: number, end: number): bigint {
+  expectWireType(r, tag, I64);
+  return readFixed64(r, end);
+}
+
+function skipField(r: Reader, tag: number, end: number): void {
+  switch (tag & 7) {
+    case VARINT:
+      readVarint32(r, end);
+      return;
+    case I64:
+      if (r.pos + 8 > end) fail(r, 'truncated fixed64');
+      r.pos += 8;
+      return;
+    case LEN:
+      r.pos = lengthEnd(r, end);
+      return;
+    case START_GROUP: {
+      const field = tag >>> 3;
+      for (;;) {
+        if (r.pos >= end) fail(r, `unterminated group ${field}`);
+        const inner = readVarint32(r, end);
+        if ((inner & 7) === END_GROUP) {
+          if (inner >>> 3 !== field) fail(r, `group ${field} closed by ${inner >>> 3}`);
+          return;
+        }
+        skipField(r, inner, end);
+      }
+    }
+    case I32:
+      if (r.pos + 4 > end) fail(r, 'truncated fixed32');
+      r.pos += 4;
+      return;
+    default:
+      fail(r, `invalid wire type ${tag & 7}`);
+  }
+}
+
+function readResourceSpans(r: Reader, end: number): ResourceSpans {
+  const out: ResourceSpans = { resource: null, scopeSpans: [], schemaUrl: '' };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.resource = readResource(r, messageEnd(r, tag, end));
+        break;
+      case 2:
+        out.scopeSpans.push(readScopeSpans(r, messageEnd(r, tag, end)));
+        break;
+      case 3:
+        out.schemaUrl = readString(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readResource(r: Reader, end: number): Resource {
+  const out: Resource = { attributes: [], droppedAttributesCount: 0 };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.attributes.push(readKeyValue(r, messageEnd(r, tag, end), 0));
+        break;
+      case 2:
+        out.droppedAttributesCount = readUint32Field(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readScopeSpans(r: Reader, end: number): ScopeSpans {
+  const out: ScopeSpans = { scope: null, spans: [], schemaUrl: '' };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.scope = readScope(r, messageEnd(r, tag, end));
+        break;
+      case 2:
+        out.spans.push(readSpan(r, messageEnd(r, tag, end)));
+        break;
+      case 3:
+        out.schemaUrl = readString(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readScope(r: Reader, end: number): InstrumentationScope {
+  const out: InstrumentationScope = { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.name = readString(r, tag, end);
+        break;
+      case 2:
+        out.version = readString(r, tag, end);
+        break;
+      case 3:
+        out.attributes.push(readKeyValue(r, messageEnd(r, tag, end), 0));
+        break;
+      case 4:
+        out.droppedAttributesCount = readUint32Field(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readSpan(r: Reader, end: number): Span {
+  const out: Span = {
+    traceId: EMPTY_BYTES,
+    spanId: EMPTY_BYTES,
+    traceState: '',
+    parentSpanId: EMPTY_BYTES,
+    flags: 0,
+    name: '',
+    kind: 0,
+    startTimeUnixNano: 0n,
+    endTimeUnixNano: 0n,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: null,
+  };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.traceId = readBytes(r, tag, end);
+        break;
+      case 2:
+        out.spanId = readBytes(r, tag, end);
+        break;
+      case 3:
+        out.traceState = readString(r, tag, end);
+        break;
+      case 4:
+        out.parentSpanId = readBytes(r, tag, end);
+        break;
+      case 5:
+        out.name = readString(r, tag, end);
+        break;
+      case 6:
+        out.kind = readUint32Field(r, tag, end) | 0; // enums are int32 on the wire
+        break;
+      case 7:
+        out.startTimeUnixNano = readFixed64Field(r, tag, end);
+        break;
+      case 8:
+        out.endTimeUnixNano = readFixed64Field(r, tag, end);
+        break;
+      case 9:
+        out.attributes.push(readKeyValue(r, messageEnd(r, tag, end), 0));
+        break;
+      case 10:
+        out.droppedAttributesCount = readUint32Field(r, tag, end);
+        break;
+      case 11:
+        out.events.push(readEvent(r, messageEnd(r, tag, end)));
+        break;
+      case 12:
+        out.droppedEventsCount = readUint32Field(r, tag, end);
+        break;
+      case 13:
+        out.links.push(readLink(r, messageEnd(r, tag, end)));
+        break;
+      case 14:
+        out.droppedLinksCount = readUint32Field(r, tag, end);
+        break;
+      case 15:
+        out.status = readStatus(r, messageEnd(r, tag, end));
+        break;
+      case 16:
+        out.flags = readFixed32Field(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readEvent(r: Reader, end: number): SpanEvent {
+  const out: SpanEvent = { timeUnixNano: 0n, name: '', attributes: [], droppedAttributesCount: 0 };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.timeUnixNano = readFixed64Field(r, tag, end);
+        break;
+      case 2:
+        out.name = readString(r, tag, end);
+        break;
+      case 3:
+        out.attributes.push(readKeyValue(r, messageEnd(r, tag, end), 0));
+        break;
+      case 4:
+        out.droppedAttributesCount = readUint32Field(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readLink(r: Reader, end: number): SpanLink {
+  const out: SpanLink = {
+    traceId: EMPTY_BYTES,
+    spanId: EMPTY_BYTES,
+    traceState: '',
+    attributes: [],
+    droppedAttributesCount: 0,
+    flags: 0,
+  };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.traceId = readBytes(r, tag, end);
+        break;
+      case 2:
+        out.spanId = readBytes(r, tag, end);
+        break;
+      case 3:
+        out.traceState = readString(r, tag, end);
+        break;
+      case 4:
+        out.attributes.push(readKeyValue(r, messageEnd(r, tag, end), 0));
+        break;
+      case 5:
+        out.droppedAttributesCount = readUint32Field(r, tag, end);
+        break;
+      case 6:
+        out.flags = readFixed32Field(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readStatus(r: Reader, end: number): Status {
+  const out: Status = { code: 0, message: '' };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 2:
+        out.message = readString(r, tag, end);
+        break;
+      case 3:
+        out.code = readUint32Field(r, tag, end) | 0;
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readKeyValue(r: Reader, end: number, depth: number): KeyValue {
+  let key = '';
+  let value = EMPTY_VALUE;
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        key = readString(r, tag, end);
+        break;
+      case 2:
+        value = readAnyValue(r, messageEnd(r, tag, end), depth);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return { key, value };
+}
+
+/** `depth` counts enclosing array/kvlist values, so an attribute's own value is at depth 0. */
+function readAnyValue(r: Reader, end: number, depth: number): AnyValue {
+  if (depth > MAX_DECODED_VALUE_DEPTH)
+    fail(r, `attribute value nested deeper than ${MAX_DECODED_VALUE_DEPTH} levels`);
+  // proto3 oneof: the last field on the wire wins.
+  let value = EMPTY_VALUE;
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        value = { type: 'string', value: readString(r, tag, end) };
+        break;
+      case 2:
+        expectWireType(r, tag, VARINT);
+        value = { type: 'bool', value: readVarint64(r, end) !== 0n };
+        break;
+      case 3:
+        expectWireType(r, tag, VARINT);
+        value = { type: 'int', value: readVarint64(r, end) };
+        break;
+      case 4:
+        expectWireType(r, tag, I64);
+        value = { type: 'double', value: readDouble(r, end) };
+        break;
+      case 5:
+        value = { type: 'array', value: readArrayValue(r, messageEnd(r, tag, end), depth + 1) };
+        break;
+      case 6:
+        value = { type: 'kvlist', value: readKeyValueList(r, messageEnd(r, tag, end), depth + 1) };
+        break;
+      case 7:
+        value = { type: 'bytes', value: readBytes(r, tag, end) };
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return value;
+}
+
+function readArrayValue(r: Reader, end: number, depth: number): AnyValue[] {
+  const values: AnyValue[] = [];
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    if (tag >>> 3 === 1) values.push(readAnyValue(r, messageEnd(r, tag, end), depth));
+    else skipField(r, tag, end);
+  }
+  return values;
+}
+
+function readKeyValueList(r: Reader, end: number, depth: number): KeyValue[] {
+  const values: KeyValue[] = [];
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    if (tag >>> 3 === 1) values.push(readKeyValue(r, messageEnd(r, tag, end), depth));
+    else skipField(r, tag, end);
+  }
+  return values;
+}
