@@ -97,7 +97,32 @@ describe('WriteAheadLog', () => {
     assert.equal(wal.stats().fsyncs, 1);
   });
 
-  test('appends that arrive during an fsync join the next group', async () => {
+  test('appends that arrive during an fsync wait for it and then share the next one', async () => {
+    let during: Promise<bigint>[] = [];
+    const { wal } = await openWal({
+      groupCommitMs: 0,
+      faultInjector: (operation) => {
+        if (operation === 'sync' && during.length === 0) {
+          during = Array.from({ length: 10 }, (_, index) => wal.append(payloadOf(`during${index}`), META));
+        }
+        return undefined;
+      },
+    });
+    assert.equal(await wal.append(payloadOf('first'), META), 1n);
+    assert.deepEqual(
+      await Promise.all(during),
+      Array.from({ length: 10 }, (_, index) => BigInt(index + 2)),
+    );
+    assert.equal(wal.stats().fsyncs, 2);
+    const { wal: reopened, lines } = await reopen(wal);
+    assert.deepEqual(
+      (await readAll(reopened)).map((record) => Buffer.from(record.payload).toString()),
+      ['first', ...Array.from({ length: 10 }, (_, index) => `during${index}`)],
+    );
+    assert.equal(lines.filter((line) => line.level >= WARN).length, 0);
+  });
+
+  test('sequential writers share fsyncs', async () => {
     const { wal } = await openWal({ groupCommitMs: 0 });
     const writers = Array.from({ length: 8 }, async (_, writer) => {
       for (let index = 0; index < 25; index++) await wal.append(payloadOf(`w${writer}-${index}`), META);
@@ -106,6 +131,10 @@ describe('WriteAheadLog', () => {
     const { appends, fsyncs } = wal.stats();
     assert.equal(appends, 200);
     assert.ok(fsyncs <= 50, `8 sequential writers should share fsyncs, got ${fsyncs} for 200 appends`);
+    const { wal: reopened, lines } = await reopen(wal);
+    const texts = (await readAll(reopened)).map((record) => Buffer.from(record.payload).toString());
+    assert.equal(new Set(texts).size, 200);
+    assert.equal(lines.filter((line) => line.level >= WARN).length, 0);
   });
 
   test('never returns a record before its fsync has completed', async () => {
