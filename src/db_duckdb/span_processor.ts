@@ -1,0 +1,423 @@
+// Decoded OTLP spans → rows of the DuckDB `spans` and `state_patches` tables (api.md §7 with the
+// project's Decisions 5 and 6; telemetry.md for the Junjo attributes).
+//
+// Every span is converted on its own: a span that cannot be stored faithfully (bad id length, a
+// state/graph attribute that is not JSON, a set_state patch that is not a JSON Patch, absurdly
+// nested attributes) is rejected with a reason, together with its patches, and the rest of the
+// request is kept. Choices where the reference server was silent or quirky:
+// - status_code is STATUS_CODE_UNSET when the span has no Status (OTLP: an absent status means
+//   UNSET; the reference stored ""); unknown status numbers also map to UNSET, unknown kinds to
+//   UNSPECIFIED.
+// - agent spans (contract 2) are store owners like workflows: their junjo_wf_* columns come from
+//   junjo.agent.state.start/end and junjo.agent.store.id (lifted out of attributes_json), and their
+//   set_state patches carry the agent's runtime id as workflow_id. A workflow/subflow/agent span
+//   without a store id gets "" (the reference wrote "{}").
+// - all-zero trace/span ids are rejected (invalid per OTLP); an all-zero parent id means "no parent".
+import { createHash } from 'node:crypto';
+import { bytesToHex } from '../otlp/hex.ts';
+import type { AnyValue, ExportTraceRequest, KeyValue, Span, SpanEvent, SpanLink } from '../otlp/types.ts';
+import type { SpanRow, StatePatchRow } from './rows.ts';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface ProcessedTraceRequest {
+  spans: SpanRow[];
+  patches: StatePatchRow[];
+  rejected: { count: number; errors: string[] };
+}
+
+export interface ProcessedSpan {
+  span: SpanRow;
+  patches: StatePatchRow[];
+}
+
+/** A span that cannot be stored; `message` says why, without naming the span (the caller does). */
+export class SpanRejectedError extends Error {
+  override readonly name = 'SpanRejectedError';
+}
+
+/** I-JSON nesting limit (telemetry.md §7): attributes_json is level 1, each array/kvlist adds one. */
+export const MAX_JSON_DEPTH = 128;
+
+const UNKNOWN_SERVICE = 'unknown_service';
+const KIND_NAMES = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+const STATUS_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
+const NO_JSON = '{}';
+
+/** Keys lifted into junjo_* columns; removed from attributes_json on every span (api.md §7.2 + contract 2). */
+const LIFTED_KEYS = new Set([
+  'junjo.workflow_id',
+  'node.id',
+  'junjo.id',
+  'junjo.parent_id',
+  'junjo.span_type',
+  'junjo.workflow.state.start',
+  'junjo.workflow.state.end',
+  'junjo.workflow.graph_structure',
+  'junjo.workflow.store.id',
+  'junjo.executable_runtime_id',
+  'junjo.parent_executable_runtime_id',
+  'junjo.workflow.execution_graph_snapshot',
+]);
+/** Lifted (and removed) only on agent spans, where they fill the store-owner columns. */
+const AGENT_LIFTED_KEYS = new Set([
+  'junjo.agent.state.start',
+  'junjo.agent.state.end',
+  'junjo.agent.store.id',
+]);
+
+export function processTraceRequest(req: ExportTraceRequest): ProcessedTraceRequest {
+  const spans: SpanRow[] = [];
+  const patches: StatePatchRow[] = [];
+  const errors: string[] = [];
+  for (let r = 0; r < req.resourceSpans.length; r++) {
+    const resourceSpans = req.resourceSpans[r]!;
+    const serviceName = serviceNameOf(resourceSpans.resource?.attributes);
+    // Spans are numbered across all scopes of their resource, in request order.
+    let index = 0;
+    for (const scopeSpans of resourceSpans.scopeSpans) {
+      for (const span of scopeSpans.spans) {
+        try {
+          const processed = processSpan(span, serviceName);
+          spans.push(processed.span);
+          for (const patch of processed.patches) patches.push(patch);
+        } catch (err) {
+          if (!(err instanceof SpanRejectedError)) throw err;
+          errors.push(`span ${index} of resource ${r} (${JSON.stringify(span.name)}): ${err.message}`);
+        }
+        index++;
+      }
+    }
+  }
+  return { spans, patches, rejected: { count: errors.length, errors } };
+}
+
+function serviceNameOf(attributes: KeyValue[] | undefined): string {
+  if (attributes) {
+    for (const kv of attributes) {
+      if (kv.key === 'service.name' && kv.value.type === 'string' && kv.value.value !== '')
+        return kv.value.value;
+    }
+  }
+  return UNKNOWN_SERVICE;
+}
+
+/** One span → its row and its state patches. Throws SpanRejectedError. */
+export function processSpan(span: Span, serviceName: string): ProcessedSpan {
+  const traceId = spanIdHex(span.traceId, 'trace_id', 16);
+  const spanId = spanIdHex(span.spanId, 'span_id', 8);
+  const parentSpanId = parentIdHex(span.parentSpanId);
+  const { junjo, filtered } = extractJunjoAttributes(span.attributes);
+  const row: SpanRow = {
+    trace_id: traceId,
+    span_id: spanId,
+    parent_span_id: parentSpanId,
+    service_name: serviceName,
+    name: span.name,
+    kind: KIND_NAMES[span.kind] ?? 'UNSPECIFIED',
+    start_time: span.startTimeUnixNano / 1000n,
+    end_time: span.endTimeUnixNano / 1000n,
+    status_code: (span.status && STATUS_NAMES[span.status.code]) || 'STATUS_CODE_UNSET',
+    status_message: span.status?.message ?? '',
+    attributes_json: JSON.stringify(convertOtlpAttributesToJson(filtered)),
+    events_json: JSON.stringify(span.events.map(eventToJson)),
+    links_json: JSON.stringify(span.links.map(linkToJson)),
+    // The column is a signed 32-bit INTEGER; real flags use the low 10 bits.
+    trace_flags: span.flags | 0,
+    trace_state: span.traceState === '' ? null : span.traceState,
+    junjo_id: junjo.id,
+    junjo_parent_id: junjo.parentId,
+    junjo_span_type: junjo.spanType,
+    junjo_wf_state_start: junjo.stateStart,
+    junjo_wf_state_end: junjo.stateEnd,
+    junjo_wf_graph_structure: junjo.graphStructure,
+    junjo_wf_store_id: junjo.storeId,
+  };
+  const patches = extractStatePatches(span.events, {
+    serviceName,
+    traceId,
+    spanId,
+    workflowId: STORE_OWNER_TYPES.has(junjo.spanType) ? junjo.id : '',
+    nodeId: junjo.spanType === 'node' ? junjo.id : '',
+  });
+  return { span: row, patches };
+}
+
+function spanIdHex(id: Uint8Array, field: string, length: number): string {
+  if (id.length !== length)
+    throw new SpanRejectedError(`${field} has ${id.length} bytes, expected ${length}`);
+  if (isAllZero(id)) throw new SpanRejectedError(`${field} is all zeroes`);
+  return bytesToHex(id);
+}
+
+function parentIdHex(id: Uint8Array): string | null {
+  if (id.length === 0) return null;
+  if (id.length !== 8) throw new SpanRejectedError(`parent_span_id has ${id.length} bytes, expected 0 or 8`);
+  return isAllZero(id) ? null : bytesToHex(id);
+}
+
+function isAllZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+// ---- Junjo attributes -------------------------------------------------------------------------
+
+export interface JunjoFields {
+  id: string;
+  parentId: string;
+  spanType: string;
+  /** JSON text; "{}" unless the span owns a store (workflow, subflow, agent). */
+  stateStart: string;
+  stateEnd: string;
+  graphStructure: string;
+  storeId: string;
+}
+
+/** Span types whose spans own a store: they get the junjo_wf_* columns and are a patch's workflow_id. */
+const STORE_OWNER_TYPES = new Set(['workflow', 'subflow', 'agent']);
+
+/**
+ * Splits span attributes into the values of the junjo_* columns and the attributes that stay in
+ * attributes_json. Legacy spans carry junjo.id / junjo.parent_id / junjo.workflow.graph_structure;
+ * contract-2 spans (junjo.telemetry.contract_version present) carry the runtime-id family and the
+ * execution graph snapshot instead. Only string values are lifted; lifted keys are removed whatever
+ * their type. Throws SpanRejectedError when a state or graph value is not JSON.
+ */
+export function extractJunjoAttributes(attributes: KeyValue[]): { junjo: JunjoFields; filtered: KeyValue[] } {
+  const strings = new Map<string, string>();
+  let contract2 = false;
+  let hasLiftedKey = false;
+  for (const kv of attributes) {
+    if (kv.key === 'junjo.telemetry.contract_version') contract2 = true;
+    else if (LIFTED_KEYS.has(kv.key) || AGENT_LIFTED_KEYS.has(kv.key)) {
+      hasLiftedKey = true;
+      if (kv.value.type === 'string') strings.set(kv.key, kv.value.value);
+    }
+  }
+  const spanType = strings.get('junjo.span_type') ?? '';
+  const junjo: JunjoFields = {
+    id: strings.get(contract2 ? 'junjo.executable_runtime_id' : 'junjo.id') ?? '',
+    parentId: strings.get(contract2 ? 'junjo.parent_executable_runtime_id' : 'junjo.parent_id') ?? '',
+    spanType,
+    stateStart: NO_JSON,
+    stateEnd: NO_JSON,
+    graphStructure: NO_JSON,
+    storeId: '',
+  };
+  const isAgent = spanType === 'agent';
+  if (spanType === 'workflow' || spanType === 'subflow') {
+    junjo.stateStart = jsonText(strings, 'junjo.workflow.state.start');
+    junjo.stateEnd = jsonText(strings, 'junjo.workflow.state.end');
+    junjo.graphStructure = jsonText(
+      strings,
+      contract2 ? 'junjo.workflow.execution_graph_snapshot' : 'junjo.workflow.graph_structure',
+    );
+    junjo.storeId = strings.get('junjo.workflow.store.id') ?? '';
+  } else if (isAgent) {
+    junjo.stateStart = jsonText(strings, 'junjo.agent.state.start');
+    junjo.stateEnd = jsonText(strings, 'junjo.agent.state.end');
+    junjo.storeId = strings.get('junjo.agent.store.id') ?? '';
+  }
+  if (!hasLiftedKey) return { junjo, filtered: attributes };
+  const filtered = attributes.filter(
+    (kv) => !LIFTED_KEYS.has(kv.key) && !(isAgent && AGENT_LIFTED_KEYS.has(kv.key)),
+  );
+  return { junjo, filtered };
+}
+
+/** The attribute's JSON text as sent (validated), or "{}" when absent. */
+function jsonText(strings: Map<string, string>, key: string): string {
+  const text = strings.get(key);
+  if (text === undefined) return NO_JSON;
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    throw new SpanRejectedError(`${key} is not valid JSON (${(err as Error).message})`);
+  }
+  return text;
+}
+
+// ---- state patches ----------------------------------------------------------------------------
+
+export interface PatchOwner {
+  serviceName: string;
+  traceId: string;
+  spanId: string;
+  /** junjo_id of a workflow/subflow/agent span, else "". */
+  workflowId: string;
+  /** junjo_id of a node span, else "". */
+  nodeId: string;
+}
+
+/**
+ * One StatePatchRow per `set_state` event. patch_id is deterministic so that a replayed export
+ * never duplicates a patch:
+ * - event with an `id` attribute (every Junjo SDK sends one): `<trace_id>:<span_id>:<id>`; scoping
+ *   by span keeps two spans that reuse an event id apart. A repeated id within one span gets
+ *   `#<event index>` appended so neither patch is lost;
+ * - event without `id`: sha256 hex of `<trace_id>:<span_id>:#<event index>` — 64 hex characters
+ *   with no ':' , so it can never equal an id of the first form.
+ * Throws SpanRejectedError when a patch is neither a JSON Patch nor an empty no-op.
+ */
+export function extractStatePatches(events: SpanEvent[], owner: PatchOwner): StatePatchRow[] {
+  const patches: StatePatchRow[] = [];
+  let seenIds: Set<string> | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (event.name !== 'set_state') continue;
+    let eventId = '';
+    let patchJson = NO_JSON;
+    let storeId = '';
+    for (const kv of event.attributes) {
+      if (kv.value.type !== 'string') continue;
+      if (kv.key === 'id') eventId = kv.value.value;
+      else if (kv.key === 'junjo.state_json_patch') patchJson = kv.value.value;
+      else if (kv.key === 'junjo.store.id') storeId = kv.value.value;
+    }
+    const problem = jsonPatchProblem(patchJson);
+    if (problem) throw new SpanRejectedError(`set_state event ${i}: junjo.state_json_patch ${problem}`);
+    let patchId: string;
+    if (eventId === '') {
+      patchId = createHash('sha256').update(`${owner.traceId}:${owner.spanId}:#${i}`).digest('hex');
+    } else {
+      seenIds ??= new Set();
+      patchId = `${owner.traceId}:${owner.spanId}:${eventId}`;
+      if (seenIds.has(eventId)) patchId += `#${i}`;
+      seenIds.add(eventId);
+    }
+    patches.push({
+      patch_id: patchId,
+      service_name: owner.serviceName,
+      trace_id: owner.traceId,
+      span_id: owner.spanId,
+      workflow_id: owner.workflowId,
+      node_id: owner.nodeId,
+      event_time: event.timeUnixNano / 1000n,
+      patch_json: patchJson,
+      patch_store_id: storeId,
+    });
+  }
+  return patches;
+}
+
+const PATCH_OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+const JSON_POINTER = /^(?:\/(?:[^~/]|~[01])*)*$/;
+
+/** Why `text` is not an RFC 6902 patch or an empty no-op ("{}" legacy, "[]" contract 2); null if fine. */
+function jsonPatchProblem(text: string): string | null {
+  let patch: unknown;
+  try {
+    patch = JSON.parse(text);
+  } catch (err) {
+    return `is not valid JSON (${(err as Error).message})`;
+  }
+  if (!Array.isArray(patch)) {
+    return isPlainObject(patch) && Object.keys(patch).length === 0 ? null : 'is not a JSON Patch array';
+  }
+  for (let i = 0; i < patch.length; i++) {
+    const op: unknown = patch[i];
+    if (!isPlainObject(op)) return `operation ${i} is not an object`;
+    if (typeof op.op !== 'string' || !PATCH_OPS.has(op.op)) return `operation ${i} has an invalid op`;
+    if (typeof op.path !== 'string' || !JSON_POINTER.test(op.path)) {
+      return `operation ${i} has an invalid path`;
+    }
+    if ((op.op === 'add' || op.op === 'replace' || op.op === 'test') && !('value' in op)) {
+      return `operation ${i} (${op.op}) has no value`;
+    }
+    if (
+      (op.op === 'move' || op.op === 'copy') &&
+      (typeof op.from !== 'string' || !JSON_POINTER.test(op.from))
+    ) {
+      return `operation ${i} (${op.op}) has an invalid from`;
+    }
+  }
+  return null;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---- attribute values → JSON ------------------------------------------------------------------
+
+/**
+ * OTLP attributes → a JSON object, keeping every value type: strings, booleans; ints as numbers
+ * when safe and decimal strings otherwise; doubles as numbers, non-finite ones as "NaN" /
+ * "Infinity" / "-Infinity"; bytes as lowercase hex; arrays and kvlists nested to any depth up to
+ * MAX_JSON_DEPTH (deeper → SpanRejectedError). A key whose value is empty is omitted (inside an
+ * array an empty value becomes null, so positions are kept); a repeated key keeps its last value.
+ */
+export function convertOtlpAttributesToJson(attributes: KeyValue[]): JsonObject {
+  return keyValuesToJson(attributes, 1);
+}
+
+function keyValuesToJson(attributes: KeyValue[], depth: number): JsonObject {
+  const out: JsonObject = {};
+  for (const kv of attributes) {
+    if (kv.value.type === 'empty') continue;
+    const value = anyValueToJson(kv.value, depth);
+    // "__proto__" must become an own property, not the object's prototype.
+    if (kv.key === '__proto__')
+      Object.defineProperty(out, kv.key, { value, enumerable: true, writable: true });
+    else out[kv.key] = value;
+  }
+  return out;
+}
+
+function anyValueToJson(value: AnyValue, depth: number): JsonValue {
+  switch (value.type) {
+    case 'string':
+    case 'bool':
+      return value.value;
+    case 'int': {
+      const n = value.value;
+      return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n.toString();
+    }
+    case 'double':
+      return Number.isFinite(value.value) ? value.value : String(value.value);
+    case 'bytes':
+      return bytesToHex(value.value);
+    case 'array': {
+      if (depth >= MAX_JSON_DEPTH) throw tooDeep();
+      const items = value.value;
+      const out: JsonValue[] = new Array(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        out[i] = item.type === 'empty' ? null : anyValueToJson(item, depth + 1);
+      }
+      return out;
+    }
+    case 'kvlist':
+      if (depth >= MAX_JSON_DEPTH) throw tooDeep();
+      return keyValuesToJson(value.value, depth + 1);
+    case 'empty':
+      return null;
+  }
+}
+
+function tooDeep(): SpanRejectedError {
+  return new SpanRejectedError(`an attribute value is nested deeper than ${MAX_JSON_DEPTH} levels`);
+}
+
+function eventToJson(event: SpanEvent): JsonObject {
+  return {
+    name: event.name,
+    // Decimal string: a JSON number would lose the low digits of a nanosecond timestamp.
+    timeUnixNano: event.timeUnixNano.toString(),
+    droppedAttributesCount: event.droppedAttributesCount,
+    attributes: convertOtlpAttributesToJson(event.attributes),
+  };
+}
+
+function linkToJson(link: SpanLink): JsonObject {
+  return {
+    traceId: bytesToHex(link.traceId),
+    spanId: bytesToHex(link.spanId),
+    traceState: link.traceState,
+    attributes: convertOtlpAttributesToJson(link.attributes),
+    droppedAttributesCount: link.droppedAttributesCount,
+    flags: link.flags,
+  };
+}
