@@ -1,4 +1,5 @@
 // API keys for OTLP exporters: GET/POST /api_keys, DELETE /api_keys/{id}.
+import { Type } from 'typebox';
 import type { HttpPlugin } from '../../http/app.ts';
 import type { ApiKeysService } from './api_keys_service.ts';
 import { ApiKeyIdParams, ApiKeyList, CreatedApiKey, NewApiKey } from './schemas.ts';
@@ -37,6 +38,7 @@ export function apiKeyRoutes(apiKeys: ApiKeysService): HttpPlugin {
           tags,
           summary: 'Delete an API key by id; ingestion refuses it from then on',
           params: ApiKeyIdParams,
+          response: { 204: Type.Null({ description: 'Deleted' }) },
         },
       },
       async (request, reply) => {
