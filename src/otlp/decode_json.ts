@@ -41,7 +41,7 @@ const STATUS_CODES: Record<string, number> = {
   STATUS_CODE_ERROR: 2,
 };
 
-const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
 const EMPTY_VALUE: AnyValue = { type: 'empty' };
 const UINT64_MAX = (1n << 64n) - 1n;
 const INT64_MIN = -(1n << 63n);

@@ -28,7 +28,7 @@ const START_GROUP = 3;
 const END_GROUP = 4;
 const I32 = 5;
 
-const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
 
 // Buffer#utf8Slice is what Buffer#toString('utf8', …) calls after checking its arguments; calling
 // it directly halves the cost of the ~15 short strings per span. Invalid UTF-8 becomes U+FFFD.
