@@ -43,7 +43,7 @@ export function apiKeyRoutes(apiKeys: ApiKeysService): HttpPlugin {
       },
       async (request, reply) => {
         apiKeys.delete(request.params.id);
-        return reply.status(204).send();
+        return reply.status(204).send(null);
       },
     );
   };
