@@ -1,0 +1,165 @@
+// Public OTLP/HTTP receiver (:4318, POST /v1/traces): binary protobuf or JSON, gzip or not.
+// Status codes, bodies and Retry-After follow the OTLP/HTTP specification: 200 with an
+// ExportTraceServiceResponse (partial_success when spans were rejected), 400 for bad data,
+// 429/503 + Retry-After when saturated, and google.rpc.Status bodies in the request's encoding.
+import { createGunzip } from 'node:zlib';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
+import { AppError, type ErrorKind } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { encodeTraceResponse } from '../otlp/encode.ts';
+import type { PartialSuccess } from '../otlp/types.ts';
+import { internalProtoTypes } from './internal_proto.ts';
+import type { PayloadFormat } from './payload.ts';
+import type { TraceIngest } from './trace_ingest.ts';
+
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+
+const httpStatusOf: Record<ErrorKind, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  too_many: 429,
+  unavailable: 503,
+};
+const grpcCodeOf: Record<number, number> = {
+  400: grpcStatus.INVALID_ARGUMENT,
+  401: grpcStatus.UNAUTHENTICATED,
+  404: grpcStatus.NOT_FOUND,
+  405: grpcStatus.UNIMPLEMENTED,
+  413: grpcStatus.RESOURCE_EXHAUSTED,
+  415: grpcStatus.INVALID_ARGUMENT,
+  429: grpcStatus.RESOURCE_EXHAUSTED,
+  503: grpcStatus.UNAVAILABLE,
+};
+
+function sendStatus(
+  reply: FastifyReply,
+  format: PayloadFormat,
+  httpStatus: number,
+  message: string,
+): FastifyReply {
+  const code = grpcCodeOf[httpStatus] ?? grpcStatus.INTERNAL;
+  reply.status(httpStatus);
+  if (format === 'json') return reply.type(JSON_TYPE).send({ code, message });
+  return reply
+    .type(PROTOBUF)
+    .send(Buffer.from(internalProtoTypes().rpcStatus.encode({ code, message }).finish()));
+}
+
+function sendSuccess(
+  reply: FastifyReply,
+  format: PayloadFormat,
+  partial: PartialSuccess | null,
+): FastifyReply {
+  if (format === 'json') {
+    const body = partial
+      ? { partialSuccess: { rejectedSpans: partial.rejectedSpans, errorMessage: partial.errorMessage } }
+      : {};
+    return reply.status(200).type(JSON_TYPE).send(body);
+  }
+  return reply
+    .status(200)
+    .type(PROTOBUF)
+    .send(Buffer.from(encodeTraceResponse(partial)));
+}
+
+const formatOf = (contentType: string | undefined): PayloadFormat | null => {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === PROTOBUF || type === 'application/protobuf') return 'protobuf';
+  if (type === JSON_TYPE) return 'json';
+  return null;
+};
+
+export async function buildOtlpHttpServer(
+  ingest: TraceIngest,
+  logger: Logger,
+  maxRequestBytes: number,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger.child({ listener: 'otlp-http' }) as FastifyBaseLogger,
+    bodyLimit: maxRequestBytes,
+    // One log line per export would drown the useful ones; refusals are logged by TraceIngest.
+    logController: new LogController({ disableRequestLogging: true }),
+    connectionTimeout: 120_000,
+    requestTimeout: 120_000,
+  });
+  // Decompress before the body limit is applied, so the limit bounds the decoded size too.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding === 'identity') return payload;
+    if (encoding !== 'gzip')
+      throw new AppError(`Unsupported Content-Encoding "${encoding}"; use gzip or none`, 'invalid_input');
+    const gunzip = createGunzip();
+    const decoded = payload.pipe(gunzip) as typeof gunzip & { receivedEncodedLength?: number };
+    payload.on('error', (error) => gunzip.destroy(error));
+    payload.on('data', () => {
+      decoded.receivedEncodedLength = (
+        payload as typeof payload & { receivedEncodedLength?: number }
+      ).receivedEncodedLength;
+    });
+    return decoded;
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const format = formatOf(request.headers['content-type']) ?? 'json';
+    if (error instanceof AppError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendStatus(reply, format, httpStatusOf[error.kind], error.message);
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendStatus(
+        reply,
+        format,
+        413,
+        `Export request exceeds the limit of ${maxRequestBytes} bytes; send smaller batches`,
+      );
+    }
+    if (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR') {
+      return sendStatus(reply, format, 400, 'Request body is not valid gzip');
+    }
+    const status = error.statusCode ?? 500;
+    if (status < 500) return sendStatus(reply, format, status, error.message);
+    request.log.error({ err: error }, 'OTLP/HTTP export failed');
+    return sendStatus(reply, format, 500, 'Internal server error');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendStatus(
+      reply,
+      formatOf(request.headers['content-type']) ?? 'json',
+      404,
+      `No route ${request.method} ${request.url}; POST /v1/traces`,
+    ),
+  );
+
+  app.post('/v1/traces', async (request, reply) => {
+    const format = formatOf(request.headers['content-type']);
+    if (!format) {
+      return sendStatus(reply, 'json', 415, `Unsupported Content-Type; use ${PROTOBUF} or ${JSON_TYPE}`);
+    }
+    const apiKey = request.headers['x-junjo-api-key'];
+    const body = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+    const outcome = await ingest.export(typeof apiKey === 'string' ? apiKey : undefined, body, format);
+    return sendSuccess(reply, format, outcome.partialSuccess);
+  });
+  for (const path of ['/v1/metrics', '/v1/logs']) {
+    app.post(path, async (request, reply) => {
+      const format = formatOf(request.headers['content-type']) ?? 'json';
+      const apiKey = request.headers['x-junjo-api-key'];
+      await ingest.authenticate(typeof apiKey === 'string' ? apiKey : undefined);
+      return format === 'json' ? reply.type(JSON_TYPE).send({}) : reply.type(PROTOBUF).send(Buffer.alloc(0));
+    });
+  }
+  return app;
+}

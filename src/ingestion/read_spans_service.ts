@@ -1,0 +1,143 @@
+// Split mode: the ingestion role serves its write-ahead log to the backend role's poller
+// (InternalIngestionService.ReadSpans, :50052), and the backend reads it through GrpcWalSource.
+// A ReadSpans call starting after key K also acknowledges that everything up to K is committed
+// in DuckDB, which is when the ingestion role may delete those WAL segments.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../logger.ts';
+import type { ReadLimits, WalSource } from '../telemetry/wal_source.ts';
+import { toGrpcError } from './grpc_status.ts';
+import { internalProtoTypes } from './internal_proto.ts';
+import type { WalRecord } from './wal/record_format.ts';
+
+const READ_SPANS = '/ingestion.InternalIngestionService/ReadSpans';
+const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+
+interface ReadSpansRequest {
+  start_key: Uint8Array;
+  batch_size: number;
+  max_bytes: number;
+}
+
+const keyToBytes = (key: bigint): Buffer => {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(key);
+  return bytes;
+};
+const keyFromBytes = (bytes: Uint8Array): bigint | null =>
+  bytes.length === 0
+    ? null
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readBigUInt64BE(0);
+
+const readSpansMethod = (): grpc.MethodDefinition<ReadSpansRequest, WalRecord> => {
+  const types = internalProtoTypes();
+  return {
+    path: READ_SPANS,
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: (request) => Buffer.from(types.readSpansRequest.encode(request).finish()),
+    requestDeserialize: (bytes) => {
+      const message = types.readSpansRequest.toObject(types.readSpansRequest.decode(bytes), {
+        longs: Number,
+        defaults: true,
+      });
+      return message as ReadSpansRequest;
+    },
+    responseSerialize: (record) =>
+      Buffer.from(
+        types.readSpansResponse
+          .encode({
+            key: keyToBytes(record.key),
+            payload: record.payload,
+            format: record.format === 'json' ? 1 : 0,
+            received_at_unix_ms: record.receivedAtMs,
+            api_key_id: record.apiKeyId,
+          })
+          .finish(),
+      ),
+    responseDeserialize: (bytes) => {
+      const message = types.readSpansResponse.toObject(types.readSpansResponse.decode(bytes), {
+        longs: Number,
+        defaults: true,
+      }) as {
+        key: Uint8Array;
+        payload: Uint8Array;
+        format: number;
+        received_at_unix_ms: number;
+        api_key_id: string;
+      };
+      return {
+        key: keyFromBytes(message.key) ?? 0n,
+        payload: message.payload,
+        format: message.format === 1 ? 'json' : 'protobuf',
+        receivedAtMs: message.received_at_unix_ms,
+        apiKeyId: message.api_key_id,
+      };
+    },
+  };
+};
+
+/** Registers ReadSpans on the ingestion role's internal server, backed by its local WAL source. */
+export function addReadSpansService(server: grpc.Server, wal: WalSource, logger: Logger): void {
+  server.addService(
+    { ReadSpans: readSpansMethod() },
+    {
+      ReadSpans: (call: grpc.ServerWritableStream<ReadSpansRequest, WalRecord>) => {
+        const { start_key, batch_size, max_bytes } = call.request;
+        const afterKey = keyFromBytes(start_key);
+        const limits = {
+          maxRecords: Math.max(1, batch_size || 100),
+          maxBytes: max_bytes || DEFAULT_MAX_BYTES,
+        };
+        (async () => {
+          if (afterKey !== null) await wal.release(afterKey);
+          for (const record of await wal.read(afterKey, limits)) {
+            if (!call.write(record)) await new Promise((resolve) => call.once('drain', resolve));
+          }
+          call.end();
+        })().catch((error: unknown) => {
+          logger.error({ err: error }, 'ReadSpans failed');
+          call.destroy(Object.assign(new Error('ReadSpans failed'), toGrpcError(error)));
+        });
+      },
+    },
+  );
+}
+
+/** The backend role's view of the ingestion role's WAL, over gRPC. */
+export class GrpcWalSource implements WalSource {
+  readonly #client: grpc.Client;
+  readonly #method = readSpansMethod();
+
+  constructor(address: string) {
+    this.#client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': -1,
+    });
+  }
+
+  read(afterKey: bigint | null, limits: ReadLimits): Promise<WalRecord[]> {
+    return new Promise((resolve, reject) => {
+      const records: WalRecord[] = [];
+      const stream = this.#client.makeServerStreamRequest(
+        this.#method.path,
+        this.#method.requestSerialize,
+        this.#method.responseDeserialize,
+        {
+          start_key: afterKey === null ? Buffer.alloc(0) : keyToBytes(afterKey),
+          batch_size: limits.maxRecords,
+          max_bytes: limits.maxBytes,
+        },
+        { deadline: Date.now() + 60_000 },
+      );
+      stream.on('data', (record: WalRecord) => records.push(record));
+      stream.on('error', reject);
+      stream.on('end', () => resolve(records));
+    });
+  }
+
+  /** The next read tells the ingestion role; nothing to do here. */
+  async release(): Promise<void> {}
+
+  close(): void {
+    this.#client.close();
+  }
+}

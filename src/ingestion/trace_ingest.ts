@@ -1,0 +1,123 @@
+// The one place an OTLP trace export is accepted, shared by the gRPC and HTTP receivers:
+// authenticate → refuse when saturated → decode and validate → append to the WAL (fsynced) → answer.
+// The export is acknowledged only after its record is on disk; malformed input is never written.
+
+import { processTraceRequest } from '../db_duckdb/span_processor.ts';
+import { AppError, invalidInput, unauthorized } from '../errors.ts';
+import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
+import type { Logger } from '../logger.ts';
+import type { PartialSuccess } from '../otlp/types.ts';
+import type { Backpressure } from './backpressure.ts';
+import { decodeTraceRequest, type PayloadFormat } from './payload.ts';
+import type { WalRecordMeta } from './wal/record_format.ts';
+
+export interface WalAppender {
+  append(payload: Uint8Array, meta: WalRecordMeta): Promise<bigint>;
+}
+
+export interface IngestCounters {
+  accepted_requests: number;
+  accepted_spans: number;
+  rejected_spans: number;
+  refused_unauthenticated: number;
+  refused_invalid: number;
+  refused_backpressure: number;
+  refused_too_large: number;
+  refused_write_failed: number;
+}
+
+export interface TraceIngestDeps {
+  validator: ApiKeyValidator;
+  wal: WalAppender;
+  backpressure: Backpressure;
+  maxRequestBytes: number;
+  logger: Logger;
+}
+
+export interface ExportOutcome {
+  /** Present when some spans were rejected (OTLP partial_success). */
+  partialSuccess: PartialSuccess | null;
+}
+
+export class TraceIngest {
+  readonly counters: IngestCounters = {
+    accepted_requests: 0,
+    accepted_spans: 0,
+    rejected_spans: 0,
+    refused_unauthenticated: 0,
+    refused_invalid: 0,
+    refused_backpressure: 0,
+    refused_too_large: 0,
+    refused_write_failed: 0,
+  };
+  readonly #deps: TraceIngestDeps;
+
+  constructor(deps: TraceIngestDeps) {
+    this.#deps = deps;
+  }
+
+  /** Checks the API key only (used by the metrics/logs services, which accept and discard). */
+  async authenticate(apiKey: string | undefined): Promise<string> {
+    if (!apiKey) {
+      this.#refuse('refused_unauthenticated', 'missing api key');
+      throw unauthorized('Missing x-junjo-api-key header');
+    }
+    const result = await this.#deps.validator.validate(apiKey);
+    if (!result.valid) {
+      this.#refuse('refused_unauthenticated', 'invalid api key');
+      throw unauthorized('Invalid API key');
+    }
+    return result.keyId;
+  }
+
+  async export(apiKey: string | undefined, body: Uint8Array, format: PayloadFormat): Promise<ExportOutcome> {
+    const apiKeyId = await this.authenticate(apiKey);
+    if (body.byteLength > this.#deps.maxRequestBytes) {
+      this.#refuse('refused_too_large', 'request too large', { bytes: body.byteLength });
+      throw new AppError(
+        `Export request of ${body.byteLength} bytes exceeds the limit of ${this.#deps.maxRequestBytes} bytes; send smaller batches`,
+        'too_large',
+      );
+    }
+    const saturated = this.#deps.backpressure.check();
+    if (saturated) {
+      this.#refuse('refused_backpressure', saturated.message);
+      throw saturated;
+    }
+    let request: ReturnType<typeof decodeTraceRequest>;
+    try {
+      request = decodeTraceRequest(body, format);
+    } catch (error) {
+      this.#refuse('refused_invalid', 'undecodable request', { err: error });
+      throw error instanceof AppError ? error : invalidInput(`Undecodable export request: ${String(error)}`);
+    }
+    const { spans, rejected } = processTraceRequest(request);
+    if (spans.length > 0) {
+      try {
+        await this.#deps.wal.append(body, { receivedAtMs: Date.now(), apiKeyId, format });
+      } catch (error) {
+        this.#refuse('refused_write_failed', 'write-ahead log append failed', { err: error });
+        throw new AppError('The server could not store the export durably; retry later', 'unavailable', 5);
+      }
+    }
+    this.counters.accepted_requests += 1;
+    this.counters.accepted_spans += spans.length;
+    this.counters.rejected_spans += rejected.count;
+    if (rejected.count === 0) return { partialSuccess: null };
+    this.#deps.logger.warn(
+      { rejected: rejected.count, reasons: rejected.errors.slice(0, 5) },
+      'spans rejected',
+    );
+    return {
+      partialSuccess: {
+        rejectedSpans: rejected.count,
+        errorMessage: rejected.errors.slice(0, 20).join('; '),
+      },
+    };
+  }
+
+  #refuse(counter: keyof IngestCounters, reason: string, fields: Record<string, unknown> = {}): void {
+    this.counters[counter] += 1;
+    this.#deps.logger.warn({ ...fields, reason, refusals: this.counters[counter] }, 'export refused');
+  }
+}
