@@ -45,27 +45,48 @@ const KIND_NAMES = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', '
 const STATUS_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
 const NO_JSON = '{}';
 
-/** Keys lifted into junjo_* columns; removed from attributes_json on every span (api.md §7.2 + contract 2). */
-const LIFTED_KEYS = new Set([
-  'junjo.workflow_id',
-  'node.id',
-  'junjo.id',
-  'junjo.parent_id',
-  'junjo.span_type',
-  'junjo.workflow.state.start',
-  'junjo.workflow.state.end',
-  'junjo.workflow.graph_structure',
-  'junjo.workflow.store.id',
-  'junjo.executable_runtime_id',
-  'junjo.parent_executable_runtime_id',
-  'junjo.workflow.execution_graph_snapshot',
+/**
+ * Keys lifted into junjo_* columns → the slot their string value is read into. All of them are
+ * removed from attributes_json on every span (api.md §7.2 list + contract 2), except the agent
+ * ones, which are lifted (and removed) only on agent spans where they fill the store-owner columns.
+ */
+const SLOT = {
+  spanType: 0,
+  legacyId: 1,
+  legacyParentId: 2,
+  runtimeId: 3,
+  parentRuntimeId: 4,
+  stateStart: 5,
+  stateEnd: 6,
+  graphStructure: 7,
+  graphSnapshot: 8,
+  storeId: 9,
+  unused: 10,
+  agentStateStart: 11,
+  agentStateEnd: 12,
+  agentStoreId: 13,
+} as const;
+const FIRST_AGENT_SLOT = SLOT.agentStateStart;
+const LIFTED_KEYS = new Map<string, number>([
+  ['junjo.span_type', SLOT.spanType],
+  ['junjo.id', SLOT.legacyId],
+  ['junjo.parent_id', SLOT.legacyParentId],
+  ['junjo.executable_runtime_id', SLOT.runtimeId],
+  ['junjo.parent_executable_runtime_id', SLOT.parentRuntimeId],
+  ['junjo.workflow.state.start', SLOT.stateStart],
+  ['junjo.workflow.state.end', SLOT.stateEnd],
+  ['junjo.workflow.graph_structure', SLOT.graphStructure],
+  ['junjo.workflow.execution_graph_snapshot', SLOT.graphSnapshot],
+  ['junjo.workflow.store.id', SLOT.storeId],
+  ['junjo.workflow_id', SLOT.unused],
+  ['node.id', SLOT.unused],
+  ['junjo.agent.state.start', SLOT.agentStateStart],
+  ['junjo.agent.state.end', SLOT.agentStateEnd],
+  ['junjo.agent.store.id', SLOT.agentStoreId],
 ]);
-/** Lifted (and removed) only on agent spans, where they fill the store-owner columns. */
-const AGENT_LIFTED_KEYS = new Set([
-  'junjo.agent.state.start',
-  'junjo.agent.state.end',
-  'junjo.agent.store.id',
-]);
+/** Slot → key, for error messages. */
+const SLOT_KEYS: string[] = [];
+for (const [key, slot] of LIFTED_KEYS) SLOT_KEYS[slot] ??= key;
 
 export function processTraceRequest(req: ExportTraceRequest): ProcessedTraceRequest {
   const spans: SpanRow[] = [];
@@ -186,55 +207,56 @@ const STORE_OWNER_TYPES = new Set(['workflow', 'subflow', 'agent']);
  * their type. Throws SpanRejectedError when a state or graph value is not JSON.
  */
 export function extractJunjoAttributes(attributes: KeyValue[]): { junjo: JunjoFields; filtered: KeyValue[] } {
-  const strings = new Map<string, string>();
+  const values: (string | undefined)[] = new Array(SLOT_KEYS.length);
   let contract2 = false;
-  let hasLiftedKey = false;
-  for (const kv of attributes) {
-    if (kv.key === 'junjo.telemetry.contract_version') contract2 = true;
-    else if (LIFTED_KEYS.has(kv.key) || AGENT_LIFTED_KEYS.has(kv.key)) {
-      hasLiftedKey = true;
-      if (kv.value.type === 'string') strings.set(kv.key, kv.value.value);
+  let kept: KeyValue[] | undefined;
+  let keptAgentKey = false;
+  for (let i = 0; i < attributes.length; i++) {
+    const kv = attributes[i]!;
+    const slot = LIFTED_KEYS.get(kv.key);
+    if (slot === undefined) {
+      if (kv.key === 'junjo.telemetry.contract_version') contract2 = true;
+      kept?.push(kv);
+      continue;
     }
+    if (kv.value.type === 'string') values[slot] = kv.value.value;
+    if (slot >= FIRST_AGENT_SLOT) keptAgentKey = true;
+    // Copy the attributes before the first lifted key; from here on, keep only what stays.
+    kept ??= attributes.slice(0, i);
+    if (slot >= FIRST_AGENT_SLOT) kept.push(kv);
   }
-  const spanType = strings.get('junjo.span_type') ?? '';
+  const spanType = values[SLOT.spanType] ?? '';
   const junjo: JunjoFields = {
-    id: strings.get(contract2 ? 'junjo.executable_runtime_id' : 'junjo.id') ?? '',
-    parentId: strings.get(contract2 ? 'junjo.parent_executable_runtime_id' : 'junjo.parent_id') ?? '',
+    id: values[contract2 ? SLOT.runtimeId : SLOT.legacyId] ?? '',
+    parentId: values[contract2 ? SLOT.parentRuntimeId : SLOT.legacyParentId] ?? '',
     spanType,
     stateStart: NO_JSON,
     stateEnd: NO_JSON,
     graphStructure: NO_JSON,
     storeId: '',
   };
-  const isAgent = spanType === 'agent';
   if (spanType === 'workflow' || spanType === 'subflow') {
-    junjo.stateStart = jsonText(strings, 'junjo.workflow.state.start');
-    junjo.stateEnd = jsonText(strings, 'junjo.workflow.state.end');
-    junjo.graphStructure = jsonText(
-      strings,
-      contract2 ? 'junjo.workflow.execution_graph_snapshot' : 'junjo.workflow.graph_structure',
-    );
-    junjo.storeId = strings.get('junjo.workflow.store.id') ?? '';
-  } else if (isAgent) {
-    junjo.stateStart = jsonText(strings, 'junjo.agent.state.start');
-    junjo.stateEnd = jsonText(strings, 'junjo.agent.state.end');
-    junjo.storeId = strings.get('junjo.agent.store.id') ?? '';
+    junjo.stateStart = jsonText(values, SLOT.stateStart);
+    junjo.stateEnd = jsonText(values, SLOT.stateEnd);
+    junjo.graphStructure = jsonText(values, contract2 ? SLOT.graphSnapshot : SLOT.graphStructure);
+    junjo.storeId = values[SLOT.storeId] ?? '';
+  } else if (spanType === 'agent') {
+    junjo.stateStart = jsonText(values, SLOT.agentStateStart);
+    junjo.stateEnd = jsonText(values, SLOT.agentStateEnd);
+    junjo.storeId = values[SLOT.agentStoreId] ?? '';
+    if (keptAgentKey) kept = kept!.filter((kv) => (LIFTED_KEYS.get(kv.key) ?? 0) < FIRST_AGENT_SLOT);
   }
-  if (!hasLiftedKey) return { junjo, filtered: attributes };
-  const filtered = attributes.filter(
-    (kv) => !LIFTED_KEYS.has(kv.key) && !(isAgent && AGENT_LIFTED_KEYS.has(kv.key)),
-  );
-  return { junjo, filtered };
+  return { junjo, filtered: kept ?? attributes };
 }
 
-/** The attribute's JSON text as sent (validated), or "{}" when absent. */
-function jsonText(strings: Map<string, string>, key: string): string {
-  const text = strings.get(key);
+/** The lifted attribute's JSON text as sent (validated), or "{}" when absent. */
+function jsonText(values: (string | undefined)[], slot: number): string {
+  const text = values[slot];
   if (text === undefined) return NO_JSON;
   try {
     JSON.parse(text);
   } catch (err) {
-    throw new SpanRejectedError(`${key} is not valid JSON (${(err as Error).message})`);
+    throw new SpanRejectedError(`${SLOT_KEYS[slot]} is not valid JSON (${(err as Error).message})`);
   }
   return text;
 }
