@@ -31,6 +31,7 @@ import { addReadSpansService, GrpcWalSource } from './ingestion/read_spans_servi
 import { TraceIngest } from './ingestion/trace_ingest.ts';
 import { WriteAheadLog } from './ingestion/wal/wal.ts';
 import type { Logger } from './logger.ts';
+import { ConvertedCache } from './telemetry/converted_cache.ts';
 import { IngestionPoller } from './telemetry/ingestion_poller.ts';
 import { localWalSource } from './telemetry/local_wal_source.ts';
 import type { WalSource } from './telemetry/wal_source.ts';
@@ -83,6 +84,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
     // Services.
     const accounts = sqlite ? createAccounts({ sqlite, config, logger }) : null;
+    // One process: the receiver's converted rows go straight to the poller (bounded; misses re-decode).
+    const convertedCache = wal && duckdb ? new ConvertedCache(256 * 1024 * 1024) : undefined;
     let poller: IngestionPoller | null = null;
     if (sqlite && duckdb) {
       let source: WalSource;
@@ -100,6 +103,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         logger: logger.child({ component: 'poller' }),
         intervalMs: config.pollIntervalMs,
         deadLetterDir: path.join(config.paths.dataDir, 'dead-letter'),
+        convertedCache,
       });
       await activePoller.start();
       onClose('poller', () => activePoller.stop());
@@ -132,6 +136,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         backpressure,
         maxRequestBytes: config.maxRequestBytes,
         logger: logger.child({ component: 'ingestion' }),
+        onAppended: convertedCache ? (key, rows, bytes) => convertedCache.put(key, rows, bytes) : undefined,
       });
       health.push(() => ({
         ingestion: { ...ingest.counters, ...backpressure.facts(), wal: wal.stats() },

@@ -7,6 +7,7 @@ import { AppError, invalidInput, unauthorized } from '../errors.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
+import type { ConvertedRows } from '../telemetry/converted_cache.ts';
 import type { Backpressure } from './backpressure.ts';
 import { decodeTraceRequest, type PayloadFormat } from './payload.ts';
 import type { WalRecordMeta } from './wal/record_format.ts';
@@ -28,6 +29,8 @@ export interface IngestCounters {
 
 export interface TraceIngestDeps {
   validator: ApiKeyValidator;
+  /** Called with the rows of every durably appended request (single-process mode hands them to the poller). */
+  onAppended?: (key: bigint, rows: ConvertedRows, payloadBytes: number) => void;
   wal: WalAppender;
   backpressure: Backpressure;
   maxRequestBytes: number;
@@ -91,10 +94,11 @@ export class TraceIngest {
       this.#refuse('refused_invalid', 'undecodable request', { err: error });
       throw error instanceof AppError ? error : invalidInput(`Undecodable export request: ${String(error)}`);
     }
-    const { spans, rejected } = processTraceRequest(request);
+    const { spans, patches, rejected } = processTraceRequest(request);
     if (spans.length > 0) {
       try {
-        await this.#deps.wal.append(body, { receivedAtMs: Date.now(), apiKeyId, format });
+        const key = await this.#deps.wal.append(body, { receivedAtMs: Date.now(), apiKeyId, format });
+        this.#deps.onAppended?.(key, { spans, patches }, body.byteLength);
       } catch (error) {
         this.#refuse('refused_write_failed', 'write-ahead log append failed', { err: error });
         throw new AppError('The server could not store the export durably; retry later', 'unavailable', 5);

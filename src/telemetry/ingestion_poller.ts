@@ -6,13 +6,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SpanRow, StatePatchRow } from '../db_duckdb/rows.ts';
 import { processTraceRequest } from '../db_duckdb/span_processor.ts';
 import type { SpanRepository } from '../db_duckdb/span_repository.ts';
 import type { PollerStateRepository } from '../db_sqlite/poller_state/poller_state_repository.ts';
 import { decodeTraceRequest } from '../ingestion/payload.ts';
 import type { WalRecord } from '../ingestion/wal/record_format.ts';
 import type { Logger } from '../logger.ts';
+import type { ConvertedCache, ConvertedRows } from './converted_cache.ts';
 import type { ReadLimits, WalSource } from './wal_source.ts';
 
 export interface IngestionPollerOptions {
@@ -23,15 +23,14 @@ export interface IngestionPollerOptions {
   /** Fallback wake-up interval; a local source also wakes the poller on every append. */
   intervalMs: number;
   deadLetterDir: string;
+  /** Rows the receiver already converted (single-process mode). */
+  convertedCache?: ConvertedCache;
   limits?: ReadLimits;
   /** Attempts of a single record before it is moved to the dead-letter directory. */
   maxAttempts?: number;
 }
 
-interface Converted {
-  spans: SpanRow[];
-  patches: StatePatchRow[];
-}
+type Converted = ConvertedRows;
 
 const DEFAULT_LIMITS: ReadLimits = { maxRecords: 2048, maxBytes: 16 * 1024 * 1024 };
 
@@ -84,6 +83,7 @@ export class IngestionPoller {
         ...this.stats,
         last_key: this.#lastKey?.toString() ?? null,
         last_commit_ms_ago: this.#lastCommitAtMs ? Date.now() - this.#lastCommitAtMs : null,
+        converted_cache: this.#options.convertedCache?.stats ?? null,
       },
     };
   }
@@ -187,11 +187,14 @@ export class IngestionPoller {
     this.#options.pollerState.setLastKey(key);
     this.#lastKey = key;
     this.#lastCommitAtMs = Date.now();
+    this.#options.convertedCache?.dropUpTo(key);
     await this.#options.source.release(key);
   }
 
   /** Decodes one record; an undecodable one goes to the dead-letter directory (null). */
   async #convert(record: WalRecord): Promise<Converted | null> {
+    const cached = this.#options.convertedCache?.take(record.key);
+    if (cached) return cached;
     try {
       const { spans, patches } = processTraceRequest(decodeTraceRequest(record.payload, record.format));
       return { spans, patches };

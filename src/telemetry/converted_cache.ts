@@ -1,0 +1,51 @@
+// Single-process mode: the receiver has already converted each accepted request to rows (it had to,
+// to validate it), so it leaves them here for the poller instead of making it decode the same
+// bytes again. Bounded by the payload bytes it stands for; a miss (restart, replay, full cache,
+// split mode) just means the poller decodes the WAL record itself.
+import type { SpanRow, StatePatchRow } from '../db_duckdb/rows.ts';
+
+export interface ConvertedRows {
+  spans: SpanRow[];
+  patches: StatePatchRow[];
+}
+
+export class ConvertedCache {
+  readonly stats = { hits: 0, misses: 0, skipped_full: 0 };
+  readonly #entries = new Map<bigint, { rows: ConvertedRows; bytes: number }>();
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  constructor(maxPayloadBytes: number) {
+    this.#maxBytes = maxPayloadBytes;
+  }
+
+  put(key: bigint, rows: ConvertedRows, payloadBytes: number): void {
+    if (this.#bytes + payloadBytes > this.#maxBytes) {
+      this.stats.skipped_full += 1;
+      return;
+    }
+    this.#entries.set(key, { rows, bytes: payloadBytes });
+    this.#bytes += payloadBytes;
+  }
+
+  take(key: bigint): ConvertedRows | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) {
+      this.stats.misses += 1;
+      return undefined;
+    }
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+    this.stats.hits += 1;
+    return entry.rows;
+  }
+
+  /** Forgets everything up to `key` (committed, or skipped by the poller). */
+  dropUpTo(key: bigint): void {
+    for (const [entryKey, entry] of this.#entries) {
+      if (entryKey > key) continue;
+      this.#entries.delete(entryKey);
+      this.#bytes -= entry.bytes;
+    }
+  }
+}
