@@ -1,0 +1,102 @@
+// fetch for the JSON API: same-origin cookies, the CSRF header on unsafe methods, `{message}` errors,
+// and one place that notices a lost session (any 401) so the app can send the user to sign-in.
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+const unauthorizedListeners = new Set<() => void>();
+
+/** Called on every 401 except from requests that expect one (the session probe, sign-in). */
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+let csrfToken: Promise<string> | null = null;
+
+/** The token depends on the session: forget it whenever the session changes. */
+export function resetCsrfToken(): void {
+  csrfToken = null;
+}
+
+function currentCsrfToken(): Promise<string> {
+  csrfToken ??= request<{ csrfToken: string }>('GET', '/csrf').then(
+    (body) => body.csrfToken,
+    (error: unknown) => {
+      csrfToken = null;
+      throw error;
+    },
+  );
+  return csrfToken;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** a 401 is an answer here (e.g. wrong password), not a lost session */
+  expect401?: boolean;
+  signal?: AbortSignal;
+}
+
+async function request<T>(
+  method: Method,
+  path: string,
+  options: RequestOptions = {},
+  retried = false,
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = await currentCsrfToken();
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'The server cannot be reached. Is Junjo Server running?');
+  }
+  if (response.ok) {
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+  const message = await errorMessage(response);
+  if (response.status === 403 && /csrf/i.test(message) && !retried) {
+    resetCsrfToken();
+    return request(method, path, options, true);
+  }
+  if (response.status === 401 && !options.expect401) {
+    for (const listener of unauthorizedListeners) listener();
+  }
+  throw new ApiError(response.status, message);
+}
+
+async function errorMessage(response: Response): Promise<string> {
+  try {
+    const body = (await response.json()) as { message?: unknown; error?: unknown };
+    const message = body.message ?? body.error;
+    if (typeof message === 'string' && message) return message;
+  } catch {
+    // not JSON: fall through to the status text
+  }
+  return `${response.status} ${response.statusText || 'Request failed'}`;
+}
+
+export const api = {
+  get: <T>(path: string, options?: RequestOptions) => request<T>('GET', path, options),
+  post: <T>(path: string, body?: unknown, options?: RequestOptions) =>
+    request<T>('POST', path, { ...options, body: body ?? {} }),
+  delete: <T = void>(path: string, options?: RequestOptions) => request<T>('DELETE', path, options),
+};

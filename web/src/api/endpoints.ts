@@ -1,0 +1,63 @@
+// Every REST call the UI makes, typed by the server's schemas.
+import { ApiError, api } from './client.ts';
+import type { ApiKey, AuthTest, CreatedApiKey, ServiceSummary, Span, User, UsersExist } from './types.ts';
+
+const enc = encodeURIComponent;
+
+export interface Page {
+  limit: number;
+  /** keyset cursor: only spans that started before this RFC 3339 time */
+  before?: string | undefined;
+}
+
+function pageQuery(page: Page): string {
+  const params = new URLSearchParams({ limit: String(page.limit) });
+  if (page.before) params.set('before', page.before);
+  return params.toString();
+}
+
+// Accounts
+export const hasUsers = () => api.get<UsersExist>('/users/db-has-users');
+export const createFirstUser = (email: string, password: string) =>
+  api.post<{ message: string }>('/users/create-first-user', { email, password });
+export const signIn = (email: string, password: string) =>
+  api.post<{ message: string }>('/sign-in', { email, password }, { expect401: true });
+export const signOut = () => api.post<{ message: string }>('/sign-out');
+export const whoAmI = () => api.get<AuthTest>('/auth-test', { expect401: true });
+
+export const listUsers = () => api.get<User[]>('/users');
+export const createUser = (email: string, password: string) =>
+  api.post<{ message: string }>('/users', { email, password });
+export const deleteUser = (id: number) => api.delete(`/users/${id}`);
+
+export const listApiKeys = () => api.get<ApiKey[]>('/api_keys');
+export const createApiKey = (name: string) => api.post<CreatedApiKey>('/api_keys', { name });
+export const deleteApiKey = (id: string) => api.delete(`/api_keys/${enc(id)}`);
+
+// Spans
+
+/** Services with counts; older servers only know the names (counts then null). */
+export async function listServices(): Promise<ServiceSummary[]> {
+  try {
+    return await api.get<ServiceSummary[]>('/otel/services');
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error;
+  }
+  const names = await api.get<string[]>('/otel/span_service_names');
+  return names.map((service_name) => ({
+    service_name,
+    span_count: null,
+    trace_count: null,
+    last_seen: null,
+  }));
+}
+
+export const listWorkflowRuns = (service: string, page: Page) =>
+  api.get<Span[]>(`/otel/spans/type/workflow/${enc(service)}?${pageQuery(page)}`);
+
+export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
+  api.get<Span[]>(
+    `/otel/service/${enc(service)}/${llmOnly ? 'root_spans_filtered' : 'root_spans'}?${pageQuery(page)}`,
+  );
+
+export const traceSpans = (traceId: string) => api.get<Span[]>(`/otel/trace/${enc(traceId)}/nested_spans`);

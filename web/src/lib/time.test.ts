@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatDuration, parseNanos, parseTimestampMicros } from './time.ts';
+
+test('timestamps keep microseconds whatever the fraction length or zone spelling', () => {
+  const base = Date.UTC(2025, 9, 12, 17, 33, 48) * 1000;
+  assert.equal(parseTimestampMicros('2025-10-12T17:33:48.123456Z'), base + 123_456);
+  assert.equal(parseTimestampMicros('2025-10-12T17:33:48.5Z'), base + 500_000);
+  assert.equal(parseTimestampMicros('2025-10-12T17:33:48Z'), base);
+  assert.equal(parseTimestampMicros('2025-10-12T17:33:48.123456+00:00'), base + 123_456);
+  assert.equal(parseTimestampMicros('2025-10-12T19:33:48.000001+02:00'), base + 1);
+  assert.ok(Number.isNaN(parseTimestampMicros('yesterday')));
+  assert.equal(parseNanos('1749000000050000000'), 1749000000050000000n);
+  assert.equal(parseNanos(12), 12n);
+  assert.equal(parseNanos('x'), null);
+});
+
+test('durations read naturally at every scale', () => {
+  assert.deepEqual(
+    [12, 1500, 12_340, 1_520_000, 125_000_000, 3 * 3_600_000_000 + 240_000_000].map(formatDuration),
+    ['12 µs', '1.5 ms', '12.3 ms', '1.52 s', '2 m 05 s', '3 h 04 m'],
+  );
+});

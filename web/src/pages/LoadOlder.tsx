@@ -1,0 +1,19 @@
+import { ErrorNotice } from '../components/status.tsx';
+import type { PagedSpans } from '../hooks/usePagedSpans.ts';
+
+export function LoadOlder({ list, noun }: { list: PagedSpans; noun: string }) {
+  return (
+    <div className="load-older">
+      {list.olderError ? <ErrorNotice error={list.olderError} retry={list.loadOlder} /> : null}
+      {list.hasOlder ? (
+        <button type="button" onClick={list.loadOlder} disabled={list.loadingOlder}>
+          {list.loadingOlder ? 'Loading…' : `Load older ${noun}`}
+        </button>
+      ) : (
+        <p className="muted small-text">
+          {list.items.length.toLocaleString()} {noun} — that is all.
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,28 @@
+import type { ReactNode } from 'react';
+import { Link, NavLink } from 'react-router';
+import { paths } from '../paths.ts';
+
+/** Breadcrumb and the two views of a service. */
+export function ServiceHeader({ service, children }: { service: string; children?: ReactNode }) {
+  return (
+    <div className="page-head">
+      <nav className="breadcrumb" aria-label="Breadcrumb">
+        <Link to={paths.services()}>Services</Link>
+        <span aria-hidden="true">/</span>
+        <span>{service}</span>
+      </nav>
+      <div className="page-head-row">
+        <h1>{service}</h1>
+        {children}
+      </div>
+      <nav className="tabs" aria-label="Service views">
+        <NavLink to={paths.workflowRuns(service)} end>
+          Workflow runs
+        </NavLink>
+        <NavLink to={paths.traces(service)} end>
+          Traces
+        </NavLink>
+      </nav>
+    </div>
+  );
+}

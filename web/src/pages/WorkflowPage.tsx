@@ -1,0 +1,245 @@
+// The workflow debugger: graph, state steps and their details for one workflow run.
+// URL: /services/:service/workflows/:traceId/:spanId?step=N&tab=changes&span=<spanId>
+// Keys: ← / → previous / next step, Home / End first / last.
+import { useQuery } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { traceSpans } from '../api/endpoints.ts';
+import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
+import { Time } from '../components/Time.tsx';
+import { isTab, StepDetails, type TabId } from '../components/workflow/StepDetails.tsx';
+import { StepList } from '../components/workflow/StepList.tsx';
+import { WorkflowGraph } from '../components/workflow/WorkflowGraph.tsx';
+import { isErrorSpan } from '../lib/span_facts.ts';
+import { formatDuration, parseTimestampMicros } from '../lib/time.ts';
+import { buildWorkflowRun, graphNodeOf, type WorkflowRun } from '../lib/workflow_run.ts';
+import { paths } from '../paths.ts';
+
+export default function WorkflowPage() {
+  const { service, traceId, spanId } = useParams() as { service: string; traceId: string; spanId: string };
+  const spans = useQuery({ queryKey: ['trace', traceId], queryFn: () => traceSpans(traceId) });
+  const run = useMemo(() => (spans.data ? buildWorkflowRun(spans.data, spanId) : null), [spans.data, spanId]);
+
+  if (spans.isLoading) return <Loading label="Loading workflow run" />;
+  if (spans.error) {
+    return (
+      <div className="page">
+        <ErrorNotice error={spans.error} retry={() => void spans.refetch()} />
+      </div>
+    );
+  }
+  if (!run) {
+    return (
+      <div className="page">
+        <EmptyState title="Workflow run not found">
+          <p className="muted">
+            Trace <code>{traceId}</code> has no span <code>{spanId}</code> (yet).{' '}
+            <Link to={paths.workflowRuns(service)}>Back to the workflow runs</Link>
+          </p>
+        </EmptyState>
+      </div>
+    );
+  }
+  return <Debugger run={run} service={service} />;
+}
+
+function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
+  const [params, setParams] = useSearchParams();
+  const steps = run.replay.steps;
+  const requested = Number.parseInt(params.get('step') ?? '1', 10);
+  const current =
+    steps.length === 0
+      ? -1
+      : Math.min(Math.max(Number.isNaN(requested) ? 1 : requested, 1), steps.length) - 1;
+  const rawTab = params.get('tab');
+  const tab: TabId = isTab(rawTab) ? rawTab : steps.length === 0 ? 'span' : 'changes';
+  const step = current >= 0 ? steps[current] : undefined;
+  const focusSpanId = params.get('span') ?? step?.event.spanId ?? run.workflow.span_id;
+  const focusSpan = run.spanById.get(focusSpanId) ?? run.workflow;
+
+  const update = useCallback(
+    (changes: Record<string, string | null>) =>
+      setParams(
+        (previous) => {
+          const next = new URLSearchParams(previous);
+          for (const [key, value] of Object.entries(changes)) {
+            if (value === null) next.delete(key);
+            else next.set(key, value);
+          }
+          return next;
+        },
+        { replace: true },
+      ),
+    [setParams],
+  );
+
+  // Moving through the steps re-focuses the span of the step.
+  const goTo = useCallback(
+    (index: number) => {
+      if (steps.length === 0) return;
+      update({ step: String(Math.min(Math.max(index, 0), steps.length - 1) + 1), span: null });
+    },
+    [steps.length, update],
+  );
+
+  // Clicking a node focuses the span that ran it and jumps to that span's first state update.
+  const selectNode = useCallback(
+    (nodeId: string) => {
+      const execution = run.executions.get(nodeId)?.spans;
+      if (!execution || execution.length === 0) {
+        update({ span: null, tab: 'span' });
+        return;
+      }
+      const alreadyFocused = execution.findIndex((s) => s.span_id === focusSpanId);
+      // Repeated clicks on a node that ran several times cycle through its executions.
+      const span = execution[(alreadyFocused + 1) % execution.length]!;
+      const firstStep = run.stepsBySpan.get(span.span_id)?.[0];
+      update({
+        span: span.span_id,
+        ...(firstStep !== undefined ? { step: String(firstStep + 1) } : {}),
+        ...(firstStep === undefined && tab !== 'exceptions' ? { tab: 'span' } : {}),
+      });
+    },
+    [run, focusSpanId, tab, update],
+  );
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      const target = event.target as HTMLElement | null;
+      if (target?.closest('input, textarea, select, [contenteditable="true"], dialog')) return;
+      const moves: Record<string, number> = {
+        ArrowLeft: current - 1,
+        ArrowRight: current + 1,
+        Home: 0,
+        End: steps.length - 1,
+      };
+      const index = moves[event.key];
+      if (index === undefined || steps.length === 0) return;
+      event.preventDefault();
+      goTo(index);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [current, steps.length, goTo]);
+
+  const workflow = run.workflow;
+  const duration = parseTimestampMicros(workflow.end_time) - parseTimestampMicros(workflow.start_time);
+  const nodeCount = workflow.attributes_json['junjo.workflow.node.count'];
+  const mismatched = [...run.replay.stores.values()].filter((s) => s.matchesEnd === false);
+  const currentNode = step ? graphNodeOf(run, step.event.spanId) : null;
+  const selectedNode = params.get('span') ? graphNodeOf(run, focusSpan.span_id) : null;
+
+  return (
+    <div className="page page-wide workflow-page">
+      <div className="page-head">
+        <nav className="breadcrumb" aria-label="Breadcrumb">
+          <Link to={paths.services()}>Services</Link>
+          <span aria-hidden="true">/</span>
+          <Link to={paths.workflowRuns(service)}>{service}</Link>
+          <span aria-hidden="true">/</span>
+          <span>Workflow run</span>
+        </nav>
+        <div className="page-head-row">
+          <h1>{workflow.name || '(unnamed workflow)'}</h1>
+          <div className="summary">
+            {isErrorSpan(workflow) ? (
+              <span className="badge error">error</span>
+            ) : (
+              <span className="badge ok">ok</span>
+            )}
+            <Time value={workflow.start_time} />
+            <span>{formatDuration(duration)}</span>
+            {typeof nodeCount === 'number' && <span>{nodeCount} nodes run</span>}
+            <span>{steps.length} state updates</span>
+            <Link to={paths.trace(workflow.trace_id, workflow.span_id)}>Trace waterfall →</Link>
+          </div>
+        </div>
+        {mismatched.length > 0 && (
+          <p className="notice notice-warn">
+            Replaying the patches of {mismatched.map((s) => s.info.name || s.info.id).join(', ')} does not
+            reproduce the end state the workflow reported: some updates may be missing or out of order.
+          </p>
+        )}
+      </div>
+
+      <div className="debugger">
+        <section className="graph-pane" aria-label="Workflow graph">
+          {run.graph.ok ? (
+            <WorkflowGraph
+              graph={run.graph.graph}
+              executions={run.executions}
+              currentNodeId={currentNode}
+              selectedNodeId={selectedNode}
+              onSelectNode={selectNode}
+            />
+          ) : (
+            <p className="muted graph-missing">{run.graph.reason}</p>
+          )}
+        </section>
+
+        <section className="steps-pane" aria-label="State steps">
+          <div className="stepper">
+            <button type="button" onClick={() => goTo(0)} disabled={current <= 0} aria-label="First step">
+              ⏮
+            </button>
+            <button
+              type="button"
+              onClick={() => goTo(current - 1)}
+              disabled={current <= 0}
+              aria-label="Previous step"
+            >
+              ◀
+            </button>
+            <span className="stepper-position" aria-live="polite">
+              {steps.length === 0 ? 'No steps' : `Step ${current + 1} of ${steps.length}`}
+            </span>
+            <button
+              type="button"
+              onClick={() => goTo(current + 1)}
+              disabled={current >= steps.length - 1}
+              aria-label="Next step"
+            >
+              ▶
+            </button>
+            <button
+              type="button"
+              onClick={() => goTo(steps.length - 1)}
+              disabled={current >= steps.length - 1}
+              aria-label="Last step"
+            >
+              ⏭
+            </button>
+          </div>
+          <p className="muted small-text stepper-hint">
+            <kbd>←</kbd> <kbd>→</kbd> to step
+          </p>
+          {steps.length === 0 ? (
+            <p className="muted">This run made no state updates.</p>
+          ) : (
+            <StepList
+              steps={steps}
+              current={current}
+              spanById={run.spanById}
+              showStore={run.replay.stores.size > 1}
+              onSelect={goTo}
+            />
+          )}
+        </section>
+
+        <div className="detail-pane">
+          <StepDetails
+            tab={tab}
+            onTab={(next) => update({ tab: next })}
+            step={step}
+            store={step ? run.replay.stores.get(step.event.storeId) : undefined}
+            workflow={workflow}
+            focusSpan={focusSpan}
+            errorSpans={run.errorSpans}
+            onFocusSpan={(id) => update({ span: id })}
+          />
+        </div>
+      </div>
+    </div>
+  );
+}

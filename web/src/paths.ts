@@ -1,0 +1,11 @@
+// URL of every view (the routes are declared in router.tsx).
+export const paths = {
+  services: () => '/services',
+  workflowRuns: (service: string) => `/services/${encodeURIComponent(service)}/workflows`,
+  workflow: (service: string, traceId: string, spanId: string) =>
+    `/services/${encodeURIComponent(service)}/workflows/${traceId}/${spanId}`,
+  traces: (service: string) => `/services/${encodeURIComponent(service)}/traces`,
+  trace: (traceId: string, spanId?: string) => `/traces/${traceId}${spanId ? `?span=${spanId}` : ''}`,
+  apiKeys: () => '/settings/api-keys',
+  users: () => '/settings/users',
+};
