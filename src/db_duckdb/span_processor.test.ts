@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import {
   agentTrace,
   contract2WorkflowTrace,
@@ -102,6 +103,54 @@ describe('processTraceRequest', () => {
     assert.deepStrictEqual(fromProtobuf, processTraceRequest(req));
     assert.equal(fromProtobuf.rejected.count, 0);
     assert.equal(fromProtobuf.spans.length, 12 + 11 + 4);
+  });
+
+  it('produces JSON columns that DuckDB’s JSON type accepts', async () => {
+    const odd = span({
+      spanId: spanId(9),
+      attributes: [
+        { key: 'nul', value: { type: 'string', value: 'a\u0000b\u001f' } },
+        { key: 'huge', value: { type: 'double', value: 1.7976931348623157e308 } },
+        { key: 'tiny', value: { type: 'double', value: -5e-324 } },
+        { key: 'nan', value: { type: 'double', value: Number.NaN } },
+        { key: 'bytes', value: { type: 'bytes', value: Buffer.from([0, 255]) } },
+        {
+          key: 'nested',
+          value: { type: 'array', value: [{ type: 'kvlist', value: [] }, { type: 'empty' }] },
+        },
+      ],
+    });
+    const out = processTraceRequest({
+      resourceSpans: [...fixtureRequest().resourceSpans, ...request([odd]).resourceSpans],
+    });
+    const texts = [
+      ...out.spans.flatMap((r) => [
+        r.attributes_json,
+        r.events_json,
+        r.links_json,
+        r.junjo_wf_state_start,
+        r.junjo_wf_state_end,
+        r.junjo_wf_graph_structure,
+      ]),
+      ...out.patches.map((p) => p.patch_json),
+    ];
+    const instance = await DuckDBInstance.create(':memory:');
+    const conn = await instance.connect();
+    try {
+      await conn.run('CREATE TABLE j (doc VARCHAR)');
+      const appender = await conn.createAppender('j');
+      for (const text of texts) {
+        appender.appendVarchar(text);
+        appender.endRow();
+      }
+      appender.closeSync();
+      // The cast validates every document; one bad text fails the whole statement.
+      const reader = await conn.runAndReadAll('SELECT count(CAST(doc AS JSON)) FROM j');
+      assert.equal(Number(reader.getRows()[0]![0]), texts.length);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
   });
 
   it('maps ids to lowercase hex, an empty parent to null, trace state and flags', () => {
@@ -550,6 +599,21 @@ describe('state patches', () => {
     assert.equal(new Set([...a, ...b].map((p) => p.patch_id)).size, 6);
   });
 
+  it('accepts escaped surrogate pairs and escaped backslashes in stored JSON text', () => {
+    const state = '{"rocket":"\\ud83d\\ude80","path":"C:\\\\ud800"}';
+    const out = processTraceRequest(
+      request([
+        span({
+          attributes: attributes({ 'junjo.span_type': 'workflow', 'junjo.workflow.state.start': state }),
+          events: [setState('e', `[{"op":"replace","path":"/rocket","value":"\\ud83d\\ude80"}]`)],
+        }),
+      ]),
+    );
+    assert.equal(out.rejected.count, 0);
+    assert.equal(out.spans[0]!.junjo_wf_state_start, state);
+    assert.equal(JSON.parse(state).rocket, '🚀');
+  });
+
   it('defaults a missing patch to the "{}" no-op and a missing store id to ""', () => {
     const event: SpanEvent = {
       name: 'set_state',
@@ -595,6 +659,21 @@ describe('rejected spans', () => {
       'an agent state that is not JSON',
       { attributes: attributes({ 'junjo.span_type': 'agent', 'junjo.agent.state.start': 'NaN' }) },
       'junjo.agent.state.start is not valid JSON',
+    ],
+    [
+      'a state escaping an unpaired surrogate (DuckDB refuses it)',
+      {
+        attributes: attributes({
+          'junjo.span_type': 'subflow',
+          'junjo.workflow.state.start': '{"s":"\\ud800"}',
+        }),
+      },
+      'junjo.workflow.state.start is not valid I-JSON',
+    ],
+    [
+      'a patch escaping an unpaired surrogate',
+      { events: [setState('e', '[{"op":"add","path":"/a","value":"\\udc00x"}]')] },
+      'set_state event 0: junjo.state_json_patch is not valid I-JSON',
     ],
     [
       'a patch that is not JSON',

@@ -136,6 +136,15 @@ describe('decodeTraceRequestJson', () => {
     assert.deepEqual(values['no value'], { type: 'empty' });
   });
 
+  it('turns unpaired surrogate escapes into U+FFFD, keeps pairs', () => {
+    const text = oneSpanJson({ name: 'x', attributes: [{ key: 'k', value: { stringValue: 'y' } }] })
+      .replace('"name":"x"', '"name":"a\\ud800b"')
+      .replace('"stringValue":"y"', '"stringValue":"\\ud83d\\ude80\\udc00"');
+    const span = firstSpan(decodeTraceRequestJson(text));
+    assert.equal(span.name, 'a\ufffdb');
+    assert.deepEqual(span.attributes[0]!.value, { type: 'string', value: '🚀\ufffd' });
+  });
+
   it('ignores snake_case and other unknown keys, as OTLP/JSON requires', () => {
     const span = firstSpan(
       decodeTraceRequestJson(oneSpanJson({ parent_span_id: 'a1a1a1a1a1a1a1a1', extra: [1] })),

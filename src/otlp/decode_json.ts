@@ -103,10 +103,14 @@ function list(value: Json | undefined, path: string): Json[] {
   return value;
 }
 
+/**
+ * JSON text may spell an unpaired UTF-16 surrogate ("\ud800"), which has no UTF-8 form. It becomes
+ * U+FFFD, as invalid UTF-8 does in the protobuf decoder, so decoded strings are always storable.
+ */
 function string(value: Json | undefined, path: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') fail(path, 'expected a string');
-  return value;
+  return value.isWellFormed() ? value : value.toWellFormed();
 }
 
 function integer(value: Json | undefined, path: string, min: bigint, max: bigint): bigint {
