@@ -13,6 +13,7 @@
 //   set_state patches carry the agent's runtime id as workflow_id. A workflow/subflow/agent span
 //   without a store id gets "" (the reference wrote "{}").
 // - all-zero trace/span ids are rejected (invalid per OTLP); an all-zero parent id means "no parent".
+// - patch_id is deterministic so replays never duplicate a patch (scheme: extractStatePatches).
 import { createHash } from 'node:crypto';
 import { bytesToHex } from '../otlp/hex.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, Span, SpanEvent, SpanLink } from '../otlp/types.ts';
@@ -61,7 +62,8 @@ const SLOT = {
   graphStructure: 7,
   graphSnapshot: 8,
   storeId: 9,
-  unused: 10,
+  /** Keys of the reference's removal list that fill no column. */
+  removedOnly: 10,
   agentStateStart: 11,
   agentStateEnd: 12,
   agentStoreId: 13,
@@ -78,8 +80,8 @@ const LIFTED_KEYS = new Map<string, number>([
   ['junjo.workflow.graph_structure', SLOT.graphStructure],
   ['junjo.workflow.execution_graph_snapshot', SLOT.graphSnapshot],
   ['junjo.workflow.store.id', SLOT.storeId],
-  ['junjo.workflow_id', SLOT.unused],
-  ['node.id', SLOT.unused],
+  ['junjo.workflow_id', SLOT.removedOnly],
+  ['node.id', SLOT.removedOnly],
   ['junjo.agent.state.start', SLOT.agentStateStart],
   ['junjo.agent.state.end', SLOT.agentStateEnd],
   ['junjo.agent.store.id', SLOT.agentStoreId],
@@ -105,13 +107,18 @@ export function processTraceRequest(req: ExportTraceRequest): ProcessedTraceRequ
           for (const patch of processed.patches) patches.push(patch);
         } catch (err) {
           if (!(err instanceof SpanRejectedError)) throw err;
-          errors.push(`span ${index} of resource ${r} (${JSON.stringify(span.name)}): ${err.message}`);
+          errors.push(`span ${index} of resource ${r} (${quotedName(span.name)}): ${err.message}`);
         }
         index++;
       }
     }
   }
   return { spans, patches, rejected: { count: errors.length, errors } };
+}
+
+/** The span's name for an error message, cut short: these messages go back to the client. */
+function quotedName(name: string): string {
+  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 }
 
 function serviceNameOf(attributes: KeyValue[] | undefined): string {
