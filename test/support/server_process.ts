@@ -20,15 +20,22 @@ export interface ServerProcess {
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 export async function startServerProcess(
-  options: { env?: Record<string, string>; dataDir?: string; waitFor?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    waitFor?: string;
+    /** Ports to use instead of fresh ones (split mode: each role must know the other's port). */
+    ports?: Partial<ServerProcess['ports']>;
+  } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'junjo-server-'));
+  const given = options.ports ?? {};
   const ports = {
-    http: await freePort(),
-    otlpGrpc: await freePort(),
-    otlpHttp: await freePort(),
-    readSpans: await freePort(),
-    internalAuth: await freePort(),
+    http: given.http ?? (await freePort()),
+    otlpGrpc: given.otlpGrpc ?? (await freePort()),
+    otlpHttp: given.otlpHttp ?? (await freePort()),
+    readSpans: given.readSpans ?? (await freePort()),
+    internalAuth: given.internalAuth ?? (await freePort()),
   };
   const child = spawn(process.execPath, [path.join(repoRoot, 'src/main.ts')], {
     cwd: repoRoot,
