@@ -112,19 +112,13 @@ export async function buildOtlpHttpServer(
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+  app.setErrorHandler((caught: Error & { statusCode?: number; code?: string }, request, reply) => {
     const format = formatOf(request.headers['content-type']) ?? 'json';
+    // The body limit stops an oversized request before TraceIngest sees it; it is still a refusal to count.
+    const error = caught.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? ingest.tooLarge(null) : caught;
     if (error instanceof AppError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       return sendStatus(reply, format, httpStatusOf[error.kind], error.message);
-    }
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendStatus(
-        reply,
-        format,
-        413,
-        `Export request exceeds the limit of ${maxRequestBytes} bytes; send smaller batches`,
-      );
     }
     if (error.code === 'Z_DATA_ERROR' || error.code === 'Z_BUF_ERROR') {
       return sendStatus(reply, format, 400, 'Request body is not valid gzip');

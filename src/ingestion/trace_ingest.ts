@@ -75,13 +75,7 @@ export class TraceIngest {
 
   async export(apiKey: string | undefined, body: Uint8Array, format: PayloadFormat): Promise<ExportOutcome> {
     const apiKeyId = await this.authenticate(apiKey);
-    if (body.byteLength > this.#deps.maxRequestBytes) {
-      this.#refuse('refused_too_large', 'request too large', { bytes: body.byteLength });
-      throw new AppError(
-        `Export request of ${body.byteLength} bytes exceeds the limit of ${this.#deps.maxRequestBytes} bytes; send smaller batches`,
-        'too_large',
-      );
-    }
+    if (body.byteLength > this.#deps.maxRequestBytes) throw this.tooLarge(body.byteLength);
     const saturated = this.#deps.backpressure.check();
     if (saturated) {
       this.#refuse('refused_backpressure', saturated.message);
@@ -118,6 +112,18 @@ export class TraceIngest {
         errorMessage: rejected.errors.slice(0, 20).join('; '),
       },
     };
+  }
+
+  /**
+   * Counts and logs a request refused for its size, and returns the error to answer with. Also called
+   * by the HTTP receiver, whose body limit stops an oversized request before it reaches export().
+   */
+  tooLarge(bytes: number | null): AppError {
+    this.#refuse('refused_too_large', 'request too large', bytes === null ? {} : { bytes });
+    return new AppError(
+      `Export request${bytes === null ? '' : ` of ${bytes} bytes`} exceeds the limit of ${this.#deps.maxRequestBytes} bytes; send smaller batches`,
+      'too_large',
+    );
   }
 
   #refuse(counter: keyof IngestCounters, reason: string, fields: Record<string, unknown> = {}): void {
