@@ -35,6 +35,7 @@ export function SetupSnippets({ apiKey }: { apiKey: string | null }) {
       </div>
       <div id="snippet-panel" role="tabpanel" aria-labelledby={`snippet-tab-${snippet.id}`}>
         <p className="muted">{snippet.note}</p>
+        {snippet.env && <CodeBlock code={snippet.env} />}
         <CodeBlock code={snippet.code} />
       </div>
     </section>

@@ -14,6 +14,8 @@ export interface Snippet {
   title: string;
   language: 'python' | 'shell';
   note: string;
+  /** a shell line to run first (the key goes in the environment, not the code) */
+  env: string | null;
   code: string;
 }
 
@@ -27,7 +29,8 @@ export function setupSnippets(target: SnippetTarget): Snippet[] {
       id: 'junjo',
       title: 'Junjo Python SDK',
       language: 'python',
-      note: `Sends spans over OTLP/gRPC to port ${target.grpcPort}. Run \`${envLine}\` first (keep the key out of your code).`,
+      note: `Sends spans over OTLP/gRPC to port ${target.grpcPort}. Put the key in the environment, not in your code:`,
+      env: envLine,
       code: `import os
 
 from junjo.telemetry.junjo_server_otel_exporter import JunjoServerOtelExporter
@@ -55,7 +58,8 @@ trace.set_tracer_provider(tracer_provider)
       id: 'otel-python',
       title: 'OpenTelemetry Python (gRPC)',
       language: 'python',
-      note: 'The stock OTLP exporter: the API key travels in the x-junjo-api-key header.',
+      note: 'The stock OTLP exporter; the API key travels in the x-junjo-api-key header:',
+      env: envLine,
       code: `import os
 
 from opentelemetry import trace
@@ -78,7 +82,8 @@ trace.set_tracer_provider(tracer_provider)
       id: 'otel-env',
       title: 'Any OpenTelemetry SDK (OTLP/HTTP)',
       language: 'shell',
-      note: 'Standard OTLP environment variables, understood by the SDKs of every language.',
+      note: 'Standard OTLP environment variables, understood by the SDKs of every language:',
+      env: null,
       code: `export OTEL_SERVICE_NAME="my-service"
 export OTEL_TRACES_EXPORTER="otlp"
 export OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="http/protobuf"

@@ -5,6 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { traceSpans } from '../api/endpoints.ts';
+import { Icon } from '../components/Icon.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
 import { isTab, StepDetails, type TabId } from '../components/workflow/StepDetails.tsx';
@@ -181,7 +182,7 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
         <section className="steps-pane" aria-label="State steps">
           <div className="stepper">
             <button type="button" onClick={() => goTo(0)} disabled={current <= 0} aria-label="First step">
-              ⏮
+              <Icon name="first" />
             </button>
             <button
               type="button"
@@ -189,7 +190,7 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
               disabled={current <= 0}
               aria-label="Previous step"
             >
-              ◀
+              <Icon name="previous" />
             </button>
             <span className="stepper-position" aria-live="polite">
               {steps.length === 0 ? 'No steps' : `Step ${current + 1} of ${steps.length}`}
@@ -200,7 +201,7 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
               disabled={current >= steps.length - 1}
               aria-label="Next step"
             >
-              ▶
+              <Icon name="next" />
             </button>
             <button
               type="button"
@@ -208,7 +209,7 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
               disabled={current >= steps.length - 1}
               aria-label="Last step"
             >
-              ⏭
+              <Icon name="last" />
             </button>
           </div>
           <p className="muted small-text stepper-hint">

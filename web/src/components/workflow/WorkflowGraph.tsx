@@ -13,7 +13,7 @@ import {
   ReactFlow,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { createContext, useContext, useMemo, useState } from 'react';
+import { createContext, useCallback, useContext, useMemo, useState } from 'react';
 import type { WorkflowGraph as Graph, GraphNode } from '../../lib/graph.ts';
 import { layoutGraph } from '../../lib/graph_layout.ts';
 import type { NodeExecutions } from '../../lib/workflow_run.ts';
@@ -27,13 +27,8 @@ interface NodeData extends Record<string, unknown> {
   collapsed: boolean;
 }
 
-interface GraphActions {
-  select(nodeId: string): void;
-  toggle(nodeId: string): void;
-}
-
-// Handlers reach the node components through context: node data stays plain and comparable.
-const Actions = createContext<GraphActions>({ select: () => {}, toggle: () => {} });
+// The collapse handler reaches the node components through context: node data stays plain.
+const ToggleSubflow = createContext<(nodeId: string) => void>(() => {});
 
 const kindLabel = { node: '', concurrent: 'RunConcurrent', subflow: 'Subflow' } as const;
 
@@ -58,7 +53,7 @@ function RunBadge({ data }: { data: NodeData }) {
 }
 
 function CollapseButton({ data }: { data: NodeData }) {
-  const actions = useContext(Actions);
+  const toggle = useContext(ToggleSubflow);
   if (!data.collapsible) return null;
   return (
     <button
@@ -68,7 +63,7 @@ function CollapseButton({ data }: { data: NodeData }) {
       aria-expanded={!data.collapsed}
       onClick={(event) => {
         event.stopPropagation();
-        actions.toggle(data.node.id);
+        toggle(data.node.id);
       }}
     >
       {data.collapsed ? '⊕' : '⊖'}
@@ -76,15 +71,15 @@ function CollapseButton({ data }: { data: NodeData }) {
   );
 }
 
+// The body is a button so a node can be reached with Tab and pressed with Enter; its click (mouse
+// or keyboard) bubbles to React Flow's node wrapper, which reports it through onNodeClick.
 function StepNode({ data }: NodeProps<Node<NodeData, 'step'>>) {
-  const actions = useContext(Actions);
   return (
     <div className={`gnode kind-${data.node.kind} ${statusClass(data)}`}>
       <Handle type="target" position={Position.Top} isConnectable={false} />
       <button
         type="button"
         className="gnode-body nodrag"
-        onClick={() => actions.select(data.node.id)}
         aria-pressed={data.selected}
         title={`${data.node.type || data.node.label} — ${data.executions ? 'executed' : 'not executed'}`}
       >
@@ -99,17 +94,11 @@ function StepNode({ data }: NodeProps<Node<NodeData, 'step'>>) {
 }
 
 function ContainerNode({ data }: NodeProps<Node<NodeData, 'container'>>) {
-  const actions = useContext(Actions);
   return (
     <div className={`gcontainer kind-${data.node.kind} ${statusClass(data)}`}>
       <Handle type="target" position={Position.Top} isConnectable={false} />
       <div className="gcontainer-head">
-        <button
-          type="button"
-          className="gnode-body nodrag"
-          onClick={() => actions.select(data.node.id)}
-          aria-pressed={data.selected}
-        >
+        <button type="button" className="gnode-body nodrag" aria-pressed={data.selected}>
           <span className="gnode-kind">{kindLabel[data.node.kind]}</span>
           <span className="gnode-label">{data.node.label}</span>
           <RunBadge data={data} />
@@ -178,26 +167,25 @@ export function WorkflowGraph(props: {
     [layout, executions],
   );
 
-  const actions = useMemo<GraphActions>(
-    () => ({
-      select: onSelectNode,
-      toggle: (id) =>
-        setCollapsed((current) => {
-          const next = new Set(current);
-          if (next.has(id)) next.delete(id);
-          else next.add(id);
-          return next;
-        }),
-    }),
-    [onSelectNode],
+  const toggle = useCallback(
+    (id: string) =>
+      setCollapsed((current) => {
+        const next = new Set(current);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
   );
+  const onNodeClick = useCallback((_event: unknown, node: Node) => onSelectNode(node.id), [onSelectNode]);
 
   return (
-    <Actions.Provider value={actions}>
+    <ToggleSubflow.Provider value={toggle}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        onNodeClick={onNodeClick}
         fitView
         fitViewOptions={{ padding: 0.12, maxZoom: 1.2 }}
         minZoom={0.1}
@@ -212,6 +200,6 @@ export function WorkflowGraph(props: {
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
       </ReactFlow>
-    </Actions.Provider>
+    </ToggleSubflow.Provider>
   );
 }
