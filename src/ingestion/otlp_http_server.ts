@@ -12,7 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { AppError, type ErrorKind } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { encodeTraceResponse } from '../otlp/encode.ts';
+import { encodeTraceResponse, encodeTraceResponseJson } from '../otlp/encode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
 import { internalProtoTypes } from './internal_proto.ts';
 import type { PayloadFormat } from './payload.ts';
@@ -61,12 +61,7 @@ function sendSuccess(
   format: PayloadFormat,
   partial: PartialSuccess | null,
 ): FastifyReply {
-  if (format === 'json') {
-    const body = partial
-      ? { partialSuccess: { rejectedSpans: partial.rejectedSpans, errorMessage: partial.errorMessage } }
-      : {};
-    return reply.status(200).type(JSON_TYPE).send(body);
-  }
+  if (format === 'json') return reply.status(200).type(JSON_TYPE).send(encodeTraceResponseJson(partial));
   return reply
     .status(200)
     .type(PROTOBUF)
@@ -102,10 +97,12 @@ export async function buildOtlpHttpServer(
     const gunzip = createGunzip();
     const decoded = payload.pipe(gunzip) as typeof gunzip & { receivedEncodedLength?: number };
     payload.on('error', (error) => gunzip.destroy(error));
-    payload.on('data', () => {
-      decoded.receivedEncodedLength = (
-        payload as typeof payload & { receivedEncodedLength?: number }
-      ).receivedEncodedLength;
+    // Fastify compares Content-Length with the bytes received on the wire, which a replacement
+    // stream must report as receivedEncodedLength (without it every gzip body was a 400).
+    let encodedBytes = 0;
+    payload.on('data', (chunk: Buffer) => {
+      encodedBytes += chunk.length;
+      decoded.receivedEncodedLength = encodedBytes;
     });
     return decoded;
   });
