@@ -1,0 +1,334 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { createLogger } from '../logger.ts';
+import { type DuckDb, openDuckDb } from './connection.ts';
+
+const logger = createLogger('silent');
+let dir: string;
+let counter = 0;
+const freshFile = () => path.join(dir, `db-${++counter}.duckdb`);
+
+before(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-duckdb-connection-'));
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function rows(conn: DuckDBConnection, sql: string): Promise<unknown[][]> {
+  return (await conn.runAndReadAll(sql)).getRowsJson() as unknown[][];
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+// Expected catalog, written out from the seed's DDL (seed-phase6-duckdb.md, Part 4). DuckDB keeps
+// no VARCHAR length, so VARCHAR(32)/VARCHAR(16) read back as VARCHAR.
+const EXPECTED_COLUMNS: Record<string, [name: string, type: string, nullable: boolean][]> = {
+  spans: [
+    ['trace_id', 'VARCHAR', false],
+    ['span_id', 'VARCHAR', false],
+    ['parent_span_id', 'VARCHAR', true],
+    ['service_name', 'VARCHAR', false],
+    ['name', 'VARCHAR', true],
+    ['kind', 'VARCHAR', true],
+    ['start_time', 'TIMESTAMP WITH TIME ZONE', false],
+    ['end_time', 'TIMESTAMP WITH TIME ZONE', false],
+    ['status_code', 'VARCHAR', true],
+    ['status_message', 'VARCHAR', true],
+    ['attributes_json', 'JSON', true],
+    ['events_json', 'JSON', true],
+    ['links_json', 'JSON', true],
+    ['trace_flags', 'INTEGER', true],
+    ['trace_state', 'VARCHAR', true],
+    ['junjo_id', 'VARCHAR', true],
+    ['junjo_parent_id', 'VARCHAR', true],
+    ['junjo_span_type', 'VARCHAR', true],
+    ['junjo_wf_state_start', 'JSON', true],
+    ['junjo_wf_state_end', 'JSON', true],
+    ['junjo_wf_graph_structure', 'JSON', true],
+    ['junjo_wf_store_id', 'VARCHAR', true],
+  ],
+  state_patches: [
+    ['patch_id', 'VARCHAR', false],
+    ['service_name', 'VARCHAR', false],
+    ['trace_id', 'VARCHAR', false],
+    ['span_id', 'VARCHAR', false],
+    ['workflow_id', 'VARCHAR', false],
+    ['node_id', 'VARCHAR', false],
+    ['event_time', 'TIMESTAMP WITH TIME ZONE', false],
+    ['patch_json', 'JSON', false],
+    ['patch_store_id', 'VARCHAR', false],
+  ],
+};
+
+const EXPECTED_KEYS = [
+  ['spans', 'PRIMARY KEY', ['trace_id', 'span_id'], null, []],
+  ['state_patches', 'FOREIGN KEY', ['trace_id', 'span_id'], 'spans', ['trace_id', 'span_id']],
+  ['state_patches', 'PRIMARY KEY', ['patch_id'], null, []],
+];
+
+const EXPECTED_INDEXES = [
+  ['idx_end_time', 'spans', '[end_time]'],
+  ['idx_junjo_id', 'spans', '[junjo_id]'],
+  ['idx_junjo_span_type', 'spans', '[junjo_span_type]'],
+  ['idx_parent_span_id', 'spans', '[parent_span_id]'],
+  ['idx_start_time', 'spans', '[start_time]'],
+  ['idx_state_patches_event_time', 'state_patches', '[event_time]'],
+  ['idx_state_patches_node_id', 'state_patches', '[node_id]'],
+  ['idx_state_patches_trace_id_span_id', 'state_patches', '[trace_id, span_id]'],
+  ['idx_state_patches_workflow_id', 'state_patches', '[workflow_id]'],
+  ['idx_trace_id', 'spans', '[trace_id]'],
+];
+
+async function assertSeedCatalog(db: DuckDb): Promise<void> {
+  await db.read(async (conn) => {
+    for (const [table, expected] of Object.entries(EXPECTED_COLUMNS)) {
+      const columns = await rows(
+        conn,
+        `SELECT column_name, data_type, is_nullable FROM duckdb_columns()
+         WHERE schema_name = 'main' AND table_name = '${table}' ORDER BY column_index`,
+      );
+      assert.deepEqual(columns, expected, `columns of ${table}`);
+    }
+    const keys = await rows(
+      conn,
+      `SELECT table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names
+       FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') ORDER BY ALL`,
+    );
+    assert.deepEqual(keys, EXPECTED_KEYS);
+    const indexes = await rows(
+      conn,
+      `SELECT index_name, table_name, expressions FROM duckdb_indexes() WHERE NOT is_primary ORDER BY ALL`,
+    );
+    assert.deepEqual(indexes, EXPECTED_INDEXES);
+    const tables = await rows(
+      conn,
+      `SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY ALL`,
+    );
+    assert.deepEqual(tables, [['spans'], ['state_patches']]);
+  });
+}
+
+describe('openDuckDb', () => {
+  test('applies the seed schema: every column, type, nullability, key and index', async () => {
+    const db = await openDuckDb(freshFile(), logger);
+    try {
+      await assertSeedCatalog(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('opening an existing file again keeps its data and the same catalog', async () => {
+    const file = freshFile();
+    const first = await openDuckDb(file, logger);
+    await first.write((conn) =>
+      conn.run(`INSERT INTO spans (trace_id, span_id, service_name, start_time, end_time)
+                VALUES ('t', 's', 'svc', now(), now())`),
+    );
+    await first.close();
+    const second = await openDuckDb(file, logger);
+    try {
+      await assertSeedCatalog(second);
+      assert.deepEqual(await second.read((conn) => rows(conn, 'SELECT span_id FROM spans')), [['s']]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test('raises the WAL auto-checkpoint threshold to 1 GiB', async () => {
+    const db = await openDuckDb(freshFile(), logger);
+    try {
+      const [[threshold]] = (await db.read((conn) =>
+        rows(conn, `SELECT current_setting('wal_autocheckpoint')`),
+      )) as [[string]];
+      assert.match(threshold, /^1(\.0)? GiB$/);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('refuses a second open of the same file in this process', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger);
+    try {
+      await assert.rejects(openDuckDb(file, logger), /already open in this process/);
+    } finally {
+      await db.close();
+    }
+    const again = await openDuckDb(file, logger);
+    await again.close();
+  });
+
+  test('fails with a clear message naming the file when another process holds it', async () => {
+    const file = freshFile();
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('@duckdb/node-api').DuckDBInstance.create(${JSON.stringify(file)})
+           .then(() => { console.log('ready'); setInterval(() => {}, 1000); })`,
+      ],
+      { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('ready')) resolve();
+        });
+        holder.once('exit', () => reject(new Error('the holder process exited early')));
+      });
+      await assert.rejects(openDuckDb(file, logger), (err: Error) => {
+        assert.ok(err.message.includes(file), err.message);
+        assert.match(err.message, /locked by another process/);
+        return true;
+      });
+    } finally {
+      holder.kill();
+      await exited;
+    }
+    const db = await openDuckDb(file, logger);
+    await db.close();
+  });
+});
+
+describe('DuckDb.write', () => {
+  test('runs writes one after another, never overlapping', async () => {
+    const db = await openDuckDb(freshFile(), logger);
+    try {
+      const events: string[] = [];
+      const hold = deferred();
+      const first = db.write(async () => {
+        events.push('first starts');
+        await hold.promise;
+        events.push('first ends');
+      });
+      const second = db.write(async () => {
+        events.push('second starts');
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(events, ['first starts']);
+      hold.resolve();
+      await Promise.all([first, second]);
+      assert.deepEqual(events, ['first starts', 'first ends', 'second starts']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a write that throws is rolled back, and the next write still runs', async () => {
+    const db = await openDuckDb(freshFile(), logger);
+    try {
+      await db.write((conn) => conn.run('CREATE TABLE probe (v INTEGER)'));
+      await assert.rejects(
+        db.write(async (conn) => {
+          await conn.run('INSERT INTO probe VALUES (1)');
+          throw new Error('injected');
+        }),
+        /injected/,
+      );
+      await db.write((conn) => conn.run('INSERT INTO probe VALUES (2)'));
+      assert.deepEqual(await db.read((conn) => rows(conn, 'SELECT v FROM probe')), [[2]]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('DuckDb.read', () => {
+  test('runs while a write transaction is open and sees only committed rows', async () => {
+    const db = await openDuckDb(freshFile(), logger);
+    try {
+      await db.write((conn) => conn.run('CREATE TABLE probe (v INTEGER)'));
+      const inserted = deferred();
+      const hold = deferred();
+      const writing = db.write(async (conn) => {
+        await conn.run('INSERT INTO probe SELECT range FROM range(1000)');
+        inserted.resolve();
+        await hold.promise;
+      });
+      await inserted.promise;
+      const during = await db.read((conn) => rows(conn, 'SELECT count(*)::INTEGER FROM probe'));
+      assert.deepEqual(during, [[0]]);
+      hold.resolve();
+      await writing;
+      assert.deepEqual(await db.read((conn) => rows(conn, 'SELECT count(*)::INTEGER FROM probe')), [[1000]]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('more concurrent reads than reader connections all complete', async () => {
+    const db = await openDuckDb(freshFile(), logger, { readers: 2 });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 7 }, (_, i) => db.read((conn) => rows(conn, `SELECT ${i}`))),
+      );
+      assert.deepEqual(
+        results,
+        Array.from({ length: 7 }, (_, i) => [[i]]),
+      );
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('DuckDb.checkpoint and close', () => {
+  test('checkpoint() moves the WAL into the database file', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger);
+    try {
+      await db.checkpoint();
+      await db.write((conn) => conn.run('CREATE TABLE probe AS SELECT range AS v FROM range(10000)'));
+      assert.ok(statSync(`${file}.wal`).size > 0, 'the write went to the WAL');
+      await db.checkpoint();
+      assert.ok(!existsSync(`${file}.wal`) || statSync(`${file}.wal`).size === 0, 'WAL emptied');
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('close() lets an in-flight write finish, then refuses new work', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger);
+    await db.write((conn) => conn.run('CREATE TABLE probe (v INTEGER)'));
+    const started = deferred();
+    const writing = db.write(async (conn) => {
+      started.resolve();
+      await new Promise((r) => setTimeout(r, 50));
+      await conn.run('INSERT INTO probe VALUES (42)');
+      return 'written';
+    });
+    await started.promise;
+    await db.close();
+    assert.equal(await writing, 'written');
+    await assert.rejects(
+      db.write(async () => {}),
+      /closed/,
+    );
+    await assert.rejects(
+      db.read(async () => {}),
+      /closed/,
+    );
+    assert.ok(!existsSync(`${file}.wal`) || statSync(`${file}.wal`).size === 0, 'close() checkpointed');
+    const reopened = await openDuckDb(file, logger);
+    try {
+      assert.deepEqual(await reopened.read((conn) => rows(conn, 'SELECT v FROM probe')), [[42]]);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
