@@ -145,8 +145,9 @@ export class IngestionPoller {
     try {
       await this.#insert(merged);
     } catch (error) {
-      if (good.length <= 1) throw error;
-      // One record may be poisoning the batch: retry record by record so the rest still lands.
+      // One record may be poisoning the batch: retry record by record so the rest still lands and a
+      // record that keeps failing is moved aside, also when it is alone in its batch (rethrowing
+      // would retry it with backoff for as long as no other record arrives).
       this.#options.logger.warn(
         { err: error, records: good.length },
         'batch insert failed; retrying record by record',
@@ -220,7 +221,8 @@ export class IngestionPoller {
     );
     this.stats.dead_lettered += 1;
     this.#options.logger.error(
-      { key: record.key.toString(), reason, file: base },
+      // `walKey`, not `key`: the logger redacts every field named key.
+      { walKey: record.key.toString(), reason, file: base },
       'WAL record moved to dead-letter',
     );
   }

@@ -1,0 +1,294 @@
+// The poller against a real write-ahead log, a real SQLite poller_state and a real DuckDB, all in a
+// temp dir: batches follow the backlog, a restart resumes after the committed key without
+// duplicates, an undecodable record is dead-lettered without blocking the ones after it, and a
+// failing insert is retried record by record so only the record that keeps failing is moved aside.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { waitFor } from '../../test/support/wait.ts';
+import { type DuckDb, openDuckDb } from '../db_duckdb/connection.ts';
+import { type SpanBatch, SpanRepository } from '../db_duckdb/span_repository.ts';
+import { openSqlite, type Sqlite } from '../db_sqlite/connection.ts';
+import {
+  createPollerStateRepository,
+  type PollerStateRepository,
+} from '../db_sqlite/poller_state/poller_state_repository.ts';
+import { legacyWorkflowTrace, toExportRequest } from '../fixtures/junjo_traces.ts';
+import { capturingLogger } from '../ingestion/wal/test_support.ts';
+import { WriteAheadLog } from '../ingestion/wal/wal.ts';
+import { encodeTraceRequestProtobuf } from '../otlp/encode.ts';
+import { IngestionPoller, type IngestionPollerOptions } from './ingestion_poller.ts';
+import { localWalSource } from './local_wal_source.ts';
+
+interface Harness {
+  dir: string;
+  wal: WriteAheadLog;
+  sqlite: Sqlite;
+  duckdb: DuckDb;
+  repository: SpanRepository;
+  pollerState: PollerStateRepository;
+  pollers: IngestionPoller[];
+}
+
+let h: Harness;
+
+beforeEach(async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'junjo-poller-'));
+  const { logger } = capturingLogger();
+  const duckdb = await openDuckDb(path.join(dir, 'otel.duckdb'), logger);
+  const sqlite = openSqlite(path.join(dir, 'junjo.db'), logger);
+  h = {
+    dir,
+    wal: await WriteAheadLog.open(path.join(dir, 'wal'), { groupCommitMs: 0, logger }),
+    sqlite,
+    duckdb,
+    repository: new SpanRepository(duckdb, logger),
+    pollerState: createPollerStateRepository(sqlite),
+    pollers: [],
+  };
+});
+
+afterEach(async () => {
+  for (const poller of h.pollers) await poller.stop();
+  await h.wal.close();
+  await h.duckdb.close();
+  h.sqlite.close();
+  rmSync(h.dir, { recursive: true, force: true });
+});
+
+/** A poller on the harness stores; the fallback interval is long, so only appends wake it. */
+function startPoller(options: Partial<IngestionPollerOptions> = {}): IngestionPoller {
+  const poller = new IngestionPoller({
+    source: localWalSource(h.wal),
+    repository: h.repository,
+    pollerState: h.pollerState,
+    logger: capturingLogger().logger,
+    intervalMs: 60_000,
+    deadLetterDir: path.join(h.dir, 'dead-letter'),
+    ...options,
+  });
+  h.pollers.push(poller);
+  return poller;
+}
+
+let seed = 0;
+/** Appends one export of a fresh workflow trace; returns its key and span count. */
+async function appendTrace(): Promise<{ key: bigint; spans: number; traceId: string }> {
+  const trace = legacyWorkflowTrace({ seed: ++seed });
+  const payload = encodeTraceRequestProtobuf(toExportRequest(trace.spans));
+  const key = await h.wal.append(payload, {
+    receivedAtMs: Date.now(),
+    apiKeyId: 'key-1',
+    format: 'protobuf',
+  });
+  return { key, spans: trace.spans.length, traceId: trace.traceId };
+}
+
+async function appendGarbage(format: 'protobuf' | 'json'): Promise<bigint> {
+  const payload = Buffer.from(format === 'json' ? '{"resourceSpans": [' : 'definitely not protobuf \xff');
+  return h.wal.append(payload, { receivedAtMs: Date.now(), apiKeyId: 'key-1', format });
+}
+
+async function storedSpans(): Promise<{ total: number; distinct: number }> {
+  return h.duckdb.read(async (conn) => {
+    const reader = await conn.runAndReadAll(
+      'SELECT count(*)::INTEGER, count(DISTINCT (trace_id, span_id))::INTEGER FROM spans',
+    );
+    const [total, distinct] = reader.getRows()[0] as [number, number];
+    return { total, distinct };
+  });
+}
+
+async function storedTraceIds(): Promise<Set<string>> {
+  return h.duckdb.read(async (conn) => {
+    const reader = await conn.runAndReadAll('SELECT DISTINCT trace_id FROM spans');
+    return new Set(reader.getRows().map((row) => row[0] as string));
+  });
+}
+
+const committed = (poller: IngestionPoller, key: bigint) =>
+  waitFor(() => poller.lastKey === key, `the poller to commit key ${key}`, 10_000);
+
+test('a backlog is indexed in one batch, a trickle one record per batch, and a byte limit splits batches', async () => {
+  let total = 0;
+  let last = 0n;
+  for (let i = 0; i < 40; i++) {
+    const appended = await appendTrace();
+    total += appended.spans;
+    last = appended.key;
+  }
+  const poller = startPoller();
+  await poller.start();
+  await committed(poller, last);
+  assert.equal(poller.stats.records, 40);
+  assert.equal(poller.stats.batches, 1, 'the whole backlog in one transaction');
+
+  for (let i = 0; i < 3; i++) {
+    const appended = await appendTrace();
+    total += appended.spans;
+    await committed(poller, appended.key);
+  }
+  assert.equal(poller.stats.batches, 4, 'the poller wakes on each append and commits it alone');
+  assert.equal(poller.stats.spans_indexed, total);
+  await poller.stop();
+
+  // A second poller on a fresh cursor, limited to about three records' bytes per read.
+  h.pollerState.setLastKey(last + 3n);
+  let limited = 0;
+  for (let i = 0; i < 10; i++) {
+    const appended = await appendTrace();
+    limited += appended.spans;
+    last = appended.key;
+  }
+  const recordBytes = (await h.wal.readAfter(last - 1n, { maxRecords: 1, maxBytes: 1 }))[0]!.payload.length;
+  const small = startPoller({ limits: { maxRecords: 2048, maxBytes: recordBytes * 3 } });
+  await small.start();
+  await committed(small, last);
+  assert.equal(small.stats.records, 10);
+  assert.ok(small.stats.batches >= 3, `${small.stats.batches} batches`);
+  assert.equal(small.stats.spans_indexed, limited);
+  assert.deepEqual(await storedSpans(), { total: total + limited, distinct: total + limited });
+});
+
+test('a restarted poller resumes after the committed key; a replayed batch adds no duplicates', async () => {
+  let first = 0;
+  let key = 0n;
+  for (let i = 0; i < 5; i++) {
+    const appended = await appendTrace();
+    first += appended.spans;
+    key = appended.key;
+  }
+  const one = startPoller();
+  await one.start();
+  await committed(one, key);
+  await one.stop();
+  assert.equal(h.pollerState.getLastKey(), key);
+
+  let second = 0;
+  for (let i = 0; i < 5; i++) {
+    const appended = await appendTrace();
+    second += appended.spans;
+    key = appended.key;
+  }
+  const two = startPoller();
+  await two.start();
+  await committed(two, key);
+  await two.stop();
+  assert.equal(two.stats.records, 5, 'only the records after the cursor');
+  assert.equal(two.stats.spans_indexed, second);
+
+  // A crash after the DuckDB commit but before the cursor update: the cursor is behind.
+  h.pollerState.setLastKey(3n);
+  const three = startPoller();
+  await three.start();
+  await committed(three, key);
+  assert.equal(three.stats.records, 7, 'records 4..10 are read again');
+  assert.equal(three.stats.spans_indexed, 0, 'and none of their spans is inserted twice');
+  assert.deepEqual(await storedSpans(), { total: first + second, distinct: first + second });
+});
+
+test('an undecodable record is dead-lettered with a log line and does not block later records', async () => {
+  const before = await appendTrace();
+  const badProtobuf = await appendGarbage('protobuf');
+  const badJson = await appendGarbage('json');
+  const afterwards = await appendTrace();
+  const { logger, lines } = capturingLogger();
+  const poller = startPoller({ logger });
+  await poller.start();
+  await committed(poller, afterwards.key);
+
+  assert.deepEqual(await storedTraceIds(), new Set([before.traceId, afterwards.traceId]));
+  assert.equal(poller.stats.dead_lettered, 2);
+  for (const [key, extension] of [
+    [badProtobuf, 'pb'],
+    [badJson, 'json'],
+  ] as const) {
+    const base = path.join(h.dir, 'dead-letter', key.toString().padStart(20, '0'));
+    assert.ok(existsSync(`${base}.${extension}`), 'the payload is kept');
+    const reason = JSON.parse(readFileSync(`${base}.reason.json`, 'utf8')) as { key: string; reason: string };
+    assert.equal(reason.key, key.toString());
+    assert.match(reason.reason, /cannot decode/);
+    assert.ok(
+      lines.some((line) => line.msg === 'WAL record moved to dead-letter' && line.walKey === key.toString()),
+      'a log line names the record',
+    );
+  }
+});
+
+/** The real repository, except that batches holding `poisonTraceId` fail (`failures` times, or always). */
+function poisonedRepository(poisonTraceId: () => string | null, failures = Number.POSITIVE_INFINITY) {
+  const attempts: number[] = [];
+  return {
+    attempts,
+    insertBatch: async (batch: SpanBatch) => {
+      const poison = poisonTraceId();
+      if (poison !== null && batch.spans.some((span) => span.trace_id === poison)) {
+        attempts.push(batch.spans.length);
+        if (attempts.length <= failures) throw new Error('simulated insert failure');
+      }
+      return h.repository.insertBatch(batch);
+    },
+  };
+}
+
+test('a failing batch is retried record by record: only the record that keeps failing is dead-lettered', async () => {
+  let poison: string | null = null;
+  const repository = poisonedRepository(() => poison);
+  const first = await appendTrace();
+  const bad = await appendTrace();
+  poison = bad.traceId;
+  const third = await appendTrace();
+  const fourth = await appendTrace();
+  const { logger, lines } = capturingLogger();
+  const poller = startPoller({ repository, logger });
+  await poller.start();
+  await committed(poller, fourth.key);
+
+  assert.deepEqual(await storedTraceIds(), new Set([first.traceId, third.traceId, fourth.traceId]));
+  assert.equal(repository.attempts.length, 4, 'the batch once, then the record three times');
+  assert.ok(lines.some((line) => line.msg === 'batch insert failed; retrying record by record'));
+  assert.equal(poller.stats.dead_lettered, 1);
+  const reason = readFileSync(
+    path.join(h.dir, 'dead-letter', `${bad.key.toString().padStart(20, '0')}.reason.json`),
+    'utf8',
+  );
+  assert.match(reason, /insert failed 3 times/);
+});
+
+test('a record that fails alone is also dead-lettered after its attempts, never retried forever', async () => {
+  let poison: string | null = null;
+  const repository = poisonedRepository(() => poison);
+  const poller = startPoller({ repository });
+  await poller.start();
+  const bad = legacyWorkflowTrace({ seed: 10_000 });
+  poison = bad.traceId;
+  const badKey = await h.wal.append(encodeTraceRequestProtobuf(toExportRequest(bad.spans)), {
+    receivedAtMs: Date.now(),
+    apiKeyId: 'key-1',
+    format: 'protobuf',
+  });
+  // Three quick attempts (the batch, then two retries of the record) and it is moved aside, even
+  // though no other record arrives to share a batch with it.
+  await waitFor(() => poller.stats.dead_lettered === 1, 'the lone record to be dead-lettered', 3000);
+  assert.equal(poller.lastKey, badKey);
+  const next = await appendTrace();
+  await committed(poller, next.key);
+  assert.equal(poller.stats.dead_lettered, 1);
+  assert.ok(existsSync(path.join(h.dir, 'dead-letter', `${badKey.toString().padStart(20, '0')}.pb`)));
+  assert.ok((await storedTraceIds()).has(next.traceId));
+});
+
+test('a transient insert failure is retried and loses nothing', async () => {
+  let poison: string | null = null;
+  const repository = poisonedRepository(() => poison, 1);
+  const first = await appendTrace();
+  poison = first.traceId;
+  const second = await appendTrace();
+  const poller = startPoller({ repository });
+  await poller.start();
+  await committed(poller, second.key);
+  assert.equal(poller.stats.dead_lettered, 0);
+  assert.deepEqual(await storedTraceIds(), new Set([first.traceId, second.traceId]));
+});
