@@ -78,29 +78,27 @@ const readSpansMethod = (): grpc.MethodDefinition<ReadSpansRequest, WalRecord> =
 
 /** Registers ReadSpans on the ingestion role's internal server, backed by its local WAL source. */
 export function addReadSpansService(server: grpc.Server, wal: WalSource, logger: Logger): void {
-  server.addService(
-    { ReadSpans: readSpansMethod() },
-    {
-      ReadSpans: (call: grpc.ServerWritableStream<ReadSpansRequest, WalRecord>) => {
-        const { start_key, batch_size, max_bytes } = call.request;
-        const afterKey = keyFromBytes(start_key);
-        const limits = {
-          maxRecords: Math.max(1, batch_size || 100),
-          maxBytes: max_bytes || DEFAULT_MAX_BYTES,
-        };
-        (async () => {
-          if (afterKey !== null) await wal.release(afterKey);
-          for (const record of await wal.read(afterKey, limits)) {
-            if (!call.write(record)) await new Promise((resolve) => call.once('drain', resolve));
-          }
-          call.end();
-        })().catch((error: unknown) => {
-          logger.error({ err: error }, 'ReadSpans failed');
-          call.destroy(Object.assign(new Error('ReadSpans failed'), toGrpcError(error)));
-        });
-      },
-    },
-  );
+  const readSpans: grpc.handleServerStreamingCall<ReadSpansRequest, WalRecord> = (call) => {
+    const { start_key, batch_size, max_bytes } = call.request;
+    const afterKey = keyFromBytes(start_key);
+    const limits = {
+      maxRecords: Math.max(1, batch_size || 100),
+      maxBytes: max_bytes || DEFAULT_MAX_BYTES,
+    };
+    (async () => {
+      if (afterKey !== null) await wal.release(afterKey);
+      for (const record of await wal.read(afterKey, limits)) {
+        if (!call.write(record)) await new Promise((resolve) => call.once('drain', resolve));
+      }
+      call.end();
+    })().catch((error: unknown) => {
+      logger.error({ err: error }, 'ReadSpans failed');
+      // emit('error') ends the call with this status; destroy() would send no status at all and
+      // leave the backend's read hanging until its deadline.
+      call.emit('error', toGrpcError(error));
+    });
+  };
+  server.addService({ ReadSpans: readSpansMethod() }, { ReadSpans: readSpans });
 }
 
 /** The backend role's view of the ingestion role's WAL, over gRPC. */
