@@ -121,11 +121,8 @@ test('a read after key K releases the log up to K; release() and a read from the
   assert.ok(segmentFiles().length < segments, 'segments holding only keys <= K are deleted');
   assert.ok(wal.backlogBytes(null) < backlog / 3, 'the backlog now starts after K');
   const kept = await wal.readAfter(null, everything);
-  assert.ok(kept.every((record) => record.key > keys[15]! || record.key >= kept[0]!.key));
-  assert.ok(
-    kept.some((record) => record.key === keys[19]),
-    'records after K are kept',
-  );
+  assert.ok(kept[0]!.key > keys[0]!, 'the oldest records are gone');
+  assert.ok(kept[0]!.key <= keys[16]!, 'every record after K is kept');
 });
 
 test('a closed log or an unreachable service rejects the read with a retryable status', async () => {
