@@ -286,16 +286,45 @@ describe('DuckDb.read', () => {
   });
 });
 
+const walBytes = (file: string) => (existsSync(`${file}.wal`) ? statSync(`${file}.wal`).size : 0);
+const writeSomething = (db: DuckDb) =>
+  db.write((conn) => conn.run('CREATE TABLE probe AS SELECT range AS v FROM range(10000)'));
+
 describe('DuckDb.checkpoint and close', () => {
   test('checkpoint() moves the WAL into the database file', async () => {
     const file = freshFile();
-    const db = await openDuckDb(file, logger);
+    const db = await openDuckDb(file, logger, { idleCheckpointMs: 0 });
     try {
+      await writeSomething(db);
+      assert.ok(walBytes(file) > 0, 'the write went to the WAL');
       await db.checkpoint();
-      await db.write((conn) => conn.run('CREATE TABLE probe AS SELECT range AS v FROM range(10000)'));
-      assert.ok(statSync(`${file}.wal`).size > 0, 'the write went to the WAL');
-      await db.checkpoint();
-      assert.ok(!existsSync(`${file}.wal`) || statSync(`${file}.wal`).size === 0, 'WAL emptied');
+      assert.equal(walBytes(file), 0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('checkpoints by itself once the writer has been idle for idleCheckpointMs', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger, { idleCheckpointMs: 100 });
+    try {
+      await writeSomething(db);
+      assert.ok(walBytes(file) > 0, 'the write went to the WAL');
+      const deadline = Date.now() + 5000;
+      while (walBytes(file) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(walBytes(file), 0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('with idleCheckpointMs 0 the WAL stays until a checkpoint is asked for', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger, { idleCheckpointMs: 0 });
+    try {
+      await writeSomething(db);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(walBytes(file) > 0);
     } finally {
       await db.close();
     }
@@ -323,7 +352,7 @@ describe('DuckDb.checkpoint and close', () => {
       db.read(async () => {}),
       /closed/,
     );
-    assert.ok(!existsSync(`${file}.wal`) || statSync(`${file}.wal`).size === 0, 'close() checkpointed');
+    assert.equal(walBytes(file), 0, 'close() checkpointed');
     const reopened = await openDuckDb(file, logger);
     try {
       assert.deepEqual(await reopened.read((conn) => rows(conn, 'SELECT v FROM probe')), [[42]]);

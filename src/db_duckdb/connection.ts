@@ -18,7 +18,8 @@ export interface DuckDb {
   read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T>;
   /**
    * Moves the WAL into the database file (through the writer queue, between two writes). A no-op
-   * when nothing was written since the last one. Call it when the writer is idle.
+   * when nothing was written since the last one. Runs by itself once the writer has been idle for
+   * `idleCheckpointMs`; call it directly only to force one.
    */
   checkpoint(): Promise<void>;
   /** Lets queued writes and running reads finish, checkpoints, then closes every connection. */
@@ -28,12 +29,18 @@ export interface DuckDb {
 export interface DuckDbOptions {
   /** Reader connections in the pool (default 2: this is sized for a 2-vCPU machine). */
   readers?: number;
+  /** Checkpoint after this long without a write (default 10 s; 0: only checkpoint()/close()/1 GiB of WAL). */
+  idleCheckpointMs?: number;
 }
+
+const DEFAULT_IDLE_CHECKPOINT_MS = 10_000;
 
 const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql'];
 
-// The default (16 MiB) checkpoints every few thousand spans and stalls inserts for 1–3 s once
-// the ART indexes are large; 1 GiB leaves checkpoints to checkpoint()/close() in practice.
+// A checkpoint costs seconds once the tables are large, however little was written since the last
+// one (~5 s at 1M spans, measured: the indexes are rewritten), and DuckDB's default threshold
+// (16 MiB of WAL, ~10k spans) runs one inside a commit. 1 GiB (~600k spans) leaves checkpoints to
+// idle moments; it only triggers under sustained load. Replaying that much WAL at startup takes ~6 s.
 const INSTANCE_SETTINGS = { wal_autocheckpoint: '1GiB' };
 
 // Two DuckDB instances on one file in one process corrupt it, and closing either releases the
@@ -42,25 +49,36 @@ const openInThisProcess = new Set<string>();
 
 export async function openDuckDb(file: string, logger: Logger, options: DuckDbOptions = {}): Promise<DuckDb> {
   const key = file === ':memory:' ? null : path.resolve(file);
-  if (key !== null && openInThisProcess.has(key)) {
-    throw new Error(`DuckDB file ${key} is already open in this process; share the DuckDb object instead`);
+  if (key !== null) {
+    if (openInThisProcess.has(key)) {
+      throw new Error(`DuckDB file ${key} is already open in this process; share the DuckDb object instead`);
+    }
+    openInThisProcess.add(key);
   }
-  const instance = await createInstance(file);
-  if (key !== null) openInThisProcess.add(key);
   const forget = () => {
     if (key !== null) openInThisProcess.delete(key);
   };
   const connections: DuckDBConnection[] = [];
+  let instance: DuckDBInstance | null = null;
   try {
+    instance = await createInstance(file);
     for (let i = 0; i <= (options.readers ?? 2); i++) connections.push(await instance.connect());
     const [writer, ...readers] = connections as [DuckDBConnection, ...DuckDBConnection[]];
-    const db = new DuckDbHandle(file, instance, writer, readers, logger, forget);
+    const db = new DuckDbHandle({
+      file,
+      instance,
+      writer,
+      readers,
+      logger,
+      idleCheckpointMs: options.idleCheckpointMs ?? DEFAULT_IDLE_CHECKPOINT_MS,
+      onClosed: forget,
+    });
     await db.write((conn) => conn.run(readSchema()));
     logger.info({ path: file }, 'DuckDB opened, schema applied');
     return db;
   } catch (err) {
     for (const conn of connections) conn.closeSync();
-    instance.closeSync();
+    instance?.closeSync();
     forget();
     throw err;
   }
@@ -88,40 +106,43 @@ function readSchema(): string {
   );
 }
 
+interface HandleParts {
+  file: string;
+  instance: DuckDBInstance;
+  writer: DuckDBConnection;
+  readers: DuckDBConnection[];
+  logger: Logger;
+  idleCheckpointMs: number;
+  onClosed: () => void;
+}
+
 class DuckDbHandle implements DuckDb {
   readonly path: string;
-  private readonly instance: DuckDBInstance;
+  private readonly parts: HandleParts;
   private readonly writer: DuckDBConnection;
   private readonly logger: Logger;
-  private readonly onClosed: () => void;
   private writeTail: Promise<unknown> = Promise.resolve();
+  private writesInQueue = 0;
   private writtenSinceCheckpoint = false;
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly idleReaders: DuckDBConnection[];
   private readonly readerWaiters: ((conn: DuckDBConnection) => void)[] = [];
-  private readonly readerCount: number;
   private readersDrained: (() => void) | null = null;
   private closing: Promise<void> | null = null;
 
-  constructor(
-    file: string,
-    instance: DuckDBInstance,
-    writer: DuckDBConnection,
-    readers: DuckDBConnection[],
-    logger: Logger,
-    onClosed: () => void,
-  ) {
-    this.path = file;
-    this.instance = instance;
-    this.writer = writer;
-    this.idleReaders = [...readers];
-    this.readerCount = readers.length;
-    this.logger = logger;
-    this.onClosed = onClosed;
+  constructor(parts: HandleParts) {
+    this.parts = parts;
+    this.path = parts.file;
+    this.writer = parts.writer;
+    this.logger = parts.logger;
+    this.idleReaders = [...parts.readers];
   }
 
   write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closing) return this.rejectClosed();
-    return this.enqueueWrite(async () => {
+    clearTimeout(this.idleTimer);
+    this.writesInQueue++;
+    const run = this.enqueueWrite(async () => {
       this.writtenSinceCheckpoint = true;
       await this.writer.run('BEGIN TRANSACTION');
       try {
@@ -133,6 +154,11 @@ class DuckDbHandle implements DuckDb {
         throw err;
       }
     });
+    const settled = () => {
+      if (--this.writesInQueue === 0) this.armIdleCheckpoint();
+    };
+    run.then(settled, settled);
+    return run;
   }
 
   async read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -152,6 +178,7 @@ class DuckDbHandle implements DuckDb {
   }
 
   close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     this.closing ??= this.shutdown();
     return this.closing;
   }
@@ -163,10 +190,18 @@ class DuckDbHandle implements DuckDb {
       await this.checkpointNow();
     } finally {
       for (const conn of [this.writer, ...this.idleReaders]) conn.closeSync();
-      this.instance.closeSync();
-      this.onClosed();
+      this.parts.instance.closeSync();
+      this.parts.onClosed();
       this.logger.info({ path: this.path }, 'DuckDB closed');
     }
+  }
+
+  private armIdleCheckpoint(): void {
+    if (this.parts.idleCheckpointMs <= 0 || this.closing || !this.writtenSinceCheckpoint) return;
+    this.idleTimer = setTimeout(() => {
+      this.checkpoint().catch((err) => this.logger.warn({ err }, 'DuckDB idle checkpoint failed'));
+    }, this.parts.idleCheckpointMs);
+    this.idleTimer.unref();
   }
 
   private async checkpointNow(): Promise<void> {
@@ -174,7 +209,9 @@ class DuckDbHandle implements DuckDb {
     const started = performance.now();
     await this.writer.run('CHECKPOINT');
     this.writtenSinceCheckpoint = false;
-    this.logger.debug({ ms: Math.round(performance.now() - started) }, 'DuckDB checkpoint');
+    const ms = Math.round(performance.now() - started);
+    // Seconds-long checkpoints are worth seeing in the log: they hold up the writer queue.
+    this.logger[ms >= 1000 ? 'info' : 'debug']({ ms }, 'DuckDB checkpoint');
   }
 
   // The queue survives a failed write: the next one starts once the previous has settled either way.
@@ -200,11 +237,11 @@ class DuckDbHandle implements DuckDb {
       return;
     }
     this.idleReaders.push(conn);
-    if (this.idleReaders.length === this.readerCount) this.readersDrained?.();
+    if (this.idleReaders.length === this.parts.readers.length) this.readersDrained?.();
   }
 
   private readersIdle(): Promise<void> {
-    if (this.idleReaders.length === this.readerCount) return Promise.resolve();
+    if (this.idleReaders.length === this.parts.readers.length) return Promise.resolve();
     return new Promise((resolve) => {
       this.readersDrained = resolve;
     });
