@@ -21,7 +21,7 @@ const queryClient = new QueryClient({
 });
 
 applyStoredTheme();
-const router = createAppRouter();
+const router = createAppRouter(queryClient);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

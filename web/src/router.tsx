@@ -1,6 +1,7 @@
 // Every view has its own URL, so any of them can be bookmarked, shared or reloaded.
-import { lazy, Suspense } from 'react';
-import { createBrowserRouter, Navigate } from 'react-router';
+import type { QueryClient } from '@tanstack/react-query';
+import { createBrowserRouter, type LoaderFunctionArgs, Navigate } from 'react-router';
+import { traceQuery } from './api/queries.ts';
 import { RequireAuth } from './auth/RequireAuth.tsx';
 import { SetupPage } from './auth/SetupPage.tsx';
 import { SignInPage } from './auth/SignInPage.tsx';
@@ -15,10 +16,15 @@ import { UsersPage } from './pages/UsersPage.tsx';
 import { WorkflowRunsPage } from './pages/WorkflowRunsPage.tsx';
 import { paths } from './paths.ts';
 
-// The graph libraries are the heaviest part of the UI: load them with the debugger only.
-const WorkflowPage = lazy(() => import('./pages/WorkflowPage.tsx'));
-
-export function createAppRouter() {
+export function createAppRouter(queryClient: QueryClient) {
+  // A trace's spans are requested as soon as the URL is known, in parallel with the session check
+  // and the page's code, instead of after the page has rendered.
+  const prefetchTrace = ({ params }: LoaderFunctionArgs) => {
+    if (params.traceId) void queryClient.prefetchQuery(traceQuery(params.traceId));
+    return null;
+  };
+  // Loaders only start work; stepping through a run (search params) must not re-run them.
+  const once = { loader: prefetchTrace, shouldRevalidate: () => false };
   return createBrowserRouter([
     { path: '/sign-in', element: <SignInPage />, errorElement: <RouteErrorPage /> },
     { path: '/setup', element: <SetupPage />, errorElement: <RouteErrorPage /> },
@@ -30,20 +36,19 @@ export function createAppRouter() {
         </RequireAuth>
       ),
       errorElement: <RouteErrorPage />,
+      hydrateFallbackElement: <Loading label="Loading" fullPage />,
       children: [
         { index: true, element: <Navigate to={paths.services()} replace /> },
         { path: 'services', element: <ServicesPage /> },
         { path: 'services/:service/workflows', element: <WorkflowRunsPage /> },
         {
           path: 'services/:service/workflows/:traceId/:spanId',
-          element: (
-            <Suspense fallback={<Loading label="Loading the debugger" />}>
-              <WorkflowPage />
-            </Suspense>
-          ),
+          ...once,
+          // The graph libraries are the heaviest part of the UI: loaded with the debugger only.
+          lazy: async () => ({ Component: (await import('./pages/WorkflowPage.tsx')).default }),
         },
         { path: 'services/:service/traces', element: <TracesPage /> },
-        { path: 'traces/:traceId', element: <TracePage /> },
+        { path: 'traces/:traceId', ...once, element: <TracePage /> },
         { path: 'settings/api-keys', element: <ApiKeysPage /> },
         { path: 'settings/users', element: <UsersPage /> },
         { path: '*', element: <NotFoundPage /> },

@@ -1,8 +1,9 @@
 // A newest-first span list with keyset paging (`before=<start_time>`) and an optional live head:
-// the first page is re-fetched every few seconds and merged in; older pages, once loaded, do not
-// change (a span is stored when it ends), so they are fetched once.
+// the first page is re-fetched every few seconds and merged in. Every span seen stays listed —
+// one pushed out of the head page by newer spans does not fall into the gap before the older
+// pages — and older pages are fetched once (a span is stored when it ends, it does not change).
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Page } from '../api/endpoints.ts';
 import type { Span } from '../api/types.ts';
 import { parseTimestampMicros } from '../lib/time.ts';
@@ -22,16 +23,30 @@ export interface PagedSpans {
   updatedAt: number;
 }
 
-interface OlderPages {
-  /** the list these pages belong to: switching lists (service, filter) starts over */
+interface Retained {
+  /** the list this belongs to: switching lists (service, filter) starts over */
   list: string;
-  pages: Span[][];
+  spans: ReadonlyMap<string, Span>;
+  /** null until an older page was fetched; then: was the last one full? */
+  olderPageFull: boolean | null;
   loading: boolean;
   error: unknown;
 }
 
-const NO_PAGES: Span[][] = [];
 const keyOf = (s: Span) => `${s.trace_id}:${s.span_id}`;
+const fresh = (list: string): Retained => ({
+  list,
+  spans: new Map(),
+  olderPageFull: null,
+  loading: false,
+  error: null,
+});
+
+function withSpans(current: Retained, spans: readonly Span[]): Map<string, Span> {
+  const next = new Map(current.spans);
+  for (const span of spans) next.set(keyOf(span), span);
+  return next;
+}
 
 export function usePagedSpans(
   queryKey: readonly unknown[],
@@ -45,40 +60,49 @@ export function usePagedSpans(
     staleTime: 0,
   });
   const list = JSON.stringify(queryKey);
-  const [stored, setStored] = useState<OlderPages>({ list, pages: [], loading: false, error: null });
-  const older: OlderPages =
-    stored.list === list ? stored : { list, pages: NO_PAGES, loading: false, error: null };
+  const [stored, setStored] = useState<Retained>(() => fresh(list));
+  const retained = stored.list === list ? stored : fresh(list);
+  const headData = head.data;
+
+  useEffect(() => {
+    if (!headData) return;
+    setStored((current) => {
+      const base = current.list === list ? current : fresh(list);
+      return { ...base, spans: withSpans(base, headData) };
+    });
+  }, [headData, list]);
 
   const items = useMemo(() => {
-    const seen = new Set<string>();
-    const merged: Array<{ span: Span; start: number }> = [];
-    for (const page of [head.data ?? [], ...older.pages]) {
-      for (const span of page) {
-        const key = keyOf(span);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        merged.push({ span, start: parseTimestampMicros(span.start_time) });
-      }
-    }
-    return merged.sort((a, b) => b.start - a.start).map(({ span }) => span);
-  }, [head.data, older.pages]);
+    const all = new Map(retained.spans);
+    for (const span of headData ?? []) all.set(keyOf(span), span);
+    return [...all.values()]
+      .map((span) => ({ span, start: parseTimestampMicros(span.start_time) }))
+      .sort((a, b) => b.start - a.start)
+      .map(({ span }) => span);
+  }, [headData, retained.spans]);
 
-  const lastPage = older.pages.length > 0 ? older.pages[older.pages.length - 1]! : head.data;
-  const hasOlder = (lastPage?.length ?? 0) >= PAGE_SIZE;
+  const hasOlder = retained.olderPageFull ?? (headData?.length ?? 0) >= PAGE_SIZE;
 
   const loadOlder = useCallback(() => {
     const oldest = items[items.length - 1];
-    if (!oldest || older.loading) return;
-    setStored({ ...older, loading: true, error: null });
+    if (!oldest || retained.loading) return;
+    setStored({ ...retained, loading: true, error: null });
     fetchPage({ limit: PAGE_SIZE, before: oldest.start_time }).then(
       (page) =>
         setStored((current) =>
-          current.list === list ? { ...current, pages: [...current.pages, page], loading: false } : current,
+          current.list === list
+            ? {
+                ...current,
+                spans: withSpans(current, page),
+                olderPageFull: page.length >= PAGE_SIZE,
+                loading: false,
+              }
+            : current,
         ),
       (error: unknown) =>
         setStored((current) => (current.list === list ? { ...current, loading: false, error } : current)),
     );
-  }, [items, older, fetchPage, list]);
+  }, [items, retained, fetchPage, list]);
 
   return {
     items,
@@ -87,8 +111,8 @@ export function usePagedSpans(
     refetch: () => void head.refetch(),
     loadOlder,
     hasOlder,
-    loadingOlder: older.loading,
-    olderError: older.error,
+    loadingOlder: retained.loading,
+    olderError: retained.error,
     updatedAt: head.dataUpdatedAt,
   };
 }

@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { traceSpans } from '../api/endpoints.ts';
+import { traceQuery } from '../api/queries.ts';
 import { SpanDetails } from '../components/SpanDetails.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
@@ -16,7 +16,7 @@ export function TracePage() {
   const traceId = useParams().traceId!;
   const [params, setParams] = useSearchParams();
   const selectedId = params.get('span');
-  const spans = useQuery({ queryKey: ['trace', traceId], queryFn: () => traceSpans(traceId) });
+  const spans = useQuery(traceQuery(traceId));
   const tree = useMemo(() => buildSpanTree(spans.data ?? []), [spans.data]);
 
   const select = (id: string | null) => {

@@ -2,9 +2,9 @@
 // URL: /services/:service/workflows/:traceId/:spanId?step=N&tab=changes&span=<spanId>
 // Keys: ← / → previous / next step, Home / End first / last.
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { traceSpans } from '../api/endpoints.ts';
+import { traceQuery } from '../api/queries.ts';
 import { Icon } from '../components/Icon.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
@@ -18,7 +18,7 @@ import { paths } from '../paths.ts';
 
 export default function WorkflowPage() {
   const { service, traceId, spanId } = useParams() as { service: string; traceId: string; spanId: string };
-  const spans = useQuery({ queryKey: ['trace', traceId], queryFn: () => traceSpans(traceId) });
+  const spans = useQuery(traceQuery(traceId));
   const run = useMemo(() => (spans.data ? buildWorkflowRun(spans.data, spanId) : null), [spans.data, spanId]);
 
   if (spans.isLoading) return <Loading label="Loading workflow run" />;
@@ -58,34 +58,51 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
   const focusSpanId = params.get('span') ?? step?.event.spanId ?? run.workflow.span_id;
   const focusSpan = run.spanById.get(focusSpanId) ?? run.workflow;
 
-  const update = useCallback(
-    (changes: Record<string, string | null>) =>
-      setParams(
-        (previous) => {
-          const next = new URLSearchParams(previous);
-          for (const [key, value] of Object.entries(changes)) {
-            if (value === null) next.delete(key);
-            else next.set(key, value);
-          }
-          return next;
-        },
-        { replace: true },
-      ),
-    [setParams],
-  );
+  // Handlers read the latest values through a ref, so they keep their identity while stepping and
+  // the step list and the graph do not re-render for a new callback.
+  const latest = useRef({ run, focusSpanId, tab, setParams });
+  latest.current = { run, focusSpanId, tab, setParams };
+  const update = useCallback((changes: Record<string, string | null>) => {
+    latest.current.setParams(
+      (previous) => {
+        const next = new URLSearchParams(previous);
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === null) next.delete(key);
+          else next.set(key, value);
+        }
+        return next;
+      },
+      { replace: true },
+    );
+  }, []);
+
+  // Key repeat can outpace the URL: each press moves on from the last step asked for. `pending`
+  // holds requests not yet seen in the URL; any other URL change (a click, history) resets `target`.
+  const stepping = useRef({ target: current, pending: [] as number[] });
+  useLayoutEffect(() => {
+    const { pending } = stepping.current;
+    const seen = pending.indexOf(current);
+    if (seen >= 0) pending.splice(0, seen + 1);
+    else stepping.current = { target: current, pending: [] };
+  }, [current]);
 
   // Moving through the steps re-focuses the span of the step.
   const goTo = useCallback(
     (index: number) => {
-      if (steps.length === 0) return;
-      update({ step: String(Math.min(Math.max(index, 0), steps.length - 1) + 1), span: null });
+      const count = latest.current.run.replay.steps.length;
+      if (count === 0) return;
+      const next = Math.min(Math.max(index, 0), count - 1);
+      stepping.current.target = next;
+      stepping.current.pending.push(next);
+      update({ step: String(next + 1), span: null });
     },
-    [steps.length, update],
+    [update],
   );
 
   // Clicking a node focuses the span that ran it and jumps to that span's first state update.
   const selectNode = useCallback(
     (nodeId: string) => {
+      const { run, focusSpanId, tab } = latest.current;
       const execution = run.executions.get(nodeId)?.spans;
       if (!execution || execution.length === 0) {
         update({ span: null, tab: 'span' });
@@ -101,17 +118,23 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
         ...(firstStep === undefined && tab !== 'exceptions' ? { tab: 'span' } : {}),
       });
     },
-    [run, focusSpanId, tab, update],
+    [update],
   );
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
-      const target = event.target as HTMLElement | null;
-      if (target?.closest('input, textarea, select, [contenteditable="true"], dialog')) return;
+      const target = event.target;
+      if (
+        target instanceof Element &&
+        target.closest('input, textarea, select, [contenteditable="true"], dialog')
+      ) {
+        return;
+      }
+      const from = stepping.current.target;
       const moves: Record<string, number> = {
-        ArrowLeft: current - 1,
-        ArrowRight: current + 1,
+        ArrowLeft: from - 1,
+        ArrowRight: from + 1,
         Home: 0,
         End: steps.length - 1,
       };
@@ -122,7 +145,7 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [current, steps.length, goTo]);
+  }, [steps.length, goTo]);
 
   const workflow = run.workflow;
   const duration = parseTimestampMicros(workflow.end_time) - parseTimestampMicros(workflow.start_time);

@@ -1,4 +1,5 @@
-// Every state update of the run, in replay order. The current one is kept in view.
+// Every state update of the run, in replay order. The current one is kept in view. Items are
+// memoised: moving one step re-renders two rows, not the whole list.
 import { memo, useEffect, useRef } from 'react';
 import type { Span } from '../../api/types.ts';
 import type { StateStep } from '../../lib/state.ts';
@@ -17,31 +18,48 @@ export const StepList = memo(function StepList(props: {
   }, [current]);
   return (
     <ol className="step-list" ref={listRef} aria-label="State updates">
-      {steps.map((step) => {
-        const span = spanById.get(step.event.spanId);
-        return (
-          <li key={step.index}>
-            <button
-              type="button"
-              data-step={step.index}
-              aria-current={step.index === current ? 'step' : undefined}
-              className={`step-item${step.error ? ' has-error' : ''}${step.noop ? ' is-noop' : ''}`}
-              onClick={() => onSelect(step.index)}
-            >
-              <span className="step-number">{step.index + 1}</span>
-              <span className="step-text">
-                <span className="step-action">{step.event.action}</span>
-                <span className="step-node muted">
-                  {span?.name ?? step.event.spanId}
-                  {showStore && ` · ${step.event.storeName}`}
-                </span>
-              </span>
-              {step.noop && <span className="badge">no change</span>}
-              {step.error && <span className="badge error">failed</span>}
-            </button>
-          </li>
-        );
-      })}
+      {steps.map((step) => (
+        <StepItem
+          key={step.index}
+          step={step}
+          isCurrent={step.index === current}
+          spanName={spanById.get(step.event.spanId)?.name ?? step.event.spanId}
+          showStore={showStore}
+          onSelect={onSelect}
+        />
+      ))}
     </ol>
+  );
+});
+
+const StepItem = memo(function StepItem(props: {
+  step: StateStep;
+  isCurrent: boolean;
+  spanName: string;
+  showStore: boolean;
+  onSelect(index: number): void;
+}) {
+  const { step } = props;
+  return (
+    <li>
+      <button
+        type="button"
+        data-step={step.index}
+        aria-current={props.isCurrent ? 'step' : undefined}
+        className={`step-item${step.error ? ' has-error' : ''}${step.noop ? ' is-noop' : ''}`}
+        onClick={() => props.onSelect(step.index)}
+      >
+        <span className="step-number">{step.index + 1}</span>
+        <span className="step-text">
+          <span className="step-action">{step.event.action}</span>
+          <span className="step-node muted">
+            {props.spanName}
+            {props.showStore && ` · ${step.event.storeName}`}
+          </span>
+        </span>
+        {step.noop && <span className="badge">no change</span>}
+        {step.error && <span className="badge error">failed</span>}
+      </button>
+    </li>
   );
 });
