@@ -6,13 +6,19 @@ const enc = encodeURIComponent;
 
 export interface Page {
   limit: number;
-  /** keyset cursor: only spans that started before this RFC 3339 time */
-  before?: string | undefined;
+  /**
+   * keyset cursor, the last span shown: the server returns the spans after it in its order
+   * (start_time, then span_id, both descending), so spans sharing a start time are not skipped
+   */
+  after?: { start_time: string; span_id: string } | undefined;
 }
 
 function pageQuery(page: Page): string {
   const params = new URLSearchParams({ limit: String(page.limit) });
-  if (page.before) params.set('before', page.before);
+  if (page.after) {
+    params.set('before', page.after.start_time);
+    params.set('before_span_id', page.after.span_id);
+  }
   return params.toString();
 }
 

@@ -75,10 +75,13 @@ export function usePagedSpans(
   const items = useMemo(() => {
     const all = new Map(retained.spans);
     for (const span of headData ?? []) all.set(keyOf(span), span);
-    return [...all.values()]
-      .map((span) => ({ span, start: parseTimestampMicros(span.start_time) }))
-      .sort((a, b) => b.start - a.start)
-      .map(({ span }) => span);
+    return (
+      [...all.values()]
+        .map((span) => ({ span, start: parseTimestampMicros(span.start_time) }))
+        // the server's order: start_time, then span_id, both descending
+        .sort((a, b) => b.start - a.start || (a.span.span_id < b.span.span_id ? 1 : -1))
+        .map(({ span }) => span)
+    );
   }, [headData, retained.spans]);
 
   const hasOlder = retained.olderPageFull ?? (headData?.length ?? 0) >= PAGE_SIZE;
@@ -87,7 +90,7 @@ export function usePagedSpans(
     const oldest = items[items.length - 1];
     if (!oldest || retained.loading) return;
     setStored({ ...retained, loading: true, error: null });
-    fetchPage({ limit: PAGE_SIZE, before: oldest.start_time }).then(
+    fetchPage({ limit: PAGE_SIZE, after: oldest }).then(
       (page) =>
         setStored((current) =>
           current.list === list
