@@ -205,8 +205,11 @@ async function waitUntilIndexed(server: ServerProcess): Promise<void> {
 if (import.meta.main) {
   const rounds = Number(process.argv[2] ?? 100);
   const started = performance.now();
+  // Our own directory, so that it is kept for inspection when a round fails.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junjo-crash-'));
   await runCrashRounds({
     rounds,
+    dataDir,
     onRound: (report) => {
       const { durability } = report;
       console.log(
@@ -216,6 +219,10 @@ if (import.meta.main) {
           `for ${report.totalSpansAcked} acked spans, ${report.roundMs} ms`,
       );
     },
+  }).catch((error: unknown) => {
+    console.error(`${String(error)}\ndata directory kept: ${dataDir}`);
+    process.exit(1);
   });
+  rmSync(dataDir, { recursive: true, force: true });
   console.log(`${rounds} rounds passed in ${Math.round((performance.now() - started) / 1000)} s`);
 }
