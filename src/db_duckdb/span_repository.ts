@@ -87,6 +87,11 @@ const STATE_PATCHES: Table<StatePatchRow> = {
   ],
 };
 
+// The appender's calls are synchronous: a 2000-span batch held the event loop ~20 ms (median,
+// up to ~40 ms) in one go. Flushing and yielding every 256 rows keeps each hold near 2.5 ms, at no
+// measurable cost in throughput (flush time is linear in rows).
+const ROWS_PER_FLUSH = 256;
+
 // Trace ids per lookup of stored spans; keeps each statement's parameter count modest.
 const LOOKUP_CHUNK = 1000;
 
@@ -218,8 +223,11 @@ async function appendRows<Row>(conn: DuckDBConnection, into: string, table: Tabl
   if (rows.length === 0) return;
   const appender = await conn.createAppender(into);
   try {
-    for (const row of rows) appendRow(appender, table.columns, row);
-    appender.flushSync(); // throws on a constraint violation (the transaction then rolls back)
+    for (let start = 0; start < rows.length; start += ROWS_PER_FLUSH) {
+      for (const row of rows.slice(start, start + ROWS_PER_FLUSH)) appendRow(appender, table.columns, row);
+      appender.flushSync(); // throws on a constraint violation (the transaction then rolls back)
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   } catch (err) {
     // A failed flush keeps its rows buffered, and closing the appender (here, or when it is
     // garbage collected) would append them into whatever transaction the connection runs then.
