@@ -167,6 +167,19 @@ export class IngestionPoller {
         await this.#insert(converted);
         return;
       } catch (error) {
+        // A store that cannot write at all (disk full, I/O error) is waited out, never blamed on
+        // the record: dead-lettering would hide spans that a retry a minute later would index.
+        if (isStoreUnavailable(error)) {
+          this.stats.failures += 1;
+          const backoffMs = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+          this.#options.logger.error(
+            { err: error, walKey: record.key.toString(), backoffMs },
+            'span store unavailable; retrying',
+          );
+          if (this.#stopping) throw error;
+          await sleep(backoffMs);
+          continue;
+        }
         if (attempt >= maxAttempts) {
           await this.#deadLetter(record, `insert failed ${attempt} times: ${String(error)}`);
           return;
@@ -226,4 +239,11 @@ export class IngestionPoller {
       'WAL record moved to dead-letter',
     );
   }
+}
+
+/** Errors of the store itself (as opposed to a row it refuses): retry until it recovers. */
+function isStoreUnavailable(error: unknown): boolean {
+  return /IO Error|No space left|ENOSPC|Out of Memory|database has been invalidated|Connection was never established|closed/i.test(
+    String(error),
+  );
 }
