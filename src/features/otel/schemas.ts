@@ -64,3 +64,51 @@ export const StatePatch = Type.Object({
   patch_store_id: Type.String(),
 });
 export type StatePatch = Static<typeof StatePatch>;
+
+export const Service = Type.Object({
+  service_name: Type.String(),
+  span_count: Type.Integer({ description: 'spans stored for this service' }),
+  trace_count: Type.Integer({ description: 'traces whose root span belongs to this service' }),
+  last_seen: Type.String({
+    description: 'start of the newest span of this service, RFC 3339 UTC with microseconds',
+    examples: ['2025-10-12T17:33:48.123456Z'],
+  }),
+});
+export type Service = Static<typeof Service>;
+
+// ---- requests -----------------------------------------------------------------------------------
+
+const hexId = (digits: number, description: string) =>
+  Type.String({ pattern: `^[0-9a-fA-F]{${digits}}$`, description });
+const TraceId = hexId(32, '32 hexadecimal digits (upper case is read as lower case)');
+const SpanId = hexId(16, '16 hexadecimal digits (upper case is read as lower case)');
+
+export const ServiceParams = Type.Object({
+  service_name: Type.String({ minLength: 1, description: 'URL-encoded service name' }),
+});
+export const TraceParams = Type.Object({ trace_id: TraceId });
+export const TraceSpanParams = Type.Object({ trace_id: TraceId, span_id: SpanId });
+
+export const ListQuerystring = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 10000, description: 'page size (default 500, at most 10000)' }),
+  ),
+  before: Type.Optional(
+    Type.String({
+      description:
+        'keyset cursor: only spans that started before this instant (RFC 3339, e.g. the start_time of the last span shown)',
+    }),
+  ),
+  before_span_id: Type.Optional(
+    hexId(
+      16,
+      'with `before`: also the spans that started exactly at `before` with a smaller span id (the span id of the last span shown)',
+    ),
+  ),
+});
+
+export const StatePatchQuerystring = Type.Object({
+  store_id: Type.Optional(Type.String({ description: 'only the patches of this store (junjo.store.id)' })),
+});
+
+export const ErrorMessage = Type.Object({ message: Type.String() });

@@ -1,0 +1,171 @@
+// Span query API latency through HTTP against the real server, on generated Junjo data.
+// Generates N spans (scripts/generate.ts) into a temp data dir, starts buildHttpApp with the otel
+// routes (no auth guard: the guard's cost is not the query's), then calls every endpoint many
+// times with varied parameters and reports p50/p99 per endpoint, the generator's speed and the
+// DuckDB file's bytes per span.
+// Run alone: node_modules/.bin/node bench/queries.ts --spans 1000000 [--services 5] [--calls 200]
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateSpans } from '../scripts/generate.ts';
+import { loadConfig } from '../src/config.ts';
+import { openDuckDb } from '../src/db_duckdb/connection.ts';
+import { otelRoutes } from '../src/features/otel/routes.ts';
+import { buildHttpApp } from '../src/http/app.ts';
+import { createLogger } from '../src/logger.ts';
+
+export interface QueryBenchOptions {
+  spans: number;
+  services?: number;
+  /** Calls per endpoint (after a warm-up of a tenth as many). */
+  calls?: number;
+}
+
+interface Sample {
+  serviceNames: string[];
+  traces: { traceId: string; spanId: string }[];
+  cursors: { service: string; before: string; beforeSpanId: string }[];
+}
+
+export async function benchQueries(opts: QueryBenchOptions): Promise<Record<string, number>> {
+  const services = opts.services ?? 5;
+  const calls = opts.calls ?? 200;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junjo-bench-queries-'));
+  const file = loadConfig({ JUNJO_DATA_DIR: dataDir }).paths.duckdb;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const logger = createLogger('warn');
+  const db = await openDuckDb(file, logger);
+  const app = await buildHttpApp({ logger, guards: [], features: [otelRoutes({ duckdb: db })] });
+  try {
+    console.log(`generating ${opts.spans} spans over ${services} services…`);
+    let lastLine = 0;
+    const generated = await generateSpans(db, {
+      spans: opts.spans,
+      services,
+      seed: 7,
+      onProgress: (p) => {
+        if (performance.now() - lastLine < 10_000) return;
+        lastLine = performance.now();
+        console.log(
+          `  ${p.spans} spans, ${Math.round(p.spansPerSecond)} spans/s, ETA ${Math.round(p.etaSeconds)} s`,
+        );
+      },
+    });
+    const bytesPerSpan = statSync(file).size / generated.spans;
+    console.log(
+      `generated ${generated.spans} spans (${generated.patches} patches) in ${generated.totalSeconds.toFixed(0)} s ` +
+        `(load ${generated.loadSeconds.toFixed(0)} s + indexes ${generated.indexSeconds.toFixed(0)} s), ` +
+        `${Math.round(generated.spansPerSecond)} spans/s; ${Math.round(bytesPerSpan)} disk bytes/span`,
+    );
+
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const sample = await sampleParameters(base, db);
+    const pick = <T>(items: T[], i: number): T => items[i % items.length]!;
+    const svc = (i: number) => encodeURIComponent(pick(sample.serviceNames, i));
+    const endpoints: Record<string, (i: number) => string> = {
+      service_names: () => '/otel/span_service_names',
+      services: () => '/otel/services',
+      root_spans: (i) => `/otel/service/${svc(i)}/root_spans`,
+      root_spans_next_page: (i) => {
+        const c = pick(sample.cursors, i);
+        return `/otel/service/${encodeURIComponent(c.service)}/root_spans?before=${c.before}&before_span_id=${c.beforeSpanId}`;
+      },
+      root_spans_filtered: (i) => `/otel/service/${svc(i)}/root_spans_filtered`,
+      workflow_spans: (i) => `/otel/spans/type/workflow/${svc(i)}`,
+      workflow_spans_limit_50: (i) => `/otel/spans/type/workflow/${svc(i)}?limit=50`,
+      nested_spans: (i) => `/otel/trace/${pick(sample.traces, i).traceId}/nested_spans`,
+      span: (i) => {
+        const t = pick(sample.traces, i);
+        return `/otel/trace/${t.traceId}/span/${t.spanId}`;
+      },
+      state_patches: (i) => `/otel/trace/${pick(sample.traces, i).traceId}/state_patches`,
+    };
+    const result: Record<string, number> = {
+      spans: generated.spans,
+      patches: generated.patches,
+      generate_seconds: round(generated.totalSeconds),
+      generate_spans_per_second: Math.round(generated.spansPerSecond),
+      disk_bytes_per_span: Math.round(bytesPerSpan),
+    };
+    console.log('endpoint                   p50 ms   p99 ms   max ms   avg KB');
+    for (const [name, url] of Object.entries(endpoints)) {
+      const { latencies, bytes } = await measure(base, url, calls);
+      const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+      result[`${name}_p50_ms`] = round(p(0.5));
+      result[`${name}_p99_ms`] = round(p(0.99));
+      console.log(
+        `${name.padEnd(26)} ${p(0.5).toFixed(1).padStart(6)} ${p(0.99).toFixed(1).padStart(8)} ` +
+          `${latencies.at(-1)!.toFixed(1).padStart(8)} ${(bytes / latencies.length / 1024).toFixed(0).padStart(8)}`,
+      );
+    }
+    return result;
+  } finally {
+    await app.close();
+    await db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function sampleParameters(base: string, db: Awaited<ReturnType<typeof openDuckDb>>): Promise<Sample> {
+  const serviceNames = (await (await fetch(`${base}/otel/span_service_names`)).json()) as string[];
+  const traces = await db.read(async (conn) => {
+    const reader = await conn.runAndReadAll('SELECT trace_id, span_id FROM spans USING SAMPLE 1000 ROWS');
+    return reader
+      .getRows()
+      .map(([traceId, spanId]) => ({ traceId: traceId as string, spanId: spanId as string }));
+  });
+  // Cursors from real pages, some deep into the history.
+  const cursors: Sample['cursors'] = [];
+  for (const service of serviceNames) {
+    let query = '?limit=500';
+    for (let page = 0; page < 10; page++) {
+      const spans = (await (
+        await fetch(`${base}/otel/service/${encodeURIComponent(service)}/root_spans${query}`)
+      ).json()) as { start_time: string; span_id: string }[];
+      const last = spans.at(-1);
+      if (!last) break;
+      cursors.push({ service, before: last.start_time, beforeSpanId: last.span_id });
+      query = `?limit=2000&before=${last.start_time}&before_span_id=${last.span_id}`;
+    }
+  }
+  return { serviceNames, traces, cursors };
+}
+
+async function measure(base: string, url: (i: number) => string, calls: number) {
+  const warmUp = Math.max(5, Math.round(calls / 10));
+  const latencies: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < warmUp + calls; i++) {
+    const started = performance.now();
+    const response = await fetch(base + url(i));
+    const body = await response.arrayBuffer();
+    const elapsed = performance.now() - started;
+    if (response.status !== 200) throw new Error(`${url(i)} → ${response.status} ${Buffer.from(body)}`);
+    if (i >= warmUp) {
+      latencies.push(elapsed);
+      bytes += body.byteLength;
+    }
+  }
+  return { latencies: latencies.sort((a, b) => a - b), bytes };
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      spans: { type: 'string', default: '1000000' },
+      services: { type: 'string', default: '5' },
+      calls: { type: 'string', default: '200' },
+    },
+  });
+  const result = await benchQueries({
+    spans: Number(values.spans),
+    services: Number(values.services),
+    calls: Number(values.calls),
+  });
+  console.log(JSON.stringify(result, null, 2));
+}

@@ -1,0 +1,352 @@
+// Fills a data directory with realistic Junjo traces (the fixture generator's workflow mix: legacy
+// and contract-2 workflows, agents, subflows, failures, LLM spans), spread over the days before now,
+// so anyone can reproduce the query benchmark.
+//
+//   npm run generate -- --spans N --services S [--data-dir DIR] [--seed X] [--workers W]
+//
+// Speed comes from skipping everything a live export needs: no OTLP encoding, no write-ahead log,
+// no row-by-row appender for spans. Worker threads turn fixture traces into rows (the span
+// processor), write them as NDJSON files and summarise them for the query-support tables (the
+// repository's code); DuckDB reads each file natively and the main thread inserts one window per
+// transaction. The secondary indexes are dropped for the load and rebuilt at the end, which is
+// several times faster than maintaining them row by row.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { loadConfig } from '../src/config.ts';
+import { type DuckDb, openDuckDb } from '../src/db_duckdb/connection.ts';
+import type { SpanRow } from '../src/db_duckdb/rows.ts';
+import { processSpan } from '../src/db_duckdb/span_processor.ts';
+import {
+  applyInsertedSpans,
+  type InsertedSpansSummary,
+  prepareQuerySupport,
+  summarizeInsertedSpans,
+} from '../src/db_duckdb/summaries.ts';
+import { workflowMixTraces } from '../src/fixtures/junjo_traces.ts';
+import { createLogger } from '../src/logger.ts';
+
+export interface GenerateOptions {
+  /** Spans to add (whole traces: the result may exceed this by less than one trace per window). */
+  spans: number;
+  services: number;
+  seed?: number;
+  /** Row-producing worker threads (default: one per CPU beyond the first, at least one). */
+  workers?: number;
+  /** The newest trace starts about this long before now (default 0). */
+  endTimeUnixNano?: bigint;
+  onProgress?: (progress: GenerateProgress) => void;
+}
+
+export interface GenerateProgress {
+  spans: number;
+  target: number;
+  spansPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface GenerateResult {
+  traces: number;
+  spans: number;
+  patches: number;
+  loadSeconds: number;
+  indexSeconds: number;
+  totalSeconds: number;
+  spansPerSecond: number;
+}
+
+/** Spans per window: one worker task, one NDJSON file pair, one DuckDB transaction. */
+const WINDOW_SPANS = 50_000;
+/** The mix averages ~9.7 spans per trace and starts traces ~1.025 s apart. */
+const MEAN_SPANS_PER_TRACE = 9.7;
+const MEAN_TRACE_GAP_NANOS = 1_025_000_000n;
+const WINDOW_NANOS = BigInt(Math.round(WINDOW_SPANS / MEAN_SPANS_PER_TRACE)) * MEAN_TRACE_GAP_NANOS;
+
+interface WindowTask {
+  index: number;
+  seed: number;
+  services: number;
+  spanBudget: number;
+  startTimeUnixNano: bigint;
+  dir: string;
+}
+
+interface WindowFiles {
+  index: number;
+  spansFile: string;
+  patchesFile: string;
+  /** What the window's spans add to the query-support tables, computed by the worker. */
+  summary: InsertedSpansSummary;
+  traces: number;
+  spans: number;
+  patches: number;
+}
+
+/** Adds about `options.spans` spans to `db`. Refuses nothing: the ids are random, so reruns add more. */
+export async function generateSpans(db: DuckDb, options: GenerateOptions): Promise<GenerateResult> {
+  const started = performance.now();
+  const seed = options.seed ?? 1;
+  const windows = Math.max(1, Math.ceil(options.spans / WINDOW_SPANS));
+  const end = options.endTimeUnixNano ?? BigInt(Date.now()) * 1_000_000n;
+  const firstStart = end - BigInt(windows) * WINDOW_NANOS;
+  await prepareQuerySupport(db);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-generate-'));
+  const indexes = await dropSecondaryIndexes(db);
+  const totals = { traces: 0, spans: 0, patches: 0 };
+  try {
+    const tasks: WindowTask[] = Array.from({ length: windows }, (_, index) => ({
+      index,
+      seed,
+      services: options.services,
+      spanBudget: Math.min(WINDOW_SPANS, options.spans - index * WINDOW_SPANS),
+      startTimeUnixNano: firstStart + BigInt(index) * WINDOW_NANOS,
+      dir,
+    }));
+    const workerCount = options.workers ?? Math.max(1, os.availableParallelism() - 1);
+    for await (const files of produceInOrder(tasks, workerCount)) {
+      await loadWindow(db, files);
+      totals.traces += files.traces;
+      totals.spans += files.spans;
+      totals.patches += files.patches;
+      const seconds = (performance.now() - started) / 1000;
+      const rate = totals.spans / seconds;
+      options.onProgress?.({
+        spans: totals.spans,
+        target: options.spans,
+        spansPerSecond: rate,
+        etaSeconds: Math.max(0, options.spans - totals.spans) / rate,
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const loaded = performance.now();
+  await recreateIndexes(db, indexes);
+  await db.checkpoint();
+  const done = performance.now();
+  return {
+    ...totals,
+    loadSeconds: (loaded - started) / 1000,
+    indexSeconds: (done - loaded) / 1000,
+    totalSeconds: (done - started) / 1000,
+    spansPerSecond: totals.spans / ((done - started) / 1000),
+  };
+}
+
+/**
+ * Runs the tasks on worker threads, at most two in flight per worker (bounded temp disk), and
+ * yields their files in task order, so the table is filled oldest window first.
+ */
+async function* produceInOrder(tasks: WindowTask[], workerCount: number): AsyncGenerator<WindowFiles> {
+  const workers = Array.from(
+    { length: Math.min(workerCount, tasks.length) },
+    () => new Worker(new URL(import.meta.url), { workerData: { role: 'generate-windows' } }),
+  );
+  const done = new Map<number, WindowFiles>();
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  let next = 0;
+  const assign = (worker: Worker) => {
+    const task = tasks[next++];
+    if (task) worker.postMessage(task);
+  };
+  for (const worker of workers) {
+    worker.on('message', (files: WindowFiles) => {
+      done.set(files.index, files);
+      assign(worker);
+      wake?.();
+    });
+    worker.on('error', (err) => {
+      failure ??= err;
+      wake?.();
+    });
+    assign(worker);
+    assign(worker);
+  }
+  try {
+    for (let index = 0; index < tasks.length; index++) {
+      while (!done.has(index)) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+      const files = done.get(index)!;
+      done.delete(index);
+      yield files;
+    }
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+// JSON columns arrive as text (the processor's output) and timestamps as epoch microseconds.
+const SPAN_FILE_COLUMNS = `{trace_id: 'VARCHAR', span_id: 'VARCHAR', parent_span_id: 'VARCHAR',
+  service_name: 'VARCHAR', name: 'VARCHAR', kind: 'VARCHAR', start_time: 'BIGINT', end_time: 'BIGINT',
+  status_code: 'VARCHAR', status_message: 'VARCHAR', attributes_json: 'VARCHAR', events_json: 'VARCHAR',
+  links_json: 'VARCHAR', trace_flags: 'INTEGER', trace_state: 'VARCHAR', junjo_id: 'VARCHAR',
+  junjo_parent_id: 'VARCHAR', junjo_span_type: 'VARCHAR', junjo_wf_state_start: 'VARCHAR',
+  junjo_wf_state_end: 'VARCHAR', junjo_wf_graph_structure: 'VARCHAR', junjo_wf_store_id: 'VARCHAR'}`;
+const PATCH_FILE_COLUMNS = `{patch_id: 'VARCHAR', service_name: 'VARCHAR', trace_id: 'VARCHAR',
+  span_id: 'VARCHAR', workflow_id: 'VARCHAR', node_id: 'VARCHAR', event_time: 'BIGINT',
+  patch_json: 'VARCHAR', patch_store_id: 'VARCHAR'}`;
+
+async function loadWindow(db: DuckDb, files: WindowFiles): Promise<void> {
+  await db.write(async (conn) => {
+    await conn.run(
+      `INSERT INTO spans
+       SELECT * REPLACE (make_timestamptz(start_time) AS start_time, make_timestamptz(end_time) AS end_time)
+       FROM read_json($file, format = 'newline_delimited', columns = ${SPAN_FILE_COLUMNS})`,
+      { file: files.spansFile },
+    );
+    await conn.run(
+      `INSERT INTO state_patches
+       SELECT * REPLACE (make_timestamptz(event_time) AS event_time)
+       FROM read_json($file, format = 'newline_delimited', columns = ${PATCH_FILE_COLUMNS})`,
+      { file: files.patchesFile },
+    );
+    await applyInsertedSpans(conn, files.summary);
+  });
+  rmSync(files.spansFile);
+  rmSync(files.patchesFile);
+}
+
+interface IndexDefinition {
+  name: string;
+  sql: string;
+}
+
+async function dropSecondaryIndexes(db: DuckDb): Promise<IndexDefinition[]> {
+  return db.write(async (conn) => {
+    const reader = await conn.runAndReadAll(
+      `SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = current_database()`,
+    );
+    const indexes = reader.getRows().map(([name, sql]) => ({ name: name as string, sql: sql as string }));
+    for (const index of indexes) await conn.run(`DROP INDEX "${index.name}"`);
+    return indexes;
+  });
+}
+
+async function recreateIndexes(db: DuckDb, indexes: IndexDefinition[]): Promise<void> {
+  for (const index of indexes) await db.write((conn) => conn.run(index.sql));
+}
+
+// ---- worker side --------------------------------------------------------------------------------
+
+function generateWindow(task: WindowTask): WindowFiles {
+  const spanLines: string[] = [];
+  const patchLines: string[] = [];
+  const rows: SpanRow[] = [];
+  let traces = 0;
+  const mix = workflowMixTraces({
+    traces: Number.MAX_SAFE_INTEGER,
+    services: task.services,
+    // Each window has its own stream, so the data does not depend on the number of workers.
+    seed: (task.seed * 1_000_003 + task.index) >>> 0,
+    startTimeUnixNano: task.startTimeUnixNano,
+  });
+  for (const trace of mix) {
+    if (spanLines.length >= task.spanBudget) break;
+    const traceId = uniqueTraceId(trace.spans[0]!.span.traceId, task.index, traces);
+    traces++;
+    for (const { span, serviceName } of trace.spans) {
+      span.traceId = traceId;
+      const row = processSpan(span, serviceName);
+      rows.push(row.span);
+      spanLines.push(
+        JSON.stringify({
+          ...row.span,
+          start_time: Number(row.span.start_time),
+          end_time: Number(row.span.end_time),
+        }),
+      );
+      for (const patch of row.patches) {
+        patchLines.push(JSON.stringify({ ...patch, event_time: Number(patch.event_time) }));
+      }
+    }
+  }
+  const spansFile = path.join(task.dir, `spans-${task.index}.ndjson`);
+  const patchesFile = path.join(task.dir, `patches-${task.index}.ndjson`);
+  writeFileSync(spansFile, `${spanLines.join('\n')}\n`);
+  writeFileSync(patchesFile, `${patchLines.join('\n')}\n`);
+  return {
+    index: task.index,
+    spansFile,
+    patchesFile,
+    summary: summarizeInsertedSpans(rows),
+    traces,
+    spans: spanLines.length,
+    patches: patchLines.length,
+  };
+}
+
+/**
+ * The mix seeds each trace's PRNG with 31 bits, so a million traces repeat some trace ids (birthday
+ * collisions). XOR-ing in the (window, ordinal) pair makes every generated trace id distinct.
+ */
+function uniqueTraceId(fixtureId: Uint8Array, window: number, ordinal: number): Uint8Array {
+  const id = Uint8Array.from(fixtureId);
+  const salt = new DataView(new ArrayBuffer(8));
+  salt.setUint32(0, window);
+  salt.setUint32(4, ordinal);
+  for (let i = 0; i < 8; i++) id[i] = id[i]! ^ salt.getUint8(i);
+  return id;
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === 'generate-windows') {
+  parentPort!.on('message', (task: WindowTask) => parentPort!.postMessage(generateWindow(task)));
+}
+
+// ---- command line -------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      spans: { type: 'string' },
+      services: { type: 'string', default: '5' },
+      'data-dir': { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      workers: { type: 'string' },
+    },
+  });
+  const count = (name: string, raw: string | undefined): number => {
+    const n = Number(raw);
+    if (!raw || !Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+    return n;
+  };
+  const env = { ...process.env };
+  if (values['data-dir']) {
+    env.JUNJO_DATA_DIR = values['data-dir'];
+    delete env.JUNJO_DUCKDB_PATH;
+  }
+  const file = loadConfig(env).paths.duckdb;
+  const spans = count('spans', values.spans);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const db = await openDuckDb(file, createLogger('warn'));
+  try {
+    console.log(`generating ${spans} spans over ${values.services} services into ${file}`);
+    const result = await generateSpans(db, {
+      spans,
+      services: count('services', values.services),
+      seed: count('seed', values.seed),
+      ...(values.workers ? { workers: count('workers', values.workers) } : {}),
+      onProgress: (p) =>
+        console.log(
+          `${p.spans} / ${p.target} spans  ${Math.round(p.spansPerSecond)} spans/s  ETA ${Math.round(p.etaSeconds)} s`,
+        ),
+    });
+    console.log(
+      `done: ${result.spans} spans, ${result.patches} state patches, ${result.traces} traces; ` +
+        `load ${result.loadSeconds.toFixed(1)} s, indexes ${result.indexSeconds.toFixed(1)} s, ` +
+        `${Math.round(result.spansPerSecond)} spans/s overall`,
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+// A worker thread's entry module also counts as `main`.
+if (import.meta.main && isMainThread) await main();

@@ -1,0 +1,55 @@
+-- Tables that make the span query API fast at millions of spans. They are derived from `spans`
+-- and maintained by summaries.ts in the same transaction as every insert, so a reader never sees
+-- them disagree with `spans`. DuckDB is columnar: a top-N over `spans` scans every row group of
+-- the filter columns, and fetching a few hundred whole rows scattered through a large table costs
+-- about a quarter of a millisecond each. These tables keep what the list endpoints need small
+-- and together.
+
+-- One row per service: the service list and the services page.
+CREATE TABLE IF NOT EXISTS service_summaries (
+  service_name VARCHAR PRIMARY KEY,
+  span_count BIGINT NOT NULL,
+  -- Traces whose root span belongs to this service (the rows its traces list shows).
+  trace_count BIGINT NOT NULL,
+  -- Start of the newest span of this service.
+  last_seen TIMESTAMPTZ NOT NULL
+);
+
+-- Every root span and every workflow span, whole, in arrival order (which is close to time order,
+-- so the zone maps on start_time prune most row groups for "newest first"). About one span in
+-- ten. has_llm, for root spans only (NULL on the others): the trace holds an LLM span in any
+-- service.
+CREATE TABLE IF NOT EXISTS listed_spans (
+  trace_id VARCHAR(32) NOT NULL,
+  span_id VARCHAR(16) NOT NULL,
+  parent_span_id VARCHAR(16),
+  service_name VARCHAR NOT NULL,
+  name VARCHAR,
+  kind VARCHAR,
+  start_time TIMESTAMPTZ NOT NULL,
+  end_time TIMESTAMPTZ NOT NULL,
+  status_code VARCHAR,
+  status_message VARCHAR,
+  attributes_json JSON,
+  events_json JSON,
+  links_json JSON,
+  trace_flags INTEGER,
+  trace_state VARCHAR,
+  junjo_id VARCHAR,
+  junjo_parent_id VARCHAR,
+  junjo_span_type VARCHAR,
+  junjo_wf_state_start JSON,
+  junjo_wf_state_end JSON,
+  junjo_wf_graph_structure JSON,
+  junjo_wf_store_id VARCHAR,
+  has_llm BOOLEAN
+);
+
+-- One row per trace and insert batch that brought LLM spans: the earliest one's start.
+CREATE TABLE IF NOT EXISTS llm_traces (
+  trace_id VARCHAR(32) NOT NULL,
+  start_time TIMESTAMPTZ NOT NULL
+);
+
+-- state_patches has only a (trace_id, span_id) index, which a lookup by trace alone cannot use.
+CREATE INDEX IF NOT EXISTS idx_state_patches_trace_id ON state_patches (trace_id);

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { packRequests, workflowMix } from '../fixtures/junjo_traces.ts';
+import { createLogger } from '../logger.ts';
+import { type DuckDb, openDuckDb } from './connection.ts';
+import { processTraceRequest } from './span_processor.ts';
+import { appendBatch } from './span_repository.ts';
+import { isLlmSpan, prepareQuerySupport, pruneQuerySupport, recordInsertedSpans } from './summaries.ts';
+
+let dir: string;
+let db: DuckDb;
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-summaries-test-'));
+  db = await openDuckDb(path.join(dir, 'otel.duckdb'), createLogger('silent'));
+  await prepareQuerySupport(db);
+  // The workflow mix as the SDK exports it: children before parents, traces split across requests.
+  for (const request of packRequests(workflowMix({ traces: 300, services: 4, seed: 5 }), 256)) {
+    const { spans, patches } = processTraceRequest(request);
+    await db.write(async (conn) => {
+      await appendBatch(conn, { spans, patches });
+      await recordInsertedSpans(conn, spans);
+    });
+  }
+});
+after(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The three tables as sorted text, to compare two ways of filling them. */
+function snapshot(): Promise<Record<string, string[]>> {
+  return db.read(async (conn) => {
+    const rows = async (sql: string) =>
+      (await conn.runAndReadAll(sql))
+        .getRows()
+        .map((row) => JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
+    return {
+      services: await rows(
+        'SELECT service_name, span_count, trace_count, epoch_us(last_seen) FROM service_summaries ORDER BY 1',
+      ),
+      listed: await rows(
+        'SELECT trace_id, span_id, service_name, epoch_us(start_time), junjo_span_type, has_llm, attributes_json, junjo_wf_state_end FROM listed_spans ORDER BY 1, 2',
+      ),
+      llmTraces: await rows('SELECT DISTINCT trace_id FROM llm_traces ORDER BY 1'),
+    };
+  });
+}
+
+async function rebuildFromSpans(): Promise<void> {
+  await db.write(async (conn) => {
+    for (const table of ['service_summaries', 'listed_spans', 'llm_traces'])
+      await conn.run(`DELETE FROM ${table}`);
+  });
+  await prepareQuerySupport(db);
+}
+
+describe('query-support tables', () => {
+  test('maintained batch by batch, they equal a rebuild from spans', async () => {
+    const incremental = await snapshot();
+    assert.ok(incremental.services!.length === 4);
+    assert.ok(incremental.listed!.length >= 300);
+    assert.ok(
+      incremental.listed!.some((row) => row.includes(',true,')),
+      'some roots have LLM spans',
+    );
+    assert.ok(
+      incremental.listed!.some((row) => row.includes(',false,')),
+      'some roots do not',
+    );
+    await rebuildFromSpans();
+    assert.deepEqual(await snapshot(), incremental);
+  });
+
+  test('a second prepareQuerySupport changes nothing', async () => {
+    const first = await snapshot();
+    await prepareQuerySupport(db);
+    assert.deepEqual(await snapshot(), first);
+  });
+
+  test('pruneQuerySupport after a retention delete leaves what a rebuild would', async () => {
+    const cutoff = await db.read(async (conn) => {
+      const reader = await conn.runAndReadAll('SELECT epoch_us(quantile_disc(start_time, 0.5)) FROM spans');
+      return reader.getRows()[0]![0] as bigint;
+    });
+    // DuckDB refuses to delete a referenced span in the transaction that deletes its patches.
+    await db.write((conn) =>
+      conn.run(
+        `DELETE FROM state_patches WHERE (trace_id, span_id) IN
+           (SELECT (trace_id, span_id) FROM spans WHERE epoch_us(start_time) < $cutoff)`,
+        { cutoff },
+      ),
+    );
+    await db.write(async (conn) => {
+      await conn.run('DELETE FROM spans WHERE epoch_us(start_time) < $cutoff', { cutoff });
+      await pruneQuerySupport(conn, cutoff);
+    });
+    const pruned = await snapshot();
+    assert.ok(pruned.listed!.length > 0);
+    await rebuildFromSpans();
+    const rebuilt = await snapshot();
+    assert.deepEqual(pruned.services, rebuilt.services);
+    assert.deepEqual(pruned.listed, rebuilt.listed);
+  });
+});
+
+describe('isLlmSpan', () => {
+  const cases: [Record<string, unknown>, boolean][] = [
+    [{ 'openinference.span.kind': 'LLM' }, true],
+    [{ 'openinference.span.kind': 'CHAIN' }, false],
+    [{ 'gen_ai.operation.name': 'chat' }, true],
+    [{ 'gen_ai.provider.name': 'openai' }, true],
+    [{ 'gen_ai.usage.input_tokens': 3 }, false],
+    [{ nested: { 'openinference.span.kind': 'LLM' } }, false],
+    [{ note: '"openinference.span.kind":"LLM"' }, false],
+    [{}, false],
+  ];
+  test('agrees with the SQL used to rebuild the tables', async () => {
+    for (const [attributes, expected] of cases) {
+      const json = JSON.stringify(attributes);
+      assert.equal(isLlmSpan(json), expected, json);
+      const inSql = await db.read(async (conn) => {
+        const reader = await conn.runAndReadAll(
+          `SELECT ($a::JSON ->> 'openinference.span.kind' = 'LLM'
+             OR json_exists($a::JSON, '$."gen_ai.operation.name"')
+             OR json_exists($a::JSON, '$."gen_ai.provider.name"')) IS TRUE`,
+          { a: json },
+        );
+        return reader.getRows()[0]![0];
+      });
+      assert.equal(inSql, expected, `SQL: ${json}`);
+    }
+  });
+});

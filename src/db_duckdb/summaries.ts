@@ -1,0 +1,295 @@
+// Keeps the query-support tables (schemas/query_support.sql) in step with `spans`:
+// - the span repository calls recordInsertedSpans in each insert transaction with the span rows
+//   that transaction inserted;
+// - the composition root calls prepareQuerySupport once after opening DuckDB (creates the tables,
+//   backfills them for a database that predates them);
+// - retention calls pruneQuerySupport in the transaction that deletes old spans.
+//
+// The batch is summarised in JS (it is already in memory) and applied with a handful of set
+// statements. Lookups into the big tables are bounded by start_time so that DuckDB's zone maps skip
+// old row groups: DuckDB has no index joins, so an unbounded lookup of a batch scans every row.
+import { readFileSync } from 'node:fs';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBTimestampTZValue,
+  listValue,
+} from '@duckdb/node-api';
+import type { DuckDb } from './connection.ts';
+import type { SpanRow } from './rows.ts';
+
+export const QUERY_SUPPORT_SCHEMA = readFileSync(
+  new URL('./schemas/query_support.sql', import.meta.url),
+  'utf8',
+);
+
+const MICROS_PER_SECOND = 1_000_000n;
+/** A root's LLM descendants start after it; this much clock skew between services is tolerated. */
+export const CLOCK_SKEW_MICROS = 3600n * MICROS_PER_SECOND;
+/**
+ * An LLM span stored after its trace's root (another service's exporter was slower) flags the root
+ * if the root started at most this long before the LLM span.
+ */
+export const LATE_LLM_LOOKBACK_MICROS = 24n * 3600n * MICROS_PER_SECOND;
+
+export interface ServiceDelta {
+  serviceName: string;
+  spans: number;
+  roots: number;
+  lastSeenMicros: bigint;
+}
+
+/** What a batch of newly inserted spans changes in the query-support tables. */
+export interface InsertedSpansSummary {
+  services: ServiceDelta[];
+  /** Traces with LLM spans in the batch, with the earliest such span's start. */
+  llmTraces: Map<string, bigint>;
+  /** Root and workflow spans: the rows of listed_spans. */
+  listed: SpanRow[];
+}
+
+export function summarizeInsertedSpans(spans: readonly SpanRow[]): InsertedSpansSummary {
+  const services = new Map<string, ServiceDelta>();
+  const llmTraces = new Map<string, bigint>();
+  const listed: SpanRow[] = [];
+  for (const span of spans) {
+    let service = services.get(span.service_name);
+    if (!service) {
+      service = { serviceName: span.service_name, spans: 0, roots: 0, lastSeenMicros: span.start_time };
+      services.set(span.service_name, service);
+    }
+    service.spans++;
+    if (span.start_time > service.lastSeenMicros) service.lastSeenMicros = span.start_time;
+    if (span.parent_span_id === null) service.roots++;
+    if (span.parent_span_id === null || span.junjo_span_type === 'workflow') listed.push(span);
+    if (isLlmSpan(span.attributes_json)) {
+      const earliest = llmTraces.get(span.trace_id);
+      if (earliest === undefined || span.start_time < earliest) llmTraces.set(span.trace_id, span.start_time);
+    }
+  }
+  return { services: [...services.values()], llmTraces, listed };
+}
+
+/**
+ * api.md §5.4 and Decision 7: an OpenInference LLM span, or a GenAI semantic-conventions span.
+ * Only attributes that mention one of the keys are parsed. Must agree with IS_LLM below.
+ */
+export function isLlmSpan(attributesJson: string): boolean {
+  if (!attributesJson.includes('openinference.span.kind') && !attributesJson.includes('gen_ai.'))
+    return false;
+  const attributes = JSON.parse(attributesJson) as Record<string, unknown>;
+  return (
+    attributes['openinference.span.kind'] === 'LLM' ||
+    Object.hasOwn(attributes, 'gen_ai.operation.name') ||
+    Object.hasOwn(attributes, 'gen_ai.provider.name')
+  );
+}
+
+const UPSERT_SERVICE_SUMMARIES = `
+  INSERT INTO service_summaries
+  SELECT unnest($service_names::VARCHAR[]), unnest($span_counts::BIGINT[]),
+         unnest($root_counts::BIGINT[]), unnest($last_seen::TIMESTAMPTZ[])
+  ON CONFLICT (service_name) DO UPDATE SET
+    span_count = span_count + excluded.span_count,
+    trace_count = trace_count + excluded.trace_count,
+    last_seen = greatest(last_seen, excluded.last_seen)`;
+
+const INSERT_LLM_TRACES = `
+  INSERT INTO llm_traces SELECT unnest($trace_ids::VARCHAR[]), unnest($start_times::TIMESTAMPTZ[])`;
+
+// Which of these root traces hold an LLM span, stored earlier or in this batch (run it after
+// INSERT_LLM_TRACES). $floor is the earliest root's start minus the clock skew: a root's LLM
+// descendants start after it.
+const TRACES_WITH_LLM = `
+  SELECT DISTINCT trace_id FROM llm_traces
+  WHERE start_time >= $floor AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))`;
+
+const FLAG_STORED_ROOTS = `
+  UPDATE listed_spans SET has_llm = true
+  WHERE has_llm = false AND start_time BETWEEN $floor AND $ceiling
+    AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))`;
+
+/**
+ * Updates the query-support tables for span rows just inserted. Call it inside the insert
+ * transaction with exactly the rows that transaction inserts: no row stored before, no key twice.
+ */
+export async function recordInsertedSpans(conn: DuckDBConnection, spans: readonly SpanRow[]): Promise<void> {
+  if (spans.length > 0) await applyInsertedSpans(conn, summarizeInsertedSpans(spans));
+}
+
+export async function applyInsertedSpans(
+  conn: DuckDBConnection,
+  summary: InsertedSpansSummary,
+): Promise<void> {
+  const { services, llmTraces, listed } = summary;
+  if (services.length === 0) return;
+  await conn.run(UPSERT_SERVICE_SUMMARIES, {
+    service_names: listValue(services.map((s) => s.serviceName)),
+    span_counts: listValue(services.map((s) => s.spans)),
+    root_counts: listValue(services.map((s) => s.roots)),
+    last_seen: listValue(services.map((s) => timestamp(s.lastSeenMicros))),
+  });
+  if (llmTraces.size > 0) {
+    await conn.run(INSERT_LLM_TRACES, {
+      trace_ids: listValue([...llmTraces.keys()]),
+      start_times: listValue([...llmTraces.values()].map(timestamp)),
+    });
+  }
+  const roots = listed.filter((span) => span.parent_span_id === null);
+  const tracesWithLlm = await rootTracesWithLlm(conn, roots);
+  await appendListed(conn, listed, tracesWithLlm);
+  await flagStoredRoots(conn, llmTraces, new Set(roots.map((span) => span.trace_id)));
+}
+
+async function rootTracesWithLlm(conn: DuckDBConnection, roots: SpanRow[]): Promise<Set<string>> {
+  if (roots.length === 0) return new Set();
+  const floor = earliest(roots.map((span) => span.start_time));
+  const reader = await conn.runAndReadAll(TRACES_WITH_LLM, {
+    floor: timestamp(floor - CLOCK_SKEW_MICROS),
+    trace_ids: listValue(roots.map((span) => span.trace_id)),
+  });
+  return new Set(reader.getRows().map((row) => row[0] as string));
+}
+
+/** LLM spans of traces whose root is not in this batch may belong to a root stored earlier. */
+async function flagStoredRoots(
+  conn: DuckDBConnection,
+  llmTraces: Map<string, bigint>,
+  rootTraces: Set<string>,
+): Promise<void> {
+  const late = [...llmTraces].filter(([traceId]) => !rootTraces.has(traceId));
+  if (late.length === 0) return;
+  const starts = late.map(([, start]) => start);
+  await conn.run(FLAG_STORED_ROOTS, {
+    floor: timestamp(earliest(starts) - LATE_LLM_LOOKBACK_MICROS),
+    ceiling: timestamp(latest(starts) + CLOCK_SKEW_MICROS),
+    trace_ids: listValue(late.map(([traceId]) => traceId)),
+  });
+}
+
+// listed_spans columns in table order: the span columns, then has_llm (decided for roots only).
+async function appendListed(
+  conn: DuckDBConnection,
+  listed: SpanRow[],
+  tracesWithLlm: Set<string>,
+): Promise<void> {
+  if (listed.length === 0) return;
+  const appender = await conn.createAppender('listed_spans');
+  try {
+    for (const span of listed) {
+      appendSpanColumns(appender, span);
+      if (span.parent_span_id === null) appender.appendBoolean(tracesWithLlm.has(span.trace_id));
+      else appender.appendNull();
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+function appendSpanColumns(appender: DuckDBAppender, span: SpanRow): void {
+  appender.appendVarchar(span.trace_id);
+  appender.appendVarchar(span.span_id);
+  appendNullableVarchar(appender, span.parent_span_id);
+  appender.appendVarchar(span.service_name);
+  appender.appendVarchar(span.name);
+  appender.appendVarchar(span.kind);
+  appender.appendTimestampTZ(timestamp(span.start_time));
+  appender.appendTimestampTZ(timestamp(span.end_time));
+  appender.appendVarchar(span.status_code);
+  appender.appendVarchar(span.status_message);
+  appender.appendVarchar(span.attributes_json);
+  appender.appendVarchar(span.events_json);
+  appender.appendVarchar(span.links_json);
+  appender.appendInteger(span.trace_flags);
+  appendNullableVarchar(appender, span.trace_state);
+  appender.appendVarchar(span.junjo_id);
+  appender.appendVarchar(span.junjo_parent_id);
+  appender.appendVarchar(span.junjo_span_type);
+  appender.appendVarchar(span.junjo_wf_state_start);
+  appender.appendVarchar(span.junjo_wf_state_end);
+  appender.appendVarchar(span.junjo_wf_graph_structure);
+  appender.appendVarchar(span.junjo_wf_store_id);
+}
+
+function appendNullableVarchar(appender: DuckDBAppender, value: string | null): void {
+  if (value === null) appender.appendNull();
+  else appender.appendVarchar(value);
+}
+
+// ---- start-up and retention ---------------------------------------------------------------------
+
+const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, service_name, name, kind, start_time, end_time,
+  status_code, status_message, attributes_json, events_json, links_json, trace_flags, trace_state,
+  junjo_id, junjo_parent_id, junjo_span_type, junjo_wf_state_start, junjo_wf_state_end,
+  junjo_wf_graph_structure, junjo_wf_store_id`;
+
+/** isLlmSpan in SQL. */
+const IS_LLM = `(attributes_json ->> 'openinference.span.kind' = 'LLM'
+  OR json_exists(attributes_json, '$."gen_ai.operation.name"')
+  OR json_exists(attributes_json, '$."gen_ai.provider.name"'))`;
+
+const NEEDS_BACKFILL = 'SELECT NOT EXISTS (SELECT 1 FROM service_summaries) AND EXISTS (SELECT 1 FROM spans)';
+
+const COUNT_SERVICES = `
+  INSERT INTO service_summaries
+  SELECT service_name, count(*), count(*) FILTER (WHERE parent_span_id IS NULL), max(start_time)
+  FROM spans GROUP BY service_name`;
+
+const BACKFILL = [
+  'DELETE FROM listed_spans',
+  'DELETE FROM llm_traces',
+  'DELETE FROM service_summaries',
+  `INSERT INTO llm_traces SELECT trace_id, min(start_time) FROM spans WHERE ${IS_LLM} GROUP BY trace_id`,
+  `INSERT INTO listed_spans
+   SELECT ${SPAN_COLUMNS},
+          CASE WHEN parent_span_id IS NULL THEN trace_id IN (SELECT trace_id FROM llm_traces) END
+   FROM spans WHERE parent_span_id IS NULL OR junjo_span_type = 'workflow' ORDER BY start_time`,
+  COUNT_SERVICES,
+];
+
+/**
+ * Creates the query-support tables and, when `spans` holds rows they do not cover yet (a database
+ * from before they existed), fills them from `spans` in one transaction. Idempotent, and quick
+ * when there is nothing to do: call it after openDuckDb and before anything inserts.
+ */
+export async function prepareQuerySupport(db: DuckDb): Promise<void> {
+  await db.write(async (conn) => {
+    await conn.run(QUERY_SUPPORT_SCHEMA);
+    const reader = await conn.runAndReadAll(NEEDS_BACKFILL);
+    if (reader.getRows()[0]?.[0] === true) for (const sql of BACKFILL) await conn.run(sql);
+  });
+}
+
+const PRUNE = [
+  'DELETE FROM listed_spans WHERE start_time < $cutoff',
+  'DELETE FROM llm_traces WHERE start_time < $cutoff',
+];
+
+/**
+ * For retention: call in the transaction that deletes the spans that started before `cutoffMicros`
+ * (epoch microseconds), after deleting them. Drops their derived rows and recounts the services.
+ */
+export async function pruneQuerySupport(conn: DuckDBConnection, cutoffMicros: bigint): Promise<void> {
+  for (const sql of PRUNE) await conn.run(sql, { cutoff: timestamp(cutoffMicros) });
+  await conn.run('DELETE FROM service_summaries');
+  await conn.run(COUNT_SERVICES);
+}
+
+// Math.min/max do not take bigints.
+function earliest(times: bigint[]): bigint {
+  let min = times[0]!;
+  for (const time of times) if (time < min) min = time;
+  return min;
+}
+
+function latest(times: bigint[]): bigint {
+  let max = times[0]!;
+  for (const time of times) if (time > max) max = time;
+  return max;
+}
+
+function timestamp(micros: bigint): DuckDBTimestampTZValue {
+  return new DuckDBTimestampTZValue(micros);
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Value } from 'typebox/value';
+import { Span, StatePatch } from './schemas.ts';
+import { formatTimestamp, jsonArray, parseTimestamp, spanJson, statePatchJson } from './span_json.ts';
+
+describe('formatTimestamp', () => {
+  test('always six fraction digits and Z, trailing zeros kept', () => {
+    assert.equal(formatTimestamp(1760290428123456n), '2025-10-12T17:33:48.123456Z');
+    assert.equal(formatTimestamp(1760290428500000n), '2025-10-12T17:33:48.500000Z');
+    assert.equal(formatTimestamp(1760290428000000n), '2025-10-12T17:33:48.000000Z');
+    assert.equal(formatTimestamp(0n), '1970-01-01T00:00:00.000000Z');
+  });
+
+  test('instants before 1970 keep a positive fraction', () => {
+    assert.equal(formatTimestamp(-1n), '1969-12-31T23:59:59.999999Z');
+    assert.equal(formatTimestamp(-1_000_000n), '1969-12-31T23:59:59.000000Z');
+  });
+});
+
+describe('parseTimestamp', () => {
+  test('reads what formatTimestamp writes, to the microsecond', () => {
+    for (const micros of [1760290428123456n, 1760290428000000n, 1n, -1n]) {
+      assert.equal(parseTimestamp(formatTimestamp(micros)), micros);
+    }
+  });
+
+  test('accepts fewer fraction digits, no fraction, offsets and sub-microsecond zeros', () => {
+    assert.equal(parseTimestamp('2025-10-12T17:33:48Z'), 1760290428000000n);
+    assert.equal(parseTimestamp('2025-10-12T17:33:48.1Z'), 1760290428100000n);
+    assert.equal(parseTimestamp('2025-10-12T19:33:48.123+02:00'), 1760290428123000n);
+    assert.equal(parseTimestamp('2025-10-12T17:03:48.123456-00:30'), 1760290428123456n);
+    assert.equal(parseTimestamp('2025-10-12T17:33:48.123456000Z'), 1760290428123456n);
+  });
+
+  test('refuses everything else', () => {
+    for (const text of [
+      '',
+      'yesterday',
+      '2025-10-12',
+      '2025-10-12 17:33:48Z',
+      '2025-10-12T17:33:48',
+      '2025-13-12T17:33:48Z',
+      '2025-02-30T17:33:48Z',
+      '2025-10-12T24:00:00Z',
+      '2025-10-12T17:33:48.1234567Z',
+      '2025-10-12T17:33:48.123456789Z',
+      '1760290428123456',
+      "2025-10-12T17:33:48Z' OR 1=1 --",
+    ]) {
+      assert.equal(parseTimestamp(text), null, text);
+    }
+  });
+});
+
+describe('spanJson', () => {
+  const row = [
+    '4bf92f3577b34da6a3ce929d0e0e4736',
+    '00f067aa0ba902b7',
+    null,
+    'my-app "quoted" \\ ✓',
+    'SampleWorkflow',
+    'INTERNAL',
+    1760290428123456n,
+    1760290429500000n,
+    'STATUS_CODE_UNSET',
+    '',
+    '{"junjo.workflow.node.count":3,"nested":{"a":[1,2]}}',
+    '[{"name":"set_state","timeUnixNano":"1760290428123456789","droppedAttributesCount":0,"attributes":{}}]',
+    '[]',
+    257,
+    null,
+    'wf_abc',
+    '',
+    'workflow',
+    '{"items":[]}',
+    '{\n  "items": ["a"]\n}',
+    '{"nodes":[],"edges":[]}',
+    'store_123',
+  ];
+
+  test('is the §5.1 object: JSON columns as values, timestamps with microseconds', () => {
+    const span = JSON.parse(spanJson(row));
+    assert.deepEqual(span, {
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+      parent_span_id: null,
+      service_name: 'my-app "quoted" \\ ✓',
+      name: 'SampleWorkflow',
+      kind: 'INTERNAL',
+      start_time: '2025-10-12T17:33:48.123456Z',
+      end_time: '2025-10-12T17:33:49.500000Z',
+      status_code: 'STATUS_CODE_UNSET',
+      status_message: '',
+      attributes_json: { 'junjo.workflow.node.count': 3, nested: { a: [1, 2] } },
+      events_json: [
+        {
+          name: 'set_state',
+          timeUnixNano: '1760290428123456789',
+          droppedAttributesCount: 0,
+          attributes: {},
+        },
+      ],
+      links_json: [],
+      trace_flags: 257,
+      trace_state: null,
+      junjo_id: 'wf_abc',
+      junjo_parent_id: '',
+      junjo_span_type: 'workflow',
+      junjo_wf_state_start: { items: [] },
+      junjo_wf_state_end: { items: ['a'] },
+      junjo_wf_graph_structure: { nodes: [], edges: [] },
+      junjo_wf_store_id: 'store_123',
+    });
+    assert.ok(Value.Check(Span, span));
+  });
+
+  test('NULL columns read as their empty values', () => {
+    const nulls = row.map((value, i) => (i < 2 || i === 6 || i === 7 ? value : null));
+    const span = JSON.parse(spanJson(nulls));
+    assert.equal(span.name, '');
+    assert.deepEqual(span.attributes_json, {});
+    assert.deepEqual(span.events_json, []);
+    assert.deepEqual(span.junjo_wf_state_start, {});
+    assert.equal(span.trace_flags, 0);
+    assert.equal(span.parent_span_id, null);
+    assert.ok(Value.Check(Span, span));
+  });
+
+  test('arrays of spans and state patches are JSON arrays of the schemas', () => {
+    assert.deepEqual(JSON.parse(jsonArray([])), []);
+    const patch = JSON.parse(
+      statePatchJson([
+        'p1',
+        'svc',
+        '4bf92f3577b34da6a3ce929d0e0e4736',
+        '00f067aa0ba902b7',
+        '',
+        'node_1',
+        1760290428123456n,
+        '[{"op":"replace","path":"/count","value":1}]',
+        'store_123',
+      ]),
+    );
+    assert.equal(patch.event_time, '2025-10-12T17:33:48.123456Z');
+    assert.deepEqual(patch.patch_json, [{ op: 'replace', path: '/count', value: 1 }]);
+    assert.ok(Value.Check(StatePatch, patch));
+    assert.equal(JSON.parse(jsonArray([spanJson(row), spanJson(row)])).length, 2);
+  });
+});

@@ -1,0 +1,151 @@
+// The SQL of the span query API, one named constant per query, every value a bound parameter.
+//
+// Lists read `listed_spans` (root and workflow spans, copied whole at insert time; see
+// db_duckdb/schemas/query_support.sql) in two steps inside one statement: a top-N over the narrow
+// filter and sort columns picks the page's row ids, then only those rows are read whole. DuckDB's
+// top-N would otherwise decompress every column of every candidate row (~20k rows of several KB
+// per service at 1M spans); with the row ids it pushes a range and a Bloom filter into the scan.
+// Traces and single spans are equality lookups on the seed's trace_id index.
+import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+import { type ResultRow, SPAN_COLUMNS, STATE_PATCH_COLUMNS } from './span_json.ts';
+
+const SPAN_SELECT = SPAN_COLUMNS.join(', ');
+const NEWEST_FIRST = 'ORDER BY start_time DESC, span_id DESC';
+
+export const SERVICE_NAMES = 'SELECT service_name FROM service_summaries ORDER BY service_name';
+
+export const SERVICES = `
+  SELECT service_name, span_count, trace_count, epoch_us(last_seen)
+  FROM service_summaries ORDER BY service_name`;
+
+export const TRACE_SPANS = `SELECT ${SPAN_SELECT} FROM spans WHERE trace_id = $trace_id ${NEWEST_FIRST}`;
+
+export const ONE_SPAN = `SELECT ${SPAN_SELECT} FROM spans WHERE trace_id = $trace_id AND span_id = $span_id`;
+
+// Events at the same instant keep one deterministic order (patch ids are unique).
+export const TRACE_STATE_PATCHES = `
+  SELECT ${STATE_PATCH_COLUMNS.join(', ')} FROM state_patches
+  WHERE trace_id = $trace_id ORDER BY event_time, patch_id`;
+
+export const TRACE_STORE_STATE_PATCHES = `
+  SELECT ${STATE_PATCH_COLUMNS.join(', ')} FROM state_patches
+  WHERE trace_id = $trace_id AND patch_store_id = $store_id ORDER BY event_time, patch_id`;
+
+/** Which spans of a service a list shows. */
+export type SpanList = 'root' | 'llm_root' | 'workflow';
+
+const LIST_FILTERS: Record<SpanList, string> = {
+  root: 'parent_span_id IS NULL',
+  // has_llm: the trace holds an LLM span in any service (maintained at insert time).
+  llm_root: 'parent_span_id IS NULL AND has_llm',
+  workflow: "junjo_span_type = 'workflow'",
+};
+
+/** Keyset cursor: after the first page, spans strictly older than the last one shown. */
+export type Cursor = 'first_page' | 'before_time' | 'before_time_and_span';
+
+const CURSOR_FILTERS: Record<Cursor, string> = {
+  first_page: '',
+  before_time: 'AND start_time < $before',
+  // The first conjunct alone prunes row groups by their start_time zone maps.
+  before_time_and_span: 'AND start_time <= $before AND (start_time < $before OR span_id < $before_span_id)',
+};
+
+function listPage(list: SpanList, cursor: Cursor): string {
+  return `
+    WITH page AS (
+      SELECT rowid AS listed_row FROM listed_spans
+      WHERE service_name = $service_name AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
+      ${NEWEST_FIRST} LIMIT $limit)
+    SELECT ${SPAN_SELECT} FROM listed_spans
+    WHERE rowid IN (SELECT listed_row FROM page)
+    ${NEWEST_FIRST}`;
+}
+
+export const LIST_PAGES: Record<SpanList, Record<Cursor, string>> = {
+  root: forEachCursor('root'),
+  llm_root: forEachCursor('llm_root'),
+  workflow: forEachCursor('workflow'),
+};
+
+function forEachCursor(list: SpanList): Record<Cursor, string> {
+  return {
+    first_page: listPage(list, 'first_page'),
+    before_time: listPage(list, 'before_time'),
+    before_time_and_span: listPage(list, 'before_time_and_span'),
+  };
+}
+
+// ---- running them ------------------------------------------------------------------------------
+
+export interface PageRequest {
+  limit: number;
+  /** Epoch microseconds of the last span already shown; with its span id when times tie. */
+  before?: { startTime: bigint; spanId?: string };
+}
+
+export interface ServiceSummaryRow {
+  serviceName: string;
+  spanCount: bigint;
+  traceCount: bigint;
+  lastSeenMicros: bigint;
+}
+
+async function rows(conn: DuckDBConnection, sql: string, params?: Record<string, DuckDBValue>) {
+  const reader = await conn.runAndReadAll(sql, params);
+  return reader.getRows() as ResultRow[];
+}
+
+export async function selectServiceNames(conn: DuckDBConnection): Promise<string[]> {
+  return (await rows(conn, SERVICE_NAMES)).map((row) => row[0] as string);
+}
+
+export async function selectServices(conn: DuckDBConnection): Promise<ServiceSummaryRow[]> {
+  return (await rows(conn, SERVICES)).map((row) => ({
+    serviceName: row[0] as string,
+    spanCount: row[1] as bigint,
+    traceCount: row[2] as bigint,
+    lastSeenMicros: row[3] as bigint,
+  }));
+}
+
+export function selectListPage(
+  conn: DuckDBConnection,
+  list: SpanList,
+  serviceName: string,
+  page: PageRequest,
+): Promise<ResultRow[]> {
+  const params: Record<string, DuckDBValue> = { service_name: serviceName, limit: page.limit };
+  let cursor: Cursor = 'first_page';
+  if (page.before) {
+    params.before = new DuckDBTimestampTZValue(page.before.startTime);
+    cursor = 'before_time';
+    if (page.before.spanId !== undefined) {
+      params.before_span_id = page.before.spanId;
+      cursor = 'before_time_and_span';
+    }
+  }
+  return rows(conn, LIST_PAGES[list][cursor], params);
+}
+
+export function selectTraceSpans(conn: DuckDBConnection, traceId: string): Promise<ResultRow[]> {
+  return rows(conn, TRACE_SPANS, { trace_id: traceId });
+}
+
+export async function selectSpan(
+  conn: DuckDBConnection,
+  traceId: string,
+  spanId: string,
+): Promise<ResultRow | null> {
+  return (await rows(conn, ONE_SPAN, { trace_id: traceId, span_id: spanId }))[0] ?? null;
+}
+
+export function selectStatePatches(
+  conn: DuckDBConnection,
+  traceId: string,
+  storeId: string | undefined,
+): Promise<ResultRow[]> {
+  return storeId === undefined
+    ? rows(conn, TRACE_STATE_PATCHES, { trace_id: traceId })
+    : rows(conn, TRACE_STORE_STATE_PATCHES, { trace_id: traceId, store_id: storeId });
+}
