@@ -114,7 +114,9 @@ export async function benchIngestion(
   const requests = buildRequests(totalSpans, 7);
   const baselineSpansPerSecond = await baseline(clients, requests);
 
-  const server = await startServerProcess({ env: process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {} });
+  const server = await startServerProcess({
+    env: process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {},
+  });
   try {
     const session = await signIn(server.baseUrl);
     const { key } = await createApiKey(session);
