@@ -16,6 +16,7 @@ import { type DuckDBAppender, type DuckDBConnection, DuckDBTimestampTZValue } fr
 import type { Logger } from '../logger.ts';
 import type { DuckDb } from './connection.ts';
 import type { SpanRow, StatePatchRow } from './rows.ts';
+import { prepareQuerySupport, recordInsertedSpans } from './summaries.ts';
 
 export interface SpanBatch {
   spans: SpanRow[];
@@ -102,6 +103,9 @@ export class SpanRepository {
   constructor(db: DuckDb, logger: Logger) {
     this.db = db;
     this.logger = logger;
+    // The query API's tables derived from spans (summaries.ts). Queued on the writer now, so it
+    // runs before any insert; if it fails, the inserts fail too (their tables are missing).
+    prepareQuerySupport(db).catch((err) => logger.error({ err }, 'DuckDB query-support tables not ready'));
   }
 
   async batchInsertSpans(rows: SpanRow[]): Promise<number> {
@@ -159,6 +163,7 @@ export async function appendBatch(conn: DuckDBConnection, batch: SpanBatch): Pro
   const withSpan = await patchesWithSpan(conn, batch);
   const patches = uniqueBy(withSpan, (p) => p.patch_id);
   await appendRows(conn, SPANS.name, SPANS, spans);
+  await recordInsertedSpans(conn, spans);
   await appendRows(conn, STATE_PATCHES.name, STATE_PATCHES, patches);
   return {
     spans: spans.length,
@@ -169,7 +174,13 @@ export async function appendBatch(conn: DuckDBConnection, batch: SpanBatch): Pro
 
 /** Path 2, inside a write transaction: skips rows already stored or repeated in the batch. */
 export async function insertOrIgnoreBatch(conn: DuckDBConnection, batch: SpanBatch): Promise<BatchOutcome> {
+  // The query-support tables take exactly the spans this transaction adds (summaries.ts).
+  const stored = await storedSpanKeys(conn, [...new Set(batch.spans.map((s) => s.trace_id))]);
   const spans = await insertOrIgnore(conn, SPANS, batch.spans);
+  await recordInsertedSpans(
+    conn,
+    uniqueBy(batch.spans, spanKey).filter((s) => !stored.has(spanKey(s))),
+  );
   const patches = await patchesWithSpan(conn, batch);
   return {
     spans,

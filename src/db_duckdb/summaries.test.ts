@@ -7,24 +7,26 @@ import { packRequests, workflowMix } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
 import { processTraceRequest } from './span_processor.ts';
-import { appendBatch } from './span_repository.ts';
-import { isLlmSpan, prepareQuerySupport, pruneQuerySupport, recordInsertedSpans } from './summaries.ts';
+import type { SpanBatch } from './span_repository.ts';
+import { SpanRepository } from './span_repository.ts';
+import { isLlmSpan, prepareQuerySupport, pruneQuerySupport } from './summaries.ts';
 
 let dir: string;
 let db: DuckDb;
+let repository: SpanRepository;
+const batches: SpanBatch[] = [];
 
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-summaries-test-'));
   db = await openDuckDb(path.join(dir, 'otel.duckdb'), createLogger('silent'));
-  await prepareQuerySupport(db);
+  repository = new SpanRepository(db, createLogger('silent'));
   // The workflow mix as the SDK exports it: children before parents, traces split across requests.
   for (const request of packRequests(workflowMix({ traces: 300, services: 4, seed: 5 }), 256)) {
     const { spans, patches } = processTraceRequest(request);
-    await db.write(async (conn) => {
-      await appendBatch(conn, { spans, patches });
-      await recordInsertedSpans(conn, spans);
-    });
+    batches.push({ spans, patches });
   }
+  // All but the last two batches, so that a replay below can add new rows too.
+  for (const batch of batches.slice(0, -2)) await repository.insertBatch(batch);
 });
 after(async () => {
   await db.close();
@@ -59,6 +61,21 @@ async function rebuildFromSpans(): Promise<void> {
 }
 
 describe('query-support tables', () => {
+  test('replayed batches, and a batch of stored and new spans, count each span once', async () => {
+    const stored = await snapshot();
+    for (const batch of batches.slice(0, -2)) await repository.insertBatch(batch);
+    assert.deepEqual(await snapshot(), stored);
+    const [last, secondLast] = [batches.at(-1)!, batches.at(-2)!];
+    await repository.insertBatch({
+      spans: [...batches[0]!.spans, ...secondLast.spans, ...secondLast.spans],
+      patches: secondLast.patches,
+    });
+    await repository.insertBatch(last);
+    const all = await snapshot();
+    const spanTotal = all.services!.reduce((sum, row) => sum + Number(JSON.parse(row)[1]), 0);
+    assert.equal(spanTotal, await repository.countSpans());
+  });
+
   test('maintained batch by batch, they equal a rebuild from spans', async () => {
     const incremental = await snapshot();
     assert.ok(incremental.services!.length === 4);

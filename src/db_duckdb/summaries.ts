@@ -1,8 +1,7 @@
 // Keeps the query-support tables (schemas/query_support.sql) in step with `spans`:
-// - the span repository calls recordInsertedSpans in each insert transaction with the span rows
-//   that transaction inserted;
-// - the composition root calls prepareQuerySupport once after opening DuckDB (creates the tables,
-//   backfills them for a database that predates them);
+// - the span repository runs prepareQuerySupport before its first insert (creates the tables and
+//   fills them for a database whose spans predate them), then calls recordInsertedSpans in each
+//   insert transaction with the span rows that transaction inserts;
 // - retention calls pruneQuerySupport in the transaction that deletes old spans.
 //
 // The batch is summarised in JS (it is already in memory) and applied with a handful of set
@@ -18,10 +17,7 @@ import {
 import type { DuckDb } from './connection.ts';
 import type { SpanRow } from './rows.ts';
 
-export const QUERY_SUPPORT_SCHEMA = readFileSync(
-  new URL('./schemas/query_support.sql', import.meta.url),
-  'utf8',
-);
+const QUERY_SUPPORT_SCHEMA = readFileSync(new URL('./schemas/query_support.sql', import.meta.url), 'utf8');
 
 const MICROS_PER_SECOND = 1_000_000n;
 /** A root's LLM descendants start after it; this much clock skew between services is tolerated. */
@@ -250,9 +246,9 @@ const BACKFILL = [
 ];
 
 /**
- * Creates the query-support tables and, when `spans` holds rows they do not cover yet (a database
- * from before they existed), fills them from `spans` in one transaction. Idempotent, and quick
- * when there is nothing to do: call it after openDuckDb and before anything inserts.
+ * Creates the query-support tables if needed and, when `spans` holds rows they do not cover (a
+ * database from before they existed), fills them from `spans`, in one transaction. Idempotent and
+ * quick when there is nothing to do; must run before the first insert.
  */
 export async function prepareQuerySupport(db: DuckDb): Promise<void> {
   await db.write(async (conn) => {

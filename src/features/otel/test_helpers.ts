@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type DuckDb, openDuckDb } from '../../db_duckdb/connection.ts';
 import type { SpanRow, StatePatchRow } from '../../db_duckdb/rows.ts';
-import { appendBatch, type SpanBatch } from '../../db_duckdb/span_repository.ts';
-import { prepareQuerySupport, recordInsertedSpans } from '../../db_duckdb/summaries.ts';
+import { type SpanBatch, SpanRepository } from '../../db_duckdb/span_repository.ts';
 import { buildHttpApp, type HttpPlugin } from '../../http/app.ts';
 import { createLogger } from '../../logger.ts';
 import { otelRoutes } from './routes.ts';
@@ -15,7 +14,7 @@ import { otelRoutes } from './routes.ts';
 export interface OtelTestServer {
   db: DuckDb;
   url: string;
-  /** One transaction, as the span repository stores a batch of new spans. */
+  /** Through the span repository, one transaction per batch, as the poller stores them. */
   insert(batch: Partial<SpanBatch>): Promise<void>;
   get(pathAndQuery: string): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
@@ -25,7 +24,7 @@ export async function startOtelServer(options: { guards?: HttpPlugin[] } = {}): 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-otel-test-'));
   const logger = createLogger('silent');
   const db = await openDuckDb(path.join(dir, 'otel_data.duckdb'), logger);
-  await prepareQuerySupport(db);
+  const repository = new SpanRepository(db, logger);
   const app = await buildHttpApp({
     logger,
     guards: options.guards ?? [],
@@ -36,12 +35,9 @@ export async function startOtelServer(options: { guards?: HttpPlugin[] } = {}): 
   return {
     db,
     url,
-    insert: (batch) =>
-      db.write(async (conn) => {
-        const spans = batch.spans ?? [];
-        await appendBatch(conn, { spans, patches: batch.patches ?? [] });
-        await recordInsertedSpans(conn, spans);
-      }),
+    insert: async (batch) => {
+      await repository.insertBatch({ spans: batch.spans ?? [], patches: batch.patches ?? [] });
+    },
     get: async (pathAndQuery) => {
       const response = await fetch(url + pathAndQuery);
       const text = await response.text();
