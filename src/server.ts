@@ -17,6 +17,8 @@ import { createPollerStateRepository } from './db_sqlite/poller_state/poller_sta
 import { type HealthSource, healthRoutes } from './features/health/routes.ts';
 import type { ApiKeyValidator } from './features/internal_auth/api_key_validator.ts';
 import { addValidateApiKeyService, GrpcApiKeyValidator } from './features/internal_auth/grpc_validator.ts';
+import { otelRoutes } from './features/otel/routes.ts';
+import { webUiRoutes } from './features/web/routes.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
 import { Backpressure } from './ingestion/backpressure.ts';
 import {
@@ -171,7 +173,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         );
         onClose('internal-auth', () => shutdownGrpc(internalAuth));
       }
-      const features: HttpPlugin[] = [healthRoutes(health), ...accounts.features];
+      // The web UI's catch-all comes last so it never shadows an API route.
+      const features: HttpPlugin[] = [
+        healthRoutes(health),
+        ...accounts.features,
+        ...(duckdb ? [otelRoutes({ duckdb })] : []),
+        webUiRoutes(),
+      ];
       const http = await buildHttpApp({ logger, guards: accounts.guards, features });
       await http.listen({ host: config.host, port: config.ports.http });
       onClose('http', () => http.close());
