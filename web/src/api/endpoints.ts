@@ -1,5 +1,5 @@
 // Every REST call the UI makes, typed by the server's schemas.
-import { ApiError, api } from './client.ts';
+import { api } from './client.ts';
 import type { ApiKey, AuthTest, CreatedApiKey, ServiceSummary, Span, User, UsersExist } from './types.ts';
 
 const enc = encodeURIComponent;
@@ -42,21 +42,7 @@ export const deleteApiKey = (id: string) => api.delete(`/api_keys/${enc(id)}`);
 
 // Spans
 
-/** Services with counts; older servers only know the names (counts then null). */
-export async function listServices(): Promise<ServiceSummary[]> {
-  try {
-    return await api.get<ServiceSummary[]>('/otel/services');
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 404) throw error;
-  }
-  const names = await api.get<string[]>('/otel/span_service_names');
-  return names.map((service_name) => ({
-    service_name,
-    span_count: null,
-    trace_count: null,
-    last_seen: null,
-  }));
-}
+export const listServices = () => api.get<ServiceSummary[]>('/otel/services');
 
 export const listWorkflowRuns = (service: string, page: Page) =>
   api.get<Span[]>(`/otel/spans/type/workflow/${enc(service)}?${pageQuery(page)}`);

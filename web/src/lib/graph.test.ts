@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containersOf, normaliseGraph, type WorkflowGraph } from './graph.ts';
-import { layoutGraph } from './graph_layout.ts';
+import { LARGE_GRAPH, layeredPlacement, layoutGraph } from './graph_layout.ts';
 
 // telemetry.md §11, plus a subflow with two inner nodes.
 const v1 = {
@@ -219,4 +219,41 @@ test('layout: parents precede children, members sit inside their container, coll
       ['rc', 'sf'],
     ],
   );
+});
+
+test('large graphs use the linear layered layout: ranks follow edges, loops are cut, boxes never overlap', () => {
+  const count = LARGE_GRAPH * 4;
+  const nodes = Array.from({ length: count }, (_, i) => ({ id: `n${i}`, type: 'Step', label: `Step ${i}` }));
+  const edges = nodes.slice(1).map((n, i) => ({ source: `n${i}`, target: n.id, type: 'explicit' }));
+  // a loop back to the start and a branch joining later
+  edges.push({ source: `n${count - 1}`, target: 'n0', type: 'explicit' });
+  edges.push({ source: 'n3', target: 'n10', type: 'explicit' });
+  const graph = graphOf({ v: 1, nodes, edges });
+  const started = performance.now();
+  const layout = layoutGraph(graph);
+  assert.ok(performance.now() - started < 200, 'linear time');
+  const y = new Map(layout.nodes.map((n) => [n.node.id, n.y]));
+  for (let i = 1; i < count; i++) assert.ok(y.get(`n${i}`)! > y.get(`n${i - 1}`)!, `n${i} below n${i - 1}`);
+  const boxes = layout.nodes.map((n) => ({ ...n }));
+  for (const a of boxes) {
+    for (const b of boxes) {
+      if (a === b) continue;
+      const apart =
+        a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+      assert.ok(apart, `${a.node.id} and ${b.node.id} overlap`);
+    }
+  }
+  assert.ok(layout.width > 0 && layout.height > 0);
+});
+
+test('layered placement puts siblings of one rank side by side, centred under their parent', () => {
+  const sizes = new Map(['root', 'a', 'b'].map((id) => [id, { width: 100, height: 40 }]));
+  const { centres, size } = layeredPlacement(sizes, [
+    ['root', 'a'],
+    ['root', 'b'],
+  ]);
+  assert.equal(centres.get('a')!.y, centres.get('b')!.y);
+  assert.ok(centres.get('a')!.y > centres.get('root')!.y);
+  assert.equal(centres.get('root')!.x, (centres.get('a')!.x + centres.get('b')!.x) / 2);
+  assert.deepEqual(size, { width: 228, height: 128 });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeSpan, setStateEvent } from './fixtures.ts';
-import { orderEvents, parsePatch, replayState } from './state.ts';
+import { CHECKPOINT_EVERY, orderEvents, parsePatch, replayState } from './state.ts';
 
 const STORE = 'stK9l8M7n6O5p4Q3r2S1t';
 
@@ -46,9 +46,9 @@ test('the telemetry spec example replays to its reported end state, with "{}" as
     ],
     'steps follow event time, not span order',
   );
-  assert.deepEqual(replay.steps[0]!.before, { count: 0, items: ['a', 'b'] });
-  assert.deepEqual(replay.steps[1]!.after, { count: 11, items: ['a', 'b'] });
-  assert.equal(replay.steps[2]!.before, replay.steps[2]!.after, 'a no-op leaves the state as it was');
+  assert.deepEqual(replay.snapshot(0).before, { count: 0, items: ['a', 'b'] });
+  assert.deepEqual(replay.snapshot(1).after, { count: 11, items: ['a', 'b'] });
+  assert.equal(replay.snapshot(2).before, replay.snapshot(2).after, 'a no-op leaves the state as it was');
   const store = replay.stores.get(STORE)!;
   assert.equal(store.matchesEnd, true);
   assert.equal(store.info.name, 'SampleWorkflowStore');
@@ -77,10 +77,10 @@ test('before and after snapshots are independent: later steps never change earli
       setStateEvent({ atUs: 2, storeId: STORE, patch: '[{"op":"add","path":"/list/-","value":3}]' }),
     ]),
   ]);
-  assert.deepEqual(replay.steps[0]!.before, { list: [1] });
-  assert.deepEqual(replay.steps[0]!.after, { list: [1, 2] });
-  assert.deepEqual(replay.steps[1]!.after, { list: [1, 2, 3] });
-  assert.equal(replay.steps[1]!.before, replay.steps[0]!.after);
+  assert.deepEqual(replay.snapshot(0).before, { list: [1] });
+  assert.deepEqual(replay.snapshot(0).after, { list: [1, 2] });
+  assert.deepEqual(replay.snapshot(1).after, { list: [1, 2, 3] });
+  assert.deepEqual(replay.snapshot(1).before, replay.snapshot(0).after);
 });
 
 test('move, copy, remove and test operations are applied as RFC 6902 says', () => {
@@ -102,7 +102,7 @@ test('move, copy, remove and test operations are applied as RFC 6902 says', () =
     ]),
   ]);
   assert.equal(replay.steps[0]!.error, null);
-  assert.deepEqual(replay.steps[0]!.after, { b: { x: 1 }, list: ['p', 'r', 'p'], 'esc/aped~key': 'ok' });
+  assert.deepEqual(replay.snapshot(0).after, { b: { x: 1 }, list: ['p', 'r', 'p'], 'esc/aped~key': 'ok' });
 });
 
 test('a patch that cannot apply is flagged on its step and the state carries over', () => {
@@ -120,9 +120,9 @@ test('a patch that cannot apply is flagged on its step and the state carries ove
   ]);
   assert.match(replay.steps[0]!.error ?? '', /\S/);
   assert.match(replay.steps[1]!.error ?? '', /\S/);
-  assert.deepEqual(replay.steps[1]!.after, { count: 1 });
+  assert.deepEqual(replay.snapshot(1).after, { count: 1 });
   assert.equal(replay.steps[2]!.error, null);
-  assert.deepEqual(replay.steps[2]!.after, { count: 2 });
+  assert.deepEqual(replay.snapshot(2).after, { count: 2 });
 });
 
 test('a subflow writing to its parent store replays against the parent, in time order', () => {
@@ -174,8 +174,8 @@ test('a subflow writing to its parent store replays against the parent, in time 
       [STORE, 1],
     ],
   );
-  assert.deepEqual(replay.steps[2]!.before, { count: 1, result: null }, 'continues from the parent state');
-  assert.deepEqual(replay.steps[2]!.after, { count: 1, result: 5 });
+  assert.deepEqual(replay.snapshot(2).before, { count: 1, result: null }, 'continues from the parent state');
+  assert.deepEqual(replay.snapshot(2).after, { count: 1, result: 5 });
   assert.equal(replay.stores.get(STORE)!.matchesEnd, true);
   assert.equal(replay.stores.get(SUB)!.matchesEnd, true);
   assert.equal(replay.stores.get(SUB)!.info.parentStoreId, STORE);
@@ -295,6 +295,80 @@ test('state start and end sent as JSON strings are parsed; an unknown store repl
     ]),
   ]);
   assert.equal(replay.stores.get(STORE)!.matchesEnd, true);
-  assert.deepEqual(replay.steps[1]!.after, { k: 1 });
+  assert.deepEqual(replay.snapshot(1).after, { k: 1 });
   assert.equal(replay.stores.get('orphan')!.info.ownerSpanId, null);
+});
+
+test('a half-applied patch leaves no trace, and later updates never alter an earlier patch', () => {
+  const start = { big: { list: [1, 2, 3] }, nested: { a: { b: 1 } }, keep: [{ x: 1 }] };
+  const replay = replayState([
+    workflow({ start }),
+    node('n', [
+      setStateEvent({
+        atUs: 1,
+        storeId: STORE,
+        patch: '[{"op":"add","path":"/added","value":{"inner":[]}}]',
+      }),
+      setStateEvent({
+        atUs: 2,
+        storeId: STORE,
+        patch: '[{"op":"add","path":"/big/list/-","value":4},{"op":"remove","path":"/nope"}]',
+      }),
+      setStateEvent({ atUs: 3, storeId: STORE, patch: '[{"op":"add","path":"/added/inner/-","value":"x"}]' }),
+      setStateEvent({ atUs: 4, storeId: STORE, patch: '[{"op":"move","from":"/keep/0","path":"/moved"}]' }),
+    ]),
+  ]);
+  assert.deepEqual(
+    start,
+    { big: { list: [1, 2, 3] }, nested: { a: { b: 1 } }, keep: [{ x: 1 }] },
+    'start untouched',
+  );
+  assert.match(replay.steps[1]!.error ?? '', /\S/);
+  assert.deepEqual(replay.snapshot(1).after, replay.snapshot(1).before, 'the failed patch changed nothing');
+  assert.deepEqual((replay.snapshot(2).before as typeof start).big.list, [1, 2, 3]);
+  assert.deepEqual(
+    replay.steps[0]!.ops,
+    [{ op: 'add', path: '/added', value: { inner: [] } }],
+    'patch as sent',
+  );
+  assert.deepEqual(replay.snapshot(0).after, { ...start, added: { inner: [] } });
+  assert.deepEqual(replay.snapshot(3).after, {
+    big: { list: [1, 2, 3] },
+    nested: { a: { b: 1 } },
+    keep: [],
+    added: { inner: ['x'] },
+    moved: { x: 1 },
+  });
+  assert.deepEqual(replay.stores.get(STORE)!.finalState, replay.snapshot(3).after);
+});
+
+test('snapshots far from a checkpoint equal a straight replay', () => {
+  const K = CHECKPOINT_EVERY;
+  const events = Array.from({ length: 2 * K + 10 }, (_, i) =>
+    setStateEvent({
+      atUs: i,
+      storeId: STORE,
+      patch: JSON.stringify([{ op: 'add', path: '/log/-', value: i }]),
+    }),
+  );
+  const replay = replayState([workflow({ start: { log: [] } }), node('n', events)]);
+  for (const index of [0, K - 1, K, K + 1, 2 * K + 9]) {
+    assert.deepEqual(replay.snapshot(index).before, { log: Array.from({ length: index }, (_, i) => i) });
+    assert.deepEqual(replay.snapshot(index).after, { log: Array.from({ length: index + 1 }, (_, i) => i) });
+  }
+});
+
+test('a 10,000-step run replays in well under a second', () => {
+  const events = Array.from({ length: 10_000 }, (_, i) =>
+    setStateEvent({
+      atUs: i,
+      storeId: STORE,
+      patch: JSON.stringify([{ op: 'add', path: `/meta/k${i}`, value: { i, tags: ['a', 'b'] } }]),
+    }),
+  );
+  const started = performance.now();
+  const replay = replayState([workflow({ start: { meta: {} } }), node('n', events)]);
+  assert.equal(Object.keys((replay.stores.get(STORE)!.finalState as { meta: object }).meta).length, 10_000);
+  assert.equal(Object.keys((replay.snapshot(9999).before as { meta: object }).meta).length, 9_999);
+  assert.ok(performance.now() - started < 1000, `${Math.round(performance.now() - started)} ms`);
 });

@@ -9,6 +9,11 @@
 // Order: per store by `junjo.store.transition.sequence` when every event of the store has one
 // (contract 2 — the sequence is the authority, not the clock), else by event time. Stores are then
 // merged by event time so the steps read as one timeline.
+//
+// Snapshots: one pass applies every patch to a working copy per store, recording errors and the
+// final state, and keeps a full copy of the state every CHECKPOINT_EVERY updates of a store. The
+// state before/after a given step is rebuilt on demand from the nearest checkpoint, so a run with
+// 10,000 updates of a large state costs neither 10,000 copies of it nor quadratic time.
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import type { Span } from '../../../src/features/otel/schemas.ts';
 import { parseMaybeJson } from './span_facts.ts';
@@ -50,10 +55,13 @@ export interface StateStep {
   ops: Operation[];
   /** the SDK reported an update that changed nothing (`"{}"` legacy, `"[]"` contract 2) */
   noop: boolean;
-  before: unknown;
-  after: unknown;
   /** why the patch could not be applied; the state is then carried over unchanged */
   error: string | null;
+}
+
+export interface Snapshot {
+  before: unknown;
+  after: unknown;
 }
 
 export interface StoreReplay {
@@ -67,7 +75,12 @@ export interface StoreReplay {
 export interface StateReplay {
   steps: StateStep[];
   stores: Map<string, StoreReplay>;
+  /** The store's state before and after step `index` (fresh objects; callers may keep them). */
+  snapshot(index: number): Snapshot;
 }
+
+/** Rebuilding a snapshot costs one copy of the state plus at most this many patches. */
+export const CHECKPOINT_EVERY = 256;
 
 type ParsedPatch = { ok: true; ops: Operation[]; noop: boolean } | { ok: false; reason: string };
 
@@ -213,54 +226,105 @@ function compareBigInt(a: bigint, b: bigint): number {
 export function replayState(spans: readonly Span[]): StateReplay {
   const stores = collectStores(spans);
   const events = orderEvents(collectStateEvents(spans));
-  const current = new Map<string, unknown>();
-  const counts = new Map<string, number>();
-  for (const [id, info] of stores) current.set(id, info.startState);
+  const working = new Map<string, { doc: unknown; steps: StateStep[]; checkpoints: unknown[] }>();
+  const storeOf = (event: StateEvent) => {
+    let entry = working.get(event.storeId);
+    if (!entry) {
+      let info = stores.get(event.storeId);
+      if (!info) {
+        // A store we have no owner span for (e.g. its owner was not exported): replay from empty.
+        info = {
+          id: event.storeId,
+          name: '',
+          ownerSpanId: null,
+          ownerName: '',
+          ownerKind: null,
+          parentStoreId: null,
+          startState: {},
+          endState: null,
+        };
+        stores.set(event.storeId, info);
+      }
+      entry = { doc: clone(info.startState), steps: [], checkpoints: [] };
+      working.set(event.storeId, entry);
+    }
+    return entry;
+  };
+
   const steps: StateStep[] = events.map((event, index) => {
-    let info = stores.get(event.storeId);
-    if (!info) {
-      // A store we have no owner span for (e.g. its owner was not exported): replay from empty.
-      info = {
-        id: event.storeId,
-        name: '',
-        ownerSpanId: null,
-        ownerName: '',
-        ownerKind: null,
-        parentStoreId: null,
-        startState: {},
-        endState: null,
-      };
-      stores.set(event.storeId, info);
-      current.set(event.storeId, info.startState);
-    }
+    const store = storeOf(event);
+    const info = stores.get(event.storeId)!;
     if (!info.name) info.name = event.storeName;
-    const before = current.get(event.storeId);
-    const storeStep = counts.get(event.storeId) ?? 0;
-    counts.set(event.storeId, storeStep + 1);
+    const storeStep = store.steps.length;
+    if (storeStep % CHECKPOINT_EVERY === 0) store.checkpoints.push(clone(store.doc));
     const parsed = parsePatch(event.rawPatch);
-    if (!parsed.ok) {
-      return { index, event, storeStep, ops: [], noop: false, before, after: before, error: parsed.reason };
+    const step: StateStep = parsed.ok
+      ? { index, event, storeStep, ops: parsed.ops, noop: parsed.noop, error: null }
+      : { index, event, storeStep, ops: [], noop: false, error: parsed.reason };
+    if (step.ops.length > 0) {
+      try {
+        store.doc = applyOps(store.doc, step.ops);
+      } catch (error) {
+        step.error = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        // The failed patch may have been half applied: rebuild the working copy without it.
+        store.doc = rebuild(store.checkpoints, store.steps, storeStep);
+      }
     }
-    if (parsed.noop)
-      return { index, event, storeStep, ops: [], noop: true, before, after: before, error: null };
-    try {
-      const after = jsonpatch.applyPatch(before, parsed.ops, true, false).newDocument;
-      current.set(event.storeId, after);
-      return { index, event, storeStep, ops: parsed.ops, noop: false, before, after, error: null };
-    } catch (error) {
-      const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-      return { index, event, storeStep, ops: parsed.ops, noop: false, before, after: before, error: reason };
-    }
+    store.steps.push(step);
+    return step;
   });
+
   const replays = new Map<string, StoreReplay>();
   for (const [id, info] of stores) {
-    const finalState = current.get(id);
+    const finalState = working.get(id)?.doc ?? info.startState;
     replays.set(id, {
       info,
       finalState,
       matchesEnd: info.endState === null ? null : jsonpatch._areEquals(finalState, info.endState),
-      stepCount: counts.get(id) ?? 0,
+      stepCount: working.get(id)?.steps.length ?? 0,
     });
   }
-  return { steps, stores: replays };
+
+  const cache = new Map<number, Snapshot>();
+  const snapshot = (index: number): Snapshot => {
+    const cached = cache.get(index);
+    if (cached) return cached;
+    const step = steps[index];
+    if (!step) throw new RangeError(`no state step ${index}`);
+    const store = working.get(step.event.storeId)!;
+    const before = rebuild(store.checkpoints, store.steps, step.storeStep);
+    const after = step.ops.length > 0 && !step.error ? applyOps(clone(before), step.ops) : before;
+    const result = { before, after };
+    if (cache.size >= 16) cache.delete(cache.keys().next().value!);
+    cache.set(index, result);
+    return result;
+  };
+
+  return { steps, stores: replays, snapshot };
+}
+
+/** The state before store step `upTo`: the nearest checkpoint plus the successful updates since. */
+function rebuild(checkpoints: unknown[], storeSteps: StateStep[], upTo: number): unknown {
+  const from = Math.floor(upTo / CHECKPOINT_EVERY);
+  let doc = clone(checkpoints[from]);
+  for (let k = from * CHECKPOINT_EVERY; k < upTo; k++) {
+    const step = storeSteps[k]!;
+    if (step.ops.length > 0 && !step.error) doc = applyOps(doc, step.ops);
+  }
+  return doc;
+}
+
+/**
+ * Applies a patch in place (the caller owns `doc`) and returns the new document (a root operation
+ * replaces it). Each operation is copied first so its `value` never becomes part of a state that
+ * later updates modify: the patch stays as sent, and replaying it again gives the same result.
+ */
+function applyOps(doc: unknown, ops: readonly Operation[]): unknown {
+  let result = doc;
+  for (const op of ops) result = jsonpatch.applyOperation(result, clone(op), true, true).newDocument;
+  return result;
+}
+
+function clone<T>(value: T): T {
+  return value === undefined ? value : jsonpatch.deepClone(value);
 }

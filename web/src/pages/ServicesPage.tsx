@@ -55,9 +55,11 @@ export function ServicesPage() {
                     {service.service_name}
                   </Link>
                 </th>
-                <td className="num">{service.trace_count?.toLocaleString() ?? '—'}</td>
-                <td className="num">{service.span_count?.toLocaleString() ?? '—'}</td>
-                <td>{service.last_seen ? <Time value={service.last_seen} relative /> : '—'}</td>
+                <td className="num">{service.trace_count.toLocaleString()}</td>
+                <td className="num">{service.span_count.toLocaleString()}</td>
+                <td>
+                  <Time value={service.last_seen} relative />
+                </td>
                 <td className="row-links">
                   <Link to={paths.workflowRuns(service.service_name)}>Workflow runs</Link>
                   <Link to={paths.traces(service.service_name)}>Traces</Link>

@@ -256,6 +256,7 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
             tab={tab}
             onTab={(next) => update({ tab: next })}
             step={step}
+            replay={run.replay}
             store={step ? run.replay.stores.get(step.event.storeId) : undefined}
             workflow={workflow}
             focusSpan={focusSpan}

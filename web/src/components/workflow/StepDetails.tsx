@@ -3,7 +3,7 @@ import { useMemo } from 'react';
 import type { Span } from '../../api/types.ts';
 import { type Change, diffStates, toPointer } from '../../lib/diff.ts';
 import { exceptionsOf } from '../../lib/span_facts.ts';
-import type { StateStep, StoreReplay } from '../../lib/state.ts';
+import type { StateReplay, StateStep, StoreReplay } from '../../lib/state.ts';
 import { formatDuration, nanosToMicros, parseTimestampMicros } from '../../lib/time.ts';
 import { CodeBlock } from '../CodeBlock.tsx';
 import { ExceptionList } from '../ExceptionList.tsx';
@@ -29,6 +29,7 @@ export function StepDetails(props: {
   tab: TabId;
   onTab(tab: TabId): void;
   step: StateStep | undefined;
+  replay: StateReplay;
   store: StoreReplay | undefined;
   workflow: Span;
   focusSpan: Span;
@@ -36,7 +37,8 @@ export function StepDetails(props: {
   onFocusSpan(spanId: string): void;
 }) {
   const { tab, step, focusSpan } = props;
-  const changes = useMemo(() => (step ? diffStates(step.before, step.after) : []), [step]);
+  const snapshot = useMemo(() => (step ? props.replay.snapshot(step.index) : null), [step, props.replay]);
+  const changes = useMemo(() => (snapshot ? diffStates(snapshot.before, snapshot.after) : []), [snapshot]);
   const highlights = useMemo(
     () => ({ before: highlightOf(changes, 'before'), after: highlightOf(changes, 'after') }),
     [changes],
@@ -77,8 +79,8 @@ export function StepDetails(props: {
           <>
             <StepSummary step={step} store={props.store} workflow={props.workflow} />
             {tab === 'changes' && (step.noop || step.error ? null : <ChangeList changes={changes} />)}
-            {tab === 'before' && <JsonView value={step.before} highlight={highlights.before} />}
-            {tab === 'after' && <JsonView value={step.after} highlight={highlights.after} />}
+            {tab === 'before' && <JsonView value={snapshot?.before} highlight={highlights.before} />}
+            {tab === 'after' && <JsonView value={snapshot?.after} highlight={highlights.after} />}
             {tab === 'patch' && <PatchTab step={step} />}
           </>
         )}

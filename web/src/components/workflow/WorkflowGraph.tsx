@@ -11,9 +11,21 @@ import {
   type NodeProps,
   Position,
   ReactFlow,
+  useReactFlow,
+  useStore,
+  useStoreApi,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { createContext, useCallback, useContext, useMemo, useState } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import type { WorkflowGraph as Graph, GraphNode } from '../../lib/graph.ts';
 import { layoutGraph } from '../../lib/graph_layout.ts';
 import type { NodeExecutions } from '../../lib/workflow_run.ts';
@@ -21,8 +33,6 @@ import type { NodeExecutions } from '../../lib/workflow_run.ts';
 interface NodeData extends Record<string, unknown> {
   node: GraphNode;
   executions: NodeExecutions | undefined;
-  current: boolean;
-  selected: boolean;
   collapsible: boolean;
   collapsed: boolean;
 }
@@ -34,11 +44,7 @@ const kindLabel = { node: '', concurrent: 'RunConcurrent', subflow: 'Subflow' } 
 
 function statusClass(data: NodeData): string {
   const run = data.executions;
-  return [
-    run ? (run.failed ? 'ran failed' : 'ran') : 'not-run',
-    data.current ? 'current' : '',
-    data.selected ? 'selected' : '',
-  ].join(' ');
+  return run ? (run.failed ? 'ran failed' : 'ran') : 'not-run';
 }
 
 function RunBadge({ data }: { data: NodeData }) {
@@ -80,7 +86,6 @@ function StepNode({ data }: NodeProps<Node<NodeData, 'step'>>) {
       <button
         type="button"
         className="gnode-body nodrag"
-        aria-pressed={data.selected}
         title={`${data.node.type || data.node.label} — ${data.executions ? 'executed' : 'not executed'}`}
       >
         {data.node.kind !== 'node' && <span className="gnode-kind">{kindLabel[data.node.kind]}</span>}
@@ -98,7 +103,7 @@ function ContainerNode({ data }: NodeProps<Node<NodeData, 'container'>>) {
     <div className={`gcontainer kind-${data.node.kind} ${statusClass(data)}`}>
       <Handle type="target" position={Position.Top} isConnectable={false} />
       <div className="gcontainer-head">
-        <button type="button" className="gnode-body nodrag" aria-pressed={data.selected}>
+        <button type="button" className="gnode-body nodrag">
           <span className="gnode-kind">{kindLabel[data.node.kind]}</span>
           <span className="gnode-label">{data.node.label}</span>
           <RunBadge data={data} />
@@ -133,21 +138,20 @@ export function WorkflowGraph(props: {
           type: placed.isGroup ? 'container' : 'step',
           position: { x: placed.x, y: placed.y },
           ...(placed.parentId ? { parentId: placed.parentId } : {}),
-          style: { width: placed.width, height: placed.height },
+          width: placed.width,
+          height: placed.height,
           draggable: false,
           selectable: false,
           focusable: false,
           data: {
             node: placed.node,
             executions: executions.get(placed.node.id),
-            current: placed.node.id === currentNodeId,
-            selected: placed.node.id === selectedNodeId,
             collapsible: placed.node.kind === 'subflow' && hasMembers,
             collapsed: collapsed.has(placed.node.id),
           },
         };
       }),
-    [layout, containers, executions, currentNodeId, selectedNodeId, collapsed],
+    [layout, containers, executions, collapsed],
   );
 
   const edges = useMemo<Edge[]>(
@@ -179,27 +183,111 @@ export function WorkflowGraph(props: {
   );
   const onNodeClick = useCallback((_event: unknown, node: Node) => onSelectNode(node.id), [onSelectNode]);
 
+  // Canvas rectangles of the nodes (layout positions are relative to the containing box).
+  const rects = useMemo(() => {
+    const map = new Map<string, Rect>();
+    for (const placed of layout.nodes) {
+      const parent = placed.parentId ? map.get(placed.parentId) : undefined;
+      map.set(placed.node.id, {
+        x: (parent?.x ?? 0) + placed.x,
+        y: (parent?.y ?? 0) + placed.y,
+        width: placed.width,
+        height: placed.height,
+      });
+    }
+    return map;
+  }, [layout]);
+
+  // A graph that fits the pane at a readable zoom is shown whole; a larger one opens at the node of
+  // the current step and follows the steps.
+  const paneRef = useRef<HTMLDivElement>(null);
+  const [pane, setPane] = useState<{ width: number; height: number } | null>(null);
+  useLayoutEffect(() => {
+    const element = paneRef.current;
+    if (element) setPane({ width: element.clientWidth, height: element.clientHeight });
+  }, []);
+  const fits =
+    pane !== null && Math.min(pane.width / layout.width, pane.height / layout.height) >= MIN_FIT_ZOOM;
+  const focusId = currentNodeId ?? layout.nodes[0]?.node.id;
+  const focus = focusId ? rects.get(focusId) : undefined;
+
   return (
-    <ToggleSubflow.Provider value={toggle}>
-      <ReactFlow
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        onNodeClick={onNodeClick}
-        fitView
-        fitViewOptions={{ padding: 0.12, maxZoom: 1.2 }}
-        minZoom={0.1}
-        nodesDraggable={false}
-        nodesConnectable={false}
-        nodesFocusable={false}
-        edgesFocusable={false}
-        elementsSelectable={false}
-        disableKeyboardA11y
-        aria-label="Workflow graph"
-      >
-        <Background gap={20} size={1} />
-        <Controls showInteractive={false} />
-      </ReactFlow>
-    </ToggleSubflow.Provider>
+    <div ref={paneRef} className="graph-canvas">
+      {pane && (
+        <ToggleSubflow.Provider value={toggle}>
+          <ReactFlow
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            onNodeClick={onNodeClick}
+            fitView={fits}
+            fitViewOptions={{ padding: 0.12, maxZoom: 1.2 }}
+            defaultViewport={{ x: 0, y: 0, zoom: 0.9 }}
+            onlyRenderVisibleElements
+            minZoom={0.1}
+            nodesDraggable={false}
+            nodesConnectable={false}
+            nodesFocusable={false}
+            edgesFocusable={false}
+            elementsSelectable={false}
+            disableKeyboardA11y
+            aria-label="Workflow graph"
+          >
+            <Background gap={20} size={1} />
+            <Controls showInteractive={false} />
+            <KeepInView rect={focus} />
+            <Marks current={currentNodeId} selected={selectedNodeId} />
+          </ReactFlow>
+        </ToggleSubflow.Provider>
+      )}
+    </div>
   );
+}
+
+/**
+ * Outlines the node of the current step and the selected node with a style rule instead of node
+ * data: stepping then leaves React Flow's nodes untouched (it re-processes every node on any change).
+ */
+function Marks({ current, selected }: { current: string | null; selected: string | null }) {
+  const node = (id: string) => `.react-flow__node[data-id="${CSS.escape(id)}"] > :is(.gnode, .gcontainer)`;
+  const rules = [
+    current ? `${node(current)} { box-shadow: 0 0 0 3px var(--bg-elev), 0 0 0 5px var(--accent); }` : '',
+    selected ? `${node(selected)} { outline: 2px dashed var(--accent); outline-offset: 4px; }` : '',
+  ];
+  return <style>{rules.join('\n')}</style>;
+}
+
+/** The smallest zoom at which a whole graph is still shown at once. */
+const MIN_FIT_ZOOM = 0.45;
+
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Pans (keeping the zoom) so that `rect` is on screen whenever it is not. */
+function KeepInView({ rect }: { rect: Rect | undefined }) {
+  const { setCenter } = useReactFlow();
+  const store = useStoreApi();
+  const measured = useStore((state) => state.width > 0 && state.height > 0);
+  const first = useRef(true);
+  useEffect(() => {
+    if (!rect || !measured) return;
+    const { transform, width, height } = store.getState();
+    const [tx, ty, zoom] = transform;
+    const left = rect.x * zoom + tx;
+    const top = rect.y * zoom + ty;
+    const visible =
+      left >= 0 && top >= 0 && left + rect.width * zoom <= width && top + rect.height * zoom <= height;
+    if (!visible) {
+      void setCenter(rect.x + rect.width / 2, rect.y + rect.height / 2, {
+        zoom,
+        duration: first.current ? 0 : 200,
+      });
+    }
+    first.current = false;
+  }, [rect, measured, setCenter, store]);
+  return null;
 }
