@@ -106,7 +106,7 @@ async function baseline(clients: number, requests: Array<{ bytes: Buffer; spans:
 }
 
 export async function benchIngestion(
-  options: { spans?: number; clients?: number } = {},
+  options: { spans?: number; clients?: number; split?: boolean } = {},
 ): Promise<Record<string, number>> {
   const totalSpans = options.spans ?? 200_000;
   const clients = options.clients ?? 8;
@@ -114,9 +114,8 @@ export async function benchIngestion(
   const requests = buildRequests(totalSpans, 7);
   const baselineSpansPerSecond = await baseline(clients, requests);
 
-  const server = await startServerProcess({
-    env: process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {},
-  });
+  const deployment = await startDeployment(options.split ?? false);
+  const server = deployment.backend;
   try {
     const session = await signIn(server.baseUrl);
     const { key } = await createApiKey(session);
@@ -133,7 +132,7 @@ export async function benchIngestion(
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    const load = await runLoad(`127.0.0.1:${server.ports.otlpGrpc}`, key, clients, requests);
+    const load = await runLoad(`127.0.0.1:${deployment.ingestion.ports.otlpGrpc}`, key, clients, requests);
     while ((indexedSamples.at(-1)?.[1] ?? 0) < load.spans)
       await new Promise((resolve) => setTimeout(resolve, 20));
     sampling = false;
@@ -145,11 +144,14 @@ export async function benchIngestion(
         const sample = indexedSamples.find(([, indexed]) => indexed >= cumulative);
         return sample ? Math.max(0, sample[0] - ackedAt) : Number.NaN;
       });
-    const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
-    const peakRssMb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    const peakRssMb = deployment.processes().reduce((sum, child) => {
+      const status = readFileSync(`/proc/${child.child.pid}/status`, 'utf8');
+      return sum + Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    }, 0);
     const acked = load.spans / load.seconds;
     const results = {
       clients,
+      split_mode: options.split ? 1 : 0,
       spans: load.spans,
       acknowledged_spans_per_s: Math.round(acked),
       ack_p50_ms: round(percentile(load.ackLatenciesMs, 50)),
@@ -164,9 +166,46 @@ export async function benchIngestion(
     console.table(results);
     return results;
   } finally {
-    await server.stop('SIGTERM');
-    await server.cleanup();
+    await deployment.stop();
   }
+}
+
+/** One process (default), or the ingestion and backend roles as two processes (split mode). */
+async function startDeployment(split: boolean) {
+  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
+  const env: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+  if (!split) {
+    const server = await startServerProcess({ env });
+    return {
+      backend: server,
+      ingestion: server,
+      processes: () => [server],
+      stop: async () => {
+        await server.stop('SIGTERM');
+        await server.cleanup();
+      },
+    };
+  }
+  const [readSpans, internalAuth] = [await freePort(), await freePort()];
+  const ingestion = await startServerProcess({
+    ports: { readSpans },
+    env: { ...env, JUNJO_ROLE: 'ingestion', JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${internalAuth}` },
+  });
+  const backend = await startServerProcess({
+    ports: { internalAuth },
+    env: { ...env, JUNJO_ROLE: 'backend', JUNJO_INGESTION_ADDRESS: `127.0.0.1:${readSpans}` },
+  });
+  return {
+    backend,
+    ingestion,
+    processes: () => [ingestion, backend],
+    stop: async () => {
+      for (const child of [ingestion, backend]) {
+        await child.stop('SIGTERM');
+        await child.cleanup();
+      }
+    },
+  };
 }
 
 if (import.meta.main) {
@@ -174,5 +213,9 @@ if (import.meta.main) {
     const index = process.argv.indexOf(`--${name}`);
     return index > 0 ? Number(process.argv[index + 1]) : undefined;
   };
-  await benchIngestion({ spans: arg('spans'), clients: arg('clients') });
+  await benchIngestion({
+    spans: arg('spans'),
+    clients: arg('clients'),
+    split: process.argv.includes('--split'),
+  });
 }

@@ -1,0 +1,89 @@
+// The ingestion side of the server: WAL, backpressure, the shared accept path and both public
+// OTLP receivers. Started by the `ingestion` role in its process, and by the `all` role inside
+// the ingestion worker thread (so decoding never competes with the API's event loop).
+import * as grpc from '@grpc/grpc-js';
+import type { Config } from '../config.ts';
+import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
+import type { Logger } from '../logger.ts';
+import type { ConvertedRows } from '../telemetry/converted_cache.ts';
+import { Backpressure } from './backpressure.ts';
+import {
+  addOtlpServices,
+  bindGrpc,
+  grpcServerCredentials,
+  grpcServerOptions,
+  shutdownGrpc,
+} from './otlp_grpc_server.ts';
+import { buildOtlpHttpServer } from './otlp_http_server.ts';
+import { TraceIngest } from './trace_ingest.ts';
+import { WriteAheadLog } from './wal/wal.ts';
+
+export interface IngestionService {
+  wal: WriteAheadLog;
+  facts(): Record<string, unknown>;
+  /** Stops the listeners (in-flight exports finish), then closes the WAL. */
+  close(): Promise<void>;
+}
+
+export async function startIngestion(
+  config: Config,
+  logger: Logger,
+  deps: {
+    validator: ApiKeyValidator;
+    onAppended?: (key: bigint, rows: ConvertedRows, payloadBytes: number) => void;
+  },
+): Promise<IngestionService> {
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const closeOne of closers.reverse()) {
+      try {
+        await closeOne();
+      } catch (error) {
+        logger.error({ err: error }, 'error while stopping ingestion');
+      }
+    }
+    closers.length = 0;
+  };
+  try {
+    const wal = await WriteAheadLog.open(config.paths.wal, {
+      groupCommitMs: config.walGroupCommitMs,
+      logger,
+    });
+    closers.push(() => wal.close());
+    const backpressure = new Backpressure({
+      backlogBytes: () => wal.backlogBytes(null),
+      maxBacklogBytes: config.maxBacklogBytes,
+      walDir: config.paths.wal,
+      minFreeDiskBytes: config.minFreeDiskBytes,
+      logger,
+    });
+    await backpressure.start();
+    closers.push(() => backpressure.stop());
+    const ingest = new TraceIngest({
+      validator: deps.validator,
+      wal,
+      backpressure,
+      maxRequestBytes: config.maxRequestBytes,
+      logger: logger.child({ component: 'ingestion' }),
+      onAppended: deps.onAppended,
+    });
+
+    const otlpGrpc = new grpc.Server(grpcServerOptions(config.maxRequestBytes));
+    addOtlpServices(otlpGrpc, ingest, logger);
+    await bindGrpc(otlpGrpc, config.host, config.ports.otlpGrpc, grpcServerCredentials(config));
+    closers.push(() => shutdownGrpc(otlpGrpc));
+
+    const otlpHttp = await buildOtlpHttpServer(ingest, logger, config.maxRequestBytes);
+    await otlpHttp.listen({ host: config.host, port: config.ports.otlpHttp });
+    closers.push(() => otlpHttp.close());
+
+    return {
+      wal,
+      facts: () => ({ ingestion: { ...ingest.counters, ...backpressure.facts(), wal: wal.stats() } }),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,103 @@
+// Main-thread handle of the ingestion worker: starts it, and is the poller's WAL source.
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../logger.ts';
+import type { ConvertedCache } from '../../telemetry/converted_cache.ts';
+import type { ReadLimits, WalSource } from '../../telemetry/wal_source.ts';
+import type { WalRecord } from '../wal/record_format.ts';
+import type { TransferredRecord, WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export class IngestionThread implements WalSource {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  readonly #listeners = new Set<() => void>();
+  readonly #converted: ConvertedCache;
+  #nextId = 1;
+  #exited = false;
+
+  private constructor(worker: Worker, converted: ConvertedCache) {
+    this.#worker = worker;
+    this.#converted = converted;
+  }
+
+  /** Starts the worker; resolves once its listeners are bound (rejects with the worker's error). */
+  static async start(config: Config, logger: Logger, converted: ConvertedCache): Promise<IngestionThread> {
+    const worker = new Worker(new URL('./ingestion_worker.ts', import.meta.url), {
+      workerData: { config } satisfies WorkerInit,
+    });
+    const thread = new IngestionThread(worker, converted);
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'ready') resolve();
+        else if (message.type === 'failed')
+          reject(new Error(`ingestion failed to start: ${message.message}`));
+        else thread.#onMessage(message);
+      });
+      worker.once('error', (error) => {
+        logger.fatal({ err: error }, 'ingestion worker crashed');
+        reject(error);
+      });
+      worker.once('exit', (code) => {
+        thread.#exited = true;
+        for (const pending of thread.#pending.values())
+          pending.reject(new Error(`ingestion worker exited (${code})`));
+        thread.#pending.clear();
+        reject(new Error(`ingestion worker exited (${code})`));
+      });
+    });
+    return thread;
+  }
+
+  async read(afterKey: bigint | null, limits: ReadLimits): Promise<WalRecord[]> {
+    const records = (await this.#request({ op: 'read', afterKey, limits })) as TransferredRecord[];
+    return records.map(({ rows, ...record }) => {
+      if (rows) this.#converted.put(record.key, rows, 0);
+      return record;
+    });
+  }
+
+  async release(key: bigint): Promise<void> {
+    await this.#request({ op: 'release', key });
+  }
+
+  onAppend(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async facts(): Promise<Record<string, unknown>> {
+    return (await this.#request({ op: 'facts' })) as Record<string, unknown>;
+  }
+
+  /** Stops the receivers (in-flight exports finish) and closes the WAL, then ends the thread. */
+  async close(): Promise<void> {
+    if (this.#exited) return;
+    await this.#request({ op: 'close' });
+    await this.#worker.terminate();
+  }
+
+  #request(body: RequestBody): Promise<unknown> {
+    if (this.#exited) return Promise.reject(new Error('ingestion worker is not running'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...body, id } as WorkerRequest);
+    });
+  }
+
+  #onMessage(message: WorkerMessage): void {
+    if (message.type === 'appended') {
+      for (const listener of this.#listeners) listener();
+      return;
+    }
+    if (message.type !== 'reply') return;
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    if (message.ok) pending.resolve(message.value);
+    else pending.reject(new Error(message.message));
+  }
+}

@@ -1,0 +1,68 @@
+// Entry point of the ingestion worker thread (single-process mode): the OTLP receivers, request
+// decoding and validation, and the WAL run here, so the main thread's event loop stays free for
+// the REST API and the poller. API keys are checked on this thread's own SQLite connection.
+// The poller reads the WAL through messages; each record travels with the rows this thread
+// already converted, so nothing is decoded twice.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createApiKeysRepository } from '../../db_sqlite/api_keys/api_keys_repository.ts';
+import { openSqlite } from '../../db_sqlite/connection.ts';
+import { LocalApiKeyValidator } from '../../features/internal_auth/api_key_validator.ts';
+import { createLogger } from '../../logger.ts';
+import { ConvertedCache } from '../../telemetry/converted_cache.ts';
+import { startIngestion } from '../ingestion_service.ts';
+import type { TransferredRecord, WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
+
+const port = parentPort!;
+const { config } = workerData as WorkerInit;
+const logger = createLogger(config.logLevel).child({ thread: 'ingestion' });
+const send = (message: WorkerMessage) => port.postMessage(message);
+
+try {
+  const sqlite = openSqlite(config.paths.sqlite, logger);
+  const cache = new ConvertedCache(256 * 1024 * 1024);
+  const ingestion = await startIngestion(config, logger, {
+    validator: new LocalApiKeyValidator(createApiKeysRepository(sqlite)),
+    onAppended: (key, rows, bytes) => cache.put(key, rows, bytes),
+  });
+  // One wake-up message per quiet period is enough: the poller reads everything available.
+  let wakePending = false;
+  ingestion.wal.onAppend(() => {
+    if (wakePending) return;
+    wakePending = true;
+    send({ type: 'appended' });
+  });
+
+  const handle = async (request: WorkerRequest): Promise<unknown> => {
+    switch (request.op) {
+      case 'read': {
+        wakePending = false;
+        const records = await ingestion.wal.readAfter(request.afterKey, request.limits);
+        return records.map((record): TransferredRecord => {
+          // The payload always travels too (a retry or a cache miss decodes it); copied out of the
+          // WAL's shared read buffer, which would otherwise be cloned whole.
+          return { ...record, payload: Uint8Array.from(record.payload), rows: cache.take(record.key) ?? null };
+        });
+      }
+      case 'release':
+        cache.dropUpTo(request.key);
+        await ingestion.wal.releaseUpTo(request.key);
+        return null;
+      case 'facts':
+        return { ...ingestion.facts(), converted_cache: cache.stats };
+      case 'close':
+        await ingestion.close();
+        sqlite.close();
+        return null;
+    }
+  };
+  port.on('message', (request: WorkerRequest) => {
+    handle(request).then(
+      (value) => send({ type: 'reply', id: request.id, ok: true, value }),
+      (error: unknown) => send({ type: 'reply', id: request.id, ok: false, message: String(error) }),
+    );
+  });
+  send({ type: 'ready' });
+} catch (error) {
+  logger.error({ err: error }, 'ingestion worker failed to start');
+  send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+}

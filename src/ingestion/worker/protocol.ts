@@ -1,0 +1,25 @@
+// Messages between the main thread and the ingestion worker (single-process mode).
+import type { Config } from '../../config.ts';
+import type { ConvertedRows } from '../../telemetry/converted_cache.ts';
+import type { ReadLimits } from '../../telemetry/wal_source.ts';
+import type { WalRecord } from '../wal/record_format.ts';
+
+export interface WorkerInit {
+  config: Config;
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'read'; afterKey: bigint | null; limits: ReadLimits }
+  | { id: number; op: 'release'; key: bigint }
+  | { id: number; op: 'facts' }
+  | { id: number; op: 'close' };
+
+/** A WAL record as the worker hands it over: with its rows when it still has them, else raw. */
+export type TransferredRecord = WalRecord & { rows: ConvertedRows | null };
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'appended' }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; message: string };
