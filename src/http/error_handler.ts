@@ -2,7 +2,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, type ErrorKind } from '../errors.ts';
 
-const statusOf: Record<ErrorKind, number> = {
+/** The HTTP status of each error kind (also used by the OTLP/HTTP receiver). */
+export const httpStatusOf: Record<ErrorKind, number> = {
   invalid_input: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -17,7 +18,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      return reply.status(statusOf[error.kind]).send({ message: error.message });
+      return reply.status(httpStatusOf[error.kind]).send({ message: error.message });
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {

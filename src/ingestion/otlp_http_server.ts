@@ -10,7 +10,8 @@ import Fastify, {
   type FastifyReply,
   LogController,
 } from 'fastify';
-import { AppError, type ErrorKind } from '../errors.ts';
+import { AppError } from '../errors.ts';
+import { httpStatusOf } from '../http/error_handler.ts';
 import type { Logger } from '../logger.ts';
 import { encodeTraceResponse, encodeTraceResponseJson } from '../otlp/encode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
@@ -21,16 +22,6 @@ import type { TraceIngest } from './trace_ingest.ts';
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 
-const httpStatusOf: Record<ErrorKind, number> = {
-  invalid_input: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  too_large: 413,
-  too_many: 429,
-  unavailable: 503,
-};
 const grpcCodeOf: Record<number, number> = {
   400: grpcStatus.INVALID_ARGUMENT,
   401: grpcStatus.UNAUTHENTICATED,
