@@ -43,7 +43,9 @@ test('the whole product in Chromium: accounts, a key, an exported workflow, its 
   const browser = await launchChromium();
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const problems = recordProblems(page, [SIGNED_OUT_PROBE]);
+  // The two 401s the walk-through provokes: the session probe while signed out, and the users
+  // list after the session cookie is dropped.
+  const problems = recordProblems(page, [SIGNED_OUT_PROBE, /status of 401 .*\/users\)/]);
   let shot = 0;
   const screenshot = async (name: string) => {
     shot += 1;
@@ -147,6 +149,16 @@ test('the whole product in Chromium: accounts, a key, an exported workflow, its 
     assert.ok(await page.isVisible('.span-details >> text=gemini-2.5-flash'));
     assert.match(page.url(), /[?&]span=[0-9a-f]{16}/, 'the selected span is in the URL');
     await screenshot('trace-span-details');
+
+    // A session that ends on the server (here: its cookie is gone) sends the next request's 401 to
+    // the sign-in page, which returns to where the user was going.
+    await page.context().clearCookies();
+    await page.click('nav[aria-label=Main] >> text=Users');
+    await page.waitForURL(/\/sign-in\?next=%2Fsettings%2Fusers$/);
+    await signInThroughUi(page, USER.email, USER.password);
+    await page.waitForURL(/\/settings\/users$/);
+    await page.waitForSelector(`th:has-text("${USER.email}")`);
+    await screenshot('users');
 
     // Delete the key (with confirmation); the server then refuses it.
     await page.click('nav[aria-label=Main] >> text=API keys');
