@@ -14,6 +14,8 @@ export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; sho
   const exceptions = exceptionsOf(span);
   const llm = llmInfoOf(span);
   const isWorkflow = span.junjo_span_type === 'workflow' || span.junjo_span_type === 'subflow';
+  // An agent has a store too: the debugger steps through its state (it has no graph).
+  const debuggable = isWorkflow || span.junjo_span_type === 'agent';
   return (
     <article className="span-details" aria-label={`Span ${span.name}`}>
       <header className="span-details-head">
@@ -30,10 +32,10 @@ export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; sho
           )}
         </div>
       </header>
-      {isWorkflow && showWorkflowLink && (
+      {debuggable && showWorkflowLink && (
         <p>
           <Link to={paths.workflow(span.service_name, span.trace_id, span.span_id)}>
-            Open in the workflow debugger →
+            Open in the debugger →
           </Link>
         </p>
       )}
