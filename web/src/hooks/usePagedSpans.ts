@@ -8,7 +8,7 @@ import type { Page } from '../api/endpoints.ts';
 import type { Span } from '../api/types.ts';
 import { parseTimestampMicros } from '../lib/time.ts';
 
-export const PAGE_SIZE = 100;
+const PAGE_SIZE = 100;
 const LIVE_INTERVAL_MS = 5000;
 
 export interface PagedSpans {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { containersOf, normaliseGraph, type WorkflowGraph } from './graph.ts';
+import { normaliseGraph, type WorkflowGraph } from './graph.ts';
 import { LARGE_GRAPH, layeredPlacement, layoutGraph } from './graph_layout.ts';
 
 // telemetry.md §11, plus a subflow with two inner nodes.
@@ -104,6 +104,13 @@ function graphOf(raw: unknown): WorkflowGraph {
   const result = normaliseGraph(raw);
   assert.ok(result.ok, result.ok ? '' : result.reason);
   return result.graph;
+}
+
+/** Container chain of a node, innermost first. */
+function containersOf(graph: WorkflowGraph, nodeId: string): string[] {
+  const chain: string[] = [];
+  for (let c = graph.byId.get(nodeId)?.container; c; c = graph.byId.get(c)?.container) chain.push(c);
+  return chain;
 }
 
 /** The parts of the model that must not depend on the wire version. */

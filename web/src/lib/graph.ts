@@ -169,15 +169,6 @@ function assignContainers(byId: Map<string, GraphNode>, edges: GraphEdge[]): voi
   }
 }
 
-/** Container chain of a node, innermost first. */
-export function containersOf(graph: WorkflowGraph, nodeId: string): string[] {
-  const chain: string[] = [];
-  for (let cursor = graph.byId.get(nodeId)?.container; cursor; cursor = graph.byId.get(cursor)?.container) {
-    chain.push(cursor);
-  }
-  return chain;
-}
-
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

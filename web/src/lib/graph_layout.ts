@@ -5,9 +5,9 @@
 import dagre from '@dagrejs/dagre';
 import type { GraphEdge, GraphNode, WorkflowGraph } from './graph.ts';
 
-export const NODE_HEIGHT = 44;
-export const GROUP_HEADER = 30;
-export const GROUP_PADDING = 16;
+const NODE_HEIGHT = 44;
+const GROUP_HEADER = 30;
+const GROUP_PADDING = 16;
 
 export interface LaidOutNode {
   node: GraphNode;
@@ -35,7 +35,7 @@ export interface GraphLayout {
   height: number;
 }
 
-export function nodeWidth(label: string): number {
+function nodeWidth(label: string): number {
   return Math.min(Math.max(label.length * 7.5 + 40, 140), 280);
 }
 

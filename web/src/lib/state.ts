@@ -109,7 +109,7 @@ export function parsePatch(raw: unknown): ParsedPatch {
 }
 
 /** Every `set_state` event of the given spans, in no particular order. */
-export function collectStateEvents(spans: readonly Span[]): StateEvent[] {
+function collectStateEvents(spans: readonly Span[]): StateEvent[] {
   const events: StateEvent[] = [];
   for (const span of spans) {
     span.events_json.forEach((event, index) => {
@@ -136,7 +136,7 @@ function toSequence(value: unknown): number | null {
 }
 
 /** Stores owned by the workflow, subflow and agent spans among `spans`. */
-export function collectStores(spans: readonly Span[]): Map<string, StoreInfo> {
+function collectStores(spans: readonly Span[]): Map<string, StoreInfo> {
   const stores = new Map<string, StoreInfo>();
   for (const span of spans) {
     const a = span.attributes_json;

@@ -8,7 +8,7 @@ export interface Bar {
 }
 
 /** Bars narrower than this would vanish; they are widened (and kept inside the track). */
-export const MIN_BAR_PCT = 0.25;
+const MIN_BAR_PCT = 0.25;
 
 export function barGeometry(start: number, end: number, traceStart: number, traceEnd: number): Bar {
   const span = Math.max(traceEnd - traceStart, 1);

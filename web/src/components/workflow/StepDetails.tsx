@@ -11,7 +11,7 @@ import { type Highlight, JsonView } from '../JsonView.tsx';
 import { SpanDetails } from '../SpanDetails.tsx';
 import { ChangeList } from './ChangeList.tsx';
 
-export const TABS = [
+const TABS = [
   { id: 'changes', label: 'Changes' },
   { id: 'before', label: 'Before' },
   { id: 'after', label: 'After' },
