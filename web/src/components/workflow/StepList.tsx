@@ -1,8 +1,12 @@
-// Every state update of the run, in replay order. The current one is kept in view. Items are
-// memoised: moving one step re-renders two rows, not the whole list.
+// Every state update of the run, in replay order, the current one kept in view. Only the rows in
+// view are rendered (a long agent or loop run has thousands of updates), and rows are memoised:
+// moving one step re-renders two rows.
+import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useRef } from 'react';
 import type { Span } from '../../api/types.ts';
 import type { StateStep } from '../../lib/state.ts';
+
+const ROW_HEIGHT = 48;
 
 export const StepList = memo(function StepList(props: {
   steps: StateStep[];
@@ -12,27 +16,40 @@ export const StepList = memo(function StepList(props: {
   onSelect(index: number): void;
 }) {
   const { steps, current, spanById, showStore, onSelect } = props;
-  const listRef = useRef<HTMLOListElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: steps.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 8,
+  });
   useEffect(() => {
-    listRef.current?.querySelector(`[data-step="${current}"]`)?.scrollIntoView({ block: 'nearest' });
-  }, [current]);
+    if (current >= 0) virtualizer.scrollToIndex(current, { align: 'auto' });
+  }, [current, virtualizer]);
   return (
-    <ol className="step-list" ref={listRef} aria-label="State updates">
-      {steps.map((step) => (
-        <StepItem
-          key={step.index}
-          step={step}
-          isCurrent={step.index === current}
-          spanName={spanById.get(step.event.spanId)?.name ?? step.event.spanId}
-          showStore={showStore}
-          onSelect={onSelect}
-        />
-      ))}
-    </ol>
+    <div ref={scrollRef} className="step-list">
+      <ol aria-label="State updates" style={{ height: virtualizer.getTotalSize() }}>
+        {virtualizer.getVirtualItems().map((item) => {
+          const step = steps[item.index]!;
+          return (
+            <StepItem
+              key={step.index}
+              top={item.start}
+              step={step}
+              isCurrent={step.index === current}
+              spanName={spanById.get(step.event.spanId)?.name ?? step.event.spanId}
+              showStore={showStore}
+              onSelect={onSelect}
+            />
+          );
+        })}
+      </ol>
+    </div>
   );
 });
 
 const StepItem = memo(function StepItem(props: {
+  top: number;
   step: StateStep;
   isCurrent: boolean;
   spanName: string;
@@ -41,7 +58,7 @@ const StepItem = memo(function StepItem(props: {
 }) {
   const { step } = props;
   return (
-    <li>
+    <li style={{ transform: `translateY(${props.top}px)` }}>
       <button
         type="button"
         data-step={step.index}
