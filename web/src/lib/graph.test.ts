@@ -238,7 +238,7 @@ test('large graphs use the linear layered layout: ranks follow edges, loops are 
   const graph = graphOf({ v: 1, nodes, edges });
   const started = performance.now();
   const layout = layoutGraph(graph);
-  assert.ok(performance.now() - started < 200, 'linear time');
+  assert.ok(performance.now() - started < 500, 'linear time (dagre needs about a second here)');
   const y = new Map(layout.nodes.map((n) => [n.node.id, n.y]));
   for (let i = 1; i < count; i++) assert.ok(y.get(`n${i}`)! > y.get(`n${i - 1}`)!, `n${i} below n${i - 1}`);
   const boxes = layout.nodes.map((n) => ({ ...n }));

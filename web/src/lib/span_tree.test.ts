@@ -89,7 +89,7 @@ test('a 10,000-span trace and a 10,000-deep chain build quickly', () => {
   assert.equal(visibleRows(buildSpanTree(wide), new Set()).length, 10_001);
   const chain = buildSpanTree(deep);
   assert.equal(chain.byId.get('d9999')!.depth, 9999);
-  assert.ok(performance.now() - started < 1000, 'well under a second');
+  assert.ok(performance.now() - started < 3000, 'linear time (a quadratic build takes minutes)');
 });
 
 test('bars are placed to scale and never vanish', () => {

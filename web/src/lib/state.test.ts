@@ -358,7 +358,7 @@ test('snapshots far from a checkpoint equal a straight replay', () => {
   }
 });
 
-test('a 10,000-step run replays in well under a second', () => {
+test('a 10,000-step run replays in linear time', () => {
   const events = Array.from({ length: 10_000 }, (_, i) =>
     setStateEvent({
       atUs: i,
@@ -370,5 +370,6 @@ test('a 10,000-step run replays in well under a second', () => {
   const replay = replayState([workflow({ start: { meta: {} } }), node('n', events)]);
   assert.equal(Object.keys((replay.stores.get(STORE)!.finalState as { meta: object }).meta).length, 10_000);
   assert.equal(Object.keys((replay.snapshot(9999).before as { meta: object }).meta).length, 9_999);
-  assert.ok(performance.now() - started < 1000, `${Math.round(performance.now() - started)} ms`);
+  // ~0.2 s on a quiet machine; the quadratic replay this guards against took ~18 s.
+  assert.ok(performance.now() - started < 5000, `${Math.round(performance.now() - started)} ms`);
 });
