@@ -1,0 +1,47 @@
+// `npm run bench`: every benchmark in one run, on the same machine state, printing numbers and
+// ratios. Sizes can be raised with BENCH_SCALE (default 1) for longer, steadier runs.
+
+import { spawnSync } from 'node:child_process';
+import { processTraceRequest } from '../src/db_duckdb/span_processor.ts';
+import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
+import { benchDuckDbInsert } from './duckdb_insert.ts';
+import { benchIngestion } from './ingestion.ts';
+import { benchQueries } from './queries.ts';
+import { benchSpanProcessor } from './span_processor.ts';
+import { benchWal } from './wal.ts';
+
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const results: Record<string, Record<string, number>> = {};
+
+function realisticRows(traces: number) {
+  const spans = [];
+  const patches = [];
+  for (const request of packRequests(workflowMix({ traces, services: 5, seed: 11 }), 512)) {
+    const converted = processTraceRequest(request);
+    spans.push(...converted.spans);
+    patches.push(...converted.patches);
+  }
+  return { spans, patches };
+}
+
+console.log('\n== span processor (decode + convert) ==');
+results.span_processor = await benchSpanProcessor(Math.round(20_000 * scale));
+console.log('\n== DuckDB insert: SpanRepository.insertBatch vs raw appender (Junjo workflow mix) ==');
+results.duckdb_insert = await benchDuckDbInsert(realisticRows(Math.round(10_000 * scale)));
+console.log('\n== write-ahead log ==');
+results.wal = await benchWal(Math.max(2, Math.round(3 * scale)));
+console.log('\n== end-to-end ingestion over OTLP/gRPC ==');
+results.ingestion = await benchIngestion({ spans: Math.round(200_000 * scale), clients: 8 });
+
+results.ingestion_split_mode = await benchIngestion({
+  spans: Math.round(200_000 * scale),
+  clients: 8,
+  split: true,
+});
+console.log('\n== span queries over HTTP ==');
+results.queries = await benchQueries({ spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) });
+console.log('\n== web UI time to interactive (headless Chromium) ==');
+spawnSync(process.execPath, [new URL('./web.ts', import.meta.url).pathname], { stdio: 'inherit' });
+
+console.log('\n== summary ==');
+console.log(JSON.stringify(results, null, 2));
