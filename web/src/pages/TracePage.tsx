@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { traceQuery } from '../api/queries.ts';
+import { ReloadButton } from '../components/ReloadButton.tsx';
 import { SpanDetails } from '../components/SpanDetails.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
@@ -75,6 +76,7 @@ export function TracePage() {
             <span className="mono muted" title="Trace ID">
               {traceId}
             </span>
+            <ReloadButton reload={spans.refetch} reloading={spans.isFetching} />
           </div>
         </div>
         {workflows.length > 0 && (

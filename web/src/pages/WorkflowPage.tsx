@@ -6,6 +6,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react'
 import { Link, useParams, useSearchParams } from 'react-router';
 import { traceQuery } from '../api/queries.ts';
 import { Icon } from '../components/Icon.tsx';
+import { ReloadButton } from '../components/ReloadButton.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
 import { isTab, StepDetails, type TabId } from '../components/workflow/StepDetails.tsx';
@@ -41,10 +42,11 @@ export default function WorkflowPage() {
       </div>
     );
   }
-  return <Debugger run={run} service={service} />;
+  return <Debugger run={run} service={service} reload={spans.refetch} reloading={spans.isFetching} />;
 }
 
-function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
+function Debugger(props: { run: WorkflowRun; service: string; reload(): void; reloading: boolean }) {
+  const { run, service } = props;
   const [params, setParams] = useSearchParams();
   const steps = run.replay.steps;
   const requested = Number.parseInt(params.get('step') ?? '1', 10);
@@ -176,6 +178,7 @@ function Debugger({ run, service }: { run: WorkflowRun; service: string }) {
             <span>{formatDuration(duration)}</span>
             {typeof nodeCount === 'number' && <span>{nodeCount} nodes run</span>}
             <span>{steps.length} state updates</span>
+            <ReloadButton reload={props.reload} reloading={props.reloading} />
             <Link to={paths.trace(workflow.trace_id, workflow.span_id)}>Trace waterfall →</Link>
           </div>
         </div>
