@@ -8,6 +8,7 @@
 // for the workflow page also the median time from a → key press to the next step painted.
 //
 //   node bench/web.ts            (needs web/dist: npm run build:web)
+import { cpus, loadavg } from 'node:os';
 import { Metadata } from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -163,6 +164,12 @@ try {
       results[name].step_ms = Math.round(await stepLatency(context, `${url}?step=250`));
   }
   console.log(`\n== web UI time to interactive (headless Chromium, goal < ${GOAL_MS} ms) ==`);
+  // Server, browser and this script share the machine: its load says how much the numbers can be trusted.
+  console.log(
+    `${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   for (const [name, r] of Object.entries(results)) {
     const verdict = Math.max(r.cold_ms, r.warm_median_ms) < GOAL_MS ? 'ok' : 'OVER GOAL';
     const step = r.step_ms === undefined ? '' : `, next step ${r.step_ms} ms`;
