@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { packRequests, workflowMix } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
+import type { SpanRow } from './rows.ts';
 import { processTraceRequest } from './span_processor.ts';
 import type { SpanBatch } from './span_repository.ts';
 import { SpanRepository } from './span_repository.ts';
@@ -48,8 +49,37 @@ function snapshot(): Promise<Record<string, string[]>> {
         'SELECT trace_id, span_id, service_name, epoch_us(start_time), junjo_span_type, has_llm, attributes_json, junjo_wf_state_end FROM listed_spans ORDER BY 1, 2',
       ),
       llmTraces: await rows('SELECT DISTINCT trace_id FROM llm_traces ORDER BY 1'),
+      hours: await rows(
+        'SELECT service_name, epoch_us(hour), roots, llm_roots, workflows FROM listed_span_hours ORDER BY 1, 2',
+      ),
     };
   });
+}
+
+function row(
+  fields: Partial<SpanRow> & Pick<SpanRow, 'trace_id' | 'span_id' | 'service_name' | 'start_time'>,
+): SpanRow {
+  return {
+    parent_span_id: null,
+    name: 'span',
+    kind: 'INTERNAL',
+    end_time: fields.start_time + 1_000_000n,
+    status_code: 'STATUS_CODE_UNSET',
+    status_message: '',
+    attributes_json: '{}',
+    events_json: '[]',
+    links_json: '[]',
+    trace_flags: 1,
+    trace_state: null,
+    junjo_id: '',
+    junjo_parent_id: '',
+    junjo_span_type: '',
+    junjo_wf_state_start: '{}',
+    junjo_wf_state_end: '{}',
+    junjo_wf_graph_structure: '{}',
+    junjo_wf_store_id: '',
+    ...fields,
+  };
 }
 
 async function rebuildFromSpans(): Promise<void> {
@@ -76,9 +106,35 @@ describe('query-support tables', () => {
     assert.equal(spanTotal, await repository.countSpans());
   });
 
+  test('an LLM span stored after its root flags the root and its hour', async () => {
+    const start = 1749000000000000n;
+    const root = row({
+      trace_id: 'a'.repeat(32),
+      span_id: 'b'.repeat(16),
+      service_name: 'late',
+      start_time: start,
+    });
+    const llm = row({
+      trace_id: root.trace_id,
+      span_id: 'c'.repeat(16),
+      parent_span_id: root.span_id,
+      service_name: 'llm-elsewhere',
+      start_time: start + 5_000_000n,
+      attributes_json: '{"openinference.span.kind":"LLM"}',
+    });
+    await repository.insertBatch({ spans: [root], patches: [] });
+    await repository.insertBatch({ spans: [llm], patches: [] });
+    const after = await snapshot();
+    assert.ok(after.listed!.some((r) => r.startsWith(`["${root.trace_id}"`) && r.includes(',true,')));
+    assert.ok(
+      after.hours!.includes(`["late","${start - (start % 3_600_000_000n)}","1","1","0"]`),
+      after.hours!.join(),
+    );
+  });
+
   test('maintained batch by batch, they equal a rebuild from spans', async () => {
     const incremental = await snapshot();
-    assert.ok(incremental.services!.length === 4);
+    assert.equal(incremental.services!.length, 6);
     assert.ok(incremental.listed!.length >= 300);
     assert.ok(
       incremental.listed!.some((row) => row.includes(',true,')),
@@ -121,6 +177,7 @@ describe('query-support tables', () => {
     const rebuilt = await snapshot();
     assert.deepEqual(pruned.services, rebuilt.services);
     assert.deepEqual(pruned.listed, rebuilt.listed);
+    assert.deepEqual(pruned.hours, rebuilt.hours);
   });
 });
 

@@ -103,7 +103,25 @@ const TRACES_WITH_LLM = `
 const FLAG_STORED_ROOTS = `
   UPDATE listed_spans SET has_llm = true
   WHERE has_llm = false AND start_time BETWEEN $floor AND $ceiling
-    AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))`;
+    AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))
+  RETURNING service_name, epoch_us(start_time)`;
+
+const UPSERT_LISTED_SPAN_HOURS = `
+  INSERT INTO listed_span_hours
+  SELECT unnest($service_names::VARCHAR[]), unnest($hours::TIMESTAMPTZ[]), unnest($roots::BIGINT[]),
+         unnest($llm_roots::BIGINT[]), unnest($workflows::BIGINT[])
+  ON CONFLICT (service_name, hour) DO UPDATE SET
+    roots = roots + excluded.roots,
+    llm_roots = llm_roots + excluded.llm_roots,
+    workflows = workflows + excluded.workflows`;
+
+export const MICROS_PER_HOUR = 3600n * MICROS_PER_SECOND;
+
+/** Start of the UTC hour holding `micros` (floor, also before 1970). */
+export function hourOf(micros: bigint): bigint {
+  const rest = micros % MICROS_PER_HOUR;
+  return micros - (rest < 0n ? rest + MICROS_PER_HOUR : rest);
+}
 
 /**
  * Updates the query-support tables for span rows just inserted. Call it inside the insert
@@ -134,7 +152,54 @@ export async function applyInsertedSpans(
   const roots = listed.filter((span) => span.parent_span_id === null);
   const tracesWithLlm = await rootTracesWithLlm(conn, roots);
   await appendListed(conn, listed, tracesWithLlm);
-  await flagStoredRoots(conn, llmTraces, new Set(roots.map((span) => span.trace_id)));
+  const hours = new HourCounts();
+  for (const span of listed) {
+    const root = span.parent_span_id === null;
+    hours.add(span.service_name, span.start_time, {
+      roots: root ? 1 : 0,
+      llmRoots: root && tracesWithLlm.has(span.trace_id) ? 1 : 0,
+      workflows: span.junjo_span_type === 'workflow' ? 1 : 0,
+    });
+  }
+  const flagged = await flagStoredRoots(conn, llmTraces, new Set(roots.map((span) => span.trace_id)));
+  for (const [service, start] of flagged) hours.add(service, start, { roots: 0, llmRoots: 1, workflows: 0 });
+  await hours.save(conn);
+}
+
+interface Counts {
+  roots: number;
+  llmRoots: number;
+  workflows: number;
+}
+
+/** Per (service, hour) increments of listed_span_hours. */
+class HourCounts {
+  private readonly counts = new Map<string, { service: string; hour: bigint } & Counts>();
+
+  add(service: string, start: bigint, delta: Counts): void {
+    const hour = hourOf(start);
+    const key = `${hour} ${service}`;
+    let entry = this.counts.get(key);
+    if (!entry) {
+      entry = { service, hour, roots: 0, llmRoots: 0, workflows: 0 };
+      this.counts.set(key, entry);
+    }
+    entry.roots += delta.roots;
+    entry.llmRoots += delta.llmRoots;
+    entry.workflows += delta.workflows;
+  }
+
+  async save(conn: DuckDBConnection): Promise<void> {
+    const entries = [...this.counts.values()];
+    if (entries.length === 0) return;
+    await conn.run(UPSERT_LISTED_SPAN_HOURS, {
+      service_names: listValue(entries.map((e) => e.service)),
+      hours: listValue(entries.map((e) => timestamp(e.hour))),
+      roots: listValue(entries.map((e) => e.roots)),
+      llm_roots: listValue(entries.map((e) => e.llmRoots)),
+      workflows: listValue(entries.map((e) => e.workflows)),
+    });
+  }
 }
 
 async function rootTracesWithLlm(conn: DuckDBConnection, roots: SpanRow[]): Promise<Set<string>> {
@@ -147,20 +212,24 @@ async function rootTracesWithLlm(conn: DuckDBConnection, roots: SpanRow[]): Prom
   return new Set(reader.getRows().map((row) => row[0] as string));
 }
 
-/** LLM spans of traces whose root is not in this batch may belong to a root stored earlier. */
+/**
+ * LLM spans of traces whose root is not in this batch may belong to a root stored earlier: flags
+ * those roots and returns their service and start.
+ */
 async function flagStoredRoots(
   conn: DuckDBConnection,
   llmTraces: Map<string, bigint>,
   rootTraces: Set<string>,
-): Promise<void> {
+): Promise<[string, bigint][]> {
   const late = [...llmTraces].filter(([traceId]) => !rootTraces.has(traceId));
-  if (late.length === 0) return;
+  if (late.length === 0) return [];
   const starts = late.map(([, start]) => start);
-  await conn.run(FLAG_STORED_ROOTS, {
+  const reader = await conn.runAndReadAll(FLAG_STORED_ROOTS, {
     floor: timestamp(earliest(starts) - LATE_LLM_LOOKBACK_MICROS),
     ceiling: timestamp(latest(starts) + CLOCK_SKEW_MICROS),
     trace_ids: listValue(late.map(([traceId]) => traceId)),
   });
+  return reader.getRows() as [string, bigint][];
 }
 
 // listed_spans columns in table order: the span columns, then has_llm (decided for roots only).
@@ -226,14 +295,26 @@ const IS_LLM = `(attributes_json ->> 'openinference.span.kind' = 'LLM'
   OR json_exists(attributes_json, '$."gen_ai.operation.name"')
   OR json_exists(attributes_json, '$."gen_ai.provider.name"'))`;
 
-const NEEDS_BACKFILL = 'SELECT NOT EXISTS (SELECT 1 FROM service_summaries) AND EXISTS (SELECT 1 FROM spans)';
+const NEEDS_BACKFILL = `
+  SELECT (NOT EXISTS (SELECT 1 FROM service_summaries) AND EXISTS (SELECT 1 FROM spans))
+      OR (NOT EXISTS (SELECT 1 FROM listed_span_hours) AND EXISTS (SELECT 1 FROM listed_spans))`;
 
 const COUNT_SERVICES = `
   INSERT INTO service_summaries
   SELECT service_name, count(*), count(*) FILTER (WHERE parent_span_id IS NULL), max(start_time)
   FROM spans GROUP BY service_name`;
 
+// Buckets as hourOf: floor division of the epoch microseconds.
+const COUNT_LISTED_SPAN_HOURS = `
+  INSERT INTO listed_span_hours
+  SELECT service_name, make_timestamptz(floor(epoch_us(start_time) / 3600000000)::BIGINT * 3600000000),
+         count(*) FILTER (WHERE parent_span_id IS NULL),
+         count(*) FILTER (WHERE parent_span_id IS NULL AND has_llm),
+         count(*) FILTER (WHERE junjo_span_type = 'workflow')
+  FROM listed_spans GROUP BY ALL`;
+
 const BACKFILL = [
+  'DELETE FROM listed_span_hours',
   'DELETE FROM listed_spans',
   'DELETE FROM llm_traces',
   'DELETE FROM service_summaries',
@@ -242,6 +323,7 @@ const BACKFILL = [
    SELECT ${SPAN_COLUMNS},
           CASE WHEN parent_span_id IS NULL THEN trace_id IN (SELECT trace_id FROM llm_traces) END
    FROM spans WHERE parent_span_id IS NULL OR junjo_span_type = 'workflow' ORDER BY start_time`,
+  COUNT_LISTED_SPAN_HOURS,
   COUNT_SERVICES,
 ];
 
@@ -269,8 +351,8 @@ const PRUNE = [
  */
 export async function pruneQuerySupport(conn: DuckDBConnection, cutoffMicros: bigint): Promise<void> {
   for (const sql of PRUNE) await conn.run(sql, { cutoff: timestamp(cutoffMicros) });
-  await conn.run('DELETE FROM service_summaries');
-  await conn.run(COUNT_SERVICES);
+  for (const sql of ['DELETE FROM listed_span_hours', COUNT_LISTED_SPAN_HOURS]) await conn.run(sql);
+  for (const sql of ['DELETE FROM service_summaries', COUNT_SERVICES]) await conn.run(sql);
 }
 
 // Math.min/max do not take bigints.

@@ -45,6 +45,19 @@ CREATE TABLE IF NOT EXISTS listed_spans (
   has_llm BOOLEAN
 );
 
+-- How many listed spans of each kind a service has per hour of start_time. A list page first
+-- finds, from here, the hour from which on there are enough rows, and then reads listed_spans
+-- from that hour only: DuckDB's top-N reads every row group otherwise (it does not visit the
+-- newest first), which grows with the table; with the bound, the zone maps skip the rest.
+CREATE TABLE IF NOT EXISTS listed_span_hours (
+  service_name VARCHAR NOT NULL,
+  hour TIMESTAMPTZ NOT NULL,
+  roots BIGINT NOT NULL,
+  llm_roots BIGINT NOT NULL,
+  workflows BIGINT NOT NULL,
+  PRIMARY KEY (service_name, hour)
+);
+
 -- One row per trace and insert batch that brought LLM spans: the earliest one's start.
 CREATE TABLE IF NOT EXISTS llm_traces (
   trace_id VARCHAR(32) NOT NULL,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SpanRow } from '../../db_duckdb/rows.ts';
 import type { Span } from './schemas.ts';
+import { formatTimestamp } from './span_json.ts';
 import {
   hexId,
   LLM_ATTRIBUTES,
@@ -18,15 +19,17 @@ const SERVICE = 'pages';
 const ROOTS = 1200;
 const TIED = 400;
 
-// Root workflow spans: the first TIED share one start_time, the rest are a second apart; every
-// third trace also has an LLM span. Span ids are not in time order.
+// Root workflow spans: the first TIED share one start_time, the rest are SPACING apart (so pages
+// cross many hours of listed_span_hours); every third trace also has an LLM span. Span ids are
+// not in time order.
+const SPACING = 97n * SECOND;
 const roots: SpanRow[] = [];
 /** Insert batches of 300 traces each. */
 const batches: SpanRow[][] = [];
 for (let i = 0; i < ROOTS; i++) {
   if (i % 300 === 0) batches.push([]);
   const batch = batches.at(-1)!;
-  const start = i < TIED ? T0 : T0 + BigInt(i) * SECOND;
+  const start = i < TIED ? T0 : T0 + BigInt(i) * SPACING;
   const root = spanRow({
     trace: hexId(i, 32),
     span: hexId((i * 7919) % 100_000, 16),
@@ -121,7 +124,8 @@ describe('cursor details', () => {
   test('before alone skips every span at that instant', async () => {
     const tied = '2025-06-04T01:20:00.000000Z';
     assert.deepEqual(await list(`${LISTS.root_spans.url}?limit=10000&before=${tied}`), []);
-    const next = await list(`${LISTS.root_spans.url}?limit=10000&before=2025-06-04T01:26:41Z`);
+    const justAfter400 = formatTimestamp(T0 + 400n * SPACING + SECOND);
+    const next = await list(`${LISTS.root_spans.url}?limit=10000&before=${justAfter400}`);
     assert.deepEqual(
       next.map((s) => s.span_id),
       LISTS.root_spans.expected.slice(ROOTS - 401),

@@ -1,12 +1,17 @@
 // The SQL of the span query API, one named constant per query, every value a bound parameter.
 //
 // Lists read `listed_spans` (root and workflow spans, copied whole at insert time; see
-// db_duckdb/schemas/query_support.sql) in two steps inside one statement: a top-N over the narrow
-// filter and sort columns picks the page's row ids, then only those rows are read whole. DuckDB's
-// top-N would otherwise decompress every column of every candidate row (~20k rows of several KB
-// per service at 1M spans); with the row ids it pushes a range and a Bloom filter into the scan.
+// db_duckdb/schemas/query_support.sql), in one read transaction:
+// 1. from the per-hour counts in listed_span_hours, the hour from which on the service has enough
+//    rows for the page (before the cursor), so that the zone maps on start_time skip every older
+//    row group: DuckDB's top-N does not visit the newest row groups first, so without this bound
+//    it reads the filter columns of the whole table;
+// 2. a top-N over the narrow filter and sort columns picks the page's row ids, and only those rows
+//    are read whole. DuckDB's top-N would otherwise decompress every column of every candidate row;
+//    with the row ids it pushes a range and a Bloom filter into the scan.
 // Traces and single spans are equality lookups on the seed's trace_id index.
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+import { hourOf } from '../../db_duckdb/summaries.ts';
 import { type ResultRow, SPAN_COLUMNS, STATE_PATCH_COLUMNS } from './span_json.ts';
 
 const SPAN_SELECT = SPAN_COLUMNS.join(', ');
@@ -51,11 +56,37 @@ const CURSOR_FILTERS: Record<Cursor, string> = {
   before_time_and_span: 'AND start_time <= $before AND (start_time < $before OR span_id < $before_span_id)',
 };
 
+const HOUR_COUNTS: Record<SpanList, string> = {
+  root: 'roots',
+  llm_root: 'llm_roots',
+  workflow: 'workflows',
+};
+
+/**
+ * The latest hour such that the hours from it up to (not including) $until hold at least $limit
+ * spans of the list; no row when all of them together hold fewer. The cursor's own hour is left
+ * out of the count because only part of it precedes the cursor.
+ */
+function windowStart(list: SpanList): string {
+  return `
+    SELECT hour FROM (
+      SELECT hour, sum(${HOUR_COUNTS[list]}) OVER (ORDER BY hour DESC ROWS UNBOUNDED PRECEDING) AS newer
+      FROM listed_span_hours WHERE service_name = $service_name AND hour < $until)
+    WHERE newer >= $limit ORDER BY hour DESC LIMIT 1`;
+}
+
+export const WINDOW_STARTS: Record<SpanList, string> = {
+  root: windowStart('root'),
+  llm_root: windowStart('llm_root'),
+  workflow: windowStart('workflow'),
+};
+
 function listPage(list: SpanList, cursor: Cursor): string {
   return `
     WITH page AS (
       SELECT rowid AS listed_row FROM listed_spans
-      WHERE service_name = $service_name AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
+      WHERE service_name = $service_name AND start_time >= $window_start
+        AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
       ${NEWEST_FIRST} LIMIT $limit)
     SELECT ${SPAN_SELECT} FROM listed_spans
     WHERE rowid IN (SELECT listed_row FROM page)
@@ -117,15 +148,32 @@ export function selectListPage(
 ): Promise<ResultRow[]> {
   const params: Record<string, DuckDBValue> = { service_name: serviceName, limit: page.limit };
   let cursor: Cursor = 'first_page';
+  let until = DuckDBTimestampTZValue.PosInf;
   if (page.before) {
     params.before = new DuckDBTimestampTZValue(page.before.startTime);
+    until = new DuckDBTimestampTZValue(hourOf(page.before.startTime));
     cursor = 'before_time';
     if (page.before.spanId !== undefined) {
       params.before_span_id = page.before.spanId;
       cursor = 'before_time_and_span';
     }
   }
-  return rows(conn, LIST_PAGES[list][cursor], params);
+  // One snapshot for both statements: the window must hold the rows the page then reads.
+  return inReadTransaction(conn, async () => {
+    const windowParams = { service_name: serviceName, limit: page.limit, until };
+    const [start] = (await rows(conn, WINDOW_STARTS[list], windowParams))[0] ?? [];
+    params.window_start = (start as DuckDBTimestampTZValue | undefined) ?? DuckDBTimestampTZValue.NegInf;
+    return rows(conn, LIST_PAGES[list][cursor], params);
+  });
+}
+
+async function inReadTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    return await fn();
+  } finally {
+    await conn.run('ROLLBACK');
+  }
 }
 
 export function selectTraceSpans(conn: DuckDBConnection, traceId: string): Promise<ResultRow[]> {
