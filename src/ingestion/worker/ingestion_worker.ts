@@ -40,7 +40,11 @@ try {
         return records.map((record): TransferredRecord => {
           // The payload always travels too (a retry or a cache miss decodes it); copied out of the
           // WAL's shared read buffer, which would otherwise be cloned whole.
-          return { ...record, payload: Uint8Array.from(record.payload), rows: cache.take(record.key) ?? null };
+          return {
+            ...record,
+            payload: Uint8Array.from(record.payload),
+            rows: cache.take(record.key) ?? null,
+          };
         });
       }
       case 'release':
