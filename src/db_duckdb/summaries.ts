@@ -14,6 +14,7 @@ import {
   DuckDBTimestampTZValue,
   listValue,
 } from '@duckdb/node-api';
+import { renderSpan, SPAN_COLUMNS, spanRowFromResult } from '../features/otel/span_json.ts';
 import type { DuckDb } from './connection.ts';
 import type { SpanRow } from './rows.ts';
 
@@ -40,7 +41,7 @@ export interface InsertedSpansSummary {
   services: ServiceDelta[];
   /** Traces with LLM spans in the batch, with the earliest such span's start. */
   llmTraces: Map<string, bigint>;
-  /** Root and workflow spans: the rows of listed_spans. */
+  /** Root and workflow spans: the rows of span_lists. */
   listed: SpanRow[];
 }
 
@@ -101,13 +102,13 @@ const TRACES_WITH_LLM = `
   WHERE start_time >= $floor AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))`;
 
 const FLAG_STORED_ROOTS = `
-  UPDATE listed_spans SET has_llm = true
+  UPDATE span_lists SET has_llm = true
   WHERE has_llm = false AND start_time BETWEEN $floor AND $ceiling
     AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))
   RETURNING service_name, epoch_us(start_time)`;
 
 const UPSERT_LISTED_SPAN_HOURS = `
-  INSERT INTO listed_span_hours
+  INSERT INTO span_list_hours
   SELECT unnest($service_names::VARCHAR[]), unnest($hours::TIMESTAMPTZ[]), unnest($roots::BIGINT[]),
          unnest($llm_roots::BIGINT[]), unnest($workflows::BIGINT[])
   ON CONFLICT (service_name, hour) DO UPDATE SET
@@ -172,7 +173,7 @@ interface Counts {
   workflows: number;
 }
 
-/** Per (service, hour) increments of listed_span_hours. */
+/** Per (service, hour) increments of span_list_hours. */
 class HourCounts {
   private readonly counts = new Map<string, { service: string; hour: bigint } & Counts>();
 
@@ -232,20 +233,17 @@ async function flagStoredRoots(
   return reader.getRows() as [string, bigint][];
 }
 
-// listed_spans columns in table order: the span columns, then has_llm (decided for roots only).
 async function appendListed(
   conn: DuckDBConnection,
   listed: SpanRow[],
   tracesWithLlm: Set<string>,
 ): Promise<void> {
   if (listed.length === 0) return;
-  const appender = await conn.createAppender('listed_spans');
+  const appender = await conn.createAppender('span_lists');
   try {
     for (const span of listed) {
-      appendSpanColumns(appender, span);
-      if (span.parent_span_id === null) appender.appendBoolean(tracesWithLlm.has(span.trace_id));
-      else appender.appendNull();
-      appender.endRow();
+      const llm = span.parent_span_id === null ? tracesWithLlm.has(span.trace_id) : null;
+      appendSpanListRow(appender, span, llm);
     }
     appender.flushSync();
   } finally {
@@ -253,51 +251,32 @@ async function appendListed(
   }
 }
 
-function appendSpanColumns(appender: DuckDBAppender, span: SpanRow): void {
+/** span_lists columns in table order. */
+function appendSpanListRow(appender: DuckDBAppender, span: SpanRow, hasLlm: boolean | null): void {
   appender.appendVarchar(span.trace_id);
   appender.appendVarchar(span.span_id);
-  appendNullableVarchar(appender, span.parent_span_id);
+  if (span.parent_span_id === null) appender.appendNull();
+  else appender.appendVarchar(span.parent_span_id);
   appender.appendVarchar(span.service_name);
-  appender.appendVarchar(span.name);
-  appender.appendVarchar(span.kind);
   appender.appendTimestampTZ(timestamp(span.start_time));
-  appender.appendTimestampTZ(timestamp(span.end_time));
-  appender.appendVarchar(span.status_code);
-  appender.appendVarchar(span.status_message);
-  appender.appendVarchar(span.attributes_json);
-  appender.appendVarchar(span.events_json);
-  appender.appendVarchar(span.links_json);
-  appender.appendInteger(span.trace_flags);
-  appendNullableVarchar(appender, span.trace_state);
-  appender.appendVarchar(span.junjo_id);
-  appender.appendVarchar(span.junjo_parent_id);
   appender.appendVarchar(span.junjo_span_type);
-  appender.appendVarchar(span.junjo_wf_state_start);
-  appender.appendVarchar(span.junjo_wf_state_end);
-  appender.appendVarchar(span.junjo_wf_graph_structure);
-  appender.appendVarchar(span.junjo_wf_store_id);
-}
-
-function appendNullableVarchar(appender: DuckDBAppender, value: string | null): void {
-  if (value === null) appender.appendNull();
-  else appender.appendVarchar(value);
+  if (hasLlm === null) appender.appendNull();
+  else appender.appendBoolean(hasLlm);
+  appender.appendVarchar(renderSpan(span));
+  appender.endRow();
 }
 
 // ---- start-up and retention ---------------------------------------------------------------------
-
-const SPAN_COLUMNS = `trace_id, span_id, parent_span_id, service_name, name, kind, start_time, end_time,
-  status_code, status_message, attributes_json, events_json, links_json, trace_flags, trace_state,
-  junjo_id, junjo_parent_id, junjo_span_type, junjo_wf_state_start, junjo_wf_state_end,
-  junjo_wf_graph_structure, junjo_wf_store_id`;
 
 /** isLlmSpan in SQL. */
 const IS_LLM = `(attributes_json ->> 'openinference.span.kind' = 'LLM'
   OR json_exists(attributes_json, '$."gen_ai.operation.name"')
   OR json_exists(attributes_json, '$."gen_ai.provider.name"'))`;
 
+// Any of them empty while spans is not: a database from before they existed (or a partial one).
 const NEEDS_BACKFILL = `
-  SELECT (NOT EXISTS (SELECT 1 FROM service_summaries) AND EXISTS (SELECT 1 FROM spans))
-      OR (NOT EXISTS (SELECT 1 FROM listed_span_hours) AND EXISTS (SELECT 1 FROM listed_spans))`;
+  SELECT EXISTS (SELECT 1 FROM spans) AND (NOT EXISTS (SELECT 1 FROM service_summaries)
+    OR NOT EXISTS (SELECT 1 FROM span_lists) OR NOT EXISTS (SELECT 1 FROM span_list_hours))`;
 
 const COUNT_SERVICES = `
   INSERT INTO service_summaries
@@ -306,26 +285,46 @@ const COUNT_SERVICES = `
 
 // Buckets as hourOf: floor division of the epoch microseconds.
 const COUNT_LISTED_SPAN_HOURS = `
-  INSERT INTO listed_span_hours
+  INSERT INTO span_list_hours
   SELECT service_name, make_timestamptz(floor(epoch_us(start_time) / 3600000000)::BIGINT * 3600000000),
          count(*) FILTER (WHERE parent_span_id IS NULL),
          count(*) FILTER (WHERE parent_span_id IS NULL AND has_llm),
          count(*) FILTER (WHERE junjo_span_type = 'workflow')
-  FROM listed_spans GROUP BY ALL`;
+  FROM span_lists GROUP BY ALL`;
 
-const BACKFILL = [
-  'DELETE FROM listed_span_hours',
-  'DELETE FROM listed_spans',
-  'DELETE FROM llm_traces',
-  'DELETE FROM service_summaries',
-  `INSERT INTO llm_traces SELECT trace_id, min(start_time) FROM spans WHERE ${IS_LLM} GROUP BY trace_id`,
-  `INSERT INTO listed_spans
-   SELECT ${SPAN_COLUMNS},
-          CASE WHEN parent_span_id IS NULL THEN trace_id IN (SELECT trace_id FROM llm_traces) END
-   FROM spans WHERE parent_span_id IS NULL OR junjo_span_type = 'workflow' ORDER BY start_time`,
-  COUNT_LISTED_SPAN_HOURS,
-  COUNT_SERVICES,
-];
+const CLEAR = ['span_list_hours', 'span_lists', 'llm_traces', 'service_summaries'].map(
+  (t) => `DELETE FROM ${t}`,
+);
+
+const COUNT_LLM_TRACES = `
+  INSERT INTO llm_traces SELECT trace_id, min(start_time) FROM spans WHERE ${IS_LLM} GROUP BY trace_id`;
+
+// Rendered in JS (renderSpan) like every insert, so that both produce the same text.
+const LISTED_SPANS = `
+  SELECT ${SPAN_COLUMNS.join(', ')},
+         CASE WHEN parent_span_id IS NULL THEN trace_id IN (SELECT trace_id FROM llm_traces) END
+  FROM spans WHERE parent_span_id IS NULL OR junjo_span_type = 'workflow' ORDER BY start_time`;
+
+async function backfill(conn: DuckDBConnection): Promise<void> {
+  for (const sql of [...CLEAR, COUNT_LLM_TRACES]) await conn.run(sql);
+  const appender = await conn.createAppender('span_lists');
+  try {
+    const result = await conn.stream(LISTED_SPANS);
+    for (
+      let chunk = await result.fetchChunk();
+      chunk && chunk.rowCount > 0;
+      chunk = await result.fetchChunk()
+    ) {
+      for (const row of chunk.getRows()) {
+        appendSpanListRow(appender, spanRowFromResult(row), row[SPAN_COLUMNS.length] as boolean | null);
+      }
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  for (const sql of [COUNT_LISTED_SPAN_HOURS, COUNT_SERVICES]) await conn.run(sql);
+}
 
 /**
  * Creates the query-support tables if needed and, when `spans` holds rows they do not cover (a
@@ -336,12 +335,12 @@ export async function prepareQuerySupport(db: DuckDb): Promise<void> {
   await db.write(async (conn) => {
     await conn.run(QUERY_SUPPORT_SCHEMA);
     const reader = await conn.runAndReadAll(NEEDS_BACKFILL);
-    if (reader.getRows()[0]?.[0] === true) for (const sql of BACKFILL) await conn.run(sql);
+    if (reader.getRows()[0]?.[0] === true) await backfill(conn);
   });
 }
 
 const PRUNE = [
-  'DELETE FROM listed_spans WHERE start_time < $cutoff',
+  'DELETE FROM span_lists WHERE start_time < $cutoff',
   'DELETE FROM llm_traces WHERE start_time < $cutoff',
 ];
 
@@ -351,7 +350,7 @@ const PRUNE = [
  */
 export async function pruneQuerySupport(conn: DuckDBConnection, cutoffMicros: bigint): Promise<void> {
   for (const sql of PRUNE) await conn.run(sql, { cutoff: timestamp(cutoffMicros) });
-  for (const sql of ['DELETE FROM listed_span_hours', COUNT_LISTED_SPAN_HOURS]) await conn.run(sql);
+  for (const sql of ['DELETE FROM span_list_hours', COUNT_LISTED_SPAN_HOURS]) await conn.run(sql);
   for (const sql of ['DELETE FROM service_summaries', COUNT_SERVICES]) await conn.run(sql);
 }
 

@@ -15,41 +15,27 @@ CREATE TABLE IF NOT EXISTS service_summaries (
   last_seen TIMESTAMPTZ NOT NULL
 );
 
--- Every root span and every workflow span, whole, in arrival order (which is close to time order,
--- so the zone maps on start_time prune most row groups for "newest first"). About one span in
--- ten. has_llm, for root spans only (NULL on the others): the trace holds an LLM span in any
--- service.
-CREATE TABLE IF NOT EXISTS listed_spans (
+-- Every root span and every workflow span (about one span in ten), as the list endpoints serve
+-- it: the span JSON of api.md §5.1 rendered once at insert, so a page reads one column instead of
+-- 22 and nothing is re-encoded. Rows are in arrival order, which is close to time order, so the
+-- zone maps on start_time skip most row groups for "newest first". has_llm, for root spans only
+-- (NULL on the others): the trace holds an LLM span in any service.
+CREATE TABLE IF NOT EXISTS span_lists (
   trace_id VARCHAR(32) NOT NULL,
   span_id VARCHAR(16) NOT NULL,
   parent_span_id VARCHAR(16),
   service_name VARCHAR NOT NULL,
-  name VARCHAR,
-  kind VARCHAR,
   start_time TIMESTAMPTZ NOT NULL,
-  end_time TIMESTAMPTZ NOT NULL,
-  status_code VARCHAR,
-  status_message VARCHAR,
-  attributes_json JSON,
-  events_json JSON,
-  links_json JSON,
-  trace_flags INTEGER,
-  trace_state VARCHAR,
-  junjo_id VARCHAR,
-  junjo_parent_id VARCHAR,
   junjo_span_type VARCHAR,
-  junjo_wf_state_start JSON,
-  junjo_wf_state_end JSON,
-  junjo_wf_graph_structure JSON,
-  junjo_wf_store_id VARCHAR,
-  has_llm BOOLEAN
+  has_llm BOOLEAN,
+  span_json VARCHAR NOT NULL
 );
 
--- How many listed spans of each kind a service has per hour of start_time. A list page first
--- finds, from here, the hour from which on there are enough rows, and then reads listed_spans
--- from that hour only: DuckDB's top-N reads every row group otherwise (it does not visit the
+-- How many span_lists rows of each kind a service has per hour of start_time. A list page first
+-- finds, from here, the hour from which on there are enough rows, and then reads span_lists from
+-- that hour only: DuckDB's top-N reads every row group otherwise (it does not visit the
 -- newest first), which grows with the table; with the bound, the zone maps skip the rest.
-CREATE TABLE IF NOT EXISTS listed_span_hours (
+CREATE TABLE IF NOT EXISTS span_list_hours (
   service_name VARCHAR NOT NULL,
   hour TIMESTAMPTZ NOT NULL,
   roots BIGINT NOT NULL,

@@ -20,7 +20,7 @@ const ROOTS = 1200;
 const TIED = 400;
 
 // Root workflow spans: the first TIED share one start_time, the rest are SPACING apart (so pages
-// cross many hours of listed_span_hours); every third trace also has an LLM span. Span ids are
+// cross many hours of span_list_hours); every third trace also has an LLM span. Span ids are
 // not in time order.
 const SPACING = 97n * SECOND;
 const roots: SpanRow[] = [];

@@ -6,7 +6,14 @@
 import type { DuckDb } from '../../db_duckdb/connection.ts';
 import { invalidInput, notFound } from '../../errors.ts';
 import type { Service } from './schemas.ts';
-import { formatTimestamp, jsonArray, parseTimestamp, spanJson, statePatchJson } from './span_json.ts';
+import {
+  formatTimestamp,
+  jsonArray,
+  parseTimestamp,
+  renderSpan,
+  spanRowFromResult,
+  statePatchJson,
+} from './span_json.ts';
 import {
   type PageRequest,
   type SpanList,
@@ -65,13 +72,13 @@ export class OtelQueryService {
   /** Every span of the trace, newest first (a flat list: clients build the tree); [] when unknown. */
   async traceSpans(traceId: string): Promise<string> {
     const rows = await this.duckdb.read((conn) => selectTraceSpans(conn, traceId));
-    return jsonArray(rows.map(spanJson));
+    return jsonArray(rows.map((row) => renderSpan(spanRowFromResult(row))));
   }
 
   async span(traceId: string, spanId: string): Promise<string> {
     const row = await this.duckdb.read((conn) => selectSpan(conn, traceId, spanId));
     if (!row) throw notFound(`span ${spanId} not found in trace ${traceId}`);
-    return spanJson(row);
+    return renderSpan(spanRowFromResult(row));
   }
 
   /** The trace's state patches in the order they happened, optionally of one store only. */
@@ -82,8 +89,8 @@ export class OtelQueryService {
 
   private async list(list: SpanList, serviceName: string, query: ListQuery): Promise<string> {
     const page = pageRequest(query);
-    const rows = await this.duckdb.read((conn) => selectListPage(conn, list, serviceName, page));
-    return jsonArray(rows.map(spanJson));
+    const spans = await this.duckdb.read((conn) => selectListPage(conn, list, serviceName, page));
+    return jsonArray(spans);
   }
 }
 

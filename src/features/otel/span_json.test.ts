@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Value } from 'typebox/value';
 import { Span, StatePatch } from './schemas.ts';
-import { formatTimestamp, jsonArray, parseTimestamp, spanJson, statePatchJson } from './span_json.ts';
+import {
+  formatTimestamp,
+  jsonArray,
+  parseTimestamp,
+  renderSpan,
+  spanRowFromResult,
+  statePatchJson,
+} from './span_json.ts';
+
+const spanJson = (row: unknown[]) => renderSpan(spanRowFromResult(row));
 
 describe('formatTimestamp', () => {
   test('always six fraction digits and Z, trailing zeros kept', () => {
@@ -53,7 +62,7 @@ describe('parseTimestamp', () => {
   });
 });
 
-describe('spanJson', () => {
+describe('renderSpan of a result row', () => {
   const row = [
     '4bf92f3577b34da6a3ce929d0e0e4736',
     '00f067aa0ba902b7',

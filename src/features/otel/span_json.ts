@@ -1,4 +1,4 @@
-// DuckDB result rows → the JSON text of api.md §5.1 payloads: JSON columns appear as JSON values
+// Span and state-patch rows → the JSON text of api.md §5.1 payloads: JSON columns appear as JSON values
 // (objects/arrays, not strings), timestamps as RFC 3339 UTC with exactly six fraction digits and `Z`.
 //
 // The text is assembled directly instead of JSON.parse-ing every JSON column only for the
@@ -6,6 +6,8 @@
 // JSON, and the round trip cost more than the query. Splicing is safe because every JSON column
 // holds strict JSON: the span processor writes it with JSON.stringify or checks it with JSON.parse
 // before it is stored (DuckDB's own JSON check would also let NaN and trailing commas through).
+
+import type { SpanRow } from '../../db_duckdb/rows.ts';
 
 /** The span columns every span query selects, in this order (timestamps as epoch microseconds). */
 export const SPAN_COLUMNS = [
@@ -48,29 +50,69 @@ export const STATE_PATCH_COLUMNS = [
 /** One result row of SPAN_COLUMNS or STATE_PATCH_COLUMNS (VARCHAR/JSON as string, BIGINT as bigint). */
 export type ResultRow = readonly unknown[];
 
-/** The JSON text of one Span (schemas.ts) from a row of SPAN_COLUMNS. */
-export function spanJson(row: ResultRow): string {
+/**
+ * The JSON text of one Span (schemas.ts). Used for the trace endpoints and, at insert time, for
+ * the rows the list endpoints serve (db_duckdb/summaries.ts), so both render identically.
+ */
+export function renderSpan(span: SpanRow): string {
   return (
-    `{"trace_id":${text(row[0])},"span_id":${text(row[1])},"parent_span_id":${nullableText(row[2])}` +
-    `,"service_name":${text(row[3])},"name":${text(row[4])},"kind":${text(row[5])}` +
-    `,"start_time":"${formatTimestamp(row[6] as bigint)}","end_time":"${formatTimestamp(row[7] as bigint)}"` +
-    `,"status_code":${text(row[8])},"status_message":${text(row[9])}` +
-    `,"attributes_json":${json(row[10], '{}')},"events_json":${json(row[11], '[]')}` +
-    `,"links_json":${json(row[12], '[]')},"trace_flags":${(row[13] as number | null) ?? 0}` +
-    `,"trace_state":${nullableText(row[14])},"junjo_id":${text(row[15])}` +
-    `,"junjo_parent_id":${text(row[16])},"junjo_span_type":${text(row[17])}` +
-    `,"junjo_wf_state_start":${json(row[18], '{}')},"junjo_wf_state_end":${json(row[19], '{}')}` +
-    `,"junjo_wf_graph_structure":${json(row[20], '{}')},"junjo_wf_store_id":${text(row[21])}}`
+    `{"trace_id":${quote(span.trace_id)},"span_id":${quote(span.span_id)}` +
+    `,"parent_span_id":${span.parent_span_id === null ? 'null' : quote(span.parent_span_id)}` +
+    `,"service_name":${quote(span.service_name)},"name":${quote(span.name)},"kind":${quote(span.kind)}` +
+    `,"start_time":"${formatTimestamp(span.start_time)}","end_time":"${formatTimestamp(span.end_time)}"` +
+    `,"status_code":${quote(span.status_code)},"status_message":${quote(span.status_message)}` +
+    `,"attributes_json":${span.attributes_json},"events_json":${span.events_json}` +
+    `,"links_json":${span.links_json},"trace_flags":${span.trace_flags}` +
+    `,"trace_state":${span.trace_state === null ? 'null' : quote(span.trace_state)}` +
+    `,"junjo_id":${quote(span.junjo_id)},"junjo_parent_id":${quote(span.junjo_parent_id)}` +
+    `,"junjo_span_type":${quote(span.junjo_span_type)}` +
+    `,"junjo_wf_state_start":${span.junjo_wf_state_start},"junjo_wf_state_end":${span.junjo_wf_state_end}` +
+    `,"junjo_wf_graph_structure":${span.junjo_wf_graph_structure}` +
+    `,"junjo_wf_store_id":${quote(span.junjo_wf_store_id)}}`
   );
+}
+
+/**
+ * A result row of SPAN_COLUMNS as a SpanRow. NULL in a column the contract does not make nullable
+ * (rows written by other tools) reads as the column's empty value.
+ */
+export function spanRowFromResult(row: ResultRow): SpanRow {
+  const text = (i: number) => (row[i] as string | null) ?? '';
+  const json = (i: number, empty: string) => (row[i] as string | null) ?? empty;
+  return {
+    trace_id: text(0),
+    span_id: text(1),
+    parent_span_id: row[2] as string | null,
+    service_name: text(3),
+    name: text(4),
+    kind: text(5),
+    start_time: row[6] as bigint,
+    end_time: row[7] as bigint,
+    status_code: text(8),
+    status_message: text(9),
+    attributes_json: json(10, '{}'),
+    events_json: json(11, '[]'),
+    links_json: json(12, '[]'),
+    trace_flags: (row[13] as number | null) ?? 0,
+    trace_state: row[14] as string | null,
+    junjo_id: text(15),
+    junjo_parent_id: text(16),
+    junjo_span_type: text(17),
+    junjo_wf_state_start: json(18, '{}'),
+    junjo_wf_state_end: json(19, '{}'),
+    junjo_wf_graph_structure: json(20, '{}'),
+    junjo_wf_store_id: text(21),
+  };
 }
 
 /** The JSON text of one StatePatch (schemas.ts) from a row of STATE_PATCH_COLUMNS. */
 export function statePatchJson(row: ResultRow): string {
+  const text = (i: number) => quote((row[i] as string | null) ?? '');
   return (
-    `{"patch_id":${text(row[0])},"service_name":${text(row[1])},"trace_id":${text(row[2])}` +
-    `,"span_id":${text(row[3])},"workflow_id":${text(row[4])},"node_id":${text(row[5])}` +
-    `,"event_time":"${formatTimestamp(row[6] as bigint)}","patch_json":${json(row[7], '{}')}` +
-    `,"patch_store_id":${text(row[8])}}`
+    `{"patch_id":${text(0)},"service_name":${text(1)},"trace_id":${text(2)}` +
+    `,"span_id":${text(3)},"workflow_id":${text(4)},"node_id":${text(5)}` +
+    `,"event_time":"${formatTimestamp(row[6] as bigint)}","patch_json":${(row[7] as string | null) ?? '{}'}` +
+    `,"patch_store_id":${text(8)}}`
   );
 }
 
@@ -78,11 +120,7 @@ export function jsonArray(items: readonly string[]): string {
   return `[${items.join(',')}]`;
 }
 
-// Nullable VARCHAR columns read as "" (rows written by other tools), except the two the
-// contract makes nullable; a NULL JSON column reads as its empty value.
-const text = (value: unknown): string => JSON.stringify(value ?? '');
-const nullableText = (value: unknown): string => JSON.stringify(value ?? null);
-const json = (value: unknown, empty: string): string => (typeof value === 'string' ? value : empty);
+const quote = (value: string): string => JSON.stringify(value);
 
 const MICROS_PER_SECOND = 1_000_000n;
 

@@ -1,14 +1,14 @@
 // The SQL of the span query API, one named constant per query, every value a bound parameter.
 //
-// Lists read `listed_spans` (root and workflow spans, copied whole at insert time; see
+// Lists read `span_lists` (root and workflow spans with their JSON rendered at insert time; see
 // db_duckdb/schemas/query_support.sql), in one read transaction:
-// 1. from the per-hour counts in listed_span_hours, the hour from which on the service has enough
+// 1. from the per-hour counts in span_list_hours, the hour from which on the service has enough
 //    rows for the page (before the cursor), so that the zone maps on start_time skip every older
 //    row group: DuckDB's top-N does not visit the newest row groups first, so without this bound
 //    it reads the filter columns of the whole table;
-// 2. a top-N over the narrow filter and sort columns picks the page's row ids, and only those rows
-//    are read whole. DuckDB's top-N would otherwise decompress every column of every candidate row;
-//    with the row ids it pushes a range and a Bloom filter into the scan.
+// 2. a top-N over the narrow filter and sort columns picks the page's row ids, and only those rows'
+//    span_json is read. DuckDB's top-N would otherwise carry the multi-KB JSON of every candidate
+//    row; with the row ids it pushes a range and a Bloom filter into the scan.
 // Traces and single spans are equality lookups on the seed's trace_id index.
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
 import { hourOf } from '../../db_duckdb/summaries.ts';
@@ -79,7 +79,7 @@ function windowStart(list: SpanList): string {
   return `
     SELECT hour FROM (
       SELECT hour, sum(${HOUR_COUNTS[list]}) OVER (ORDER BY hour DESC ROWS UNBOUNDED PRECEDING) AS newer
-      FROM listed_span_hours WHERE service_name = $service_name AND hour < $until)
+      FROM span_list_hours WHERE service_name = $service_name AND hour < $until)
     WHERE newer >= $limit ORDER BY hour DESC LIMIT 1`;
 }
 
@@ -92,11 +92,11 @@ export const WINDOW_STARTS: Record<SpanList, string> = {
 function listPage(list: SpanList, cursor: Cursor): string {
   return `
     WITH page AS (
-      SELECT rowid AS listed_row FROM listed_spans
+      SELECT rowid AS listed_row FROM span_lists
       WHERE service_name = $service_name AND start_time >= $window_start
         AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
       ${NEWEST_FIRST} LIMIT $limit)
-    SELECT ${SPAN_SELECT} FROM listed_spans
+    SELECT span_json FROM span_lists
     WHERE rowid IN (SELECT listed_row FROM page)
     ${NEWEST_FIRST}`;
 }
@@ -153,7 +153,7 @@ export function selectListPage(
   list: SpanList,
   serviceName: string,
   page: PageRequest,
-): Promise<ResultRow[]> {
+): Promise<string[]> {
   const params: Record<string, DuckDBValue> = { service_name: serviceName, limit: page.limit };
   let cursor: Cursor = 'first_page';
   let until = DuckDBTimestampTZValue.PosInf;
@@ -171,7 +171,7 @@ export function selectListPage(
     const windowParams = { service_name: serviceName, limit: page.limit, until };
     const [start] = (await rows(conn, WINDOW_STARTS[list], windowParams))[0] ?? [];
     params.window_start = (start as DuckDBTimestampTZValue | undefined) ?? DuckDBTimestampTZValue.NegInf;
-    return rows(conn, LIST_PAGES[list][cursor], params);
+    return (await rows(conn, LIST_PAGES[list][cursor], params)).map((row) => row[0] as string);
   });
 }
 
