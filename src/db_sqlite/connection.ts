@@ -20,9 +20,19 @@ export function openSqlite(path: string, logger: Logger): Sqlite {
     applyMigrations(db, logger);
   } catch (error) {
     db.close();
-    throw error;
+    throw lockedByAnotherProcess(error, path) ?? error;
   }
   return db;
+}
+
+/** SQLITE_BUSY at start means another process holds the file; the bare "database is locked" named neither. */
+function lockedByAnotherProcess(error: unknown, path: string): Error | null {
+  if ((error as { errcode?: number } | null)?.errcode !== 5) return null;
+  return new Error(
+    `SQLite file ${path} is locked by another process (still busy after ${BUSY_TIMEOUT_MS} ms): stop the ` +
+      'other junjo-server or point JUNJO_SQLITE_PATH elsewhere.',
+    { cause: error },
+  );
 }
 
 /**

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.ts';
+import { limitConnections } from './connection_limits.ts';
 import { registerErrorHandling } from './error_handler.ts';
 
 declare module 'fastify' {
@@ -31,6 +32,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // API requests are small JSON bodies (30 s is ample even on a slow link); a minute of silence
+  // leaves room for a slow query.
+  limitConnections(app, { requestTimeoutMs: 30_000, idleTimeoutMs: 60_000 });
   registerErrorHandling(app);
   await app.register(swagger, {
     openapi: {

@@ -11,6 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { AppError } from '../errors.ts';
+import { limitConnections } from '../http/connection_limits.ts';
 import { httpStatusOf } from '../http/error_handler.ts';
 import type { Logger } from '../logger.ts';
 import { encodeTraceResponse, encodeTraceResponseJson } from '../otlp/encode.ts';
@@ -76,9 +77,9 @@ export async function buildOtlpHttpServer(
     bodyLimit: maxRequestBytes,
     // One log line per export would drown the useful ones; refusals are logged by TraceIngest.
     logController: new LogController({ disableRequestLogging: true }),
-    connectionTimeout: 120_000,
-    requestTimeout: 120_000,
   });
+  // Up to JUNJO_MAX_REQUEST_BYTES (64 MiB) per export: a slow uplink gets two minutes.
+  limitConnections(app, { requestTimeoutMs: 120_000, idleTimeoutMs: 120_000 });
   // Decompress before the body limit is applied, so the limit bounds the decoded size too.
   app.addHook('preParsing', async (request, _reply, payload) => {
     const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
