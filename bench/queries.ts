@@ -2,8 +2,10 @@
 // Generates N spans (scripts/generate.ts) into a temp data dir, starts buildHttpApp with the otel
 // routes (no auth guard: the guard's cost is not the query's), then calls every endpoint many
 // times with varied parameters and reports p50/p99 per endpoint, the generator's speed and the
-// DuckDB file's bytes per span.
+// DuckDB file's bytes per span. With `dataDir`, measures an existing data dir (e.g. one filled by
+// `npm run generate`) instead.
 // Run alone: node_modules/.bin/node bench/queries.ts --spans 1000000 [--services 5] [--calls 200]
+//            node_modules/.bin/node bench/queries.ts --data-dir DIR [--calls 200]
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -21,6 +23,8 @@ export interface QueryBenchOptions {
   services?: number;
   /** Calls per endpoint (after a warm-up of a tenth as many). */
   calls?: number;
+  /** Measure this data dir as it is instead of generating into a temp dir. */
+  dataDir?: string;
 }
 
 interface Sample {
@@ -32,33 +36,48 @@ interface Sample {
 export async function benchQueries(opts: QueryBenchOptions): Promise<Record<string, number>> {
   const services = opts.services ?? 5;
   const calls = opts.calls ?? 200;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junjo-bench-queries-'));
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'junjo-bench-queries-'));
   const file = loadConfig({ JUNJO_DATA_DIR: dataDir }).paths.duckdb;
   mkdirSync(path.dirname(file), { recursive: true });
   const logger = createLogger('warn');
   const db = await openDuckDb(file, logger);
   const app = await buildHttpApp({ logger, guards: [], features: [otelRoutes({ duckdb: db })] });
   try {
-    console.log(`generating ${opts.spans} spans over ${services} services…`);
-    let lastLine = 0;
-    const generated = await generateSpans(db, {
-      spans: opts.spans,
-      services,
-      seed: 7,
-      onProgress: (p) => {
-        if (performance.now() - lastLine < 10_000) return;
-        lastLine = performance.now();
-        console.log(
-          `  ${p.spans} spans, ${Math.round(p.spansPerSecond)} spans/s, ETA ${Math.round(p.etaSeconds)} s`,
-        );
-      },
-    });
-    const bytesPerSpan = statSync(file).size / generated.spans;
-    console.log(
-      `generated ${generated.spans} spans (${generated.patches} patches) in ${generated.totalSeconds.toFixed(0)} s ` +
-        `(load ${generated.loadSeconds.toFixed(0)} s + indexes ${generated.indexSeconds.toFixed(0)} s), ` +
-        `${Math.round(generated.spansPerSecond)} spans/s; ${Math.round(bytesPerSpan)} disk bytes/span`,
-    );
+    const result: Record<string, number> = {};
+    if (opts.dataDir) {
+      result.spans = await db.read(async (conn) =>
+        Number((await conn.runAndReadAll('SELECT count(*) FROM spans')).getRows()[0]![0]),
+      );
+    } else {
+      console.log(`generating ${opts.spans} spans over ${services} services…`);
+      let lastLine = 0;
+      const generated = await generateSpans(db, {
+        spans: opts.spans,
+        services,
+        seed: 7,
+        onProgress: (p) => {
+          if (performance.now() - lastLine < 10_000) return;
+          lastLine = performance.now();
+          console.log(
+            `  ${p.spans} spans, ${Math.round(p.spansPerSecond)} spans/s, ETA ${Math.round(p.etaSeconds)} s`,
+          );
+        },
+      });
+      console.log(
+        `generated ${generated.spans} spans (${generated.patches} patches) in ${generated.totalSeconds.toFixed(0)} s ` +
+          `(load ${generated.loadSeconds.toFixed(0)} s + indexes ${generated.indexSeconds.toFixed(0)} s), ` +
+          `${Math.round(generated.spansPerSecond)} spans/s`,
+      );
+      Object.assign(result, {
+        spans: generated.spans,
+        patches: generated.patches,
+        generate_seconds: round(generated.totalSeconds),
+        generate_spans_per_second: Math.round(generated.spansPerSecond),
+      });
+    }
+    await db.checkpoint();
+    result.disk_bytes_per_span = Math.round(statSync(file).size / result.spans!);
+    console.log(`${result.spans} spans, ${result.disk_bytes_per_span} disk bytes/span`);
 
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -83,29 +102,26 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
       },
       state_patches: (i) => `/otel/trace/${pick(sample.traces, i).traceId}/state_patches`,
     };
-    const result: Record<string, number> = {
-      spans: generated.spans,
-      patches: generated.patches,
-      generate_seconds: round(generated.totalSeconds),
-      generate_spans_per_second: Math.round(generated.spansPerSecond),
-      disk_bytes_per_span: Math.round(bytesPerSpan),
-    };
-    console.log('endpoint                   p50 ms   p99 ms   max ms   avg KB');
+    // CPU is the whole process (server, DuckDB threads and the fetch client) per call: a number
+    // that noisy neighbours on the machine disturb less than latency.
+    console.log('endpoint                   p50 ms   p99 ms   max ms   CPU ms   avg KB');
     for (const [name, url] of Object.entries(endpoints)) {
-      const { latencies, bytes } = await measure(base, url, calls);
+      const { latencies, bytes, cpuMs } = await measure(base, url, calls);
       const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
       result[`${name}_p50_ms`] = round(p(0.5));
       result[`${name}_p99_ms`] = round(p(0.99));
+      result[`${name}_cpu_ms`] = round(cpuMs);
       console.log(
         `${name.padEnd(26)} ${p(0.5).toFixed(1).padStart(6)} ${p(0.99).toFixed(1).padStart(8)} ` +
-          `${latencies.at(-1)!.toFixed(1).padStart(8)} ${(bytes / latencies.length / 1024).toFixed(0).padStart(8)}`,
+          `${latencies.at(-1)!.toFixed(1).padStart(8)} ${cpuMs.toFixed(1).padStart(8)} ` +
+          `${(bytes / latencies.length / 1024).toFixed(0).padStart(8)}`,
       );
     }
     return result;
   } finally {
     await app.close();
     await db.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -138,18 +154,22 @@ async function measure(base: string, url: (i: number) => string, calls: number) 
   const warmUp = Math.max(5, Math.round(calls / 10));
   const latencies: number[] = [];
   let bytes = 0;
+  let cpuMicros = 0;
   for (let i = 0; i < warmUp + calls; i++) {
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const response = await fetch(base + url(i));
     const body = await response.arrayBuffer();
     const elapsed = performance.now() - started;
+    const used = process.cpuUsage(cpu);
     if (response.status !== 200) throw new Error(`${url(i)} → ${response.status} ${Buffer.from(body)}`);
     if (i >= warmUp) {
       latencies.push(elapsed);
       bytes += body.byteLength;
+      cpuMicros += used.user + used.system;
     }
   }
-  return { latencies: latencies.sort((a, b) => a - b), bytes };
+  return { latencies: latencies.sort((a, b) => a - b), bytes, cpuMs: cpuMicros / 1000 / calls };
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -160,12 +180,14 @@ if (import.meta.main) {
       spans: { type: 'string', default: '1000000' },
       services: { type: 'string', default: '5' },
       calls: { type: 'string', default: '200' },
+      'data-dir': { type: 'string' },
     },
   });
   const result = await benchQueries({
     spans: Number(values.spans),
     services: Number(values.services),
     calls: Number(values.calls),
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
   });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -107,7 +107,7 @@ const FLAG_STORED_ROOTS = `
     AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))
   RETURNING service_name, epoch_us(start_time)`;
 
-const UPSERT_LISTED_SPAN_HOURS = `
+const UPSERT_SPAN_LIST_HOURS = `
   INSERT INTO span_list_hours
   SELECT unnest($service_names::VARCHAR[]), unnest($hours::TIMESTAMPTZ[]), unnest($roots::BIGINT[]),
          unnest($llm_roots::BIGINT[]), unnest($workflows::BIGINT[])
@@ -116,7 +116,7 @@ const UPSERT_LISTED_SPAN_HOURS = `
     llm_roots = llm_roots + excluded.llm_roots,
     workflows = workflows + excluded.workflows`;
 
-export const MICROS_PER_HOUR = 3600n * MICROS_PER_SECOND;
+const MICROS_PER_HOUR = 3600n * MICROS_PER_SECOND;
 
 /** Start of the UTC hour holding `micros` (floor, also before 1970). */
 export function hourOf(micros: bigint): bigint {
@@ -193,7 +193,7 @@ class HourCounts {
   async save(conn: DuckDBConnection): Promise<void> {
     const entries = [...this.counts.values()];
     if (entries.length === 0) return;
-    await conn.run(UPSERT_LISTED_SPAN_HOURS, {
+    await conn.run(UPSERT_SPAN_LIST_HOURS, {
       service_names: listValue(entries.map((e) => e.service)),
       hours: listValue(entries.map((e) => timestamp(e.hour))),
       roots: listValue(entries.map((e) => e.roots)),
@@ -284,7 +284,7 @@ const COUNT_SERVICES = `
   FROM spans GROUP BY service_name`;
 
 // Buckets as hourOf: floor division of the epoch microseconds.
-const COUNT_LISTED_SPAN_HOURS = `
+const COUNT_SPAN_LIST_HOURS = `
   INSERT INTO span_list_hours
   SELECT service_name, make_timestamptz(floor(epoch_us(start_time) / 3600000000)::BIGINT * 3600000000),
          count(*) FILTER (WHERE parent_span_id IS NULL),
@@ -323,7 +323,7 @@ async function backfill(conn: DuckDBConnection): Promise<void> {
   } finally {
     appender.closeSync();
   }
-  for (const sql of [COUNT_LISTED_SPAN_HOURS, COUNT_SERVICES]) await conn.run(sql);
+  for (const sql of [COUNT_SPAN_LIST_HOURS, COUNT_SERVICES]) await conn.run(sql);
 }
 
 /**
@@ -350,7 +350,7 @@ const PRUNE = [
  */
 export async function pruneQuerySupport(conn: DuckDBConnection, cutoffMicros: bigint): Promise<void> {
   for (const sql of PRUNE) await conn.run(sql, { cutoff: timestamp(cutoffMicros) });
-  for (const sql of ['DELETE FROM span_list_hours', COUNT_LISTED_SPAN_HOURS]) await conn.run(sql);
+  for (const sql of ['DELETE FROM span_list_hours', COUNT_SPAN_LIST_HOURS]) await conn.run(sql);
   for (const sql of ['DELETE FROM service_summaries', COUNT_SERVICES]) await conn.run(sql);
 }
 
