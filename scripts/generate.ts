@@ -62,7 +62,7 @@ const WINDOW_SPANS = 50_000;
 /** The mix averages ~9.7 spans per trace and starts traces ~1.025 s apart. */
 const MEAN_SPANS_PER_TRACE = 9.7;
 const MEAN_TRACE_GAP_NANOS = 1_025_000_000n;
-const WINDOW_NANOS = BigInt(Math.round(WINDOW_SPANS / MEAN_SPANS_PER_TRACE)) * MEAN_TRACE_GAP_NANOS;
+const NANOS_PER_SPAN = (MEAN_TRACE_GAP_NANOS / BigInt(Math.round(MEAN_SPANS_PER_TRACE * 10))) * 10n;
 
 interface WindowTask {
   index: number;
@@ -84,24 +84,30 @@ interface WindowFiles {
   patches: number;
 }
 
-/** Adds about `options.spans` spans to `db`. Refuses nothing: the ids are random, so reruns add more. */
+/**
+ * Adds about `options.spans` spans (and their state patches) to `db`. The data is a function of the
+ * seed (times aside): to add more to a filled data dir use another seed, or the primary key
+ * refuses the repeated trace ids.
+ */
 export async function generateSpans(db: DuckDb, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
   const seed = options.seed ?? 1;
   const windows = Math.max(1, Math.ceil(options.spans / WINDOW_SPANS));
   const end = options.endTimeUnixNano ?? BigInt(Date.now()) * 1_000_000n;
-  const firstStart = end - BigInt(windows) * WINDOW_NANOS;
   await prepareQuerySupport(db);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-generate-'));
   const indexes = await dropSecondaryIndexes(db);
   const totals = { traces: 0, spans: 0, patches: 0 };
+  let loaded = started;
   try {
     const tasks: WindowTask[] = Array.from({ length: windows }, (_, index) => ({
       index,
       seed,
       services: options.services,
       spanBudget: Math.min(WINDOW_SPANS, options.spans - index * WINDOW_SPANS),
-      startTimeUnixNano: firstStart + BigInt(index) * WINDOW_NANOS,
+      // Each window starts as long before the end as the spans from it on take, so the last
+      // (maybe partial) window ends about at `end`.
+      startTimeUnixNano: end - BigInt(options.spans - index * WINDOW_SPANS) * NANOS_PER_SPAN,
       dir,
     }));
     const workerCount = options.workers ?? Math.max(1, os.availableParallelism() - 1);
@@ -121,9 +127,10 @@ export async function generateSpans(db: DuckDb, options: GenerateOptions): Promi
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    loaded = performance.now();
+    // Also after a failure: whatever was loaded stays usable.
+    await recreateIndexes(db, indexes);
   }
-  const loaded = performance.now();
-  await recreateIndexes(db, indexes);
   await db.checkpoint();
   const done = performance.now();
   return {
