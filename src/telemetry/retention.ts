@@ -126,7 +126,7 @@ export class RetentionJob {
     const { db, days, logger } = this.#options;
     const nowMs = (this.#options.now ?? Date.now)();
     const started = performance.now();
-    const cutoff = BigInt(nowMs) * 1000n - BigInt(days ?? 0) * MICROS_PER_DAY;
+    const cutoff = BigInt(Math.floor(nowMs)) * 1000n - BigInt(days ?? 0) * MICROS_PER_DAY;
     const run: RetentionRun = {
       startedAt: new Date(nowMs).toISOString(),
       durationMs: 0,
