@@ -299,29 +299,32 @@ const CLEAR = ['span_list_hours', 'span_lists', 'llm_traces', 'service_summaries
 const COUNT_LLM_TRACES = `
   INSERT INTO llm_traces SELECT trace_id, min(start_time) FROM spans WHERE ${IS_LLM} GROUP BY trace_id`;
 
-// Rendered in JS (renderSpan) like every insert, so that both produce the same text.
+// Rendered in JS (renderSpan) like every insert, so that both produce the same text. A range of
+// row ids at a time: materialized (an appender on the same connection would end a streamed result
+// early), and in arrival order, so span_lists keeps the layout inserts give it.
 const LISTED_SPANS = `
   SELECT ${SPAN_COLUMNS.join(', ')},
          CASE WHEN parent_span_id IS NULL THEN trace_id IN (SELECT trace_id FROM llm_traces) END
-  FROM spans WHERE parent_span_id IS NULL OR junjo_span_type = 'workflow' ORDER BY start_time`;
+  FROM spans
+  WHERE rowid BETWEEN $first::BIGINT AND $last::BIGINT
+    AND (parent_span_id IS NULL OR junjo_span_type = 'workflow')
+  ORDER BY start_time`;
+const BACKFILL_ROWS = 100_000n;
 
 async function backfill(conn: DuckDBConnection): Promise<void> {
   for (const sql of [...CLEAR, COUNT_LLM_TRACES]) await conn.run(sql);
-  const appender = await conn.createAppender('span_lists');
-  try {
-    const result = await conn.stream(LISTED_SPANS);
-    for (
-      let chunk = await result.fetchChunk();
-      chunk && chunk.rowCount > 0;
-      chunk = await result.fetchChunk()
-    ) {
-      for (const row of chunk.getRows()) {
+  const maxRowid = (await conn.runAndReadAll('SELECT max(rowid) FROM spans')).getRows()[0]?.[0] as bigint;
+  for (let first = 0n; first <= maxRowid; first += BACKFILL_ROWS) {
+    const reader = await conn.runAndReadAll(LISTED_SPANS, { first, last: first + BACKFILL_ROWS - 1n });
+    const appender = await conn.createAppender('span_lists');
+    try {
+      for (const row of reader.getRows()) {
         appendSpanListRow(appender, spanRowFromResult(row), row[SPAN_COLUMNS.length] as boolean | null);
       }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
     }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
   }
   for (const sql of [COUNT_SPAN_LIST_HOURS, COUNT_SERVICES]) await conn.run(sql);
 }
