@@ -46,7 +46,7 @@ function snapshot(): Promise<Record<string, string[]>> {
         'SELECT service_name, span_count, trace_count, epoch_us(last_seen) FROM service_summaries ORDER BY 1',
       ),
       listed: await rows(
-        'SELECT trace_id, span_id, service_name, epoch_us(start_time), junjo_span_type, has_llm, span_json FROM span_lists ORDER BY 1, 2',
+        'SELECT trace_id, span_id, service_name, epoch_us(start_time), junjo_span_type, has_llm, span_json FROM span_list_entries ORDER BY 1, 2',
       ),
       llmTraces: await rows('SELECT DISTINCT trace_id FROM llm_traces ORDER BY 1'),
       hours: await rows(
@@ -84,7 +84,7 @@ function row(
 
 async function rebuildFromSpans(): Promise<void> {
   await db.write(async (conn) => {
-    for (const table of ['service_summaries', 'span_lists', 'llm_traces'])
+    for (const table of ['service_summaries', 'span_list_entries', 'llm_traces'])
       await conn.run(`DELETE FROM ${table}`);
   });
   await prepareQuerySupport(db);

@@ -41,7 +41,7 @@ export interface InsertedSpansSummary {
   services: ServiceDelta[];
   /** Traces with LLM spans in the batch, with the earliest such span's start. */
   llmTraces: Map<string, bigint>;
-  /** Root and workflow spans: the rows of span_lists. */
+  /** Root and workflow spans: the rows of span_list_entries. */
   listed: SpanRow[];
 }
 
@@ -102,7 +102,7 @@ const TRACES_WITH_LLM = `
   WHERE start_time >= $floor AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))`;
 
 const FLAG_STORED_ROOTS = `
-  UPDATE span_lists SET has_llm = true
+  UPDATE span_list_entries SET has_llm = true
   WHERE has_llm = false AND start_time BETWEEN $floor AND $ceiling
     AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))
   RETURNING service_name, epoch_us(start_time)`;
@@ -239,7 +239,7 @@ async function appendListed(
   tracesWithLlm: Set<string>,
 ): Promise<void> {
   if (listed.length === 0) return;
-  const appender = await conn.createAppender('span_lists');
+  const appender = await conn.createAppender('span_list_entries');
   try {
     for (const span of listed) {
       const llm = span.parent_span_id === null ? tracesWithLlm.has(span.trace_id) : null;
@@ -251,7 +251,7 @@ async function appendListed(
   }
 }
 
-/** span_lists columns in table order. */
+/** span_list_entries columns in table order. */
 function appendSpanListRow(appender: DuckDBAppender, span: SpanRow, hasLlm: boolean | null): void {
   appender.appendVarchar(span.trace_id);
   appender.appendVarchar(span.span_id);
@@ -262,7 +262,7 @@ function appendSpanListRow(appender: DuckDBAppender, span: SpanRow, hasLlm: bool
   appender.appendVarchar(span.junjo_span_type);
   if (hasLlm === null) appender.appendNull();
   else appender.appendBoolean(hasLlm);
-  appender.appendVarchar(renderSpan(span));
+  appender.appendBlob(Buffer.from(renderSpan(span)));
   appender.endRow();
 }
 
@@ -276,7 +276,7 @@ const IS_LLM = `(attributes_json ->> 'openinference.span.kind' = 'LLM'
 // Any of them empty while spans is not: a database from before they existed (or a partial one).
 const NEEDS_BACKFILL = `
   SELECT EXISTS (SELECT 1 FROM spans) AND (NOT EXISTS (SELECT 1 FROM service_summaries)
-    OR NOT EXISTS (SELECT 1 FROM span_lists) OR NOT EXISTS (SELECT 1 FROM span_list_hours))`;
+    OR NOT EXISTS (SELECT 1 FROM span_list_entries) OR NOT EXISTS (SELECT 1 FROM span_list_hours))`;
 
 const COUNT_SERVICES = `
   INSERT INTO service_summaries
@@ -290,9 +290,9 @@ const COUNT_SPAN_LIST_HOURS = `
          count(*) FILTER (WHERE parent_span_id IS NULL),
          count(*) FILTER (WHERE parent_span_id IS NULL AND has_llm),
          count(*) FILTER (WHERE junjo_span_type = 'workflow')
-  FROM span_lists GROUP BY ALL`;
+  FROM span_list_entries GROUP BY ALL`;
 
-const CLEAR = ['span_list_hours', 'span_lists', 'llm_traces', 'service_summaries'].map(
+const CLEAR = ['span_list_hours', 'span_list_entries', 'llm_traces', 'service_summaries'].map(
   (t) => `DELETE FROM ${t}`,
 );
 
@@ -301,7 +301,7 @@ const COUNT_LLM_TRACES = `
 
 // Rendered in JS (renderSpan) like every insert, so that both produce the same text. A range of
 // row ids at a time: materialized (an appender on the same connection would end a streamed result
-// early), and in arrival order, so span_lists keeps the layout inserts give it.
+// early), and in arrival order, so span_list_entries keeps the layout inserts give it.
 const LISTED_SPANS = `
   SELECT ${SPAN_COLUMNS.join(', ')},
          CASE WHEN parent_span_id IS NULL THEN trace_id IN (SELECT trace_id FROM llm_traces) END
@@ -316,7 +316,7 @@ async function backfill(conn: DuckDBConnection): Promise<void> {
   const maxRowid = (await conn.runAndReadAll('SELECT max(rowid) FROM spans')).getRows()[0]?.[0] as bigint;
   for (let first = 0n; first <= maxRowid; first += BACKFILL_ROWS) {
     const reader = await conn.runAndReadAll(LISTED_SPANS, { first, last: first + BACKFILL_ROWS - 1n });
-    const appender = await conn.createAppender('span_lists');
+    const appender = await conn.createAppender('span_list_entries');
     try {
       for (const row of reader.getRows()) {
         appendSpanListRow(appender, spanRowFromResult(row), row[SPAN_COLUMNS.length] as boolean | null);
@@ -343,7 +343,7 @@ export async function prepareQuerySupport(db: DuckDb): Promise<void> {
 }
 
 const PRUNE = [
-  'DELETE FROM span_lists WHERE start_time < $cutoff',
+  'DELETE FROM span_list_entries WHERE start_time < $cutoff',
   'DELETE FROM llm_traces WHERE start_time < $cutoff',
 ];
 

@@ -16,11 +16,12 @@ CREATE TABLE IF NOT EXISTS service_summaries (
 );
 
 -- Every root span and every workflow span (about one span in ten), as the list endpoints serve
--- it: the span JSON of api.md §5.1 rendered once at insert, so a page reads one column instead of
--- 22 and nothing is re-encoded. Rows are in arrival order, which is close to time order, so the
+-- it: the span JSON of api.md §5.1 rendered once at insert, as UTF-8 bytes (a BLOB reaches the
+-- response as bytes; a VARCHAR would be decoded into a JS string and encoded again), so a page
+-- reads one column instead of 22 and re-encodes nothing. Rows are in arrival order, which is close to time order, so the
 -- zone maps on start_time skip most row groups for "newest first". has_llm, for root spans only
 -- (NULL on the others): the trace holds an LLM span in any service.
-CREATE TABLE IF NOT EXISTS span_lists (
+CREATE TABLE IF NOT EXISTS span_list_entries (
   trace_id VARCHAR(32) NOT NULL,
   span_id VARCHAR(16) NOT NULL,
   parent_span_id VARCHAR(16),
@@ -28,11 +29,11 @@ CREATE TABLE IF NOT EXISTS span_lists (
   start_time TIMESTAMPTZ NOT NULL,
   junjo_span_type VARCHAR,
   has_llm BOOLEAN,
-  span_json VARCHAR NOT NULL
+  span_json BLOB NOT NULL
 );
 
--- How many span_lists rows of each kind a service has per hour of start_time. A list page first
--- finds, from here, the hour from which on there are enough rows, and then reads span_lists from
+-- How many span_list_entries rows of each kind a service has per hour of start_time. A list page first
+-- finds, from here, the hour from which on there are enough rows, and then reads span_list_entries from
 -- that hour only: DuckDB's top-N reads every row group otherwise (it does not visit the
 -- newest first), which grows with the table; with the bound, the zone maps skip the rest.
 CREATE TABLE IF NOT EXISTS span_list_hours (

@@ -26,10 +26,11 @@ const PAGING = `Newest first (start_time, then span_id, descending); \`limit\` d
 For the next page pass the last span's start_time as \`before\` and its span_id as \`before_span_id\`.`;
 
 /**
- * Sends JSON text the service has already assembled. Fastify passes a string with a JSON content
- * type through unchanged, so the response schemas document these routes without re-serializing.
+ * Sends JSON the service has already assembled (text, or its UTF-8 bytes). Fastify passes a string
+ * or buffer with a JSON content type through unchanged, so the response schemas document these
+ * routes without re-serializing.
  */
-function sendJson(reply: FastifyReply, json: string): FastifyReply {
+function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);
 }
 

@@ -1,6 +1,6 @@
 // The span query API's behaviour (api.md §5 with Decisions 1, 7 and 8): what each endpoint returns,
 // default caps, keyset paging and the 404 of an unknown span. Spans and state patches come back as
-// JSON text (see span_json.ts for why). Every read runs on a reader connection
+// JSON text, list pages as its UTF-8 bytes (see span_json.ts and query_support.sql for why). Every read runs on a reader connection
 // (`duckdb.read`), so it never waits for the ingestion writer, and is one SQL statement, so it sees
 // one committed snapshot: a batch is either wholly visible or not at all.
 import type { DuckDb } from '../../db_duckdb/connection.ts';
@@ -9,6 +9,7 @@ import type { Service } from './schemas.ts';
 import {
   formatTimestamp,
   jsonArray,
+  jsonArrayBytes,
   parseTimestamp,
   renderSpan,
   spanRowFromResult,
@@ -60,12 +61,12 @@ export class OtelQueryService {
   }
 
   /** Root spans of the service, newest first; `llmOnly` keeps traces with an LLM span in any service. */
-  rootSpans(serviceName: string, query: ListQuery, llmOnly: boolean): Promise<string> {
+  rootSpans(serviceName: string, query: ListQuery, llmOnly: boolean): Promise<Buffer> {
     return this.list(llmOnly ? 'llm_root' : 'root', serviceName, query);
   }
 
   /** Workflow spans (not subflows) of the service, newest first. */
-  workflowSpans(serviceName: string, query: ListQuery): Promise<string> {
+  workflowSpans(serviceName: string, query: ListQuery): Promise<Buffer> {
     return this.list('workflow', serviceName, query);
   }
 
@@ -87,10 +88,10 @@ export class OtelQueryService {
     return jsonArray(rows.map(statePatchJson));
   }
 
-  private async list(list: SpanList, serviceName: string, query: ListQuery): Promise<string> {
+  private async list(list: SpanList, serviceName: string, query: ListQuery): Promise<Buffer> {
     const page = pageRequest(query);
     const spans = await this.duckdb.read((conn) => selectListPage(conn, list, serviceName, page));
-    return jsonArray(spans);
+    return jsonArrayBytes(spans);
   }
 }
 

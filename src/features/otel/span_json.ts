@@ -120,6 +120,21 @@ export function jsonArray(items: readonly string[]): string {
   return `[${items.join(',')}]`;
 }
 
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
+/** jsonArray for items that are already UTF-8 bytes: the bytes go out without a JS string. */
+export function jsonArrayBytes(items: readonly Uint8Array[]): Buffer {
+  const parts: Uint8Array[] = [OPEN];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(items[i]!);
+  }
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
+}
+
 const quote = (value: string): string => JSON.stringify(value);
 
 const MICROS_PER_SECOND = 1_000_000n;

@@ -1,16 +1,21 @@
 // The SQL of the span query API, one named constant per query, every value a bound parameter.
 //
-// Lists read `span_lists` (root and workflow spans with their JSON rendered at insert time; see
+// Lists read `span_list_entries` (root and workflow spans with their JSON rendered at insert time; see
 // db_duckdb/schemas/query_support.sql), in one read transaction:
 // 1. from the per-hour counts in span_list_hours, the hour from which on the service has enough
 //    rows for the page (before the cursor), so that the zone maps on start_time skip every older
 //    row group: DuckDB's top-N does not visit the newest row groups first, so without this bound
 //    it reads the filter columns of the whole table;
 // 2. a top-N over the narrow filter and sort columns picks the page's row ids, and only those rows'
-//    span_json is read. DuckDB's top-N would otherwise carry the multi-KB JSON of every candidate
+//    span_json (UTF-8 bytes) is read. DuckDB's top-N would otherwise carry the multi-KB JSON of every candidate
 //    row; with the row ids it pushes a range and a Bloom filter into the scan.
 // Traces and single spans are equality lookups on the seed's trace_id index.
-import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+import {
+  type DuckDBBlobValue,
+  type DuckDBConnection,
+  DuckDBTimestampTZValue,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { hourOf } from '../../db_duckdb/summaries.ts';
 import { type ResultRow, SPAN_COLUMNS, STATE_PATCH_COLUMNS } from './span_json.ts';
 
@@ -92,11 +97,11 @@ export const WINDOW_STARTS: Record<SpanList, string> = {
 function listPage(list: SpanList, cursor: Cursor): string {
   return `
     WITH page AS (
-      SELECT rowid AS listed_row FROM span_lists
+      SELECT rowid AS listed_row FROM span_list_entries
       WHERE service_name = $service_name AND start_time >= $window_start
         AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
       ${NEWEST_FIRST} LIMIT $limit)
-    SELECT span_json FROM span_lists
+    SELECT span_json FROM span_list_entries
     WHERE rowid IN (SELECT listed_row FROM page)
     ${NEWEST_FIRST}`;
 }
@@ -153,7 +158,7 @@ export function selectListPage(
   list: SpanList,
   serviceName: string,
   page: PageRequest,
-): Promise<string[]> {
+): Promise<Uint8Array[]> {
   const params: Record<string, DuckDBValue> = { service_name: serviceName, limit: page.limit };
   let cursor: Cursor = 'first_page';
   let until = DuckDBTimestampTZValue.PosInf;
@@ -171,7 +176,9 @@ export function selectListPage(
     const windowParams = { service_name: serviceName, limit: page.limit, until };
     const [start] = (await rows(conn, WINDOW_STARTS[list], windowParams))[0] ?? [];
     params.window_start = (start as DuckDBTimestampTZValue | undefined) ?? DuckDBTimestampTZValue.NegInf;
-    return (await rows(conn, LIST_PAGES[list][cursor], params)).map((row) => row[0] as string);
+    return (await rows(conn, LIST_PAGES[list][cursor], params)).map(
+      (row) => (row[0] as DuckDBBlobValue).bytes,
+    );
   });
 }
 
