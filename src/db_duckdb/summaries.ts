@@ -23,11 +23,6 @@ const QUERY_SUPPORT_SCHEMA = readFileSync(new URL('./schemas/query_support.sql',
 const MICROS_PER_SECOND = 1_000_000n;
 /** A root's LLM descendants start after it; this much clock skew between services is tolerated. */
 export const CLOCK_SKEW_MICROS = 3600n * MICROS_PER_SECOND;
-/**
- * An LLM span stored after its trace's root (another service's exporter was slower) flags the root
- * if the root started at most this long before the LLM span.
- */
-export const LATE_LLM_LOOKBACK_MICROS = 24n * 3600n * MICROS_PER_SECOND;
 
 export interface ServiceDelta {
   serviceName: string;
@@ -101,9 +96,11 @@ const TRACES_WITH_LLM = `
   SELECT DISTINCT trace_id FROM llm_traces
   WHERE start_time >= $floor AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))`;
 
+// A root is still running when its LLM descendants start, and is stored once it ends: it started
+// before $ceiling and ended after $floor (the LLM spans' earliest start, both minus/plus the skew).
 const FLAG_STORED_ROOTS = `
   UPDATE span_list_entries SET has_llm = true
-  WHERE has_llm = false AND start_time BETWEEN $floor AND $ceiling
+  WHERE has_llm = false AND end_time >= $floor AND start_time <= $ceiling
     AND trace_id IN (SELECT unnest($trace_ids::VARCHAR[]))
   RETURNING service_name, epoch_us(start_time)`;
 
@@ -226,7 +223,7 @@ async function flagStoredRoots(
   if (late.length === 0) return [];
   const starts = late.map(([, start]) => start);
   const reader = await conn.runAndReadAll(FLAG_STORED_ROOTS, {
-    floor: timestamp(earliest(starts) - LATE_LLM_LOOKBACK_MICROS),
+    floor: timestamp(earliest(starts) - CLOCK_SKEW_MICROS),
     ceiling: timestamp(latest(starts) + CLOCK_SKEW_MICROS),
     trace_ids: listValue(late.map(([traceId]) => traceId)),
   });
@@ -263,6 +260,7 @@ function appendSpanListRow(appender: DuckDBAppender, span: SpanRow, hasLlm: bool
   if (hasLlm === null) appender.appendNull();
   else appender.appendBoolean(hasLlm);
   appender.appendBlob(Buffer.from(renderSpan(span)));
+  appender.appendTimestampTZ(timestamp(span.end_time));
   appender.endRow();
 }
 

@@ -29,8 +29,13 @@ CREATE TABLE IF NOT EXISTS span_list_entries (
   start_time TIMESTAMPTZ NOT NULL,
   junjo_span_type VARCHAR,
   has_llm BOOLEAN,
-  span_json BLOB NOT NULL
+  span_json BLOB NOT NULL,
+  -- Roots are stored when they end, so end_time follows the insert order and its zone maps find
+  -- the recently stored roots that an LLM span arriving after its root must flag.
+  end_time TIMESTAMPTZ
 );
+-- For tables created before end_time existed (it stays NULL there).
+ALTER TABLE span_list_entries ADD COLUMN IF NOT EXISTS end_time TIMESTAMPTZ;
 
 -- How many span_list_entries rows of each kind a service has per hour of start_time. A list page first
 -- finds, from here, the hour from which on there are enough rows, and then reads span_list_entries from
