@@ -57,7 +57,10 @@ async function querySupport(): Promise<Record<string, string[]>> {
       'SELECT service_name, span_count, trace_count, epoch_us(last_seen) FROM service_summaries ORDER BY ALL',
     ),
     listed: await column(
-      'SELECT trace_id, span_id, service_name, epoch_us(start_time), has_llm FROM listed_spans ORDER BY ALL',
+      'SELECT trace_id, span_id, service_name, epoch_us(start_time), has_llm FROM span_list_entries ORDER BY ALL',
+    ),
+    hours: await column(
+      'SELECT service_name, epoch_us(hour), roots, llm_roots, workflows FROM span_list_hours ORDER BY ALL',
     ),
     llmTraces: await column('SELECT DISTINCT trace_id FROM llm_traces ORDER BY ALL'),
   };
@@ -66,7 +69,7 @@ async function querySupport(): Promise<Record<string, string[]>> {
 /** What the tables hold when rebuilt from `spans` alone (prepareQuerySupport's backfill). */
 async function rebuiltQuerySupport(): Promise<Record<string, string[]>> {
   await db.write(async (conn) => {
-    for (const table of ['service_summaries', 'listed_spans', 'llm_traces'])
+    for (const table of ['service_summaries', 'span_list_entries', 'span_list_hours', 'llm_traces'])
       await conn.run(`DELETE FROM ${table}`);
   });
   await prepareQuerySupport(db);
@@ -169,7 +172,7 @@ describe('RetentionJob', () => {
       assert.equal(await spanCount(), spanKeys(batchesStarting(1, 20, 6)).length);
       now += 7 * DAY_MS; // the recent traces expire too
       await waitFor(async () => (await spanCount()) === 0);
-      assert.deepEqual(await querySupport(), { services: [], listed: [], llmTraces: [] });
+      assert.deepEqual(await querySupport(), { services: [], listed: [], hours: [], llmTraces: [] });
     } finally {
       await job.stop();
     }
