@@ -19,7 +19,7 @@ import { decodeTraceResponse, health, RawGrpcClient } from '../ingestion/otlp_cl
 import { createApiKey, signIn } from '../support/accounts.ts';
 import { type ServerProcess, startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
-import { type FuzzCase, FuzzCases } from './fuzz_cases.ts';
+import { CLOSED_WHILE_SENDING, type FuzzCase, FuzzCases } from './fuzz_cases.ts';
 import { mib, rssBytes, watchRss } from './process_stats.ts';
 
 export interface FuzzOptions {
@@ -243,12 +243,21 @@ async function sendCase(
   };
   if (fuzzCase.contentEncoding !== undefined) headers['content-encoding'] = fuzzCase.contentEncoding;
   if (key !== undefined) headers['x-junjo-api-key'] = key;
-  const response = await fetch(`http://127.0.0.1:${server.ports.otlpHttp}/v1/traces`, {
-    method: 'POST',
-    headers,
-    body: fuzzCase.body,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  let response: Response;
+  try {
+    response = await fetch(`http://127.0.0.1:${server.ports.otlpHttp}/v1/traces`, {
+      method: 'POST',
+      headers,
+      body: fuzzCase.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const reset = (error as { cause?: { code?: string } }).cause?.code;
+    if (fuzzCase.refusedAs?.includes(CLOSED_WHILE_SENDING) && ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(reset ?? '')) {
+      return { label: CLOSED_WHILE_SENDING, allowed: true, acked: false, rejectedSpans: 0 };
+    }
+    throw error;
+  }
   const body = Buffer.from(await response.arrayBuffer());
   const acked = response.status === 200;
   let rejectedSpans = 0;

@@ -472,7 +472,12 @@ const jsonMutations: Record<string, (rng: Rng, text: string) => string> = {
   },
 };
 
-const TOO_LARGE = ['413', 'grpc RESOURCE_EXHAUSTED'];
+/**
+ * An HTTP client still sending an oversized body may see the connection reset instead of the 413:
+ * the server answers as soon as the limit is passed and stops reading.
+ */
+export const CLOSED_WHILE_SENDING = 'closed while sending';
+const TOO_LARGE = ['413', 'grpc RESOURCE_EXHAUSTED', CLOSED_WHILE_SENDING];
 
 // ---- the generators ---------------------------------------------------------------------------
 
