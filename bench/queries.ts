@@ -6,14 +6,19 @@
 // `npm run generate`) instead.
 // Run alone: node_modules/.bin/node bench/queries.ts --spans 1000000 [--services 5] [--calls 200]
 //            node_modules/.bin/node bench/queries.ts --data-dir DIR [--calls 200]
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { text } from 'node:stream/consumers';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateSpans } from '../scripts/generate.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDuckDb } from '../src/db_duckdb/connection.ts';
+import { prepareQuerySupport } from '../src/db_duckdb/summaries.ts';
 import { otelRoutes } from '../src/features/otel/routes.ts';
 import { buildHttpApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
@@ -45,6 +50,7 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
   try {
     const result: Record<string, number> = {};
     if (opts.dataDir) {
+      await prepareQuerySupport(db);
       result.spans = await db.read(async (conn) =>
         Number((await conn.runAndReadAll('SELECT count(*) FROM spans')).getRows()[0]![0]),
       );
@@ -102,8 +108,8 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
       },
       state_patches: (i) => `/otel/trace/${pick(sample.traces, i).traceId}/state_patches`,
     };
-    // CPU is the whole process (server, DuckDB threads and the fetch client) per call: a number
-    // that noisy neighbours on the machine disturb less than latency.
+    // CPU is the server process's per call (the client runs apart): a number that noisy
+    // neighbours on the machine disturb less than latency.
     console.log('endpoint                   p50 ms   p99 ms   max ms   CPU ms   avg KB');
     for (const [name, url] of Object.entries(endpoints)) {
       const { latencies, bytes, cpuMs } = await measure(base, url, calls);
@@ -150,31 +156,61 @@ async function sampleParameters(base: string, db: Awaited<ReturnType<typeof open
   return { serviceNames, traces, cursors };
 }
 
+interface ClientResult {
+  latencies: number[];
+  bytes: number;
+}
+
+/**
+ * Calls the URLs from a child process, like an outside client: an in-process client would share
+ * the server's event loop and garbage collector, and its CPU would count as the server's. This
+ * process's CPU (Fastify, the service, DuckDB's threads) is measured from the end of the warm-up.
+ */
 async function measure(base: string, url: (i: number) => string, calls: number) {
   const warmUp = Math.max(5, Math.round(calls / 10));
-  const latencies: number[] = [];
-  let bytes = 0;
-  let cpuMicros = 0;
-  for (let i = 0; i < warmUp + calls; i++) {
-    const cpu = process.cpuUsage();
+  const urls = Array.from({ length: warmUp + calls }, (_, i) => base + url(i));
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--client'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify({ urls, warmUp }));
+  let cpu = process.cpuUsage();
+  let result: ClientResult | undefined;
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (line === 'warm') cpu = process.cpuUsage();
+    else result = JSON.parse(line) as ClientResult;
+  }
+  const used = process.cpuUsage(cpu);
+  if (!result) throw new Error(`the bench client failed on ${urls[0]}`);
+  return {
+    latencies: result.latencies.sort((a, b) => a - b),
+    bytes: result.bytes,
+    cpuMs: (used.user + used.system) / 1000 / calls,
+  };
+}
+
+async function runClient(): Promise<void> {
+  const { urls, warmUp } = JSON.parse(await text(process.stdin)) as { urls: string[]; warmUp: number };
+  const result: ClientResult = { latencies: [], bytes: 0 };
+  for (let i = 0; i < urls.length; i++) {
+    if (i === warmUp) process.stdout.write('warm\n');
     const started = performance.now();
-    const response = await fetch(base + url(i));
+    const response = await fetch(urls[i]!);
     const body = await response.arrayBuffer();
     const elapsed = performance.now() - started;
-    const used = process.cpuUsage(cpu);
-    if (response.status !== 200) throw new Error(`${url(i)} → ${response.status} ${Buffer.from(body)}`);
+    if (response.status !== 200) throw new Error(`${urls[i]} → ${response.status} ${Buffer.from(body)}`);
     if (i >= warmUp) {
-      latencies.push(elapsed);
-      bytes += body.byteLength;
-      cpuMicros += used.user + used.system;
+      result.latencies.push(elapsed);
+      result.bytes += body.byteLength;
     }
   }
-  return { latencies: latencies.sort((a, b) => a - b), bytes, cpuMs: cpuMicros / 1000 / calls };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-if (import.meta.main) {
+if (import.meta.main && process.argv.includes('--client')) {
+  await runClient();
+} else if (import.meta.main) {
   const { values } = parseArgs({
     options: {
       spans: { type: 'string', default: '1000000' },

@@ -4,7 +4,6 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { DuckDb } from '../../db_duckdb/connection.ts';
-import { prepareQuerySupport } from '../../db_duckdb/summaries.ts';
 import type { HttpPlugin } from '../../http/app.ts';
 import {
   ErrorMessage,
@@ -34,12 +33,14 @@ function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
+/**
+ * The routes read the query-support tables: await prepareQuerySupport(duckdb) (db_duckdb/
+ * summaries.ts) before serving. It is not done here because filling them for an existing database
+ * can outlast Fastify's plugin start-up timeout.
+ */
 export function otelRoutes(deps: { duckdb: DuckDb }): HttpPlugin {
   const service = new OtelQueryService(deps.duckdb);
   return async (app) => {
-    // The routes read the query-support tables; the span repository also prepares them, but the
-    // server may answer before the poller has stored anything.
-    await prepareQuerySupport(deps.duckdb);
     for (const url of ['/otel/span_service_names', '/otel/span-service-names']) {
       app.get(
         url,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { type DuckDb, openDuckDb } from '../../db_duckdb/connection.ts';
 import type { SpanRow, StatePatchRow } from '../../db_duckdb/rows.ts';
 import { type SpanBatch, SpanRepository } from '../../db_duckdb/span_repository.ts';
+import { prepareQuerySupport } from '../../db_duckdb/summaries.ts';
 import { buildHttpApp, type HttpPlugin } from '../../http/app.ts';
 import { createLogger } from '../../logger.ts';
 import { otelRoutes } from './routes.ts';
@@ -24,6 +25,7 @@ export async function startOtelServer(options: { guards?: HttpPlugin[] } = {}): 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-otel-test-'));
   const logger = createLogger('silent');
   const db = await openDuckDb(path.join(dir, 'otel_data.duckdb'), logger);
+  await prepareQuerySupport(db);
   const repository = new SpanRepository(db, logger);
   const app = await buildHttpApp({
     logger,
