@@ -253,7 +253,10 @@ async function sendCase(
     });
   } catch (error) {
     const reset = (error as { cause?: { code?: string } }).cause?.code;
-    if (fuzzCase.refusedAs?.includes(CLOSED_WHILE_SENDING) && ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(reset ?? '')) {
+    if (
+      fuzzCase.refusedAs?.includes(CLOSED_WHILE_SENDING) &&
+      ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(reset ?? '')
+    ) {
       return { label: CLOSED_WHILE_SENDING, allowed: true, acked: false, rejectedSpans: 0 };
     }
     throw error;
