@@ -1,8 +1,9 @@
 // The span query API's behaviour (api.md §5 with Decisions 1, 7 and 8): what each endpoint returns,
 // default caps, keyset paging and the 404 of an unknown span. Spans and state patches come back as
-// JSON text, list pages as its UTF-8 bytes (see span_json.ts and query_support.sql for why). Every read runs on a reader connection
-// (`duckdb.read`), so it never waits for the ingestion writer, and is one SQL statement, so it sees
-// one committed snapshot: a batch is either wholly visible or not at all.
+// JSON text, list pages as UTF-8 bytes (span_json.ts and query_support.sql say why). Every read
+// runs on a reader connection (`duckdb.read`), so it never waits for the ingestion writer, and in
+// one snapshot (one statement, or one read transaction for a list page), so an insert batch is
+// either wholly visible or not at all.
 import type { DuckDb } from '../../db_duckdb/connection.ts';
 import { invalidInput, notFound } from '../../errors.ts';
 import type { Service } from './schemas.ts';
