@@ -13,6 +13,7 @@ import { createAccounts } from './accounts.ts';
 import type { Config } from './config.ts';
 import { openDuckDb } from './db_duckdb/connection.ts';
 import { SpanRepository } from './db_duckdb/span_repository.ts';
+import { prepareQuerySupport } from './db_duckdb/summaries.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
 import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
 import { type HealthSource, healthRoutes } from './features/health/routes.ts';
@@ -83,6 +84,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       onClose('sqlite', () => sqlite.close());
       const duckdb = await openDuckDb(config.paths.duckdb, logger);
       onClose('duckdb', () => duckdb.close());
+      // The query API's derived tables: created, and back-filled once from an older database.
+      await prepareQuerySupport(duckdb);
       const accounts = createAccounts({ sqlite, config, logger });
 
       // Where the poller reads accepted exports from.
