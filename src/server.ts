@@ -84,8 +84,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       onClose('sqlite', () => sqlite.close());
       const duckdb = await openDuckDb(config.paths.duckdb, logger);
       onClose('duckdb', () => duckdb.close());
-      // The query API's derived tables: created, and back-filled once from an older database.
+      // The query API's derived tables: created, and back-filled once from an older database
+      // (minutes for tens of millions of spans, hence the log lines).
+      const preparing = Date.now();
+      logger.info('preparing query tables');
       await prepareQuerySupport(duckdb);
+      logger.info({ ms: Date.now() - preparing }, 'query tables ready');
       const accounts = createAccounts({ sqlite, config, logger });
 
       // Where the poller reads accepted exports from.
