@@ -9,10 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type DuckDBAppender, DuckDBTimestampTZValue } from '@duckdb/node-api';
 import { type DuckDb, openDuckDb } from '../src/db_duckdb/connection.ts';
 import type { SpanRow, StatePatchRow } from '../src/db_duckdb/rows.ts';
-import { insertOrIgnoreBatch, type SpanBatch, SpanRepository } from '../src/db_duckdb/span_repository.ts';
+import {
+  appendRow,
+  insertOrIgnoreBatch,
+  SPANS,
+  type SpanBatch,
+  SpanRepository,
+  STATE_PATCHES,
+} from '../src/db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from '../src/db_duckdb/summaries.ts';
 import { createLogger } from '../src/logger.ts';
 
@@ -42,10 +48,10 @@ export async function benchDuckDbInsert(rows: SpanBatch): Promise<Record<string,
       for (const batch of batches) {
         await db.write(async (conn) => {
           const spans = await conn.createAppender('spans');
-          for (const span of batch.spans) appendSpan(spans, span);
+          for (const span of batch.spans) appendRow(spans, SPANS.columns, span);
           spans.closeSync();
           const patches = await conn.createAppender('state_patches');
-          for (const patch of batch.patches) appendPatch(patches, patch);
+          for (const patch of batch.patches) appendRow(patches, STATE_PATCHES.columns, patch);
           patches.closeSync();
         });
       }
@@ -264,50 +270,6 @@ async function timed(fn: () => Promise<unknown>): Promise<Timing> {
     cpuMs: (used.user + used.system) / 1000,
     loopDelayP99Ms: Math.round(loop.percentile(99) / 1e6),
   };
-}
-
-function appendSpan(appender: DuckDBAppender, s: SpanRow): void {
-  appender.appendVarchar(s.trace_id);
-  appender.appendVarchar(s.span_id);
-  appendNullable(appender, s.parent_span_id);
-  appender.appendVarchar(s.service_name);
-  appender.appendVarchar(s.name);
-  appender.appendVarchar(s.kind);
-  appender.appendTimestampTZ(new DuckDBTimestampTZValue(s.start_time));
-  appender.appendTimestampTZ(new DuckDBTimestampTZValue(s.end_time));
-  appender.appendVarchar(s.status_code);
-  appender.appendVarchar(s.status_message);
-  appender.appendVarchar(s.attributes_json);
-  appender.appendVarchar(s.events_json);
-  appender.appendVarchar(s.links_json);
-  appender.appendInteger(s.trace_flags);
-  appendNullable(appender, s.trace_state);
-  appender.appendVarchar(s.junjo_id);
-  appender.appendVarchar(s.junjo_parent_id);
-  appender.appendVarchar(s.junjo_span_type);
-  appender.appendVarchar(s.junjo_wf_state_start);
-  appender.appendVarchar(s.junjo_wf_state_end);
-  appender.appendVarchar(s.junjo_wf_graph_structure);
-  appender.appendVarchar(s.junjo_wf_store_id);
-  appender.endRow();
-}
-
-function appendPatch(appender: DuckDBAppender, p: StatePatchRow): void {
-  appender.appendVarchar(p.patch_id);
-  appender.appendVarchar(p.service_name);
-  appender.appendVarchar(p.trace_id);
-  appender.appendVarchar(p.span_id);
-  appender.appendVarchar(p.workflow_id);
-  appender.appendVarchar(p.node_id);
-  appender.appendTimestampTZ(new DuckDBTimestampTZValue(p.event_time));
-  appender.appendVarchar(p.patch_json);
-  appender.appendVarchar(p.patch_store_id);
-  appender.endRow();
-}
-
-function appendNullable(appender: DuckDBAppender, value: string | null): void {
-  if (value === null) appender.appendNull();
-  else appender.appendVarchar(value);
 }
 
 if (import.meta.main) {

@@ -36,14 +36,14 @@ export interface BatchOutcome extends InsertedCounts {
 
 type ColumnKind = 'text' | 'timestamp' | 'integer';
 
-interface Table<Row> {
+export interface Table<Row> {
   name: string;
   staging: string;
   /** The table's columns in table order (the appender fills them positionally). */
   columns: readonly (readonly [keyof Row & string, ColumnKind])[];
 }
 
-const SPANS: Table<SpanRow> = {
+export const SPANS: Table<SpanRow> = {
   name: 'spans',
   staging: 'spans_staging',
   columns: [
@@ -72,7 +72,7 @@ const SPANS: Table<SpanRow> = {
   ],
 };
 
-const STATE_PATCHES: Table<StatePatchRow> = {
+export const STATE_PATCHES: Table<StatePatchRow> = {
   name: 'state_patches',
   staging: 'state_patches_staging',
   columns: [
@@ -249,7 +249,8 @@ async function appendRows<Row>(conn: DuckDBConnection, into: string, table: Tabl
   }
 }
 
-function appendRow<Row>(appender: DuckDBAppender, columns: Table<Row>['columns'], row: Row): void {
+/** One row through the appender, in the table's column order (also the bench's raw ceiling). */
+export function appendRow<Row>(appender: DuckDBAppender, columns: Table<Row>['columns'], row: Row): void {
   for (const [column, kind] of columns) {
     const value = row[column] as unknown;
     if (value === null || value === undefined) appender.appendNull();
