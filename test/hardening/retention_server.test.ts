@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { processTraceRequest } from '../../src/db_duckdb/span_processor.ts';
 import { toExportRequest, workflowMixTraces } from '../../src/fixtures/junjo_traces.ts';
 import { encodeTraceRequestProtobuf } from '../../src/otlp/encode.ts';
-import { checkDurability, durabilityProblems } from '../ingestion/durability_check.ts';
+import { allAcknowledged, checkDurability, durabilityProblems } from '../ingestion/durability_check.ts';
 import { health, postOtlp } from '../ingestion/otlp_clients.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';
 import { startServerProcess } from '../support/server_process.ts';
@@ -69,12 +69,10 @@ test('with JUNJO_RETENTION_DAYS the server deletes expired spans at start and re
     });
     assert.equal((await server.stop('SIGTERM')).code, 0);
 
-    const report = await checkDurability(path.join(dataDir, 'duckdb/otel_data.duckdb'), {
-      ackedSpans: recent.spans,
-      sentSpans: recent.spans,
-      ackedPatches: recent.patches,
-      sentPatches: recent.patches,
-    });
+    const report = await checkDurability(
+      path.join(dataDir, 'duckdb/otel_data.duckdb'),
+      allAcknowledged([recent]),
+    );
     assert.deepEqual(durabilityProblems(report), [], 'only the recent spans and patches are left');
   } finally {
     await server.cleanup();

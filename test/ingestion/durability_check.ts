@@ -12,6 +12,17 @@ export interface SentRows {
   sentPatches: Iterable<string>;
 }
 
+/** Requests that were all acknowledged: each of their rows stored exactly once, and nothing else. */
+export function allAcknowledged(requests: Iterable<{ spans: string[]; patches: string[] }>): SentRows {
+  const spans: string[] = [];
+  const patches: string[] = [];
+  for (const request of requests) {
+    spans.push(...request.spans);
+    patches.push(...request.patches);
+  }
+  return { ackedSpans: spans, sentSpans: spans, ackedPatches: patches, sentPatches: patches };
+}
+
 export interface DurabilityReport {
   storedSpans: number;
   storedPatches: number;

@@ -16,7 +16,7 @@ import type { ExportTraceRequest, KeyValue, Span } from '../../src/otlp/types.ts
 import { createApiKey, signIn } from '../support/accounts.ts';
 import { type ServerProcess, startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
-import { checkDurability, durabilityProblems } from './durability_check.ts';
+import { allAcknowledged, checkDurability, durabilityProblems } from './durability_check.ts';
 import {
   decodeRpcStatus,
   decodeTraceResponse,
@@ -284,12 +284,10 @@ test('DuckDB holds exactly the valid spans and patches of the accepted exports',
     'the poller to catch up',
   );
   assert.equal((await server.stop('SIGTERM')).code, 0);
-  const report = await checkDurability(path.join(server.dataDir, 'duckdb/otel_data.duckdb'), {
-    ackedSpans: expectedSpans,
-    sentSpans: expectedSpans,
-    ackedPatches: expectedPatches,
-    sentPatches: expectedPatches,
-  });
+  const report = await checkDurability(
+    path.join(server.dataDir, 'duckdb/otel_data.duckdb'),
+    allAcknowledged([{ spans: expectedSpans, patches: expectedPatches }]),
+  );
   assert.deepEqual(durabilityProblems(report), []);
   assert.equal(report.storedSpans, expectedSpans.length);
   assert.equal(report.storedPatches, expectedPatches.length);

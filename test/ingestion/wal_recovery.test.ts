@@ -13,7 +13,7 @@ import { addValidateApiKeyService } from '../../src/features/internal_auth/grpc_
 import { createLogger } from '../../src/logger.ts';
 import { startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
-import { checkDurability, durabilityProblems } from './durability_check.ts';
+import { allAcknowledged, checkDurability, durabilityProblems } from './durability_check.ts';
 import { health, postOtlp, RawGrpcClient } from './otlp_clients.ts';
 import { type UniqueRequest, UniqueRequests } from './unique_requests.ts';
 
@@ -126,12 +126,7 @@ async function recoverAfter(
   assert.ok(!output.includes('dead-letter'), 'no record is dead-lettered');
 
   const kept = sent.filter((_, index) => index !== damagedIndex);
-  const report = await checkDurability(path.join(dataDir, 'duckdb/otel_data.duckdb'), {
-    ackedSpans: kept.flatMap((request) => request.spans),
-    sentSpans: kept.flatMap((request) => request.spans),
-    ackedPatches: kept.flatMap((request) => request.patches),
-    sentPatches: kept.flatMap((request) => request.patches),
-  });
+  const report = await checkDurability(path.join(dataDir, 'duckdb/otel_data.duckdb'), allAcknowledged(kept));
   assert.deepEqual(durabilityProblems(report), []);
   assert.equal(
     report.storedSpans,
