@@ -14,10 +14,10 @@ import { AppError } from '../errors.ts';
 import { limitConnections } from '../http/connection_limits.ts';
 import { httpStatusOf } from '../http/error_handler.ts';
 import type { Logger } from '../logger.ts';
+import type { OtlpPayloadFormat } from '../otlp/decode.ts';
 import { encodeTraceResponse, encodeTraceResponseJson } from '../otlp/encode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
 import { internalProtoTypes } from './internal_proto.ts';
-import type { PayloadFormat } from './payload.ts';
 import type { TraceIngest } from './trace_ingest.ts';
 
 const PROTOBUF = 'application/x-protobuf';
@@ -36,7 +36,7 @@ const grpcCodeOf: Record<number, number> = {
 
 function sendStatus(
   reply: FastifyReply,
-  format: PayloadFormat,
+  format: OtlpPayloadFormat,
   httpStatus: number,
   message: string,
 ): FastifyReply {
@@ -50,7 +50,7 @@ function sendStatus(
 
 function sendSuccess(
   reply: FastifyReply,
-  format: PayloadFormat,
+  format: OtlpPayloadFormat,
   partial: PartialSuccess | null,
 ): FastifyReply {
   if (format === 'json') return reply.status(200).type(JSON_TYPE).send(encodeTraceResponseJson(partial));
@@ -60,7 +60,7 @@ function sendSuccess(
     .send(Buffer.from(encodeTraceResponse(partial)));
 }
 
-const formatOf = (contentType: string | undefined): PayloadFormat | null => {
+const formatOf = (contentType: string | undefined): OtlpPayloadFormat | null => {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
   if (type === PROTOBUF || type === 'application/protobuf') return 'protobuf';
   if (type === JSON_TYPE) return 'json';

@@ -6,10 +6,10 @@ import { processTraceRequest } from '../db_duckdb/span_processor.ts';
 import { AppError, invalidInput, unauthorized } from '../errors.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
+import { decodeTraceRequest, type OtlpPayloadFormat } from '../otlp/decode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
 import type { ConvertedRows } from '../telemetry/converted_cache.ts';
 import type { Backpressure } from './backpressure.ts';
-import { decodeTraceRequest, type PayloadFormat } from './payload.ts';
 import type { WalRecordMeta } from './wal/record_format.ts';
 
 export interface WalAppender {
@@ -73,7 +73,11 @@ export class TraceIngest {
     return result.keyId;
   }
 
-  async export(apiKey: string | undefined, body: Uint8Array, format: PayloadFormat): Promise<ExportOutcome> {
+  async export(
+    apiKey: string | undefined,
+    body: Uint8Array,
+    format: OtlpPayloadFormat,
+  ): Promise<ExportOutcome> {
     const apiKeyId = await this.authenticate(apiKey);
     if (body.byteLength > this.#deps.maxRequestBytes) throw this.tooLarge(body.byteLength);
     const saturated = this.#deps.backpressure.check();

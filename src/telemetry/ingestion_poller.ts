@@ -9,9 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { processTraceRequest } from '../db_duckdb/span_processor.ts';
 import type { SpanRepository } from '../db_duckdb/span_repository.ts';
 import type { PollerStateRepository } from '../db_sqlite/poller_state/poller_state_repository.ts';
-import { decodeTraceRequest } from '../ingestion/payload.ts';
 import type { WalRecord } from '../ingestion/wal/record_format.ts';
 import type { Logger } from '../logger.ts';
+import { decodeTraceRequest } from '../otlp/decode.ts';
 import type { ConvertedCache, ConvertedRows } from './converted_cache.ts';
 import type { ReadLimits, WalSource } from './wal_source.ts';
 

@@ -13,7 +13,7 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { processTraceRequest } from '../../src/db_duckdb/span_processor.ts';
-import { decodeTraceRequest } from '../../src/ingestion/payload.ts';
+import { decodeTraceRequest } from '../../src/otlp/decode.ts';
 import { checkDurability, type DurabilityReport, durabilityProblems } from '../ingestion/durability_check.ts';
 import { decodeTraceResponse, health, RawGrpcClient } from '../ingestion/otlp_clients.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';

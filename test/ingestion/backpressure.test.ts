@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { decodeTraceRequest } from '../../src/ingestion/payload.ts';
+import { decodeTraceRequest } from '../../src/otlp/decode.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';
 import { toReadableSpans } from '../support/otel_spans.ts';
 import { type ServerProcess, startServerProcess } from '../support/server_process.ts';
