@@ -141,6 +141,12 @@ export const variables = {
     describe: 'largest accepted export request, after decompression (bytes)',
     parse: positiveInt,
   },
+  JUNJO_MAX_INFLIGHT_BYTES: {
+    default: '268435456',
+    describe:
+      'export bytes (decompressed) held in memory at once by all requests; beyond it, retryable refusals',
+    parse: positiveInt,
+  },
   JUNJO_MAX_BACKLOG_BYTES: {
     default: '1073741824',
     describe: 'unindexed WAL bytes above which exports are refused as retryable',
@@ -177,6 +183,7 @@ export interface Config {
   pollIntervalMs: number;
   walGroupCommitMs: number;
   maxRequestBytes: number;
+  maxInflightRequestBytes: number;
   maxBacklogBytes: number;
   minFreeDiskBytes: number;
   retentionDays: number | null;
@@ -200,6 +207,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const under = (value: string | null, rel: string) => path.resolve(value ?? path.join(dataDir, rel));
   if (Boolean(v.JUNJO_TLS_CERT) !== Boolean(v.JUNJO_TLS_KEY)) {
     throw new ConfigError('Invalid JUNJO_TLS_CERT / JUNJO_TLS_KEY: expected both set or both empty');
+  }
+  // A budget below one request's limit would refuse the largest valid exports forever.
+  if (v.JUNJO_MAX_INFLIGHT_BYTES < v.JUNJO_MAX_REQUEST_BYTES) {
+    throw new ConfigError('Invalid JUNJO_MAX_INFLIGHT_BYTES: expected at least JUNJO_MAX_REQUEST_BYTES');
   }
   return {
     role: v.JUNJO_ROLE,
@@ -227,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pollIntervalMs: v.JUNJO_POLL_INTERVAL_MS,
     walGroupCommitMs: v.JUNJO_WAL_GROUP_COMMIT_MS,
     maxRequestBytes: v.JUNJO_MAX_REQUEST_BYTES,
+    maxInflightRequestBytes: v.JUNJO_MAX_INFLIGHT_BYTES,
     maxBacklogBytes: v.JUNJO_MAX_BACKLOG_BYTES,
     minFreeDiskBytes: v.JUNJO_MIN_FREE_DISK_BYTES,
     retentionDays: v.JUNJO_RETENTION_DAYS,

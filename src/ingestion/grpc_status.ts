@@ -17,7 +17,8 @@ const codeOf: Record<ErrorKind, status> = {
   unavailable: status.UNAVAILABLE,
 };
 
-export function toGrpcError(error: unknown): Partial<ServiceError> {
+/** Fits both a handler's callback (a partial ServiceError) and an interceptor's sendStatus. */
+export function toGrpcError(error: unknown): Pick<ServiceError, 'code' | 'details' | 'metadata'> {
   const code = error instanceof AppError ? codeOf[error.kind] : status.INTERNAL;
   const details = error instanceof AppError ? error.message : 'Internal server error';
   const metadata = new Metadata();

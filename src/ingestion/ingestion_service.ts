@@ -1,20 +1,14 @@
 // The ingestion side of the server: WAL, backpressure, the shared accept path and both public
 // OTLP receivers. Started by the `ingestion` role in its process, and by the `all` role inside
 // the ingestion worker thread (so decoding never competes with the API's event loop).
-import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
 import type { ConvertedRows } from '../telemetry/converted_cache.ts';
 import { Backpressure } from './backpressure.ts';
-import {
-  addOtlpServices,
-  bindGrpc,
-  grpcServerCredentials,
-  grpcServerOptions,
-  shutdownGrpc,
-} from './otlp_grpc_server.ts';
+import { bindGrpc, createOtlpGrpcServer, grpcServerCredentials, shutdownGrpc } from './otlp_grpc_server.ts';
 import { buildOtlpHttpServer } from './otlp_http_server.ts';
+import { RequestBytesBudget } from './request_budget.ts';
 import { TraceIngest } from './trace_ingest.ts';
 import { WriteAheadLog } from './wal/wal.ts';
 
@@ -59,17 +53,18 @@ export async function startIngestion(
     });
     await backpressure.start();
     closers.push(() => backpressure.stop());
+    const requestBudget = new RequestBytesBudget(config.maxInflightRequestBytes);
     const ingest = new TraceIngest({
       validator: deps.validator,
       wal,
       backpressure,
+      requestBudget,
       maxRequestBytes: config.maxRequestBytes,
       logger: logger.child({ component: 'ingestion' }),
       onAppended: deps.onAppended,
     });
 
-    const otlpGrpc = new grpc.Server(grpcServerOptions(config.maxRequestBytes));
-    addOtlpServices(otlpGrpc, ingest, logger);
+    const otlpGrpc = createOtlpGrpcServer(ingest, logger, config.maxRequestBytes);
     await bindGrpc(otlpGrpc, config.host, config.ports.otlpGrpc, grpcServerCredentials(config));
     closers.push(() => shutdownGrpc(otlpGrpc));
 
@@ -79,7 +74,14 @@ export async function startIngestion(
 
     return {
       wal,
-      facts: () => ({ ingestion: { ...ingest.counters, ...backpressure.facts(), wal: wal.stats() } }),
+      facts: () => ({
+        ingestion: {
+          ...ingest.counters,
+          ...backpressure.facts(),
+          inflight_request_bytes: requestBudget.inUseBytes,
+          wal: wal.stats(),
+        },
+      }),
       close,
     };
   } catch (error) {

@@ -1,5 +1,8 @@
 // Public OTLP/gRPC receiver (:50051). Handlers take the raw request bytes (no generic object
 // mapping) and hand them to TraceIngest, which decodes them once with the project's decoder.
+// An interceptor checks the API key on the call's metadata: grpc-js starts reading (and
+// decompressing) the message only once the handler has the metadata, so a refused call's message
+// is never buffered or inflated.
 // MetricsService and LogsService are answered (authenticated, accepted and discarded) so stock
 // SDKs configured with the same endpoint do not log export errors.
 import { readFileSync } from 'node:fs';
@@ -8,6 +11,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { encodeTraceResponse } from '../otlp/encode.ts';
 import { toGrpcError } from './grpc_status.ts';
+import type { BudgetShare } from './request_budget.ts';
 import type { TraceIngest } from './trace_ingest.ts';
 
 const rawMethod = (path: string): grpc.MethodDefinition<Buffer, Uint8Array> => ({
@@ -25,10 +29,50 @@ const METRICS_EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService
 const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const EMPTY_RESPONSE = new Uint8Array(0);
 
-const apiKeyOf = (call: grpc.ServerUnaryCall<Buffer, Uint8Array>): string | undefined => {
-  const value = call.metadata.get('x-junjo-api-key')[0];
+const apiKeyOf = (metadata: grpc.Metadata): string | undefined => {
+  const value = metadata.get('x-junjo-api-key')[0];
   return typeof value === 'string' ? value : undefined;
 };
+
+/** The key id of every call the interceptor let through, by the metadata its handler receives. */
+const apiKeyIds = new WeakMap<grpc.Metadata, string>();
+
+/**
+ * Authenticates each call on its metadata, before its message is read, and counts the message
+ * (as grpc-js hands it over, decompressed) against the in-flight bytes budget until the call ends.
+ */
+function authenticateFirst(ingest: TraceIngest): grpc.ServerInterceptor {
+  return (_method, call) => {
+    let share: BudgetShare | null = null;
+    const refuse = (error: unknown) => {
+      share?.release();
+      call.sendStatus(toGrpcError(error));
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, nextMetadata) => {
+            ingest.authenticate(apiKeyOf(metadata)).then((keyId) => {
+              // Whether the message is compressed is not visible here; a full budget refuses either way.
+              share = ingest.shareOfBudget();
+              if (!share) return refuse(ingest.tooBusy());
+              apiKeyIds.set(metadata, keyId);
+              nextMetadata(metadata);
+            }, refuse);
+          },
+          onReceiveMessage: (message: Buffer, nextMessage) => {
+            if (share?.add(message.byteLength)) nextMessage(message);
+            else refuse(ingest.tooBusy());
+          },
+          onCancel: () => share?.release(),
+        }),
+      sendStatus: (status, next) => {
+        share?.release();
+        next(status);
+      },
+    });
+  };
+}
 
 export function grpcServerCredentials(config: Config): grpc.ServerCredentials {
   if (!config.tls) return grpc.ServerCredentials.createInsecure();
@@ -48,18 +92,24 @@ export function grpcServerOptions(maxMessageBytes: number): grpc.ServerOptions {
   };
 }
 
-export function addOtlpServices(server: grpc.Server, ingest: TraceIngest, logger: Logger): void {
-  const discardAfterAuth: grpc.handleUnaryCall<Buffer, Uint8Array> = (call, callback) => {
-    ingest.authenticate(apiKeyOf(call)).then(
-      () => callback(null, EMPTY_RESPONSE),
-      (error: unknown) => callback(toGrpcError(error)),
-    );
-  };
+/** The OTLP server: TraceService plus MetricsService and LogsService, all behind the key check. */
+export function createOtlpGrpcServer(
+  ingest: TraceIngest,
+  logger: Logger,
+  maxMessageBytes: number,
+): grpc.Server {
+  const server = new grpc.Server({
+    ...grpcServerOptions(maxMessageBytes),
+    interceptors: [authenticateFirst(ingest)],
+  });
+  const discard: grpc.handleUnaryCall<Buffer, Uint8Array> = (_call, callback) =>
+    callback(null, EMPTY_RESPONSE);
   server.addService(
     { Export: rawMethod(TRACE_EXPORT) },
     {
       Export: (call: grpc.ServerUnaryCall<Buffer, Uint8Array>, callback: grpc.sendUnaryData<Uint8Array>) => {
-        ingest.export(apiKeyOf(call), call.request, 'protobuf').then(
+        // Set by the interceptor, which every call of this server passes first.
+        ingest.export(apiKeyIds.get(call.metadata)!, call.request, 'protobuf').then(
           (outcome) => callback(null, encodeTraceResponse(outcome.partialSuccess)),
           (error: unknown) => {
             logger.debug({ err: error }, 'gRPC trace export refused');
@@ -69,8 +119,9 @@ export function addOtlpServices(server: grpc.Server, ingest: TraceIngest, logger
       },
     },
   );
-  server.addService({ Export: rawMethod(METRICS_EXPORT) }, { Export: discardAfterAuth });
-  server.addService({ Export: rawMethod(LOGS_EXPORT) }, { Export: discardAfterAuth });
+  server.addService({ Export: rawMethod(METRICS_EXPORT) }, { Export: discard });
+  server.addService({ Export: rawMethod(LOGS_EXPORT) }, { Export: discard });
+  return server;
 }
 
 /** Binds a gRPC server; resolves with the bound port. */

@@ -2,13 +2,16 @@
 // Status codes, bodies and Retry-After follow the OTLP/HTTP specification: 200 with an
 // ExportTraceServiceResponse (partial_success when spans were rejected), 400 for bad data,
 // 429/503 + Retry-After when saturated, and google.rpc.Status bodies in the request's encoding.
+import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   LogController,
+  type RequestPayload,
 } from 'fastify';
 import { AppError } from '../errors.ts';
 import { limitConnections } from '../http/connection_limits.ts';
@@ -80,26 +83,9 @@ export async function buildOtlpHttpServer(
   });
   // Up to JUNJO_MAX_REQUEST_BYTES (64 MiB) per export: a slow uplink gets two minutes.
   limitConnections(app, { requestTimeoutMs: 120_000, idleTimeoutMs: 120_000 });
-  // Decompress before the body limit is applied, so the limit bounds the decoded size too.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding === 'identity') return payload;
-    if (encoding !== 'gzip')
-      throw new AppError(`Unsupported Content-Encoding "${encoding}"; use gzip or none`, 'invalid_input');
-    const gunzip = createGunzip();
-    const decoded = payload.pipe(gunzip) as typeof gunzip & { receivedEncodedLength?: number };
-    payload.on('error', (error) => gunzip.destroy(error));
-    // Fastify compares Content-Length with the bytes received on the wire, which a replacement
-    // stream must report as receivedEncodedLength (without it every gzip body was a 400).
-    let encodedBytes = 0;
-    payload.on('data', (chunk: Buffer) => {
-      encodedBytes += chunk.length;
-      decoded.receivedEncodedLength = encodedBytes;
-    });
-    return decoded;
-  });
+  // No body parser outside the export routes: a request for an unknown path is answered without
+  // reading its body.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   app.setErrorHandler((caught: Error & { statusCode?: number; code?: string }, request, reply) => {
     const format = formatOf(request.headers['content-type']) ?? 'json';
@@ -119,30 +105,82 @@ export async function buildOtlpHttpServer(
   });
   app.setNotFoundHandler((request, reply) =>
     sendStatus(
-      reply,
+      reply.header('connection', 'close'),
       formatOf(request.headers['content-type']) ?? 'json',
       404,
       `No route ${request.method} ${request.url}; POST /v1/traces`,
     ),
   );
 
-  app.post('/v1/traces', async (request, reply) => {
-    const format = formatOf(request.headers['content-type']);
-    if (!format) {
-      return sendStatus(reply, 'json', 415, `Unsupported Content-Type; use ${PROTOBUF} or ${JSON_TYPE}`);
-    }
+  // The key is checked as soon as the headers arrive: a refused request's body is never read or
+  // decompressed, and its connection is closed rather than drained.
+  const apiKeyIds = new WeakMap<FastifyRequest, string>();
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     const apiKey = request.headers['x-junjo-api-key'];
-    const body = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
-    const outcome = await ingest.export(typeof apiKey === 'string' ? apiKey : undefined, body, format);
-    return sendSuccess(reply, format, outcome.partialSuccess);
-  });
-  for (const path of ['/v1/metrics', '/v1/logs']) {
-    app.post(path, async (request, reply) => {
-      const format = formatOf(request.headers['content-type']) ?? 'json';
-      const apiKey = request.headers['x-junjo-api-key'];
-      await ingest.authenticate(typeof apiKey === 'string' ? apiKey : undefined);
-      return format === 'json' ? reply.type(JSON_TYPE).send({}) : reply.type(PROTOBUF).send(Buffer.alloc(0));
+    try {
+      apiKeyIds.set(request, await ingest.authenticate(typeof apiKey === 'string' ? apiKey : undefined));
+    } catch (error) {
+      reply.header('connection', 'close');
+      throw error;
+    }
+  };
+
+  // Then, before Fastify reads the body: decompress it, so the body limit bounds the decoded size
+  // too, and count the decoded bytes against the budget shared by every request of both receivers
+  // until the answer is sent.
+  const decodeBody = async (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload) => {
+    const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip')
+      throw new AppError(`Unsupported Content-Encoding "${encoding}"; use gzip or none`, 'invalid_input');
+    const share = ingest.shareOfBudget();
+    if (!share) throw ingest.tooBusy();
+    reply.raw.once('close', share.release);
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        done(share.add(chunk.length) ? null : ingest.tooBusy(), chunk);
+      },
+    }) as Transform & { receivedEncodedLength?: number };
+    // Fastify compares Content-Length with the bytes received on the wire, which a replacement
+    // stream must report as receivedEncodedLength (without it every gzip body was a 400).
+    let encodedBytes = 0;
+    payload.on('data', (chunk: Buffer) => {
+      encodedBytes += chunk.length;
+      counted.receivedEncodedLength = encodedBytes;
     });
-  }
+    // Not pipeline(): it would destroy the request, and with it the socket the refusal goes out on.
+    let decoded: Readable = payload;
+    if (encoding === 'gzip') {
+      const gunzip = createGunzip();
+      payload.on('error', (error) => gunzip.destroy(error));
+      // A refused body stops being decompressed at once.
+      counted.once('close', () => gunzip.destroy());
+      decoded = payload.pipe(gunzip);
+    }
+    decoded.on('error', (error) => counted.destroy(error));
+    return decoded.pipe(counted);
+  };
+  const exportRoutes = async (scope: FastifyInstance) => {
+    scope.addHook('onRequest', authenticate);
+    scope.addHook('preParsing', decodeBody);
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.post('/v1/traces', async (request, reply) => {
+      const format = formatOf(request.headers['content-type']);
+      if (!format) {
+        return sendStatus(reply, 'json', 415, `Unsupported Content-Type; use ${PROTOBUF} or ${JSON_TYPE}`);
+      }
+      const body = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+      const outcome = await ingest.export(apiKeyIds.get(request)!, body, format);
+      return sendSuccess(reply, format, outcome.partialSuccess);
+    });
+    for (const path of ['/v1/metrics', '/v1/logs']) {
+      scope.post(path, async (request, reply) => {
+        const format = formatOf(request.headers['content-type']) ?? 'json';
+        return format === 'json'
+          ? reply.type(JSON_TYPE).send({})
+          : reply.type(PROTOBUF).send(Buffer.alloc(0));
+      });
+    }
+  };
+  await app.register(exportRoutes);
   return app;
 }

@@ -1,6 +1,9 @@
 // The one place an OTLP trace export is accepted, shared by the gRPC and HTTP receivers:
 // authenticate → refuse when saturated → decode and validate → append to the WAL (fsynced) → answer.
 // The export is acknowledged only after its record is on disk; malformed input is never written.
+// The receivers call authenticate() as soon as the request's headers/metadata arrive and before
+// they read or decompress a byte of the body, so an unauthenticated flood costs almost nothing;
+// they count the body against the shared RequestBytesBudget as it arrives.
 
 import { processTraceRequest } from '../db_duckdb/span_processor.ts';
 import { AppError, invalidInput, unauthorized } from '../errors.ts';
@@ -10,6 +13,7 @@ import { decodeTraceRequest, type OtlpPayloadFormat } from '../otlp/decode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
 import type { ConvertedRows } from '../telemetry/converted_cache.ts';
 import type { Backpressure } from './backpressure.ts';
+import type { BudgetShare, RequestBytesBudget } from './request_budget.ts';
 import type { WalRecordMeta } from './wal/record_format.ts';
 
 export interface WalAppender {
@@ -23,6 +27,7 @@ export interface IngestCounters {
   refused_unauthenticated: number;
   refused_invalid: number;
   refused_backpressure: number;
+  refused_busy: number;
   refused_too_large: number;
   refused_write_failed: number;
 }
@@ -33,6 +38,8 @@ export interface TraceIngestDeps {
   onAppended?: (key: bigint, rows: ConvertedRows, payloadBytes: number) => void;
   wal: WalAppender;
   backpressure: Backpressure;
+  /** Request bytes (decompressed) held in memory at once across all exports. */
+  requestBudget: RequestBytesBudget;
   maxRequestBytes: number;
   logger: Logger;
 }
@@ -50,6 +57,7 @@ export class TraceIngest {
     refused_unauthenticated: 0,
     refused_invalid: 0,
     refused_backpressure: 0,
+    refused_busy: 0,
     refused_too_large: 0,
     refused_write_failed: 0,
   };
@@ -59,7 +67,10 @@ export class TraceIngest {
     this.#deps = deps;
   }
 
-  /** Checks the API key only (used by the metrics/logs services, which accept and discard). */
+  /**
+   * Checks the API key of a request whose body has not been read yet; resolves with the key's id,
+   * which export() takes. Throws the (counted, logged) refusal for a missing or unknown key.
+   */
   async authenticate(apiKey: string | undefined): Promise<string> {
     if (!apiKey) {
       this.#refuse('refused_unauthenticated', 'missing api key');
@@ -73,12 +84,8 @@ export class TraceIngest {
     return result.keyId;
   }
 
-  async export(
-    apiKey: string | undefined,
-    body: Uint8Array,
-    format: OtlpPayloadFormat,
-  ): Promise<ExportOutcome> {
-    const apiKeyId = await this.authenticate(apiKey);
+  /** Accepts the body of a request that authenticate() let through as `apiKeyId`. */
+  async export(apiKeyId: string, body: Uint8Array, format: OtlpPayloadFormat): Promise<ExportOutcome> {
     if (body.byteLength > this.#deps.maxRequestBytes) throw this.tooLarge(body.byteLength);
     const saturated = this.#deps.backpressure.check();
     if (saturated) {
@@ -128,6 +135,23 @@ export class TraceIngest {
       `Export request${bytes === null ? '' : ` of ${bytes} bytes`} exceeds the limit of ${this.#deps.maxRequestBytes} bytes; send smaller batches`,
       'too_large',
     );
+  }
+
+  /**
+   * A new request's share of the in-flight bytes budget, or null when other requests hold all of it.
+   * Either null or a failed add() is answered with tooBusy().
+   */
+  shareOfBudget(): BudgetShare | null {
+    const budget = this.#deps.requestBudget;
+    return budget.hasRoom() ? budget.share() : null;
+  }
+
+  /** Counts and logs a request refused because other requests hold the whole budget. */
+  tooBusy(): AppError {
+    this.#refuse('refused_busy', 'in-flight request bytes over budget', {
+      limit_bytes: this.#deps.requestBudget.limitBytes,
+    });
+    return new AppError('The server is busy receiving other exports; retry later', 'too_many', 1);
   }
 
   #refuse(counter: keyof IngestCounters, reason: string, fields: Record<string, unknown> = {}): void {
