@@ -105,24 +105,19 @@ export async function buildOtlpHttpServer(
   });
   app.setNotFoundHandler((request, reply) =>
     sendStatus(
-      reply.header('connection', 'close'),
+      reply,
       formatOf(request.headers['content-type']) ?? 'json',
       404,
       `No route ${request.method} ${request.url}; POST /v1/traces`,
     ),
   );
 
-  // The key is checked as soon as the headers arrive: a refused request's body is never read or
-  // decompressed, and its connection is closed rather than drained.
+  // The key is checked as soon as the headers arrive: a refused request's body is never
+  // decompressed or buffered (Node reads and drops it, so the client still gets its answer).
   const apiKeyIds = new WeakMap<FastifyRequest, string>();
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
+  const authenticate = async (request: FastifyRequest) => {
     const apiKey = request.headers['x-junjo-api-key'];
-    try {
-      apiKeyIds.set(request, await ingest.authenticate(typeof apiKey === 'string' ? apiKey : undefined));
-    } catch (error) {
-      reply.header('connection', 'close');
-      throw error;
-    }
+    apiKeyIds.set(request, await ingest.authenticate(typeof apiKey === 'string' ? apiKey : undefined));
   };
 
   // Then, before Fastify reads the body: decompress it, so the body limit bounds the decoded size

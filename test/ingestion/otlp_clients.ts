@@ -1,6 +1,7 @@
 // Raw OTLP clients for the ingestion tests: gRPC unary calls with byte (de)serializers and
 // OTLP/HTTP POSTs. Both report exactly what the server answered (status, metadata or headers,
 // body) and never retry, so a test knows precisely which exports were acknowledged.
+import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { internalProtoTypes } from '../../src/ingestion/internal_proto.ts';
@@ -63,6 +64,54 @@ export class RawGrpcClient {
   close(): void {
     this.#client.close();
   }
+}
+
+/**
+ * One unary gRPC call whose message is sent already gzip-compressed (grpc-encoding: gzip), over a
+ * plain HTTP/2 connection of its own: a test can send a compression bomb without inflating it.
+ */
+export function grpcGzipCall(
+  port: number,
+  path: string,
+  gzipped: Uint8Array,
+  apiKey?: string,
+  timeoutMs = 30_000,
+): Promise<Pick<GrpcAnswer, 'code' | 'details' | 'metadata'>> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  return new Promise<Pick<GrpcAnswer, 'code' | 'details' | 'metadata'>>((resolve, reject) => {
+    session.on('error', reject);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-encoding': 'gzip',
+      ...(apiKey === undefined ? {} : { 'x-junjo-api-key': apiKey }),
+    });
+    stream.setTimeout(timeoutMs, () => stream.destroy(new Error(`no gRPC answer in ${timeoutMs} ms`)));
+    // A trailers-only answer carries grpc-status in its headers; otherwise it comes in the trailers.
+    let status: http2.IncomingHttpHeaders = {};
+    stream.on('response', (headers) => {
+      status = headers;
+    });
+    stream.on('trailers', (trailers) => {
+      status = trailers;
+    });
+    stream.on('data', () => undefined);
+    stream.on('error', reject);
+    stream.on('close', () => {
+      if (status['grpc-status'] === undefined) return reject(new Error('the call ended without a status'));
+      resolve({
+        code: Number(status['grpc-status']),
+        details: decodeURIComponent(String(status['grpc-message'] ?? '')),
+        metadata: grpc.Metadata.fromHttp2Headers(status),
+      });
+    });
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt8(1, 0); // compressed
+    prefix.writeUInt32BE(gzipped.byteLength, 1);
+    stream.end(Buffer.concat([prefix, gzipped]));
+  }).finally(() => session.close());
 }
 
 export interface HttpAnswer {
@@ -156,9 +205,11 @@ export interface Health {
     refused_unauthenticated: number;
     refused_invalid: number;
     refused_backpressure: number;
+    refused_busy: number;
     refused_too_large: number;
     refused_write_failed: number;
     backlog_bytes: number;
+    inflight_request_bytes: number;
   };
 }
 
