@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { bytesToHex } from '../otlp/hex.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, Span, SpanEvent, SpanLink } from '../otlp/types.ts';
 import type { SpanRow, StatePatchRow } from './rows.ts';
+import { spanLimitViolation } from './span_limits.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -133,6 +134,8 @@ function serviceNameOf(attributes: KeyValue[] | undefined): string {
 
 /** One span → its row and its state patches. Throws SpanRejectedError. */
 export function processSpan(span: Span, serviceName: string): ProcessedSpan {
+  const overLimit = spanLimitViolation(span, serviceName);
+  if (overLimit) throw new SpanRejectedError(overLimit);
   const traceId = spanIdHex(span.traceId, 'trace_id', 16);
   const spanId = spanIdHex(span.spanId, 'span_id', 8);
   const parentSpanId = parentIdHex(span.parentSpanId);

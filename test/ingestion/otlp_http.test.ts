@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { SPAN_LIMITS } from '../../src/db_duckdb/span_limits.ts';
 import { processTraceRequest } from '../../src/db_duckdb/span_processor.ts';
 import { legacyWorkflowTrace, toExportRequest } from '../../src/fixtures/junjo_traces.ts';
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '../../src/otlp/encode.ts';
@@ -256,6 +257,24 @@ describe('OTLP/gRPC', () => {
     const partial = decodeTraceResponse(answer.response!);
     assert.equal(partial?.rejectedSpans, 3);
     assert.match(partial.errorMessage, /trace_id has 15 bytes/);
+  });
+
+  test('a span over a per-span limit is rejected alone, the limit named in partial_success', async () => {
+    const request = validRequest();
+    const [, tooBig] = request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+    tooBig!.attributes.push({
+      key: 'llm.prompt',
+      value: { type: 'string', value: 'x'.repeat(SPAN_LIMITS.attributeValueLength + 1) },
+    });
+    expectStored(request, new Set([tooBig!]));
+    const answer = await grpcClient.exportTraces(encodeTraceRequestProtobuf(request), apiKey, 60_000);
+    assert.equal(answer.code, grpc.status.OK, answer.details);
+    const partial = decodeTraceResponse(answer.response!);
+    assert.equal(partial?.rejectedSpans, 1);
+    assert.match(
+      partial.errorMessage,
+      /^span 1 of resource 0 .*attributes "llm\.prompt": the value has 16777217 characters, over the limit of 16777216$/,
+    );
   });
 
   test('a missing or unknown key is UNAUTHENTICATED', async () => {
