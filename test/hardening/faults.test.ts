@@ -17,7 +17,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { HEADERS_TIMEOUT_MS, MAX_CONNECTIONS } from '../../src/http/connection_limits.ts';
+import { MAX_CONNECTIONS } from '../../src/http/connection_limits.ts';
 import { allAcknowledged, checkDurability, durabilityProblems } from '../ingestion/durability_check.ts';
 import { grpcRetryDelaySeconds, health, postOtlp, RawGrpcClient } from '../ingestion/otlp_clients.ts';
 import { type UniqueRequest, UniqueRequests } from '../ingestion/unique_requests.ts';
@@ -256,37 +256,35 @@ describe('faults', { concurrency: true }, () => {
       const otlpSlowBodies = openSlowClients(30, () => openSlowClient(otlp, 'body', '/v1/traces'));
       clients.push(...slowHeads, ...restSlowBodies, ...otlpSlowBodies);
 
-      // Meanwhile both listeners answer promptly.
+      // Meanwhile both listeners answer (the clients give up after 10 s, far beyond a normal answer
+      // on any machine, but short of the slow clients' timeouts).
       for (let i = 0; i < 10; i++) {
-        let started = performance.now();
-        assert.equal((await fetch(`${server.baseUrl}/health`)).status, 200);
-        assert.ok(performance.now() - started < 2000, 'the REST API answers promptly');
-        started = performance.now();
+        const rested = await fetch(`${server.baseUrl}/health`, { signal: AbortSignal.timeout(10_000) });
+        assert.equal(rested.status, 200);
         const answer = await postOtlp(otlp, '/v1/traces', requests.next('protobuf').body, {
           apiKey,
           contentType: 'application/x-protobuf',
         });
         assert.equal(answer.status, 200);
-        assert.ok(performance.now() - started < 2000, 'OTLP/HTTP answers promptly');
       }
 
-      await waitUntilClosed(slowHeads, HEADERS_TIMEOUT_MS + 5000);
+      // The headers timeout (10 s) cuts the slow heads off while every slow REST body (cut by the
+      // 30 s request timeout) is still open: their order, not the clock, shows which timeout acted.
+      await waitUntilClosed(slowHeads, 60_000);
       for (const client of slowHeads) {
         assert.ok(client.closedAfterMs !== null, 'a slow head is cut off');
-        assert.ok(
-          client.closedAfterMs! <= HEADERS_TIMEOUT_MS + 3000,
-          `cut off after ${client.closedAfterMs} ms`,
-        );
         assert.match(client.answer, /^HTTP\/1\.1 408/);
       }
+      assert.ok(
+        restSlowBodies.every((client) => client.closedAfterMs === null),
+        'the slow heads were cut off by the headers timeout, before the request timeout',
+      );
       // REST: the whole request within 30 s; OTLP allows a slow uplink 120 s (not waited for here).
-      await waitUntilClosed(restSlowBodies, 36_000);
-      for (const client of restSlowBodies) {
-        assert.ok(
-          client.closedAfterMs !== null && client.closedAfterMs <= 34_000,
-          'a slow REST body is cut off',
-        );
-      }
+      await waitUntilClosed(restSlowBodies, 90_000);
+      assert.ok(
+        restSlowBodies.every((client) => client.closedAfterMs !== null),
+        'every slow REST body is cut off',
+      );
       assert.ok(
         otlpSlowBodies.every((client) => client.closedAfterMs === null),
         'slow OTLP bodies get their two minutes',
@@ -312,15 +310,20 @@ describe('faults', { concurrency: true }, () => {
         openSlowClient(server.ports.otlpHttp, 'head', '/v1/traces', 1000),
       );
       clients.push(...restFlood, ...otlpFlood);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // Beyond the cap a listener closes a connection the moment it accepts it, without a byte of
+      // answer (the timeouts answer 408). When that moment comes depends on the machine's load, and
+      // connects beyond the listen backlog are retried by the kernel after 1 s, 3 s…: wait for it
+      // instead of counting after a fixed pause (which saw 0 refusals on a busy machine).
+      const refusedByCap = (sockets: SlowClient[]) =>
+        sockets.filter((client) => client.closedAfterMs !== null && client.answer === '').length;
       for (const [name, sockets] of [
         ['REST', restFlood],
         ['OTLP/HTTP', otlpFlood],
       ] as const) {
-        const refusedAtOnce = sockets.filter((client) => client.closedAfterMs !== null).length;
-        assert.ok(
-          refusedAtOnce >= 100,
-          `${name}: connections beyond the cap are closed at once (${refusedAtOnce})`,
+        await waitFor(
+          () => refusedByCap(sockets) >= flood - MAX_CONNECTIONS,
+          `${name}: the connections beyond the cap to be closed unanswered`,
+          60_000,
         );
       }
       const descriptors = openFileDescriptors(pid)!;
@@ -328,7 +331,7 @@ describe('faults', { concurrency: true }, () => {
         descriptors <= baseline + 2 * MAX_CONNECTIONS + 20,
         `open descriptors stay bounded: ${baseline} → ${descriptors}`,
       );
-      await waitUntilClosed(clients, HEADERS_TIMEOUT_MS + 5000);
+      await waitUntilClosed(clients, 60_000);
       assert.ok(
         clients.every((client) => client.closedAfterMs !== null),
         'every flooding socket is cut off',

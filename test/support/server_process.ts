@@ -64,9 +64,18 @@ export async function startServerProcess(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
   const waitFor = options.waitFor ?? 'junjo-server started';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${output}`)), 30_000);
+  // Generous: on a loaded 2-core machine a start (DuckDB, SQLite, the ingestion worker) took over 30 s.
+  const startTimeoutMs = 120_000;
+  const started = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in ${startTimeoutMs / 1000} s:\n${output}`)),
+      startTimeoutMs,
+    );
     const check = () => {
       if (output.includes(waitFor)) {
         clearTimeout(timer);
@@ -81,10 +90,15 @@ export async function startServerProcess(
       else reject(new Error(`server exited (code ${code}, signal ${signal}) before starting:\n${output}`));
     });
   });
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    return exited;
+  const cleanup = async () => {
+    await stop('SIGKILL');
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
+  // A server that never said it started must not outlive the test (it kept the test file running).
+  await started.catch(async (error: unknown) => {
+    await cleanup();
+    throw error;
+  });
   return {
     child,
     dataDir,
@@ -93,9 +107,6 @@ export async function startServerProcess(
     output: () => output,
     exited,
     stop,
-    cleanup: async () => {
-      await stop('SIGKILL');
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
+    cleanup,
   };
 }
