@@ -210,14 +210,19 @@ describe('DuckDb.write', () => {
     try {
       const events: string[] = [];
       const hold = deferred();
+      const firstStarted = deferred();
       const first = db.write(async () => {
         events.push('first starts');
+        firstStarted.resolve();
         await hold.promise;
         events.push('first ends');
       });
       const second = db.write(async () => {
         events.push('second starts');
       });
+      // Wait for the first to start (on a busy machine that can take longer than any fixed pause),
+      // then give the second a moment in which it must not start.
+      await firstStarted.promise;
       await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(events, ['first starts']);
       hold.resolve();
@@ -310,7 +315,7 @@ describe('DuckDb.checkpoint and close', () => {
     try {
       await writeSomething(db);
       assert.ok(walBytes(file) > 0, 'the write went to the WAL');
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 60_000; // the loop ends as soon as the checkpoint ran
       while (walBytes(file) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       assert.equal(walBytes(file), 0);
     } finally {

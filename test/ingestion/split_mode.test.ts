@@ -108,23 +108,25 @@ test('a key created on the backend authorises exports to the ingestion process; 
   const deleted = await session.request('DELETE', `/api_keys/${key.id}`);
   assert.equal(deleted.status, 204);
   const deletedAt = performance.now();
-  // Exports right after the delete may still pass (a positive answer is cached briefly); from one
-  // second on every export must be refused.
-  const refusedAfterMs = await waitFor(
+  // Exports right after the delete may still pass (a positive answer is cached briefly); none sent
+  // from one second on may pass. The send time is what counts: a slow round trip on a busy machine
+  // must not look like a late refusal.
+  await waitFor(
     async () => {
       const request = requests.next('protobuf');
+      const sentAfterMs = performance.now() - deletedAt;
       const answer = await otlp.exportTraces(request.body, key.key);
       if (answer.code === grpc.status.OK) {
+        assert.ok(sentAfterMs < 1000, `accepted when sent ${Math.round(sentAfterMs)} ms after the delete`);
         acked.push(request);
-        return null;
+        return false;
       }
       assert.equal(answer.code, grpc.status.UNAUTHENTICATED);
-      return performance.now() - deletedAt;
+      return true;
     },
     'the deleted key to be refused',
-    5000,
+    30_000,
   );
-  assert.ok(refusedAfterMs < 1000, `refused after ${Math.round(refusedAfterMs)} ms`);
   assert.deepEqual(await exportBoth(key.key), { grpc: grpc.status.UNAUTHENTICATED, http: 401 });
 });
 
@@ -140,9 +142,10 @@ test('the backend DuckDB holds every acknowledged span once; with the backend go
   const stoppedAt = performance.now();
   // The key's last positive answer is cached for a moment; after that every check fails.
   const refused = await waitFor(async () => {
+    const sentAfterMs = performance.now() - stoppedAt;
     const answer = await otlp.exportTraces(requests.next('protobuf').body, keep.key);
     if (answer.code !== grpc.status.OK) return answer;
-    assert.ok(performance.now() - stoppedAt < 1000, 'still accepted a second after the backend left');
+    assert.ok(sentAfterMs < 1000, `accepted when sent ${Math.round(sentAfterMs)} ms after the backend left`);
     return null;
   }, 'exports to be refused without the backend');
   assert.equal(refused.code, grpc.status.UNAVAILABLE, refused.details);

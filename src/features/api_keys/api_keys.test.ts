@@ -110,8 +110,11 @@ describe('API keys', () => {
       assert.deepEqual(await validator.validate(created.key), { valid: true, keyId: created.id });
       assert.equal((await admin.request('DELETE', `/api_keys/${created.id}`)).status, 204);
       const deletedAt = performance.now();
-      while ((await validator.validate(created.key)).valid) {
-        assert.ok(performance.now() - deletedAt < 1000, 'deleted key still accepted after 1 s');
+      // The time a check starts is what counts, not when a busy machine gets round to answering it.
+      for (;;) {
+        const checkedAfterMs = performance.now() - deletedAt;
+        if (!(await validator.validate(created.key)).valid) break;
+        assert.ok(checkedAfterMs < 1000, `deleted key still accepted ${Math.round(checkedAfterMs)} ms after`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }));

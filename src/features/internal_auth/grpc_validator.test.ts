@@ -71,8 +71,11 @@ test('a deleted key is refused within one second', async () => {
   assert.deepEqual(await remote.validate(created.key), { valid: true, keyId: created.id });
   service.delete(created.id);
   const deletedAt = performance.now();
-  while ((await remote.validate(created.key)).valid) {
-    assert.ok(performance.now() - deletedAt < 1000, 'still accepted a second after the delete');
+  // The time a check starts is what counts, not when a busy machine gets round to answering it.
+  for (;;) {
+    const checkedAfterMs = performance.now() - deletedAt;
+    if (!(await remote.validate(created.key)).valid) break;
+    assert.ok(checkedAfterMs < 1000, `still accepted ${Math.round(checkedAfterMs)} ms after the delete`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   assert.deepEqual(await remote.validate(created.key), { valid: false });
@@ -103,12 +106,13 @@ test('a backend that stops answering turns checks into retryable errors, not ref
   const stoppedAt = performance.now();
   // The short positive cache may still answer; after it the check must reach the backend again.
   for (;;) {
+    const checkedAfterMs = performance.now() - stoppedAt;
     const outcome: ApiKeyValidation | Error = await client
       .validate(created.key)
       .catch((error: Error) => error);
     if (!(outcome instanceof Error)) {
       assert.equal(outcome.valid, true, 'never a refusal while the backend is gone');
-      assert.ok(performance.now() - stoppedAt < 1000, 'the cache still answers after a second');
+      assert.ok(checkedAfterMs < 1000, `the cache still answers ${Math.round(checkedAfterMs)} ms after`);
       await new Promise((resolve) => setTimeout(resolve, 20));
       continue;
     }

@@ -2,7 +2,6 @@
 // never see part of a batch.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SpanRow } from '../../db_duckdb/rows.ts';
 import { appendBatch } from '../../db_duckdb/span_repository.ts';
 import type { Service, Span } from './schemas.ts';
@@ -101,18 +100,21 @@ test('a read does not wait for an open write transaction, nor see its rows', {
   const writerHeld = new Promise<void>((resolve) => {
     releaseWriter = resolve;
   });
+  let rowsWritten: () => void = () => {};
+  const written = new Promise<void>((resolve) => {
+    rowsWritten = resolve;
+  });
   const rows = batch(BATCHES);
   const write = server.db.write(async (conn) => {
     await appendBatch(conn, { spans: rows, patches: [] }); // what SpanRepository.insertBatch runs
+    rowsWritten();
     await writerHeld;
   });
-  await sleep(50); // the rows are written, not committed
-  const started = performance.now();
+  await written; // the rows are written, not committed (a fixed pause could read before the write)
+  // No clock needed: a read that waited for the writer would never return (the test's timeout).
   const during = await counts();
-  const elapsed = performance.now() - started;
   releaseWriter();
   await write;
   assert.deepEqual(during, before);
-  assert.ok(elapsed < 2000, `reads took ${elapsed} ms`);
   assert.equal((await counts()).spans, before.spans + BATCH_SPANS);
 });
