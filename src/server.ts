@@ -43,13 +43,14 @@ export interface RunningServer {
  */
 async function startInternalGrpc(
   config: Config,
+  logger: Logger,
   port: number,
   serviceName: string,
   register: (server: grpc.Server) => void,
 ): Promise<grpc.Server> {
   const server = new grpc.Server({
     ...grpcServerOptions(config.maxRequestBytes),
-    interceptors: [requireInternalSecret(config.internal.secret)],
+    interceptors: [requireInternalSecret(config.internal.secret, logger)],
   });
   register(server);
   new HealthImplementation({ '': 'SERVING', [serviceName]: 'SERVING' }).addToServer(server);
@@ -80,6 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       onClose('ingestion', () => ingestion.close());
       const readSpans = await startInternalGrpc(
         config,
+        logger,
         config.ports.readSpans,
         'ingestion.InternalIngestionService',
         (server) => addReadSpansService(server, ingestion.wal, logger),
@@ -113,6 +115,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         source = remote;
         const internalAuth = await startInternalGrpc(
           config,
+          logger,
           config.ports.internalAuth,
           'ingestion.InternalAuthService',
           (server) => addValidateApiKeyService(server, accounts.apiKeyValidator, logger),

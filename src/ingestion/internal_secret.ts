@@ -4,6 +4,7 @@
 // beyond "serving", and orchestrators probe it without credentials.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../logger.ts';
 
 const HEADER = 'authorization';
 const HEALTH_SERVICE_PREFIX = '/grpc.health.v1.Health/';
@@ -18,8 +19,8 @@ export function internalSecretMetadata(secret: string): grpc.Metadata {
 // Comparing fixed-length digests keeps the comparison constant-time whatever the caller sends.
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
-/** Server interceptor refusing every non-health call without the secret (UNAUTHENTICATED). */
-export function requireInternalSecret(secret: string): grpc.ServerInterceptor {
+/** Server interceptor refusing every non-health call without the secret (UNAUTHENTICATED), logged. */
+export function requireInternalSecret(secret: string, logger: Logger): grpc.ServerInterceptor {
   const expected = digest(`Bearer ${secret}`);
   const isValid = (metadata: grpc.Metadata) => {
     const [given] = metadata.get(HEADER);
@@ -29,12 +30,18 @@ export function requireInternalSecret(secret: string): grpc.ServerInterceptor {
     if (method.path.startsWith(HEALTH_SERVICE_PREFIX)) return new grpc.ServerInterceptingCall(call);
     const listener = new grpc.ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
-        if (isValid(metadata)) next(metadata);
-        else
-          call.sendStatus({
-            code: grpc.status.UNAUTHENTICATED,
-            details: 'internal call without the right JUNJO_INTERNAL_SECRET',
-          });
+        if (isValid(metadata)) {
+          next(metadata);
+          return;
+        }
+        logger.warn(
+          { method: method.path, peer: call.getPeer() },
+          'internal call refused: missing or wrong JUNJO_INTERNAL_SECRET',
+        );
+        call.sendStatus({
+          code: grpc.status.UNAUTHENTICATED,
+          details: 'internal call without the right JUNJO_INTERNAL_SECRET',
+        });
       })
       .build();
     return new grpc.ServerInterceptingCall(

@@ -28,7 +28,7 @@ beforeEach(async () => {
   const { logger } = capturingLogger();
   // Small segments, so that releasing deletes files the test can count.
   wal = await WriteAheadLog.open(path.join(dir, 'wal'), { groupCommitMs: 0, logger, segmentBytes: 4096 });
-  server = new grpc.Server({ interceptors: [requireInternalSecret(SECRET)] });
+  server = new grpc.Server({ interceptors: [requireInternalSecret(SECRET, logger)] });
   addReadSpansService(server, wal, logger);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>

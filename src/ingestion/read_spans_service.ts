@@ -97,9 +97,10 @@ export function addReadSpansService(
     (async () => {
       const afterKey = keyFromBytes(start_key);
       // highestKey() only grows, so a key that passes here is still valid when released.
-      if (afterKey !== null && afterKey > wal.highestKey()) {
+      const highestKey = wal.highestKey();
+      if (afterKey !== null && afterKey > highestKey) {
         throw invalidInput(
-          `start key ${afterKey} is above the highest key this write-ahead log has handed out (${wal.highestKey()}): ` +
+          `start key ${afterKey} is above the highest key this write-ahead log has handed out (${highestKey}): ` +
             "the backend's poller position is ahead of this ingestion node (its WAL directory replaced, or another node's?)",
         );
       }

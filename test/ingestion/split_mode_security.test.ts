@@ -27,6 +27,7 @@ const MAX_KEY = Buffer.from('ffffffffffffffff', 'hex');
 const ingestionDir = mkdtempSync(path.join(os.tmpdir(), 'junjo-split-ingestion-'));
 const walDir = path.join(ingestionDir, 'wal');
 let ingestionPorts: ServerProcess['ports'];
+let backendAuthAddress: string;
 let ingestion: ServerProcess;
 let backend: ServerProcess;
 let apiKey: { id: string; key: string };
@@ -34,6 +35,7 @@ let otlp: RawGrpcClient;
 const requests = new UniqueRequests();
 const acked: UniqueRequest[] = [];
 
+/** The ingestion role on its fixed ports and data directory, so a restart finds both again. */
 function startIngestion(): Promise<ServerProcess> {
   return startServerProcess({
     dataDir: ingestionDir,
@@ -41,7 +43,6 @@ function startIngestion(): Promise<ServerProcess> {
     env: { JUNJO_ROLE: 'ingestion', JUNJO_HOST: '0.0.0.0', JUNJO_BACKEND_AUTH_ADDRESS: backendAuthAddress },
   });
 }
-let backendAuthAddress: string;
 
 before(async () => {
   const internalAuth = await freePort();
@@ -169,15 +170,8 @@ function listeningAddresses(port: number): string[] {
       if (!local || state !== '0A') continue;
       const [hex, portHex] = local.split(':') as [string, string];
       if (Number.parseInt(portHex, 16) !== port) continue;
-      addresses.push(
-        hex.length === 8
-          ? Buffer.from(hex, 'hex').reverse().join('.')
-          : /^0+$/.test(hex)
-            ? '::'
-            : hex === '00000000000000000000000001000000'
-              ? '::1'
-              : hex,
-      );
+      // IPv4 is one little-endian word; IPv6 stays in the table's hex.
+      addresses.push(hex.length === 8 ? Buffer.from(hex, 'hex').reverse().join('.') : `ipv6:${hex}`);
     }
   }
   return addresses;
@@ -212,6 +206,7 @@ test('ReadSpans and ValidateApiKey answer UNAUTHENTICATED, and nothing else, wit
       caller,
     );
   }
+  assert.match(ingestion.output(), /internal call refused: missing or wrong JUNJO_INTERNAL_SECRET/);
   assert.ok(!ingestion.output().includes(TEST_INTERNAL_SECRET), 'the secret is never logged');
   assert.ok(!backend.output().includes(TEST_INTERNAL_SECRET), 'the secret is never logged');
 });

@@ -34,7 +34,7 @@ async function serve(
   validator: ApiKeyValidator,
   client = { secret: SECRET, logger },
 ): Promise<GrpcApiKeyValidator> {
-  const server = new grpc.Server({ interceptors: [requireInternalSecret(SECRET)] });
+  const server = new grpc.Server({ interceptors: [requireInternalSecret(SECRET, logger)] });
   addValidateApiKeyService(server, validator, logger);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
