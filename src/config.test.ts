@@ -42,6 +42,39 @@ for (const [name, value, expected] of [
   });
 }
 
+test('split mode needs JUNJO_INTERNAL_SECRET; internal listeners default to loopback', () => {
+  const secret = 'i'.repeat(32);
+  for (const role of ['ingestion', 'backend']) {
+    assert.throws(
+      () => loadConfig({ JUNJO_ROLE: role }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message.includes('JUNJO_INTERNAL_SECRET') &&
+        error.message.includes('at least 32 characters'),
+    );
+    assert.deepEqual(loadConfig({ JUNJO_ROLE: role, JUNJO_INTERNAL_SECRET: secret }).internal, {
+      host: '127.0.0.1',
+      secret,
+    });
+  }
+  assert.equal(loadConfig({}).internal.secret, '', 'one process needs no secret');
+});
+
+test('a secret that is too short is refused without echoing it', () => {
+  for (const name of ['JUNJO_INTERNAL_SECRET', 'JUNJO_SESSION_SECRET']) {
+    assert.throws(
+      () =>
+        loadConfig({
+          JUNJO_ROLE: 'backend',
+          JUNJO_INTERNAL_SECRET: 'i'.repeat(32),
+          [name]: 'hunter2-hunter2',
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.message.includes(name) && !error.message.includes('hunter2'),
+    );
+  }
+});
+
 test('TLS needs both a certificate and a key', () => {
   assert.throws(() => loadConfig({ JUNJO_TLS_CERT: '/c.pem' }), /JUNJO_TLS_KEY/);
 });

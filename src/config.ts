@@ -40,6 +40,9 @@ const list = (raw: string): string[] =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+// A secret's value never goes into the error message: it would land in logs and terminals.
+const longSecret = (raw: string, name: string): string =>
+  raw.length >= 32 ? raw : fail(name, 'at least 32 characters', `<${raw.length} characters>`);
 const address = (raw: string, name: string): string =>
   /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) ? raw : fail(name, 'host:port', raw);
 
@@ -50,7 +53,22 @@ export const variables = {
       '`all` runs ingestion and backend in one process; `ingestion` / `backend` run one role each (split mode)',
     parse: oneOf<Role>('all', 'ingestion', 'backend'),
   },
-  JUNJO_HOST: { default: '0.0.0.0', describe: 'interface every listener binds to', parse: text },
+  JUNJO_HOST: {
+    default: '0.0.0.0',
+    describe: 'interface the public listeners bind to (REST API, web UI, OTLP receivers)',
+    parse: text,
+  },
+  JUNJO_INTERNAL_HOST: {
+    default: '127.0.0.1',
+    describe:
+      'interface the internal gRPC listeners bind to (split mode); a private address when roles run apart',
+    parse: text,
+  },
+  JUNJO_INTERNAL_SECRET: {
+    default: '',
+    describe: 'secret every internal gRPC call carries; required in split mode, at least 32 characters',
+    parse: (raw: string, name: string) => (raw === '' ? '' : longSecret(raw, name)),
+  },
   JUNJO_HTTP_PORT: { default: '1323', describe: 'REST API and web UI', parse: port },
   JUNJO_OTLP_GRPC_PORT: { default: '50051', describe: 'public OTLP/gRPC receiver', parse: port },
   JUNJO_OTLP_HTTP_PORT: {
@@ -97,8 +115,7 @@ export const variables = {
   JUNJO_SESSION_SECRET: {
     default: '(generated into `<data>/session_secret`)',
     describe: 'secret for signing cookies; at least 32 characters',
-    parse: (raw: string, name: string) =>
-      raw.length >= 32 ? raw : fail(name, 'at least 32 characters', raw),
+    parse: longSecret,
   },
   JUNJO_ALLOW_ORIGINS: {
     default: '',
@@ -171,6 +188,8 @@ type Parsed = { [K in VarName]: ReturnType<Vars[K]['parse']> };
 export interface Config {
   role: Role;
   host: string;
+  /** Internal listeners (split mode) and the secret their callers must present. */
+  internal: { host: string; secret: string };
   ports: { http: number; otlpGrpc: number; otlpHttp: number; readSpans: number; internalAuth: number };
   addresses: { ingestion: string; backendAuth: string };
   paths: { dataDir: string; sqlite: string; duckdb: string; wal: string };
@@ -212,9 +231,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.JUNJO_MAX_INFLIGHT_BYTES < v.JUNJO_MAX_REQUEST_BYTES) {
     throw new ConfigError('Invalid JUNJO_MAX_INFLIGHT_BYTES: expected at least JUNJO_MAX_REQUEST_BYTES');
   }
+  if (v.JUNJO_ROLE !== 'all' && !v.JUNJO_INTERNAL_SECRET) {
+    throw new ConfigError(
+      `Missing JUNJO_INTERNAL_SECRET: expected at least 32 characters, the same on both roles (required when JUNJO_ROLE=${v.JUNJO_ROLE})`,
+    );
+  }
   return {
     role: v.JUNJO_ROLE,
     host: v.JUNJO_HOST,
+    internal: { host: v.JUNJO_INTERNAL_HOST, secret: v.JUNJO_INTERNAL_SECRET },
     ports: {
       http: v.JUNJO_HTTP_PORT,
       otlpGrpc: v.JUNJO_OTLP_GRPC_PORT,

@@ -6,6 +6,7 @@
 //              REST API + web UI on the main thread
 //   ingestion  OTLP receivers → WAL, serves ReadSpans (:50052), checks keys via ValidateApiKey
 //   backend    poller reading ReadSpans → DuckDB, serves ValidateApiKey (:50053), REST API + web UI
+//   (the internal services listen on JUNJO_INTERNAL_HOST and require JUNJO_INTERNAL_SECRET)
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -22,13 +23,13 @@ import { otelRoutes } from './features/otel/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
 import { startIngestion } from './ingestion/ingestion_service.ts';
+import { requireInternalSecret } from './ingestion/internal_secret.ts';
 import { bindGrpc, grpcServerOptions, shutdownGrpc } from './ingestion/otlp_grpc_server.ts';
 import { addReadSpansService, GrpcWalSource } from './ingestion/read_spans_service.ts';
 import { IngestionThread } from './ingestion/worker/ingestion_thread.ts';
 import type { Logger } from './logger.ts';
 import { ConvertedCache } from './telemetry/converted_cache.ts';
 import { IngestionPoller } from './telemetry/ingestion_poller.ts';
-import { localWalSource } from './telemetry/local_wal_source.ts';
 import { RetentionJob } from './telemetry/retention.ts';
 import type { WalSource } from './telemetry/wal_source.ts';
 
@@ -36,17 +37,24 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Internal gRPC server (split mode) with the standard health service registered. */
+/**
+ * Internal gRPC server (split mode) with the standard health service registered: on the internal
+ * interface (loopback unless configured), and only for callers holding the internal secret.
+ */
 async function startInternalGrpc(
   config: Config,
+  logger: Logger,
   port: number,
   serviceName: string,
   register: (server: grpc.Server) => void,
 ): Promise<grpc.Server> {
-  const server = new grpc.Server(grpcServerOptions(config.maxRequestBytes));
+  const server = new grpc.Server({
+    ...grpcServerOptions(config.maxRequestBytes),
+    interceptors: [requireInternalSecret(config.internal.secret, logger)],
+  });
   register(server);
   new HealthImplementation({ '': 'SERVING', [serviceName]: 'SERVING' }).addToServer(server);
-  await bindGrpc(server, config.host, port, grpc.ServerCredentials.createInsecure());
+  await bindGrpc(server, config.internal.host, port, grpc.ServerCredentials.createInsecure());
   return server;
 }
 
@@ -67,15 +75,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   try {
     if (config.role === 'ingestion') {
-      const validator = new GrpcApiKeyValidator(config.addresses.backendAuth);
+      const validator = new GrpcApiKeyValidator(config.addresses.backendAuth, config.internal.secret, logger);
       onClose('validate-api-key client', () => validator.close());
       const ingestion = await startIngestion(config, logger, { validator });
       onClose('ingestion', () => ingestion.close());
       const readSpans = await startInternalGrpc(
         config,
+        logger,
         config.ports.readSpans,
         'ingestion.InternalIngestionService',
-        (server) => addReadSpansService(server, localWalSource(ingestion.wal), logger),
+        (server) => addReadSpansService(server, ingestion.wal, logger),
       );
       onClose('read-spans', () => shutdownGrpc(readSpans));
     } else {
@@ -101,11 +110,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         health.push(() => thread.facts());
         source = thread;
       } else {
-        const remote = new GrpcWalSource(config.addresses.ingestion);
+        const remote = new GrpcWalSource(config.addresses.ingestion, config.internal.secret);
         onClose('read-spans client', () => remote.close());
         source = remote;
         const internalAuth = await startInternalGrpc(
           config,
+          logger,
           config.ports.internalAuth,
           'ingestion.InternalAuthService',
           (server) => addValidateApiKeyService(server, accounts.apiKeyValidator, logger),

@@ -1,15 +1,16 @@
 // Split-mode ReadSpans over loopback gRPC: GrpcWalSource (the backend's view) against
 // addReadSpansService backed by a real write-ahead log. Records come back exactly as the local
 // log hands them out, page by page within the record and byte limits, and a read starting after
-// key K is what releases the log up to K.
+// key K is what releases the log up to K — only a key the log has handed out, and only for a
+// caller holding the internal secret.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { freePort } from '../../test/support/ports.ts';
-import { localWalSource } from '../telemetry/local_wal_source.ts';
-import type { WalSource } from '../telemetry/wal_source.ts';
+import { PositionAheadError, type WalSource } from '../telemetry/wal_source.ts';
+import { requireInternalSecret } from './internal_secret.ts';
 import { addReadSpansService, GrpcWalSource } from './read_spans_service.ts';
 import { capturingLogger, tempDir } from './wal/test_support.ts';
 import { type WalFormat, WriteAheadLog } from './wal/wal.ts';
@@ -19,20 +20,23 @@ let remove: () => void;
 let wal: WriteAheadLog;
 let server: grpc.Server;
 let source: GrpcWalSource;
+let address: string;
+const SECRET = 's'.repeat(40);
 
 beforeEach(async () => {
   ({ dir, remove } = tempDir());
   const { logger } = capturingLogger();
   // Small segments, so that releasing deletes files the test can count.
   wal = await WriteAheadLog.open(path.join(dir, 'wal'), { groupCommitMs: 0, logger, segmentBytes: 4096 });
-  server = new grpc.Server();
-  addReadSpansService(server, localWalSource(wal), logger);
+  server = new grpc.Server({ interceptors: [requireInternalSecret(SECRET, logger)] });
+  addReadSpansService(server, wal, logger);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
-  source = new GrpcWalSource(`127.0.0.1:${port}`);
+  address = `127.0.0.1:${port}`;
+  source = new GrpcWalSource(address, SECRET);
 });
 
 afterEach(async () => {
@@ -132,7 +136,7 @@ test('a closed log or an unreachable service rejects the read with a retryable s
     assert.equal(error.code, grpc.status.UNAVAILABLE);
     return true;
   });
-  const unreachable = new GrpcWalSource(`127.0.0.1:${await freePort()}`);
+  const unreachable = new GrpcWalSource(`127.0.0.1:${await freePort()}`, SECRET);
   try {
     await assert.rejects(unreachable.read(null, everything), (error: grpc.ServiceError) => {
       assert.equal(error.code, grpc.status.UNAVAILABLE);
@@ -141,4 +145,37 @@ test('a closed log or an unreachable service rejects the read with a retryable s
   } finally {
     unreachable.close();
   }
+});
+
+test('a caller with another secret is refused with UNAUTHENTICATED and releases nothing', async () => {
+  const keys = await appendRecords(20);
+  const segments = segmentFiles().length;
+  const intruder = new GrpcWalSource(address, 'x'.repeat(40));
+  try {
+    await assert.rejects(intruder.read(keys[15]!, everything), (error: grpc.ServiceError) => {
+      assert.equal(error.code, grpc.status.UNAUTHENTICATED);
+      return true;
+    });
+  } finally {
+    intruder.close();
+  }
+  assert.equal(segmentFiles().length, segments);
+  assert.equal((await wal.readAfter(null, everything)).length, 20);
+});
+
+test('a start key above the highest key handed out is refused, releases nothing and keeps keys in range', async () => {
+  const keys = await appendRecords(20);
+  const segments = segmentFiles().length;
+  for (const beyond of [keys.at(-1)! + 1n, (1n << 64n) - 1n]) {
+    await assert.rejects(source.read(beyond, everything), (error: unknown) => {
+      assert.ok(error instanceof PositionAheadError, String(error));
+      assert.match(error.message, /above the highest key/);
+      return true;
+    });
+  }
+  assert.equal(segmentFiles().length, segments);
+  assert.equal((await wal.readAfter(null, everything)).length, 20);
+  const [next] = await appendRecords(1);
+  assert.equal(next, keys.at(-1)! + 1n, 'the next key follows on');
+  assert.equal((await source.read(keys.at(-1)!, everything)).length, 1, 'the highest key itself is fine');
 });

@@ -1,13 +1,18 @@
 // Split mode: the ingestion role serves its write-ahead log to the backend role's poller
 // (InternalIngestionService.ReadSpans, :50052), and the backend reads it through GrpcWalSource.
 // A ReadSpans call starting after key K also acknowledges that everything up to K is committed
-// in DuckDB, which is when the ingestion role may delete those WAL segments.
+// in DuckDB, which is when the ingestion role may delete those WAL segments. So K must be a key
+// this log has handed out: a larger one is refused and changes nothing (it would delete records
+// nobody has indexed, and push the next keys towards the end of the 64-bit range).
 import * as grpc from '@grpc/grpc-js';
+import { invalidInput } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { ReadLimits, WalSource } from '../telemetry/wal_source.ts';
+import { PositionAheadError, type ReadLimits, type WalSource } from '../telemetry/wal_source.ts';
 import { toGrpcError } from './grpc_status.ts';
 import { internalProtoTypes } from './internal_proto.ts';
+import { internalSecretMetadata } from './internal_secret.ts';
 import type { WalRecord } from './wal/record_format.ts';
+import type { WriteAheadLog } from './wal/wal.ts';
 
 const READ_SPANS = '/ingestion.InternalIngestionService/ReadSpans';
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
@@ -23,10 +28,11 @@ const keyToBytes = (key: bigint): Buffer => {
   bytes.writeBigUInt64BE(key);
   return bytes;
 };
-const keyFromBytes = (bytes: Uint8Array): bigint | null =>
-  bytes.length === 0
-    ? null
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readBigUInt64BE(0);
+const keyFromBytes = (bytes: Uint8Array): bigint | null => {
+  if (bytes.length === 0) return null;
+  if (bytes.length !== 8) throw invalidInput('a key is 8 bytes, big-endian');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readBigUInt64BE(0);
+};
 
 const readSpansMethod = (): grpc.MethodDefinition<ReadSpansRequest, WalRecord> => {
   const types = internalProtoTypes();
@@ -76,23 +82,35 @@ const readSpansMethod = (): grpc.MethodDefinition<ReadSpansRequest, WalRecord> =
   };
 };
 
-/** Registers ReadSpans on the ingestion role's internal server, backed by its local WAL source. */
-export function addReadSpansService(server: grpc.Server, wal: WalSource, logger: Logger): void {
+/** Registers ReadSpans on the ingestion role's internal server, backed by its write-ahead log. */
+export function addReadSpansService(
+  server: grpc.Server,
+  wal: Pick<WriteAheadLog, 'readAfter' | 'releaseUpTo' | 'highestKey'>,
+  logger: Logger,
+): void {
   const readSpans: grpc.handleServerStreamingCall<ReadSpansRequest, WalRecord> = (call) => {
     const { start_key, batch_size, max_bytes } = call.request;
-    const afterKey = keyFromBytes(start_key);
     const limits = {
       maxRecords: Math.max(1, batch_size || 100),
       maxBytes: max_bytes || DEFAULT_MAX_BYTES,
     };
     (async () => {
-      if (afterKey !== null) await wal.release(afterKey);
-      for (const record of await wal.read(afterKey, limits)) {
+      const afterKey = keyFromBytes(start_key);
+      // highestKey() only grows, so a key that passes here is still valid when released.
+      const highestKey = wal.highestKey();
+      if (afterKey !== null && afterKey > highestKey) {
+        throw invalidInput(
+          `start key ${afterKey} is above the highest key this write-ahead log has handed out (${highestKey}): ` +
+            "the backend's poller position is ahead of this ingestion node (its WAL directory replaced, or another node's?)",
+        );
+      }
+      if (afterKey !== null) await wal.releaseUpTo(afterKey);
+      for (const record of await wal.readAfter(afterKey, limits)) {
         if (!call.write(record)) await new Promise((resolve) => call.once('drain', resolve));
       }
       call.end();
     })().catch((error: unknown) => {
-      logger.error({ err: error }, 'ReadSpans failed');
+      logger.error({ err: error }, 'ReadSpans refused or failed');
       // emit('error') ends the call with this status; destroy() would send no status at all and
       // leave the backend's read hanging until its deadline.
       call.emit('error', toGrpcError(error));
@@ -105,11 +123,13 @@ export function addReadSpansService(server: grpc.Server, wal: WalSource, logger:
 export class GrpcWalSource implements WalSource {
   readonly #client: grpc.Client;
   readonly #method = readSpansMethod();
+  readonly #secret: string;
 
-  constructor(address: string) {
+  constructor(address: string, internalSecret: string) {
     this.#client = new grpc.Client(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': -1,
     });
+    this.#secret = internalSecret;
   }
 
   read(afterKey: bigint | null, limits: ReadLimits): Promise<WalRecord[]> {
@@ -124,10 +144,17 @@ export class GrpcWalSource implements WalSource {
           batch_size: limits.maxRecords,
           max_bytes: limits.maxBytes,
         },
+        internalSecretMetadata(this.#secret),
         { deadline: Date.now() + 60_000 },
       );
       stream.on('data', (record: WalRecord) => records.push(record));
-      stream.on('error', reject);
+      stream.on('error', (error: grpc.ServiceError) =>
+        reject(
+          error.code === grpc.status.INVALID_ARGUMENT && afterKey !== null
+            ? new PositionAheadError(error.details)
+            : error,
+        ),
+      );
       stream.on('end', () => resolve(records));
     });
   }

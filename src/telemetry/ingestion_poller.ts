@@ -13,7 +13,7 @@ import type { WalRecord } from '../ingestion/wal/record_format.ts';
 import type { Logger } from '../logger.ts';
 import { decodeTraceRequest } from '../otlp/decode.ts';
 import type { ConvertedCache, ConvertedRows } from './converted_cache.ts';
-import type { ReadLimits, WalSource } from './wal_source.ts';
+import { PositionAheadError, type ReadLimits, type WalSource } from './wal_source.ts';
 
 export interface IngestionPollerOptions {
   source: WalSource;
@@ -122,6 +122,16 @@ export class IngestionPoller {
         await this.#commit(records);
         consecutiveFailures = 0;
       } catch (error) {
+        if (error instanceof PositionAheadError) {
+          // Waiting would lose data: the source's keys would climb past our position unread.
+          // Re-reading everything it holds is safe because indexing a record twice is a no-op.
+          this.#options.logger.error(
+            { err: error, lastKey: String(this.#lastKey) },
+            "the WAL source is behind this poller's position (its WAL lost or replaced?); re-reading it from its oldest record",
+          );
+          this.#lastKey = null;
+          continue;
+        }
         consecutiveFailures += 1;
         this.stats.failures += 1;
         const backoffMs = Math.min(30_000, 250 * 2 ** Math.min(consecutiveFailures, 7));

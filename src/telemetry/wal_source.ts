@@ -15,3 +15,9 @@ export interface WalSource {
   /** Wakes the poller when records arrive (local mode); a source without it is polled. */
   onAppend?(listener: () => void): () => void;
 }
+
+/**
+ * The source refused a read because it never handed out a key as high as the reader's position:
+ * its log was lost or replaced (split mode). Everything it holds is then new to the reader.
+ */
+export class PositionAheadError extends Error {}

@@ -18,6 +18,8 @@ export interface ServerProcess {
 }
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
+/** Every test process gets this JUNJO_INTERNAL_SECRET, so two split-mode roles trust each other. */
+export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef';
 
 export async function startServerProcess(
   options: {
@@ -50,6 +52,7 @@ export async function startServerProcess(
       JUNJO_INTERNAL_AUTH_PORT: String(ports.internalAuth),
       JUNJO_INGESTION_ADDRESS: `127.0.0.1:${ports.readSpans}`,
       JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${ports.internalAuth}`,
+      JUNJO_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

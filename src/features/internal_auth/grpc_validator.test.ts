@@ -1,7 +1,8 @@
 // Split-mode key checks over loopback gRPC: GrpcApiKeyValidator (the ingestion role's side) against
 // addValidateApiKeyService backed by the real LocalApiKeyValidator and SQLite. Valid keys come back
 // with their id, unknown ones are refused, a deleted key is refused within a second, and when the
-// backend cannot answer the check fails fast with a retryable error rather than a verdict.
+// backend cannot answer the check fails fast with a retryable error rather than a verdict. A client
+// without the internal secret gets no verdict either, and its operator a clear log line.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { freePort } from '../../../test/support/ports.ts';
 import { createApiKeysRepository } from '../../db_sqlite/api_keys/api_keys_repository.ts';
 import { openSqlite } from '../../db_sqlite/connection.ts';
 import { AppError } from '../../errors.ts';
+import { requireInternalSecret } from '../../ingestion/internal_secret.ts';
+import { capturingLogger } from '../../ingestion/wal/test_support.ts';
 import { createLogger } from '../../logger.ts';
 import { createApiKeysService } from '../api_keys/api_keys_service.ts';
 import type { ApiKeyValidation, ApiKeyValidator } from './api_key_validator.ts';
@@ -24,10 +27,14 @@ const db = openSqlite(path.join(dir, 'keys.db'), logger);
 const keys = createApiKeysRepository(db);
 const service = createApiKeysService({ keys, clock: Date.now, logger });
 const servers: grpc.Server[] = [];
+const SECRET = 's'.repeat(40);
 const clients: GrpcApiKeyValidator[] = [];
 
-async function serve(validator: ApiKeyValidator): Promise<GrpcApiKeyValidator> {
-  const server = new grpc.Server();
+async function serve(
+  validator: ApiKeyValidator,
+  client = { secret: SECRET, logger },
+): Promise<GrpcApiKeyValidator> {
+  const server = new grpc.Server({ interceptors: [requireInternalSecret(SECRET, logger)] });
   addValidateApiKeyService(server, validator, logger);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
@@ -35,9 +42,9 @@ async function serve(validator: ApiKeyValidator): Promise<GrpcApiKeyValidator> {
     ),
   );
   servers.push(server);
-  const client = new GrpcApiKeyValidator(`127.0.0.1:${port}`);
-  clients.push(client);
-  return client;
+  const validatorClient = new GrpcApiKeyValidator(`127.0.0.1:${port}`, client.secret, client.logger);
+  clients.push(validatorClient);
+  return validatorClient;
 }
 
 let remote: GrpcApiKeyValidator;
@@ -82,7 +89,7 @@ test('a deleted key is refused within one second', async () => {
 });
 
 test('an unreachable backend fails the check fast with a retryable error', async () => {
-  const unreachable = new GrpcApiKeyValidator(`127.0.0.1:${await freePort()}`);
+  const unreachable = new GrpcApiKeyValidator(`127.0.0.1:${await freePort()}`, SECRET, logger);
   clients.push(unreachable);
   const started = performance.now();
   await assert.rejects(unreachable.validate('x'.repeat(64)), isRetryable);
@@ -119,4 +126,18 @@ test('a backend that stops answering turns checks into retryable errors, not ref
     assert.ok(isRetryable(outcome));
     break;
   }
+});
+
+test('a client with another secret gets no verdict, only a retryable error, and logs why', async () => {
+  const created = service.create('secret mismatch');
+  const captured = capturingLogger();
+  const intruder = await serve(new LocalApiKeyValidator(keys), {
+    secret: 'w'.repeat(40),
+    logger: captured.logger,
+  });
+  await assert.rejects(intruder.validate(created.key), isRetryable);
+  assert.ok(
+    captured.lines.some((line) => String(line.msg).includes('JUNJO_INTERNAL_SECRET differs')),
+    'a log line names the setting',
+  );
 });

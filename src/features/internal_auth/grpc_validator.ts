@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { unavailable } from '../../errors.ts';
 import { toGrpcError } from '../../ingestion/grpc_status.ts';
 import { internalProtoTypes } from '../../ingestion/internal_proto.ts';
+import { internalSecretMetadata } from '../../ingestion/internal_secret.ts';
 import type { Logger } from '../../logger.ts';
 import type { ApiKeyValidation, ApiKeyValidator } from './api_key_validator.ts';
 
@@ -67,9 +68,13 @@ export class GrpcApiKeyValidator implements ApiKeyValidator {
   readonly #client: grpc.Client;
   readonly #method = validateMethod();
   readonly #cache = new Map<string, { keyId: string; until: number }>();
+  readonly #secret: string;
+  readonly #logger: Logger;
 
-  constructor(address: string) {
+  constructor(address: string, internalSecret: string, logger: Logger) {
     this.#client = new grpc.Client(address, grpc.credentials.createInsecure());
+    this.#secret = internalSecret;
+    this.#logger = logger;
   }
 
   async validate(apiKey: string): Promise<ApiKeyValidation> {
@@ -81,11 +86,19 @@ export class GrpcApiKeyValidator implements ApiKeyValidator {
         this.#method.requestSerialize,
         this.#method.responseDeserialize,
         { api_key: apiKey },
-        new grpc.Metadata(),
+        internalSecretMetadata(this.#secret),
         { deadline: Date.now() + 5000 },
         (error, value) => (error || !value ? reject(error) : resolve(value)),
       ),
-    ).catch(() => {
+    ).catch((error: grpc.ServiceError) => {
+      // A refused secret is a deployment error the operator must see; the exporter only learns
+      // that the check is unavailable.
+      if (error?.code === grpc.status.UNAUTHENTICATED) {
+        this.#logger.error(
+          { details: error.details },
+          'the backend refused this ingestion role: JUNJO_INTERNAL_SECRET differs between the roles',
+        );
+      }
       throw unavailable('API key check is temporarily unavailable; retry later', 5);
     });
     if (!response.is_valid) {

@@ -36,6 +36,8 @@ export const FIXED_HEADER_BYTES = 31;
 /** Sanity bound for a length field read from disk; a larger value means the bytes are garbage. */
 export const MAX_RECORD_BYTES = 1024 * 1024 * 1024;
 export const MAX_API_KEY_ID_BYTES = 0xffff;
+/** Keys are unsigned 64-bit integers on disk; the log never hands out a larger one. */
+export const MAX_KEY = (1n << 64n) - 1n;
 
 const MAGIC = 0x4c574a4a;
 export const MAGIC_BYTES = Buffer.from([0x4a, 0x4a, 0x57, 0x4c]);

@@ -158,4 +158,18 @@ describe('WAL recovery on open', () => {
     assert.equal(existsSync(join(dir, '00000000000000000001.wal.tmp')), false);
     assert.equal(await wal.append(payload(42), META), 42n);
   });
+
+  test('removes empty segments named past the last key (key jumps that never got a record), up to one past 2^64 - 1', async () => {
+    await writeRecords(3);
+    const jumps = ['00000000000001000000.wal', '18446744073709551616.wal'];
+    for (const name of jumps) writeFileSync(join(dir, name), '');
+    const { wal, warnings } = await openWal();
+    assert.deepEqual(
+      warnings.map((line) => line.segment),
+      [...jumps].reverse(),
+    );
+    for (const name of jumps) assert.equal(existsSync(join(dir, name)), false, name);
+    assert.equal(wal.highestKey(), 3n);
+    assert.equal(await wal.append(payload(4), META), 4n);
+  });
 });

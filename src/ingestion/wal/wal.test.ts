@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { AppError } from '../../errors.ts';
-import type { WalRecordMeta } from './record_format.ts';
+import { MAX_KEY, type WalRecordMeta } from './record_format.ts';
 import { capturingLogger, tempDir, WARN } from './test_support.ts';
 import { WriteAheadLog, type WriteAheadLogOptions } from './wal.ts';
 
@@ -228,6 +228,17 @@ describe('WriteAheadLog', () => {
     assert.equal(await wal.append(payloadOf('first'), META), 1_001n);
     const reopened = await reopen(wal);
     assert.equal(await reopened.wal.append(payloadOf('second'), META), 1_002n);
+  });
+
+  test('never hands out a key above 2^64 - 1, and refuses the append as retryable instead', async () => {
+    const { wal } = await openWal();
+    await wal.releaseUpTo(MAX_KEY - 1n);
+    assert.equal(await wal.append(payloadOf('last'), META), MAX_KEY);
+    await assert.rejects(
+      wal.append(payloadOf('one too many'), META),
+      (error: unknown) => error instanceof AppError && error.kind === 'unavailable',
+    );
+    assert.equal(wal.highestKey(), MAX_KEY);
   });
 
   for (const failing of ['write', 'sync'] as const) {

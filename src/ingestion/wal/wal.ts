@@ -19,6 +19,7 @@ import {
   encodeHeader,
   FIXED_HEADER_BYTES,
   MAX_API_KEY_ID_BYTES,
+  MAX_KEY,
   MAX_RECORD_BYTES,
   type WalRecord,
   type WalRecordMeta,
@@ -26,6 +27,7 @@ import {
 import {
   createSegment,
   parseSegmentFileName,
+  type RecoveredSegment,
   recoverSegment,
   type Segment,
   segmentFileName,
@@ -127,27 +129,18 @@ export class WriteAheadLog {
       .map(parseSegmentFileName)
       .filter((key) => key !== null)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const segments: Segment[] = [];
-    let tailDroppedBytes = 0;
+    const recovered: RecoveredSegment[] = [];
     try {
       for (const [index, firstKey] of firstKeys.entries()) {
         const keyLimit = firstKeys[index + 1] ?? null;
-        const recovered = await recoverSegment(
-          join(dir, segmentFileName(firstKey)),
-          firstKey,
-          keyLimit,
-          logger,
+        recovered.push(
+          await recoverSegment(join(dir, segmentFileName(firstKey)), firstKey, keyLimit, logger),
         );
-        segments.push(recovered.segment);
-        tailDroppedBytes = recovered.tailDroppedBytes;
       }
-      const last = segments.at(-1);
-      // Keys in a cut-off tail might have been read by a consumer before the damage (media errors,
-      // not a mere crash). Each record takes at least FIXED_HEADER_BYTES, so skipping this many keys
-      // guarantees none of them is handed out again.
-      const nextKey = last
-        ? (last.lastKey ?? last.firstKey - 1n) + 1n + BigInt(Math.ceil(tailDroppedBytes / FIXED_HEADER_BYTES))
-        : 1n;
+      await dropEmptyJumps(dir, recovered, logger);
+      const last = recovered.at(-1);
+      const nextKey = last ? nextKeyAfter(last) : 1n;
+      const segments = recovered.map(({ segment }) => segment);
       if (!last) segments.push(await createSegment(dir, nextKey));
       const wal = new WriteAheadLog(dir, options, logger, segments, nextKey);
       logger.info(
@@ -162,7 +155,7 @@ export class WriteAheadLog {
       );
       return wal;
     } catch (err) {
-      await Promise.allSettled(segments.map((segment) => segment.handle.close()));
+      await Promise.allSettled(recovered.map(({ segment }) => segment.handle.close()));
       throw err;
     }
   }
@@ -192,6 +185,11 @@ export class WriteAheadLog {
    */
   readAfter(afterKey: bigint | null, limits: ReadLimits): Promise<WalRecord[]> {
     return this.withFiles(() => this.readRecords(afterKey ?? 0n, limits));
+  }
+
+  /** The highest key this log has handed out (0 before the first append). */
+  highestKey(): bigint {
+    return this.nextKey - 1n;
   }
 
   /**
@@ -300,6 +298,9 @@ export class WriteAheadLog {
     const firstKey = this.nextKey;
     let written: Segment | undefined;
     try {
+      if (firstKey + BigInt(group.length) - 1n > MAX_KEY) {
+        throw new RangeError(`WAL keys exhausted: the next key ${firstKey} leaves no room below 2^64`);
+      }
       const segment = await this.segmentForNextGroup(firstKey);
       const buffers: Uint8Array[] = [];
       for (const [index, append] of group.entries()) {
@@ -452,4 +453,41 @@ export class WriteAheadLog {
     }
     return records;
   }
+}
+
+/**
+ * The key after a recovered segment's records. Keys in a cut-off tail might have been read by a
+ * consumer before the damage (media errors, not a mere crash). Each record takes at least
+ * FIXED_HEADER_BYTES, so skipping this many keys guarantees none of them is handed out again.
+ */
+function nextKeyAfter({ segment, tailDroppedBytes }: RecoveredSegment): bigint {
+  const skipped = BigInt(Math.ceil(tailDroppedBytes / FIXED_HEADER_BYTES));
+  return (segment.lastKey ?? segment.firstKey - 1n) + 1n + skipped;
+}
+
+/**
+ * Drops trailing segment files that are empty and start past the key the previous segment leads
+ * to (or past 2^64 - 1): a jump of the key sequence that never received a record. Versions without
+ * the ReadSpans start-key check let any caller cause one, up to a segment named 2^64 that made
+ * every later append fail, also after restarts. An empty jump holds nothing; a legitimate one
+ * (the local poller's position ahead of a lost WAL) is re-applied when the poller starts.
+ */
+async function dropEmptyJumps(dir: string, recovered: RecoveredSegment[], logger: Logger): Promise<void> {
+  let dropped = false;
+  for (;;) {
+    const last = recovered.at(-1);
+    const previous = recovered.at(-2);
+    if (!last || last.segment.size > 0 || last.tailDroppedBytes > 0) break;
+    const expected = previous ? nextKeyAfter(previous) : 1n;
+    if (!(last.segment.firstKey > MAX_KEY || (previous && last.segment.firstKey > expected))) break;
+    recovered.pop();
+    await last.segment.handle.close();
+    await unlink(last.segment.path);
+    dropped = true;
+    logger.warn(
+      { segment: last.segment.name, expectedNextKey: String(expected) },
+      'WAL segment was empty and started past the last key handed out (a key jump left by an earlier version); removed it',
+    );
+  }
+  if (dropped) await syncDirectory(dir);
 }
