@@ -151,6 +151,14 @@ export const variables = {
     describe: 'free disk below which exports are refused as retryable',
     parse: nonNegativeInt,
   },
+  JUNJO_METRICS_TOKEN: {
+    default: '',
+    describe:
+      'bearer token that enables `GET /metrics` (Prometheus); at least 16 characters (empty: metrics off)',
+    // The token itself never goes into the error message.
+    parse: (raw: string, name: string) =>
+      raw === '' || raw.length >= 16 ? raw : fail(name, 'at least 16 characters', '…'),
+  },
   JUNJO_RETENTION_DAYS: {
     default: '',
     describe: 'delete spans older than this many days (empty: keep forever)',
@@ -180,6 +188,7 @@ export interface Config {
   maxBacklogBytes: number;
   minFreeDiskBytes: number;
   retentionDays: number | null;
+  metricsToken: string;
 }
 
 /** Reads every variable; throws ConfigError naming the first invalid one. */
@@ -230,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBacklogBytes: v.JUNJO_MAX_BACKLOG_BYTES,
     minFreeDiskBytes: v.JUNJO_MIN_FREE_DISK_BYTES,
     retentionDays: v.JUNJO_RETENTION_DAYS,
+    metricsToken: v.JUNJO_METRICS_TOKEN,
   };
 }
 

@@ -18,6 +18,8 @@ import { openSqlite } from './db_sqlite/connection.ts';
 import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
 import { type HealthSource, healthRoutes } from './features/health/routes.ts';
 import { addValidateApiKeyService, GrpcApiKeyValidator } from './features/internal_auth/grpc_validator.ts';
+import { Metrics } from './features/metrics/metrics.ts';
+import { metricsRoutes } from './features/metrics/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
@@ -95,10 +97,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Where the poller reads accepted exports from.
       const convertedCache = new ConvertedCache(256 * 1024 * 1024);
       let source: WalSource;
+      let ingestionFacts: IngestionThread['facts'] | null = null;
       if (config.role === 'all') {
         const thread = await IngestionThread.start(config, logger, convertedCache);
         onClose('ingestion thread', () => thread.close());
-        health.push(() => thread.facts());
+        ingestionFacts = () => thread.facts();
+        health.push(ingestionFacts);
         source = thread;
       } else {
         const remote = new GrpcWalSource(config.addresses.ingestion);
@@ -112,6 +116,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         );
         onClose('internal-auth', () => shutdownGrpc(internalAuth));
       }
+      let metrics: Metrics | undefined;
       const poller = new IngestionPoller({
         source,
         repository: new SpanRepository(duckdb, logger),
@@ -120,7 +125,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         intervalMs: config.pollIntervalMs,
         deadLetterDir: path.join(config.paths.dataDir, 'dead-letter'),
         convertedCache,
+        onBatch: (batch) => metrics?.observeBatch(batch),
       });
+      metrics = new Metrics({ ingestion: ingestionFacts, poller, duckdbPath: config.paths.duckdb });
       await poller.start();
       onClose('poller', () => poller.stop());
       health.push(() => poller.facts());
@@ -140,9 +147,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         healthRoutes(health),
         ...accounts.features,
         otelRoutes({ duckdb }),
+        metricsRoutes({ token: config.metricsToken, metrics }),
         webUiRoutes(),
       ];
-      const http = await buildHttpApp({ logger, guards: accounts.guards, features });
+      const http = await buildHttpApp({
+        logger,
+        guards: [metrics.httpTimer(), ...accounts.guards],
+        features,
+      });
       await http.listen({ host: config.host, port: config.ports.http });
       onClose('http', () => http.close());
     }
