@@ -255,12 +255,20 @@ export function prepareDataDir(config: Config): Config {
   }
   if (config.sessionSecret) return config;
   const file = path.join(config.paths.dataDir, 'session_secret');
-  if (!existsSync(file)) {
-    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
-  }
-  chmodSync(file, 0o600);
-  const secret = readFileSync(file, 'utf8').trim();
+  const secret = readOrCreateSecretFile(file);
   if (secret.length < 32)
     throw new ConfigError(`Invalid session secret in ${file}: expected at least 32 characters`);
   return { ...config, sessionSecret: secret };
 }
+
+/** A random secret kept in a file only its owner can read; generated on first use. */
+export function readOrCreateSecretFile(file: string): string {
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** Where the running server keeps the token that `npm run backup` presents (see features/backup). */
+export const adminTokenFile = (config: Config) => path.join(config.paths.dataDir, 'admin_token');

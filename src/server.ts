@@ -10,12 +10,14 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAccounts } from './accounts.ts';
-import type { Config } from './config.ts';
+import { adminTokenFile, type Config, readOrCreateSecretFile } from './config.ts';
 import { openDuckDb } from './db_duckdb/connection.ts';
 import { SpanRepository } from './db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from './db_duckdb/summaries.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
 import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
+import { BackupService } from './features/backup/backup_service.ts';
+import { backupRoutes } from './features/backup/routes.ts';
 import { type HealthSource, healthRoutes } from './features/health/routes.ts';
 import { addValidateApiKeyService, GrpcApiKeyValidator } from './features/internal_auth/grpc_validator.ts';
 import { Metrics } from './features/metrics/metrics.ts';
@@ -148,6 +150,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         ...accounts.features,
         otelRoutes({ duckdb }),
         metricsRoutes({ token: config.metricsToken, metrics }),
+        backupRoutes({
+          token: readOrCreateSecretFile(adminTokenFile(config)),
+          backups: new BackupService({
+            duckdb,
+            sqlite,
+            poller,
+            ingestion: ingestionFacts,
+            logger: logger.child({ component: 'backup' }),
+          }),
+        }),
         webUiRoutes(),
       ];
       const http = await buildHttpApp({

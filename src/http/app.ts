@@ -44,6 +44,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'session' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'JUNJO_METRICS_TOKEN' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'contents of <data>/admin_token' },
         },
       },
       security: [{ session: [] }],
