@@ -118,7 +118,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         );
         onClose('internal-auth', () => shutdownGrpc(internalAuth));
       }
-      let metrics: Metrics | undefined;
+      // Read at scrape time only, once the poller below exists.
+      const metrics = new Metrics({
+        ingestion: ingestionFacts,
+        pollerStats: () => poller.stats,
+        duckdbPath: config.paths.duckdb,
+      });
       const poller = new IngestionPoller({
         source,
         repository: new SpanRepository(duckdb, logger),
@@ -127,9 +132,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         intervalMs: config.pollIntervalMs,
         deadLetterDir: path.join(config.paths.dataDir, 'dead-letter'),
         convertedCache,
-        onBatch: (batch) => metrics?.observeBatch(batch),
+        onBatch: (batch) => metrics.observeBatch(batch),
       });
-      metrics = new Metrics({ ingestion: ingestionFacts, poller, duckdbPath: config.paths.duckdb });
       await poller.start();
       onClose('poller', () => poller.stop());
       health.push(() => poller.facts());

@@ -15,7 +15,7 @@ import type { IngestionPoller } from '../../telemetry/ingestion_poller.ts';
 export interface MetricsSources {
   /** Ingestion's counters; null where ingestion runs in another process (split mode). */
   ingestion: (() => Promise<IngestionFacts>) | null;
-  poller: Pick<IngestionPoller, 'stats'>;
+  pollerStats: () => IngestionPoller['stats'];
   duckdbPath: string;
 }
 
@@ -75,7 +75,7 @@ export class Metrics {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry });
     const ingestion = () => this.#ingestion;
-    const poller = () => sources.poller.stats;
+    const poller = sources.pollerStats;
 
     totalCounter(
       registry,
