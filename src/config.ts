@@ -174,6 +174,14 @@ export const variables = {
     describe: 'free disk below which exports are refused as retryable',
     parse: nonNegativeInt,
   },
+  JUNJO_METRICS_TOKEN: {
+    default: '',
+    describe:
+      'bearer token that enables `GET /metrics` (Prometheus); at least 16 characters (empty: metrics off)',
+    // The token itself never goes into the error message.
+    parse: (raw: string, name: string) =>
+      raw === '' || raw.length >= 16 ? raw : fail(name, 'at least 16 characters', '…'),
+  },
   JUNJO_RETENTION_DAYS: {
     default: '',
     describe: 'delete spans older than this many days (empty: keep forever)',
@@ -206,6 +214,7 @@ export interface Config {
   maxBacklogBytes: number;
   minFreeDiskBytes: number;
   retentionDays: number | null;
+  metricsToken: string;
 }
 
 /** Reads every variable; throws ConfigError naming the first invalid one. */
@@ -267,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBacklogBytes: v.JUNJO_MAX_BACKLOG_BYTES,
     minFreeDiskBytes: v.JUNJO_MIN_FREE_DISK_BYTES,
     retentionDays: v.JUNJO_RETENTION_DAYS,
+    metricsToken: v.JUNJO_METRICS_TOKEN,
   };
 }
 
@@ -282,12 +292,20 @@ export function prepareDataDir(config: Config): Config {
   }
   if (config.sessionSecret) return config;
   const file = path.join(config.paths.dataDir, 'session_secret');
-  if (!existsSync(file)) {
-    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
-  }
-  chmodSync(file, 0o600);
-  const secret = readFileSync(file, 'utf8').trim();
+  const secret = readOrCreateSecretFile(file);
   if (secret.length < 32)
     throw new ConfigError(`Invalid session secret in ${file}: expected at least 32 characters`);
   return { ...config, sessionSecret: secret };
 }
+
+/** A random secret kept in a file only its owner can read; generated on first use. */
+export function readOrCreateSecretFile(file: string): string {
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** Where the running server keeps the token that `npm run backup` presents (see features/backup). */
+export const adminTokenFile = (config: Config) => path.join(config.paths.dataDir, 'admin_token');

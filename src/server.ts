@@ -11,14 +11,18 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAccounts } from './accounts.ts';
-import type { Config } from './config.ts';
+import { adminTokenFile, type Config, readOrCreateSecretFile } from './config.ts';
 import { openDuckDb } from './db_duckdb/connection.ts';
 import { SpanRepository } from './db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from './db_duckdb/summaries.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
 import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
+import { BackupService } from './features/backup/backup_service.ts';
+import { backupRoutes } from './features/backup/routes.ts';
 import { type HealthSource, healthRoutes } from './features/health/routes.ts';
 import { addValidateApiKeyService, GrpcApiKeyValidator } from './features/internal_auth/grpc_validator.ts';
+import { Metrics } from './features/metrics/metrics.ts';
+import { metricsRoutes } from './features/metrics/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
@@ -104,10 +108,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Where the poller reads accepted exports from.
       const convertedCache = new ConvertedCache(256 * 1024 * 1024);
       let source: WalSource;
+      let ingestionFacts: IngestionThread['facts'] | null = null;
       if (config.role === 'all') {
         const thread = await IngestionThread.start(config, logger, convertedCache);
         onClose('ingestion thread', () => thread.close());
-        health.push(() => thread.facts());
+        ingestionFacts = () => thread.facts();
+        health.push(ingestionFacts);
         source = thread;
       } else {
         const remote = new GrpcWalSource(config.addresses.ingestion, config.internal.secret);
@@ -122,6 +128,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         );
         onClose('internal-auth', () => shutdownGrpc(internalAuth));
       }
+      // Read at scrape time only, once the poller below exists.
+      const metrics = new Metrics({
+        ingestion: ingestionFacts,
+        pollerStats: () => poller.stats,
+        duckdbPath: config.paths.duckdb,
+      });
       const poller = new IngestionPoller({
         source,
         repository: new SpanRepository(duckdb, logger),
@@ -130,6 +142,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         intervalMs: config.pollIntervalMs,
         deadLetterDir: path.join(config.paths.dataDir, 'dead-letter'),
         convertedCache,
+        onBatch: (batch) => metrics.observeBatch(batch),
       });
       await poller.start();
       onClose('poller', () => poller.stop());
@@ -150,9 +163,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         healthRoutes(health),
         ...accounts.features,
         otelRoutes({ duckdb }),
+        metricsRoutes({ token: config.metricsToken, metrics }),
+        backupRoutes({
+          token: readOrCreateSecretFile(adminTokenFile(config)),
+          backups: new BackupService({
+            duckdb,
+            sqlite,
+            poller,
+            ingestion: ingestionFacts,
+            logger: logger.child({ component: 'backup' }),
+          }),
+        }),
         webUiRoutes(),
       ];
-      const http = await buildHttpApp({ logger, guards: accounts.guards, features });
+      const http = await buildHttpApp({
+        logger,
+        guards: [metrics.httpTimer(), ...accounts.guards],
+        features,
+      });
       await http.listen({ host: config.host, port: config.ports.http });
       onClose('http', () => http.close());
     }

@@ -40,7 +40,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Junjo Server API', version: '1' },
-      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'session' } } },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'session' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'JUNJO_METRICS_TOKEN' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'contents of <data>/admin_token' },
+        },
+      },
       security: [{ session: [] }],
     },
   });

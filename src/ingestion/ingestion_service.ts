@@ -9,12 +9,22 @@ import { Backpressure } from './backpressure.ts';
 import { bindGrpc, createOtlpGrpcServer, grpcServerCredentials, shutdownGrpc } from './otlp_grpc_server.ts';
 import { buildOtlpHttpServer } from './otlp_http_server.ts';
 import { RequestBytesBudget } from './request_budget.ts';
-import { TraceIngest } from './trace_ingest.ts';
-import { WriteAheadLog } from './wal/wal.ts';
+import { type IngestCounters, TraceIngest } from './trace_ingest.ts';
+import { type WalStats, WriteAheadLog } from './wal/wal.ts';
+
+/** What ingestion reports (on /health, and to /metrics through the worker thread). */
+export interface IngestionFacts {
+  ingestion: IngestCounters & {
+    backlog_bytes: number;
+    free_disk_bytes: number;
+    inflight_request_bytes: number;
+    wal: WalStats;
+  };
+}
 
 export interface IngestionService {
   wal: WriteAheadLog;
-  facts(): Record<string, unknown>;
+  facts(): IngestionFacts;
   /** Stops the listeners (in-flight exports finish), then closes the WAL. */
   close(): Promise<void>;
 }

@@ -28,6 +28,8 @@ export interface IngestionPollerOptions {
   limits?: ReadLimits;
   /** Attempts of a single record before it is moved to the dead-letter directory. */
   maxAttempts?: number;
+  /** Told about every committed batch (metrics). */
+  onBatch?: (batch: { durationMs: number; newestReceivedAtMs: number }) => void;
 }
 
 type Converted = ConvertedRows;
@@ -143,6 +145,7 @@ export class IngestionPoller {
 
   /** Converts and inserts a batch; isolates records that fail on their own. */
   async #commit(records: WalRecord[]): Promise<void> {
+    const startedAtMs = Date.now();
     const good: WalRecord[] = [];
     const merged: Converted = { spans: [], patches: [] };
     for (const record of records) {
@@ -166,6 +169,10 @@ export class IngestionPoller {
     }
     await this.#advance(records.at(-1)!.key);
     this.stats.records += records.length;
+    this.#options.onBatch?.({
+      durationMs: Date.now() - startedAtMs,
+      newestReceivedAtMs: records.at(-1)!.receivedAtMs,
+    });
   }
 
   async #commitOne(record: WalRecord): Promise<void> {

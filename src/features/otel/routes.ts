@@ -140,6 +140,32 @@ export function otelRoutes(deps: { duckdb: DuckDb }): HttpPlugin {
     }
 
     app.get(
+      '/otel/trace/:trace_id/otlp',
+      {
+        schema: {
+          tags: TAGS,
+          summary: 'The whole trace as an OTLP/JSON ExportTraceServiceRequest, as a file download',
+          description:
+            'POST the file to /v1/traces of another server (with an API key) to reproduce the trace: ' +
+            'same span rows, same state patches. Rebuilt from the stored rows: one resource per service ' +
+            '(service.name only), one unnamed scope, microsecond span times.',
+          params: TraceParams,
+          response: {
+            200: Type.Object({ resourceSpans: Type.Array(Type.Unknown()) }),
+            ...BadRequest,
+            404: ErrorMessage,
+          },
+        },
+      },
+      async (request, reply) => {
+        const traceId = request.params.trace_id.toLowerCase();
+        const otlp = await service.traceOtlp(traceId);
+        reply.header('content-disposition', `attachment; filename="trace-${traceId}.otlp.json"`);
+        return sendJson(reply, otlp);
+      },
+    );
+
+    app.get(
       '/otel/trace/:trace_id/span/:span_id',
       {
         schema: {

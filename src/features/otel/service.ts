@@ -6,6 +6,7 @@
 // either wholly visible or not at all.
 import type { DuckDb } from '../../db_duckdb/connection.ts';
 import { invalidInput, notFound } from '../../errors.ts';
+import { encodeTraceRequestJson } from '../../otlp/encode.ts';
 import type { Service } from './schemas.ts';
 import {
   formatTimestamp,
@@ -26,6 +27,7 @@ import {
   selectStatePatches,
   selectTraceSpans,
 } from './span_queries.ts';
+import { spanRowsToExportRequest } from './trace_export.ts';
 
 /** The reference's cap on root-span lists; also used for the workflow list, which had none. */
 export const DEFAULT_LIST_LIMIT = 500;
@@ -75,6 +77,13 @@ export class OtelQueryService {
   async traceSpans(traceId: string): Promise<string> {
     const rows = await this.duckdb.read((conn) => selectTraceSpans(conn, traceId));
     return jsonArray(rows.map((row) => renderSpan(spanRowFromResult(row))));
+  }
+
+  /** The whole trace as OTLP/JSON (trace_export.ts says what is rebuilt); NotFound when unknown. */
+  async traceOtlp(traceId: string): Promise<string> {
+    const rows = await this.duckdb.read((conn) => selectTraceSpans(conn, traceId));
+    if (rows.length === 0) throw notFound(`trace ${traceId} not found`);
+    return encodeTraceRequestJson(spanRowsToExportRequest(rows.map(spanRowFromResult)));
   }
 
   async span(traceId: string, spanId: string): Promise<string> {

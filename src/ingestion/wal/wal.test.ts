@@ -191,6 +191,15 @@ describe('WriteAheadLog', () => {
     );
   });
 
+  test('stats report the newest acknowledged key and the records not yet released', async () => {
+    const { wal } = await openWal();
+    assert.deepEqual([wal.stats().lastKey, wal.stats().backlogRecords], [null, 0]);
+    for (let i = 0; i < 5; i++) await wal.append(payloadOf(`p${i}`), META);
+    assert.deepEqual([wal.stats().lastKey, wal.stats().backlogRecords], ['5', 5]);
+    await wal.releaseUpTo(3n);
+    assert.deepEqual([wal.stats().lastKey, wal.stats().backlogRecords], ['5', 2]);
+  });
+
   test('releaseUpTo deletes only segments whose every record is released, never the active one', async () => {
     const { wal } = await openWal({ segmentBytes: 1_000 });
     const keys: bigint[] = [];

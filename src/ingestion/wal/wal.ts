@@ -61,6 +61,10 @@ export interface WalStats {
   bytes: number;
   failedAppends: number;
   segments: number;
+  /** Acknowledged records the consumer has not released yet (the poller's backlog). */
+  backlogRecords: number;
+  /** Key of the newest acknowledged record (null: none yet); decimal, so it survives JSON. */
+  lastKey: string | null;
 }
 
 interface PendingAppend {
@@ -241,7 +245,18 @@ export class WriteAheadLog {
   }
 
   stats(): WalStats {
-    return { ...this.counters, segments: this.segments.length };
+    let backlogRecords = 0;
+    let lastKey: bigint | undefined;
+    for (const segment of this.segments) {
+      backlogRecords += segment.keys.length - segment.indexAfter(this.releasedKey);
+      lastKey = segment.lastKey ?? lastKey;
+    }
+    return {
+      ...this.counters,
+      segments: this.segments.length,
+      backlogRecords,
+      lastKey: lastKey === undefined ? null : String(lastKey),
+    };
   }
 
   /** Writes the appends already accepted (they resolve as usual), then closes the files. */

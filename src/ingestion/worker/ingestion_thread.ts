@@ -4,6 +4,7 @@ import type { Config } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConvertedCache } from '../../telemetry/converted_cache.ts';
 import type { ReadLimits, WalSource } from '../../telemetry/wal_source.ts';
+import type { IngestionFacts } from '../ingestion_service.ts';
 import type { WalRecord } from '../wal/record_format.ts';
 import type { TransferredRecord, WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 
@@ -68,8 +69,8 @@ export class IngestionThread implements WalSource {
     return () => this.#listeners.delete(listener);
   }
 
-  async facts(): Promise<Record<string, unknown>> {
-    return (await this.#request({ op: 'facts' })) as Record<string, unknown>;
+  async facts(): Promise<IngestionFacts & Record<string, unknown>> {
+    return (await this.#request({ op: 'facts' })) as IngestionFacts & Record<string, unknown>;
   }
 
   /** Stops the receivers (in-flight exports finish) and closes the WAL, then ends the thread. */

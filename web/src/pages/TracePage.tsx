@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { traceQuery } from '../api/queries.ts';
+import { DownloadTraceButton } from '../components/DownloadTraceButton.tsx';
 import { ReloadButton } from '../components/ReloadButton.tsx';
 import { SpanDetails } from '../components/SpanDetails.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
@@ -77,6 +78,7 @@ export function TracePage() {
               {traceId}
             </span>
             <ReloadButton reload={spans.refetch} reloading={spans.isFetching} />
+            <DownloadTraceButton traceId={traceId} />
           </div>
         </div>
         {workflows.length > 0 && (

@@ -5,6 +5,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { traceQuery } from '../api/queries.ts';
+import { DownloadTraceButton } from '../components/DownloadTraceButton.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ReloadButton } from '../components/ReloadButton.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
@@ -179,6 +180,7 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
             {typeof nodeCount === 'number' && <span>{nodeCount} nodes run</span>}
             <span>{steps.length} state updates</span>
             <ReloadButton reload={props.reload} reloading={props.reloading} />
+            <DownloadTraceButton traceId={workflow.trace_id} />
             <Link to={paths.trace(workflow.trace_id, workflow.span_id)}>Trace waterfall →</Link>
           </div>
         </div>
