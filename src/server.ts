@@ -16,8 +16,11 @@ import { SpanRepository } from './db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from './db_duckdb/summaries.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
 import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
+import { systemClock } from './features/auth/clock.ts';
 import { type HealthSource, healthRoutes } from './features/health/routes.ts';
 import { addValidateApiKeyService, GrpcApiKeyValidator } from './features/internal_auth/grpc_validator.ts';
+import { createLlmService } from './features/llm/llm_service.ts';
+import { llmRoutes } from './features/llm/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
@@ -140,6 +143,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         healthRoutes(health),
         ...accounts.features,
         otelRoutes({ duckdb }),
+        llmRoutes(
+          createLlmService({
+            providers: config.llm.providers,
+            timeoutMs: config.llm.timeoutMs,
+            logger: logger.child({ component: 'llm' }),
+            clock: systemClock,
+          }),
+          { generationsPerMinute: config.llm.generationsPerMinute, clock: systemClock },
+        ),
         webUiRoutes(),
       ];
       const http = await buildHttpApp({ logger, guards: accounts.guards, features });

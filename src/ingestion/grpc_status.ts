@@ -15,6 +15,8 @@ const codeOf: Record<ErrorKind, status> = {
   too_large: status.RESOURCE_EXHAUSTED,
   too_many: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
+  bad_gateway: status.UNAVAILABLE,
+  upstream_timeout: status.DEADLINE_EXCEEDED,
 };
 
 export function toGrpcError(error: unknown): Partial<ServiceError> {
