@@ -100,20 +100,25 @@ function chat(body: ChatBody, headers: IncomingHttpHeaders, res: ServerResponse)
     res.writeHead(status, { 'content-type': 'application/json', ...extra });
     res.end(payload);
   };
-  if (model === 'fail-401') {
-    const sent = String(headers.authorization ?? '').replace(/^Bearer /, '');
-    return json(
-      401,
-      errorBody(`Incorrect API key provided: ${sent}.`, 'invalid_request_error', 'invalid_api_key'),
-    );
+  const sentKey = String(headers.authorization ?? '').replace(/^Bearer /, '');
+  const failures: Record<string, () => void> = {
+    'fail-401': () =>
+      json(
+        401,
+        errorBody(`Incorrect API key provided: ${sentKey}.`, 'invalid_request_error', 'invalid_api_key'),
+      ),
+    'fail-429': () =>
+      json(429, errorBody('Rate limit reached for requests', 'requests', 'rate_limit_exceeded'), {
+        'retry-after': '7',
+      }),
+    'fail-500': () => json(500, errorBody('The server had an error', 'server_error', 'server_error')),
+    hang: () => {},
+  };
+  const failure = failures[model];
+  if (failure) {
+    failure();
+    return;
   }
-  if (model === 'fail-429')
-    return json(429, errorBody('Rate limit reached for requests', 'requests', 'rate_limit_exceeded'), {
-      'retry-after': '7',
-    });
-  if (model === 'fail-500')
-    return json(500, errorBody('The server had an error', 'server_error', 'server_error'));
-  if (model === 'hang') return;
 
   const answer = echoAnswer(body.messages);
   const prompt_tokens = JSON.stringify(body.messages ?? []).length;
@@ -126,7 +131,7 @@ function chat(body: ChatBody, headers: IncomingHttpHeaders, res: ServerResponse)
     system_fingerprint: 'fp_stub',
   };
   if (!body.stream) {
-    return json(
+    json(
       200,
       JSON.stringify({
         ...base,
@@ -142,15 +147,20 @@ function chat(body: ChatBody, headers: IncomingHttpHeaders, res: ServerResponse)
         usage,
       }),
     );
+    return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const chunk = (delta: Record<string, unknown>, finish_reason: string | null = null) =>
     `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason }] })}\n\n`;
   res.write(chunk({ role: 'assistant', content: '' }));
-  if (model === 'stall-stream') return void res.write(chunk({ content: 'Thinking' }));
+  if (model === 'stall-stream') {
+    res.write(chunk({ content: 'Thinking' }));
+    return;
+  }
   if (model === 'malformed-stream') {
     res.write(chunk({ content: 'Half' }));
-    return void res.end('data: {"choices": [ this is not json\n\n');
+    res.end('data: {"choices": [ this is not json\n\n');
+    return;
   }
   if (model === 'endless-stream') {
     const timer = setInterval(() => res.write(chunk({ content: 'more '.repeat(200) })), 1);
