@@ -31,11 +31,18 @@ export const LlmModelList = Type.Object({
 });
 export type LlmModelList = Static<typeof LlmModelList>;
 
-export const MESSAGE_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+export const MessageRole = Type.Union([
+  Type.Literal('system'),
+  Type.Literal('developer'),
+  Type.Literal('user'),
+  Type.Literal('assistant'),
+  Type.Literal('tool'),
+]);
+export type MessageRole = Static<typeof MessageRole>;
 
 export const ChatMessage = Type.Object(
   {
-    role: Type.Union(MESSAGE_ROLES.map((role) => Type.Literal(role))),
+    role: MessageRole,
     content: Type.String({ maxLength: 200_000 }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     tool_call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -65,7 +72,14 @@ export const ResponseFormat = Type.Union([
 ]);
 export type ResponseFormat = Static<typeof ResponseFormat>;
 
-export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high'] as const;
+export const ReasoningEffort = Type.Union([
+  Type.Literal('none'),
+  Type.Literal('minimal'),
+  Type.Literal('low'),
+  Type.Literal('medium'),
+  Type.Literal('high'),
+]);
+export type ReasoningEffort = Static<typeof ReasoningEffort>;
 
 export const GenerateRequest = Type.Object(
   {
@@ -80,7 +94,7 @@ export const GenerateRequest = Type.Object(
     ),
     stop: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 4 })),
     response_format: Type.Optional(ResponseFormat),
-    reasoning_effort: Type.Optional(Type.Union(REASONING_EFFORTS.map((effort) => Type.Literal(effort)))),
+    reasoning_effort: Type.Optional(ReasoningEffort),
     stream: Type.Optional(
       Type.Boolean({
         description:
