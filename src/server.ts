@@ -150,7 +150,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
             logger: logger.child({ component: 'llm' }),
             clock: systemClock,
           }),
-          { generationsPerMinute: config.llm.generationsPerMinute, clock: systemClock },
+          {
+            generationsPerMinute: config.llm.generationsPerMinute,
+            timeoutMs: config.llm.timeoutMs,
+            clock: systemClock,
+          },
         ),
         webUiRoutes(),
       ];

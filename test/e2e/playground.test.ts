@@ -62,7 +62,11 @@ test('LLM span → playground → edit → run: streamed answer and diff on scre
   const browser = await launchChromium();
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  const problems = recordProblems(page, [/status of 401 .*\/auth-test\)/]);
+  // The 401 of the session probe before sign-in, and the provider's 429 the test provokes.
+  const problems = recordProblems(page, [
+    /status of 401 .*\/auth-test\)/,
+    /status of 429 .*\/llm\/generate\)/,
+  ]);
   const pageText: string[] = [];
   page.on('response', async (response) => {
     if (response.url().includes('/llm/')) pageText.push(await response.text().catch(() => ''));
@@ -127,6 +131,15 @@ test('LLM span → playground → edit → run: streamed answer and diff on scre
       options.map((o) => o.textContent),
     );
     assert.equal(choices.length, 3, 'original and both runs can be compared');
+
+    // A provider failure is a clear message on the run, not a hung page.
+    await page.fill('input[name=model]', 'fail-429');
+    await page.click('button:has-text("Run")');
+    const failure = page.locator('[data-testid=answer-right] [role=alert]');
+    await failure.waitFor();
+    assert.match((await failure.textContent()) ?? '', /Provider google is rate limiting \(429\)/);
+    assert.ok(await page.isEnabled('button:has-text("Run")'), 'the page is ready for the next run');
+    await page.screenshot({ path: path.join(SHOTS, '03-provider-failure.png'), fullPage: true });
   } catch (error) {
     await page.screenshot({ path: path.join(SHOTS, 'failure.png') }).catch(() => {});
     t.diagnostic(
@@ -137,4 +150,26 @@ test('LLM span → playground → edit → run: streamed answer and diff on scre
   assert.deepEqual(problems, [], 'no console errors or warnings');
   assert.equal(pageText.join('').includes(PROVIDER_KEY), false, 'the provider key never reaches the browser');
   assert.equal(server.output().includes(PROVIDER_KEY), false, 'nor the server log');
+});
+
+test('with no provider configured the playground says which setting to use', {
+  timeout: 120_000,
+}, async (t) => {
+  const server = await startServerProcess();
+  t.after(() => server.cleanup());
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const problems = recordProblems(page, [/status of 401 .*\/auth-test\)/]);
+  await page.goto(server.baseUrl);
+  await signInThroughUi(page, USER.email, USER.password);
+  await page.click('nav[aria-label=Main] >> text=Playground');
+  const notice = page.locator('[data-testid=no-providers]');
+  await notice.waitFor();
+  assert.match(
+    (await notice.textContent()) ?? '',
+    /No LLM provider is configured\..*Set JUNJO_LLM_PROVIDERS/,
+  );
+  assert.equal(await page.isDisabled('button:has-text("Run")'), true);
+  assert.deepEqual(problems, [], 'no console errors or warnings');
 });

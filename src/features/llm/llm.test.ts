@@ -52,7 +52,13 @@ async function withPlayground(
       clock,
     });
     server = await startAccountsServer({
-      features: [llmRoutes(llm, { generationsPerMinute: options.perMinute ?? 1000, clock })],
+      features: [
+        llmRoutes(llm, {
+          generationsPerMinute: options.perMinute ?? 1000,
+          timeoutMs: options.timeoutMs ?? 60_000,
+          clock,
+        }),
+      ],
     });
     const admin = await signedInAdmin(server);
     const logs = () => (server?.logs() ?? '') + lines.join('');

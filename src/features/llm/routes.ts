@@ -21,10 +21,14 @@ const tags = ['llm'];
 /** Prompts are text: 1 MiB holds a long conversation; more is refused with 413. */
 export const GENERATE_BODY_LIMIT_BYTES = 1024 * 1024;
 
-export function llmRoutes(
-  llm: LlmService,
-  limits: { generationsPerMinute: number; clock: Clock },
-): HttpPlugin {
+export interface LlmRouteLimits {
+  generationsPerMinute: number;
+  /** JUNJO_LLM_TIMEOUT_MS: a generation's socket may stay silent this long (the API's idle limit is shorter). */
+  timeoutMs: number;
+  clock: Clock;
+}
+
+export function llmRoutes(llm: LlmService, limits: LlmRouteLimits): HttpPlugin {
   const limiter = createSlidingWindowLimiter(
     { max: limits.generationsPerMinute, windowMs: 60_000 },
     limits.clock,
@@ -89,6 +93,8 @@ export function llmRoutes(
         },
       },
       async (request, reply) => {
+        // A model may think for longer than the API's idle timeout before its first byte.
+        request.raw.socket.setTimeout(limits.timeoutMs + 10_000);
         if (request.body.stream !== true)
           return reply.type('application/json').send(await llm.generate(request.body));
         // The browser closing the page (or the fetch) stops the provider call too.
