@@ -199,7 +199,7 @@ export const variables = {
     describe: 'longest a playground generation may take, streaming included (ms)',
     parse: positiveInt,
   },
-  JUNJO_LLM_GENERATIONS_PER_MINUTE: {
+  JUNJO_LLM_RATE_PER_MINUTE: {
     default: '20',
     describe: 'playground generations each user may start per minute',
     parse: positiveInt,
@@ -289,7 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llm: {
       providers: v.JUNJO_LLM_PROVIDERS.map((p) => ({ ...p, apiKey: env[llmKeyVariable(p.name)] || null })),
       timeoutMs: v.JUNJO_LLM_TIMEOUT_MS,
-      generationsPerMinute: v.JUNJO_LLM_GENERATIONS_PER_MINUTE,
+      generationsPerMinute: v.JUNJO_LLM_RATE_PER_MINUTE,
     },
   };
 }
