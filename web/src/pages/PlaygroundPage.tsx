@@ -37,21 +37,23 @@ export function PlaygroundPage() {
   const [messages, setMessages] = useState<EditableMessage[]>([editable({ role: 'user', content: '' })]);
   const [settings, setSettings] = useState<Settings>(emptySettings);
   const [runs, setRuns] = useState<Answer[]>([]);
-  const [pick, setPick] = useState<{ left: string; right: string }>({ left: ORIGINAL, right: '' });
+  const [pick, setPick] = useState<{ left: string; right: string }>({ left: '', right: '' });
   const [problem, setProblem] = useState<string | null>(null);
   const running = useRef<AbortController | null>(null);
 
   // Start from the span once both it and the provider list are known.
   const prefilledFor = useRef<string | null>(null);
   useEffect(() => {
-    if (!providers.data || (spanId && !prefill) || prefilledFor.current === (spanId ?? '')) return;
-    prefilledFor.current = spanId ?? '';
+    // Without the span (not found, or its trace failed to load) the page still gets a provider.
+    const key = `${spanId ?? ''}:${prefill ? 'span' : 'none'}`;
+    if (!providers.data || (traceId && trace.isLoading) || prefilledFor.current === key) return;
+    prefilledFor.current = key;
     const provider = matchProvider(prefill?.provider ?? null, providerNames) ?? '';
     if (prefill) {
       if (prefill.messages.length > 0) setMessages(prefill.messages.map(editable));
       setSettings(settingsFrom(prefill, provider));
     } else setSettings((s) => ({ ...s, provider }));
-  }, [providers.data, prefill, providerNames, spanId]);
+  }, [providers.data, prefill, providerNames, spanId, traceId, trace.isLoading]);
   useEffect(() => () => running.current?.abort(), []);
 
   const models = useQuery({
@@ -111,7 +113,7 @@ export function PlaygroundPage() {
         finishReason: null,
       },
     ]);
-    setPick((p) => ({ left: p.left || id, right: id }));
+    setPick((p) => ({ left: p.left || (original ? ORIGINAL : id), right: id }));
     const controller = new AbortController();
     running.current = controller;
     try {
