@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig, variables } from './config.ts';
+import { ConfigError, llmKeyVariable, loadConfig, variables } from './config.ts';
 
 test('defaults give the documented ports and a ./.data directory', () => {
   const config = loadConfig({});
@@ -32,6 +32,10 @@ for (const [name, value, expected] of [
   ['JUNJO_RETENTION_DAYS', '-3', 'a positive integer'],
   ['JUNJO_INGESTION_ADDRESS', 'nowhere', 'host:port'],
   ['JUNJO_LOG_LEVEL', 'loud', 'one of trace'],
+  ['JUNJO_LLM_PROVIDERS', 'openai', 'name=http(s)://base-url'],
+  ['JUNJO_LLM_PROVIDERS', 'local=ftp://127.0.0.1/v1', 'name=http(s)://base-url'],
+  ['JUNJO_LLM_PROVIDERS', 'proxy=https://user:sk-secret@llm.example/v1', 'name=http(s)://base-url'],
+  ['JUNJO_LLM_PROVIDERS', 'a=http://x/v1,A=http://y/v1', 'distinct names'],
 ] as const) {
   test(`${name}=${value} is refused with the expected form`, () => {
     assert.throws(
@@ -73,6 +77,19 @@ test('a secret that is too short is refused without echoing it', () => {
         error instanceof ConfigError && error.message.includes(name) && !error.message.includes('hunter2'),
     );
   }
+});
+
+test('LLM providers: name=baseURL pairs, each key from JUNJO_LLM_KEY_<NAME>', () => {
+  const config = loadConfig({
+    JUNJO_LLM_PROVIDERS: 'openai=https://api.openai.com/v1/, my-ollama=http://127.0.0.1:11434/v1',
+    JUNJO_LLM_KEY_OPENAI: 'sk-abc',
+  });
+  assert.deepEqual(config.llm.providers, [
+    { name: 'openai', baseURL: 'https://api.openai.com/v1', apiKey: 'sk-abc' },
+    { name: 'my-ollama', baseURL: 'http://127.0.0.1:11434/v1', apiKey: null },
+  ]);
+  assert.equal(llmKeyVariable('my-ollama'), 'JUNJO_LLM_KEY_MY_OLLAMA');
+  assert.deepEqual(loadConfig({}).llm.providers, []);
 });
 
 test('TLS needs both a certificate and a key', () => {

@@ -43,6 +43,38 @@ const list = (raw: string): string[] =>
 // A secret's value never goes into the error message: it would land in logs and terminals.
 const longSecret = (raw: string, name: string): string =>
   raw.length >= 32 ? raw : fail(name, 'at least 32 characters', `<${raw.length} characters>`);
+/** `name=baseURL,…`: OpenAI-compatible endpoints of the prompt playground (keys come from their own variables). */
+const llmProviders = (raw: string, name: string): Array<{ name: string; baseURL: string }> => {
+  const expected =
+    'comma-separated name=http(s)://base-url pairs with distinct names (letters, digits, _ or -)';
+  const providers = list(raw).map((entry) => {
+    const [providerName = '', ...rest] = entry.split('=');
+    const baseURL = rest.join('=').trim();
+    let url: URL | null = null;
+    try {
+      url = new URL(baseURL);
+    } catch {
+      url = null;
+    }
+    // Credentials in the URL would be shown by GET /llm/providers: keys belong in JUNJO_LLM_KEY_<NAME>.
+    const valid =
+      /^[A-Za-z0-9][\w-]{0,39}$/.test(providerName.trim()) &&
+      url !== null &&
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.username === '' &&
+      url.password === '';
+    return valid
+      ? { name: providerName.trim(), baseURL: baseURL.replace(/\/+$/, '') }
+      : fail(name, expected, raw);
+  });
+  const names = providers.map((p) => p.name.toLowerCase());
+  return new Set(names).size === names.length ? providers : fail(name, expected, raw);
+};
+
+/** The variable holding a provider's API key: JUNJO_LLM_KEY_ + the name upper-cased, `-` as `_`. */
+export const llmKeyVariable = (providerName: string): string =>
+  `JUNJO_LLM_KEY_${providerName.toUpperCase().replaceAll('-', '_')}`;
+
 const address = (raw: string, name: string): string =>
   /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) ? raw : fail(name, 'host:port', raw);
 
@@ -187,6 +219,22 @@ export const variables = {
     describe: 'delete spans older than this many days (empty: keep forever)',
     parse: (raw: string, name: string) => (raw === '' ? null : positiveInt(raw, name)),
   },
+  JUNJO_LLM_PROVIDERS: {
+    default: '',
+    describe:
+      'prompt playground providers (OpenAI-compatible), comma-separated `name=baseURL`, e.g. `openai=https://api.openai.com/v1,ollama=http://127.0.0.1:11434/v1`; each key from `JUNJO_LLM_KEY_<NAME>`',
+    parse: llmProviders,
+  },
+  JUNJO_LLM_TIMEOUT_MS: {
+    default: '120000',
+    describe: 'longest a playground generation may take, streaming included (ms)',
+    parse: positiveInt,
+  },
+  JUNJO_LLM_RATE_PER_MINUTE: {
+    default: '20',
+    describe: 'playground generations each user may start per minute',
+    parse: positiveInt,
+  },
 } satisfies Record<string, VarSpec<unknown>>;
 
 type Vars = typeof variables;
@@ -215,6 +263,14 @@ export interface Config {
   minFreeDiskBytes: number;
   retentionDays: number | null;
   metricsToken: string;
+  llm: { providers: LlmProviderConfig[]; timeoutMs: number; generationsPerMinute: number };
+}
+
+export interface LlmProviderConfig {
+  name: string;
+  baseURL: string;
+  /** From JUNJO_LLM_KEY_<NAME>; null for endpoints that need none (Ollama, vLLM, LM Studio). */
+  apiKey: string | null;
 }
 
 /** Reads every variable; throws ConfigError naming the first invalid one. */
@@ -277,6 +333,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minFreeDiskBytes: v.JUNJO_MIN_FREE_DISK_BYTES,
     retentionDays: v.JUNJO_RETENTION_DAYS,
     metricsToken: v.JUNJO_METRICS_TOKEN,
+    llm: {
+      providers: v.JUNJO_LLM_PROVIDERS.map((p) => ({ ...p, apiKey: env[llmKeyVariable(p.name)] || null })),
+      timeoutMs: v.JUNJO_LLM_TIMEOUT_MS,
+      generationsPerMinute: v.JUNJO_LLM_RATE_PER_MINUTE,
+    },
   };
 }
 

@@ -8,7 +8,11 @@ export type ErrorKind =
   | 'conflict'
   | 'too_large'
   | 'too_many'
-  | 'unavailable';
+  | 'unavailable'
+  /** an upstream service (an LLM provider) failed or answered something unusable */
+  | 'bad_gateway'
+  /** an upstream service did not answer in time */
+  | 'upstream_timeout';
 
 export class AppError extends Error {
   readonly kind: ErrorKind;
@@ -28,3 +32,5 @@ export const tooMany = (message: string, retryAfterSeconds: number) =>
   new AppError(message, 'too_many', retryAfterSeconds);
 export const unavailable = (message: string, retryAfterSeconds: number) =>
   new AppError(message, 'unavailable', retryAfterSeconds);
+export const badGateway = (message: string) => new AppError(message, 'bad_gateway');
+export const upstreamTimeout = (message: string) => new AppError(message, 'upstream_timeout');

@@ -17,10 +17,13 @@ import { SpanRepository } from './db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from './db_duckdb/summaries.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
 import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
+import { systemClock } from './features/auth/clock.ts';
 import { BackupService } from './features/backup/backup_service.ts';
 import { backupRoutes } from './features/backup/routes.ts';
 import { type HealthSource, healthRoutes } from './features/health/routes.ts';
 import { addValidateApiKeyService, GrpcApiKeyValidator } from './features/internal_auth/grpc_validator.ts';
+import { createLlmService } from './features/llm/llm_service.ts';
+import { llmRoutes } from './features/llm/routes.ts';
 import { Metrics } from './features/metrics/metrics.ts';
 import { metricsRoutes } from './features/metrics/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
@@ -174,6 +177,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
             logger: logger.child({ component: 'backup' }),
           }),
         }),
+        llmRoutes(
+          createLlmService({
+            providers: config.llm.providers,
+            timeoutMs: config.llm.timeoutMs,
+            logger: logger.child({ component: 'llm' }),
+            clock: systemClock,
+          }),
+          {
+            generationsPerMinute: config.llm.generationsPerMinute,
+            timeoutMs: config.llm.timeoutMs,
+            clock: systemClock,
+          },
+        ),
         webUiRoutes(),
       ];
       const http = await buildHttpApp({

@@ -14,6 +14,7 @@ const apiPrefixes = [
   '/auth-test',
   '/csrf',
   '/health',
+  '/llm',
 ];
 
 export default defineConfig({

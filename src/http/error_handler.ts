@@ -12,6 +12,8 @@ export const httpStatusOf: Record<ErrorKind, number> = {
   too_large: 413,
   too_many: 429,
   unavailable: 503,
+  bad_gateway: 502,
+  upstream_timeout: 504,
 };
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -15,6 +15,8 @@ const codeOf: Record<ErrorKind, status> = {
   too_large: status.RESOURCE_EXHAUSTED,
   too_many: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
+  bad_gateway: status.UNAVAILABLE,
+  upstream_timeout: status.DEADLINE_EXCEEDED,
 };
 
 /** Fits both a handler's callback (a partial ServiceError) and an interceptor's sendStatus. */

@@ -6,6 +6,11 @@ export const paths = {
     `/services/${encodeURIComponent(service)}/workflows/${traceId}/${spanId}`,
   traces: (service: string) => `/services/${encodeURIComponent(service)}/traces`,
   trace: (traceId: string, spanId?: string) => `/traces/${traceId}${spanId ? `?span=${spanId}` : ''}`,
+  /** The prompt playground, opened on an LLM span when given one. */
+  playground: (traceId?: string, spanId?: string) =>
+    traceId && spanId
+      ? `/playground?${new URLSearchParams({ trace: traceId, span: spanId })}`
+      : '/playground',
   apiKeys: () => '/settings/api-keys',
   users: () => '/settings/users',
 };

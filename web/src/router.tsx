@@ -49,6 +49,10 @@ export function createAppRouter(queryClient: QueryClient) {
         },
         { path: 'services/:service/traces', element: <TracesPage /> },
         { path: 'traces/:traceId', ...once, element: <TracePage /> },
+        {
+          path: 'playground',
+          lazy: async () => ({ Component: (await import('./pages/PlaygroundPage.tsx')).PlaygroundPage }),
+        },
         { path: 'settings/api-keys', element: <ApiKeysPage /> },
         { path: 'settings/users', element: <UsersPage /> },
         { path: '*', element: <NotFoundPage /> },

@@ -45,12 +45,20 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-async function request<T>(
+async function request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await send(method, path, options);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text === '' ? undefined : JSON.parse(text)) as T;
+}
+
+/** The successful Response itself (for a streamed body); failures throw ApiError like every call. */
+async function send(
   method: Method,
   path: string,
-  options: RequestOptions = {},
+  options: RequestOptions,
   retried = false,
-): Promise<T> {
+): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = await currentCsrfToken();
@@ -67,15 +75,11 @@ async function request<T>(
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
     throw new ApiError(0, 'The server cannot be reached. Is Junjo Server running?');
   }
-  if (response.ok) {
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  }
+  if (response.ok) return response;
   const message = await errorMessage(response);
   if (response.status === 403 && /csrf/i.test(message) && !retried) {
     resetCsrfToken();
-    return request(method, path, options, true);
+    return send(method, path, options, true);
   }
   if (response.status === 401 && !options.expect401) {
     for (const listener of unauthorizedListeners) listener();
@@ -99,4 +103,7 @@ export const api = {
   post: <T>(path: string, body?: unknown, options?: RequestOptions) =>
     request<T>('POST', path, { ...options, body: body ?? {} }),
   delete: <T = void>(path: string, options?: RequestOptions) => request<T>('DELETE', path, options),
+  /** POST whose answer is read as a stream (server-sent events). */
+  postForStream: (path: string, body: unknown, options?: RequestOptions) =>
+    send('POST', path, { ...options, body }),
 };

@@ -1,6 +1,16 @@
 // Every REST call the UI makes, typed by the server's schemas.
 import { api } from './client.ts';
-import type { ApiKey, AuthTest, CreatedApiKey, ServiceSummary, Span, User, UsersExist } from './types.ts';
+import type {
+  ApiKey,
+  AuthTest,
+  CreatedApiKey,
+  LlmModelList,
+  LlmProviderList,
+  ServiceSummary,
+  Span,
+  User,
+  UsersExist,
+} from './types.ts';
 
 const enc = encodeURIComponent;
 
@@ -53,3 +63,9 @@ export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
   );
 
 export const traceSpans = (traceId: string) => api.get<Span[]>(`/otel/trace/${enc(traceId)}/nested_spans`);
+
+// Prompt playground (streamed generations: api/llm_stream.ts)
+
+export const listLlmProviders = () => api.get<LlmProviderList>('/llm/providers');
+export const listLlmModels = (provider: string, refresh = false) =>
+  api.get<LlmModelList>(`/llm/providers/${enc(provider)}/models${refresh ? '?refresh=true' : ''}`);

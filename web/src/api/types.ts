@@ -1,6 +1,15 @@
 // The one place the UI takes its API types from: the server's own schemas (src/features/*/schemas.ts).
 export type { ApiKey, CreatedApiKey } from '../../../src/features/api_keys/schemas.ts';
 export type { AuthTest, CsrfToken } from '../../../src/features/auth/schemas.ts';
+export type {
+  ChatMessage,
+  GenerateRequest,
+  LlmModelList,
+  LlmProviderList,
+  ReasoningEffort,
+  ResponseFormat,
+  StreamSummary,
+} from '../../../src/features/llm/schemas.ts';
 /** GET /otel/services: a service with its span and trace counts and last activity. */
 export type {
   Service as ServiceSummary,

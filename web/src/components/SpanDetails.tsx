@@ -6,6 +6,7 @@ import { formatDuration, nanosToMicros, parseNanos, parseTimestampMicros } from 
 import { paths } from '../paths.ts';
 import { ExceptionList } from './ExceptionList.tsx';
 import { JsonScalar, JsonView } from './JsonView.tsx';
+import { OpenInPlayground } from './OpenInPlayground.tsx';
 import { Time } from './Time.tsx';
 
 export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; showWorkflowLink?: boolean }) {
@@ -39,6 +40,7 @@ export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; sho
           </Link>
         </p>
       )}
+      <OpenInPlayground span={span} />
       {isErrorSpan(span) && span.status_message && (
         <p className="notice notice-error">{span.status_message}</p>
       )}
