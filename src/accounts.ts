@@ -56,11 +56,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const csrf = createCsrf(config.sessionSecret, cookiePolicy);
   const signIn = createSignInService({ users, clock, logger, limits: options.signInLimits });
   return {
-    guards: [
-      httpSecurity({ allowOrigins: config.allowOrigins, production: config.production }),
-      sessionGuard(sessions),
-      csrf.guard,
-    ],
+    guards: [httpSecurity({ allowOrigins: config.allowOrigins }), sessionGuard(sessions), csrf.guard],
     features: [
       authRoutes({ signIn, sessions, csrf, cookiePolicy }),
       userRoutes(createUsersService({ users, clock, logger })),

@@ -2,6 +2,7 @@
 // meaning; the README table is checked against it by config.test.ts.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export type Role = 'all' | 'ingestion' | 'backend';
@@ -40,6 +41,24 @@ const list = (raw: string): string[] =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+/** Fastify's `trustProxy`: false, true (every hop), a hop count, or the proxies' addresses/CIDRs. */
+export type TrustProxy = boolean | number | string[];
+const isIpOrCidr = (entry: string): boolean => {
+  const [ip = '', bits, ...rest] = entry.split('/');
+  const family = net.isIP(ip);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+};
+const trustProxy = (raw: string, name: string): TrustProxy => {
+  if (raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return positiveInt(raw, name);
+  const entries = list(raw);
+  return entries.length > 0 && entries.every(isIpOrCidr)
+    ? entries
+    : fail(name, 'false, true, a hop count, or a comma-separated list of IP addresses/CIDRs', raw);
+};
 const address = (raw: string, name: string): string =>
   /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) ? raw : fail(name, 'host:port', raw);
 
@@ -104,6 +123,12 @@ export const variables = {
     default: '',
     describe: 'comma-separated exact origins allowed by CORS with credentials (empty: same origin only)',
     parse: list,
+  },
+  JUNJO_TRUST_PROXY: {
+    default: 'false',
+    describe:
+      'reverse proxies whose `X-Forwarded-For` gives the client address (rate limits, first-user setup): `true` (any), a hop count, or comma-separated IPs/CIDRs',
+    parse: trustProxy,
   },
   JUNJO_ENV: {
     default: 'development',
@@ -170,6 +195,7 @@ export interface Config {
   paths: { dataDir: string; sqlite: string; duckdb: string; wal: string };
   sessionSecret: string;
   allowOrigins: string[];
+  trustProxy: TrustProxy;
   production: boolean;
   prodAuthDomain: string;
   logLevel: Parsed['JUNJO_LOG_LEVEL'];
@@ -220,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     sessionSecret: v.JUNJO_SESSION_SECRET ?? '',
     allowOrigins: v.JUNJO_ALLOW_ORIGINS,
+    trustProxy: v.JUNJO_TRUST_PROXY,
     production: v.JUNJO_ENV === 'production',
     prodAuthDomain: v.JUNJO_PROD_AUTH_DOMAIN,
     logLevel: v.JUNJO_LOG_LEVEL,

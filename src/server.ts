@@ -142,7 +142,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         otelRoutes({ duckdb }),
         webUiRoutes(),
       ];
-      const http = await buildHttpApp({ logger, guards: accounts.guards, features });
+      const http = await buildHttpApp({
+        logger,
+        production: config.production,
+        trustProxy: config.trustProxy,
+        guards: accounts.guards,
+        features,
+      });
       await http.listen({ host: config.host, port: config.ports.http });
       onClose('http', () => http.close());
     }

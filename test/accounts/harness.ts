@@ -69,6 +69,7 @@ export async function startAccountsServer(options: TestServerOptions = {}): Prom
   });
   const app = await buildHttpApp({
     logger,
+    production: options.production ?? false,
     guards: accounts.guards,
     features: [healthRoutes([]), ...accounts.features, ...(options.features ?? [])],
   });

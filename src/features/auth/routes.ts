@@ -2,7 +2,7 @@
 import type { HttpPlugin } from '../../http/app.ts';
 import { type CookiePolicy, CSRF_COOKIE, clearCookie, cookieOptions, SESSION_COOKIE } from './cookies.ts';
 import type { Csrf } from './csrf.ts';
-import { AuthTest, CsrfToken, Message, noSession, SignInBody } from './schemas.ts';
+import { AuthTest, CsrfToken, Message, SignInBody } from './schemas.ts';
 import { signedInUser } from './session_guard.ts';
 import { SESSION_TTL_MS, type SessionsService } from './sessions_service.ts';
 import type { SignInService } from './sign_in_service.ts';
@@ -24,7 +24,6 @@ export function authRoutes(deps: {
         schema: {
           tags,
           summary: 'Sign in; sets the session cookie (rate limited per IP and per email)',
-          ...noSession,
           body: SignInBody,
           response: { 200: Message },
         },
@@ -63,7 +62,6 @@ export function authRoutes(deps: {
         schema: {
           tags,
           summary: 'The CSRF token to send as X-CSRF-Token on unsafe requests',
-          ...noSession,
           response: { 200: CsrfToken },
         },
       },

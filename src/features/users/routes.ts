@@ -1,6 +1,6 @@
 // Users: first-user setup (public while the table is empty), then listing, creating and deleting users.
 import type { HttpPlugin } from '../../http/app.ts';
-import { Message, noSession } from '../auth/schemas.ts';
+import { Message } from '../auth/schemas.ts';
 import { NewUser, UserIdParams, UserList, UsersExist } from './schemas.ts';
 import type { UsersService } from './users_service.ts';
 
@@ -15,7 +15,6 @@ export function userRoutes(users: UsersService): HttpPlugin {
         schema: {
           tags,
           summary: 'Whether first-user setup has happened',
-          ...noSession,
           response: { 200: UsersExist },
         },
       },
@@ -28,7 +27,6 @@ export function userRoutes(users: UsersService): HttpPlugin {
         schema: {
           tags,
           summary: 'Create the first user (only while there are no users; 409 afterwards). Does not sign in.',
-          ...noSession,
           body: NewUser,
           response: { 200: Message },
         },
