@@ -263,7 +263,14 @@ test('SQL-injection strings in bodies and path parameters are plain data and cha
       )
       .all()
       .map((row) => row.name);
-    assert.deepEqual(tables, ['api_keys', 'poller_state', 'schema_migrations', 'sessions', 'users']);
+    assert.deepEqual(tables, [
+      'api_keys',
+      'poller_state',
+      'schema_migrations',
+      'sessions',
+      'sign_in_attempts',
+      'users',
+    ]);
   } finally {
     await server.close();
   }

@@ -5,12 +5,14 @@ import type { Config } from './config.ts';
 import { createApiKeysRepository } from './db_sqlite/api_keys/api_keys_repository.ts';
 import type { Sqlite } from './db_sqlite/connection.ts';
 import { createSessionsRepository } from './db_sqlite/sessions/sessions_repository.ts';
+import { createSignInAttemptsRepository } from './db_sqlite/sign_in_attempts/sign_in_attempts_repository.ts';
 import { createUsersRepository } from './db_sqlite/users/users_repository.ts';
 import { createApiKeysService } from './features/api_keys/api_keys_service.ts';
 import { apiKeyRoutes } from './features/api_keys/routes.ts';
 import { type Clock, systemClock } from './features/auth/clock.ts';
 import { createCsrf } from './features/auth/csrf.ts';
 import { httpSecurity } from './features/auth/http_security.ts';
+import { createKnownDevices } from './features/auth/known_devices.ts';
 import { authRoutes } from './features/auth/routes.ts';
 import { sessionGuard } from './features/auth/session_guard.ts';
 import { createSessionsService, type SessionsService } from './features/auth/sessions_service.ts';
@@ -30,8 +32,8 @@ export interface AccountsOptions {
   logger: Logger;
   /** Defaults to the system clock; tests move it to expire sessions and rate-limit windows. */
   clock?: Clock;
-  /** Defaults to 10 attempts per email and 50 per IP in 15 minutes. */
-  signInLimits?: SignInLimits;
+  /** Defaults to 10 attempts per email, 50 per client address and 10 per known device in 15 minutes. */
+  signInLimits?: Partial<SignInLimits>;
 }
 
 export interface Accounts {
@@ -54,7 +56,14 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const sessions = createSessionsService({ sessions: createSessionsRepository(sqlite), clock, logger });
   const cookiePolicy = { production: config.production, prodAuthDomain: config.prodAuthDomain };
   const csrf = createCsrf(config.sessionSecret, cookiePolicy);
-  const signIn = createSignInService({ users, clock, logger, limits: options.signInLimits });
+  const signIn = createSignInService({
+    users,
+    attempts: createSignInAttemptsRepository(sqlite),
+    knownDevices: createKnownDevices(config.sessionSecret),
+    clock,
+    logger,
+    limits: options.signInLimits,
+  });
   return {
     guards: [httpSecurity({ allowOrigins: config.allowOrigins }), sessionGuard(sessions), csrf.guard],
     features: [

@@ -40,7 +40,7 @@ export interface TestServer {
 }
 
 export interface TestServerOptions {
-  signInLimits?: SignInLimits;
+  signInLimits?: Partial<SignInLimits>;
   allowOrigins?: string[];
   production?: boolean;
   prodAuthDomain?: string;
