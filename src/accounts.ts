@@ -19,6 +19,7 @@ import { createSessionsService, type SessionsService } from './features/auth/ses
 import { createSignInService, type SignInLimits } from './features/auth/sign_in_service.ts';
 import { type ApiKeyValidator, LocalApiKeyValidator } from './features/internal_auth/api_key_validator.ts';
 import { userRoutes } from './features/users/routes.ts';
+import { createSetupAccess } from './features/users/setup_access.ts';
 import { createUsersService } from './features/users/users_service.ts';
 import type { HttpPlugin } from './http/app.ts';
 import type { Logger } from './logger.ts';
@@ -28,7 +29,7 @@ export type { ApiKeyValidator } from './features/internal_auth/api_key_validator
 
 export interface AccountsOptions {
   sqlite: Sqlite;
-  config: Pick<Config, 'sessionSecret' | 'allowOrigins' | 'production' | 'prodAuthDomain'>;
+  config: Pick<Config, 'sessionSecret' | 'allowOrigins' | 'production' | 'prodAuthDomain' | 'trustProxy'>;
   logger: Logger;
   /** Defaults to the system clock; tests move it to expire sessions and rate-limit windows. */
   clock?: Clock;
@@ -68,7 +69,14 @@ export function createAccounts(options: AccountsOptions): Accounts {
     guards: [httpSecurity({ allowOrigins: config.allowOrigins }), sessionGuard(sessions), csrf.guard],
     features: [
       authRoutes({ signIn, sessions, csrf, cookiePolicy }),
-      userRoutes(createUsersService({ users, clock, logger })),
+      userRoutes(
+        createUsersService({ users, clock, logger }),
+        createSetupAccess({
+          hasUsers: () => users.hasUsers(),
+          trustsProxy: config.trustProxy !== false,
+          logger,
+        }),
+      ),
       apiKeyRoutes(createApiKeysService({ keys: apiKeys, clock, logger })),
     ],
     apiKeyValidator: new LocalApiKeyValidator(apiKeys),

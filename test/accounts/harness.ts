@@ -65,6 +65,7 @@ export async function startAccountsServer(options: TestServerOptions = {}): Prom
       allowOrigins: options.allowOrigins ?? [],
       production: options.production ?? false,
       prodAuthDomain: options.prodAuthDomain ?? '',
+      trustProxy: false,
     },
   });
   const app = await buildHttpApp({
