@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, restrictNewFiles, restrictTree } from './file_modes.ts';
 
 export type Role = 'all' | 'ingestion' | 'backend';
 
@@ -260,15 +261,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** Creates the data directories and fills in a persisted session secret when none was given. */
+/**
+ * Creates the data directories, makes every file in them private to this user (see file_modes.ts) and
+ * fills in a persisted session secret when none was given.
+ */
 export function prepareDataDir(config: Config): Config {
+  restrictNewFiles();
   for (const p of [
     config.paths.dataDir,
     path.dirname(config.paths.sqlite),
     path.dirname(config.paths.duckdb),
     config.paths.wal,
   ]) {
-    mkdirSync(p, { recursive: true });
+    mkdirSync(p, { recursive: true, mode: PRIVATE_DIR_MODE });
+  }
+  // The SQLite and DuckDB files may be configured outside the data dir: only they and their journals
+  // are tightened there, never the directories around them.
+  const { sqlite, duckdb } = config.paths;
+  for (const p of [config.paths.dataDir, config.paths.wal]) restrictTree(p);
+  for (const p of [sqlite, `${sqlite}-wal`, `${sqlite}-shm`, `${sqlite}-journal`, duckdb, `${duckdb}.wal`]) {
+    restrictTree(p);
   }
   if (config.sessionSecret) return config;
   const file = path.join(config.paths.dataDir, 'session_secret');
