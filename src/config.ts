@@ -128,7 +128,7 @@ export const variables = {
   JUNJO_TRUST_PROXY: {
     default: 'false',
     describe:
-      'reverse proxies whose `X-Forwarded-For` gives the client address (rate limits, first-user setup): `true` (any), a hop count, or comma-separated IPs/CIDRs',
+      'reverse proxies whose `X-Forwarded-For` gives the client address (sign-in limits, first-user setup): comma-separated IPs/CIDRs, a hop count, or `true` (believes any client: only when the proxy is the sole way in)',
     parse: trustProxy,
   },
   JUNJO_ENV: {

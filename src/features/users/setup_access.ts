@@ -21,20 +21,21 @@ export interface SetupAccess {
 
 const isLoopback = (ip: string) => /^(127\.|::ffff:127\.)/.test(ip) || ip === '::1';
 
+/** Prints a fresh token and returns its hash: the token itself exists in the log line and nowhere else. */
+function announceSetupToken(logger: Logger): string {
+  const token = randomToken();
+  logger.warn(
+    `no user exists yet: create the first one in the web UI from this machine, or from elsewhere with the one-time setup token ${token}`,
+  );
+  return sha256Hex(token);
+}
+
 export function createSetupAccess(deps: {
   hasUsers: () => boolean;
   trustsProxy: boolean;
   logger: Logger;
 }): SetupAccess {
-  // Only the hash is kept; the token itself exists in the log line and nowhere else.
-  let tokenHash: string | undefined;
-  if (!deps.hasUsers()) {
-    const token = randomToken();
-    tokenHash = sha256Hex(token);
-    deps.logger.warn(
-      `no user exists yet: create the first one in the web UI from this machine, or from elsewhere with the one-time setup token ${token}`,
-    );
-  }
+  const tokenHash = deps.hasUsers() ? undefined : announceSetupToken(deps.logger);
 
   const local = (request: FastifyRequest) =>
     isLoopback(request.ip) &&
