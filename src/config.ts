@@ -128,7 +128,7 @@ export const variables = {
   JUNJO_TRUST_PROXY: {
     default: 'false',
     describe:
-      'reverse proxies whose `X-Forwarded-For` gives the client address (sign-in limits, first-user setup): comma-separated IPs/CIDRs, a hop count, or `true` (believes any client: only when the proxy is the sole way in)',
+      'proxies whose `X-Forwarded-For` is the client address: IPs/CIDRs, a hop count, or `true` (any client)',
     parse: trustProxy,
   },
   JUNJO_ENV: {
