@@ -11,6 +11,7 @@ import { encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
 import { freePort } from '../test/support/ports.ts';
 import { startServerProcess } from '../test/support/server_process.ts';
+import { indexedSpans } from '../test/support/wait.ts';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
@@ -125,10 +126,7 @@ export async function benchIngestion(
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const health = (await (await fetch(`${server.baseUrl}/health`)).json()) as {
-          poller?: { spans_indexed: number };
-        };
-        indexedSamples.push([performance.now() - start, health.poller?.spans_indexed ?? 0]);
+        indexedSamples.push([performance.now() - start, await indexedSpans(server.baseUrl)]);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();

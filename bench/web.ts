@@ -125,7 +125,7 @@ try {
   const all = [...bigTraces, workflow];
   for (const trace of all) await send(server.ports.otlpGrpc, apiKey, trace);
   const total = all.reduce((sum, t) => sum + t.spans.length, 0);
-  await waitFor(async () => (await indexedSpans(server.baseUrl)) >= total, 'spans indexed', 120_000);
+  await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= total, 'spans indexed', 120_000);
 
   browser = await launchChromium();
   // The probes are source text, which the server's CSP (script-src 'self') would refuse to eval.

@@ -13,9 +13,10 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { mib, openFileDescriptors, rssBytes } from '../test/hardening/process_stats.ts';
-import { health, postOtlp, RawGrpcClient } from '../test/ingestion/otlp_clients.ts';
+import { postOtlp, RawGrpcClient } from '../test/ingestion/otlp_clients.ts';
 import { type RequestFormat, UniqueRequests } from '../test/ingestion/unique_requests.ts';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
+import { health } from '../test/support/health.ts';
 import { startServerProcess } from '../test/support/server_process.ts';
 
 const { values: args } = parseArgs({

@@ -140,6 +140,7 @@ test('full flow: setup → sign-in → create key → list → delete → sign-o
     const browser = new Client(server.url);
     assert.deepEqual(await (await browser.request('GET', '/users/db-has-users')).json(), {
       usersExist: false,
+      setupTokenRequired: false,
     });
     assert.equal((await browser.request('POST', '/users/create-first-user', { body: ADMIN })).status, 200);
     assert.equal((await browser.request('GET', '/auth-test')).status, 401);
@@ -263,7 +264,14 @@ test('SQL-injection strings in bodies and path parameters are plain data and cha
       )
       .all()
       .map((row) => row.name);
-    assert.deepEqual(tables, ['api_keys', 'poller_state', 'schema_migrations', 'sessions', 'users']);
+    assert.deepEqual(tables, [
+      'api_keys',
+      'poller_state',
+      'schema_migrations',
+      'sessions',
+      'sign_in_attempts',
+      'users',
+    ]);
   } finally {
     await server.close();
   }

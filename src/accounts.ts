@@ -5,18 +5,21 @@ import type { Config } from './config.ts';
 import { createApiKeysRepository } from './db_sqlite/api_keys/api_keys_repository.ts';
 import type { Sqlite } from './db_sqlite/connection.ts';
 import { createSessionsRepository } from './db_sqlite/sessions/sessions_repository.ts';
+import { createSignInAttemptsRepository } from './db_sqlite/sign_in_attempts/sign_in_attempts_repository.ts';
 import { createUsersRepository } from './db_sqlite/users/users_repository.ts';
 import { createApiKeysService } from './features/api_keys/api_keys_service.ts';
 import { apiKeyRoutes } from './features/api_keys/routes.ts';
 import { type Clock, systemClock } from './features/auth/clock.ts';
 import { createCsrf } from './features/auth/csrf.ts';
 import { httpSecurity } from './features/auth/http_security.ts';
+import { createKnownDevices } from './features/auth/known_devices.ts';
 import { authRoutes } from './features/auth/routes.ts';
 import { sessionGuard } from './features/auth/session_guard.ts';
 import { createSessionsService, type SessionsService } from './features/auth/sessions_service.ts';
 import { createSignInService, type SignInLimits } from './features/auth/sign_in_service.ts';
 import { type ApiKeyValidator, LocalApiKeyValidator } from './features/internal_auth/api_key_validator.ts';
 import { userRoutes } from './features/users/routes.ts';
+import { createSetupAccess } from './features/users/setup_access.ts';
 import { createUsersService } from './features/users/users_service.ts';
 import type { HttpPlugin } from './http/app.ts';
 import type { Logger } from './logger.ts';
@@ -26,12 +29,12 @@ export type { ApiKeyValidator } from './features/internal_auth/api_key_validator
 
 export interface AccountsOptions {
   sqlite: Sqlite;
-  config: Pick<Config, 'sessionSecret' | 'allowOrigins' | 'production' | 'prodAuthDomain'>;
+  config: Pick<Config, 'sessionSecret' | 'allowOrigins' | 'production' | 'prodAuthDomain' | 'trustProxy'>;
   logger: Logger;
   /** Defaults to the system clock; tests move it to expire sessions and rate-limit windows. */
   clock?: Clock;
-  /** Defaults to 10 attempts per email and 50 per IP in 15 minutes. */
-  signInLimits?: SignInLimits;
+  /** Defaults to 10 attempts per email, 50 per client address and 10 per known device in 15 minutes. */
+  signInLimits?: Partial<SignInLimits>;
 }
 
 export interface Accounts {
@@ -54,16 +57,26 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const sessions = createSessionsService({ sessions: createSessionsRepository(sqlite), clock, logger });
   const cookiePolicy = { production: config.production, prodAuthDomain: config.prodAuthDomain };
   const csrf = createCsrf(config.sessionSecret, cookiePolicy);
-  const signIn = createSignInService({ users, clock, logger, limits: options.signInLimits });
+  const signIn = createSignInService({
+    users,
+    attempts: createSignInAttemptsRepository(sqlite),
+    knownDevices: createKnownDevices(config.sessionSecret),
+    clock,
+    logger,
+    limits: options.signInLimits,
+  });
   return {
-    guards: [
-      httpSecurity({ allowOrigins: config.allowOrigins, production: config.production }),
-      sessionGuard(sessions),
-      csrf.guard,
-    ],
+    guards: [httpSecurity({ allowOrigins: config.allowOrigins }), sessionGuard(sessions), csrf.guard],
     features: [
       authRoutes({ signIn, sessions, csrf, cookiePolicy }),
-      userRoutes(createUsersService({ users, clock, logger })),
+      userRoutes(
+        createUsersService({ users, clock, logger }),
+        createSetupAccess({
+          hasUsers: () => users.hasUsers(),
+          trustsProxy: config.trustProxy !== false,
+          logger,
+        }),
+      ),
       apiKeyRoutes(createApiKeysService({ keys: apiKeys, clock, logger })),
     ],
     apiKeyValidator: new LocalApiKeyValidator(apiKeys),

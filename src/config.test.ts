@@ -107,3 +107,16 @@ test('README documents every environment variable with its default', () => {
     );
   }
 });
+
+test('JUNJO_TRUST_PROXY maps to Fastify trustProxy: false, true, a hop count or a list of addresses', () => {
+  const trust = (value: string) => loadConfig({ JUNJO_TRUST_PROXY: value }).trustProxy;
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(trust(''), false);
+  assert.equal(trust('false'), false);
+  assert.equal(trust('true'), true);
+  assert.equal(trust('2'), 2);
+  assert.deepEqual(trust('127.0.0.1, 10.0.0.0/8,::1'), ['127.0.0.1', '10.0.0.0/8', '::1']);
+  for (const bad of ['yes', '10.0.0.0/33', 'proxy.local', '1.2.3.4/8/1']) {
+    assert.throws(() => trust(bad), /JUNJO_TRUST_PROXY/, bad);
+  }
+});

@@ -2,7 +2,9 @@
 // meaning; the README table is checked against it by config.test.ts.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, restrictNewFiles, restrictTree } from './file_modes.ts';
 
 export type Role = 'all' | 'ingestion' | 'backend';
 
@@ -75,6 +77,24 @@ const llmProviders = (raw: string, name: string): Array<{ name: string; baseURL:
 export const llmKeyVariable = (providerName: string): string =>
   `JUNJO_LLM_KEY_${providerName.toUpperCase().replaceAll('-', '_')}`;
 
+/** Fastify's `trustProxy`: false, true (every hop), a hop count, or the proxies' addresses/CIDRs. */
+export type TrustProxy = boolean | number | string[];
+const isIpOrCidr = (entry: string): boolean => {
+  const [ip = '', bits, ...rest] = entry.split('/');
+  const family = net.isIP(ip);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+};
+const trustProxy = (raw: string, name: string): TrustProxy => {
+  if (raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return positiveInt(raw, name);
+  const entries = list(raw);
+  return entries.length > 0 && entries.every(isIpOrCidr)
+    ? entries
+    : fail(name, 'false, true, a hop count, or a comma-separated list of IP addresses/CIDRs', raw);
+};
 const address = (raw: string, name: string): string =>
   /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) ? raw : fail(name, 'host:port', raw);
 
@@ -153,6 +173,12 @@ export const variables = {
     default: '',
     describe: 'comma-separated exact origins allowed by CORS with credentials (empty: same origin only)',
     parse: list,
+  },
+  JUNJO_TRUST_PROXY: {
+    default: 'false',
+    describe:
+      'proxies whose `X-Forwarded-For` is the client address: IPs/CIDRs, a hop count, or `true` (any client)',
+    parse: trustProxy,
   },
   JUNJO_ENV: {
     default: 'development',
@@ -251,6 +277,7 @@ export interface Config {
   paths: { dataDir: string; sqlite: string; duckdb: string; wal: string };
   sessionSecret: string;
   allowOrigins: string[];
+  trustProxy: TrustProxy;
   production: boolean;
   prodAuthDomain: string;
   logLevel: Parsed['JUNJO_LOG_LEVEL'];
@@ -321,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     sessionSecret: v.JUNJO_SESSION_SECRET ?? '',
     allowOrigins: v.JUNJO_ALLOW_ORIGINS,
+    trustProxy: v.JUNJO_TRUST_PROXY,
     production: v.JUNJO_ENV === 'production',
     prodAuthDomain: v.JUNJO_PROD_AUTH_DOMAIN,
     logLevel: v.JUNJO_LOG_LEVEL,
@@ -341,15 +369,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** Creates the data directories and fills in a persisted session secret when none was given. */
+/**
+ * Creates the data directories, makes every file in them private to this user (see file_modes.ts) and
+ * fills in a persisted session secret when none was given.
+ */
 export function prepareDataDir(config: Config): Config {
+  restrictNewFiles();
   for (const p of [
     config.paths.dataDir,
     path.dirname(config.paths.sqlite),
     path.dirname(config.paths.duckdb),
     config.paths.wal,
   ]) {
-    mkdirSync(p, { recursive: true });
+    mkdirSync(p, { recursive: true, mode: PRIVATE_DIR_MODE });
+  }
+  // The SQLite and DuckDB files may be configured outside the data dir: only they and their journals
+  // are tightened there, never the directories around them.
+  const { sqlite, duckdb } = config.paths;
+  for (const p of [config.paths.dataDir, config.paths.wal]) restrictTree(p);
+  for (const p of [sqlite, `${sqlite}-wal`, `${sqlite}-shm`, `${sqlite}-journal`, duckdb, `${duckdb}.wal`]) {
+    restrictTree(p);
   }
   if (config.sessionSecret) return config;
   const file = path.join(config.paths.dataDir, 'session_secret');

@@ -17,6 +17,7 @@ import { SpanRepository } from './db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from './db_duckdb/summaries.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
 import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
+import { createSignInAttemptsRepository } from './db_sqlite/sign_in_attempts/sign_in_attempts_repository.ts';
 import { systemClock } from './features/auth/clock.ts';
 import { BackupService } from './features/backup/backup_service.ts';
 import { backupRoutes } from './features/backup/routes.ts';
@@ -188,12 +189,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
             generationsPerMinute: config.llm.generationsPerMinute,
             timeoutMs: config.llm.timeoutMs,
             clock: systemClock,
+            attempts: createSignInAttemptsRepository(sqlite),
           },
         ),
         webUiRoutes(),
       ];
       const http = await buildHttpApp({
         logger,
+        production: config.production,
+        trustProxy: config.trustProxy,
         guards: [metrics.httpTimer(), ...accounts.guards],
         features,
       });

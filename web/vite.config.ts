@@ -20,7 +20,8 @@ const apiPrefixes = [
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },
+  // No source maps in the build: the server would publish the UI's full source to anyone.
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1024 },
   server: {
     port: 5151,
     proxy: Object.fromEntries(

@@ -31,7 +31,14 @@ test('migrations create every table once; reopening applies nothing and keeps th
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
     .all()
     .map((row) => row.name);
-  assert.deepEqual(tables, ['api_keys', 'poller_state', 'schema_migrations', 'sessions', 'users']);
+  assert.deepEqual(tables, [
+    'api_keys',
+    'poller_state',
+    'schema_migrations',
+    'sessions',
+    'sign_in_attempts',
+    'users',
+  ]);
   db.prepare("INSERT INTO users (email, password_hash, created_at) VALUES ('a@b.co', 'h', 't')").run();
   const versions = () => db.prepare('SELECT version, name FROM schema_migrations').all();
   const before = versions();

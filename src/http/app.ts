@@ -3,9 +3,11 @@
 import swagger from '@fastify/swagger';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TrustProxy } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { limitConnections } from './connection_limits.ts';
-import { registerErrorHandling } from './error_handler.ts';
+import { frameworkErrorHandler, registerErrorHandling } from './error_handler.ts';
+import { securityHeaders } from './security_headers.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -20,18 +22,39 @@ export type HttpPlugin = FastifyPluginAsyncTypebox;
 export interface HttpAppOptions {
   logger: Logger;
   bodyLimitBytes?: number;
+  /** Production adds HSTS to the security headers. */
+  production?: boolean;
+  /** Which proxies' X-Forwarded-For decides `request.ip` (JUNJO_TRUST_PROXY); default none. */
+  trustProxy?: TrustProxy;
   /** Plugins that add hooks applying to every route (auth, CSRF, CORS) — registered before the routes. */
   guards: HttpPlugin[];
   features: HttpPlugin[];
 }
 
+/** Fastify takes a hop count as a function of the hop (its typings omit the number form). */
+const fastifyTrustProxy = (trust: TrustProxy) =>
+  typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+
 export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const setSecurityHeaders = securityHeaders(options.production ?? false);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    trustProxy: false,
+    trustProxy: fastifyTrustProxy(options.trustProxy ?? false),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    frameworkErrors: frameworkErrorHandler(setSecurityHeaders),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Before every other hook, so CORS preflights and early refusals carry the headers too. API answers
+  // hold span data or secrets: no cache keeps them (the static web files set their own caching).
+  app.addHook('onRequest', (request, reply, done) => {
+    setSecurityHeaders(request.raw, reply.raw);
+    reply.header('cache-control', 'no-store');
+    done();
+  });
+  // OpenAPI: a public route needs no session; every other route inherits the document's session scheme.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public === true) route.schema = { ...route.schema, security: [] };
+  });
   // API requests are small JSON bodies (30 s is ample even on a slow link); a minute of silence
   // leaves room for a slow query.
   limitConnections(app, { requestTimeoutMs: 30_000, idleTimeoutMs: 60_000 });

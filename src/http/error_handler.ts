@@ -1,6 +1,7 @@
 // Maps every error to `{"message": "..."}` with the right status. No stack traces or SQL reach a client.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorKind } from '../errors.ts';
+import type { SetSecurityHeaders } from './security_headers.ts';
 
 /** The HTTP status of each error kind (also used by the OTLP/HTTP receiver). */
 export const httpStatusOf: Record<ErrorKind, number> = {
@@ -34,4 +35,21 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return reply.status(500).send({ message: 'Internal server error' });
   });
   app.setNotFoundHandler((_request, reply) => reply.status(404).send({ message: 'Not Found' }));
+}
+
+/**
+ * Errors Fastify raises before routing (a URL that cannot be decoded, an over-long parameter): no hook
+ * runs for them, so this handler adds the security headers itself. The URL is not echoed back.
+ */
+export function frameworkErrorHandler(setSecurityHeaders: SetSecurityHeaders) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    setSecurityHeaders(request.raw, reply.raw);
+    const status = error.statusCode ?? 400;
+    reply
+      .status(status >= 400 && status < 500 ? status : 400)
+      .header('cache-control', 'no-store')
+      .send({
+        message: error.code === 'FST_ERR_BAD_URL' ? 'Invalid request: malformed URL' : 'Invalid request',
+      });
+  };
 }

@@ -40,7 +40,7 @@ export interface TestServer {
 }
 
 export interface TestServerOptions {
-  signInLimits?: SignInLimits;
+  signInLimits?: Partial<SignInLimits>;
   allowOrigins?: string[];
   production?: boolean;
   prodAuthDomain?: string;
@@ -65,10 +65,12 @@ export async function startAccountsServer(options: TestServerOptions = {}): Prom
       allowOrigins: options.allowOrigins ?? [],
       production: options.production ?? false,
       prodAuthDomain: options.prodAuthDomain ?? '',
+      trustProxy: false,
     },
   });
   const app = await buildHttpApp({
     logger,
+    production: options.production ?? false,
     guards: accounts.guards,
     features: [healthRoutes([]), ...accounts.features, ...(options.features ?? [])],
   });

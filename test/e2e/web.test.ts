@@ -99,7 +99,10 @@ test('the whole product in Chromium: accounts, a key, an exported workflow, its 
     const spans = toReadableSpans(toExportRequest(fixture.spans));
     const sent = await exportSpans(server.ports.otlpGrpc, apiKey, spans);
     assert.equal(sent.code, ExportResultCode.SUCCESS, sent.error?.message);
-    await waitFor(async () => (await indexedSpans(server.baseUrl)) >= fixture.spans.length, 'spans indexed');
+    await waitFor(
+      async () => (await indexedSpans(server.baseUrl, USER)) >= fixture.spans.length,
+      'spans indexed',
+    );
 
     // The service, its workflow runs, the run.
     await page.click('nav[aria-label=Main] >> text=Services');

@@ -15,13 +15,13 @@ import {
   decodeRpcStatus,
   grpcGzipCall,
   grpcRetryDelaySeconds,
-  health,
   postOtlp,
   RawGrpcClient,
   TRACE_EXPORT,
 } from '../ingestion/otlp_clients.ts';
 import { UniqueRequests } from '../ingestion/unique_requests.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';
+import { health } from '../support/health.ts';
 import { startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
 import { mib, rssBytes, watchRss } from './process_stats.ts';

@@ -9,8 +9,9 @@ import { processTraceRequest } from '../../src/db_duckdb/span_processor.ts';
 import { toExportRequest, workflowMixTraces } from '../../src/fixtures/junjo_traces.ts';
 import { encodeTraceRequestProtobuf } from '../../src/otlp/encode.ts';
 import { allAcknowledged, checkDurability, durabilityProblems } from '../ingestion/durability_check.ts';
-import { health, postOtlp } from '../ingestion/otlp_clients.ts';
+import { postOtlp } from '../ingestion/otlp_clients.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';
+import { health } from '../support/health.ts';
 import { startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
 

@@ -12,11 +12,12 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { decodeTraceRequest } from '../../src/otlp/decode.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';
+import { health } from '../support/health.ts';
 import { toReadableSpans } from '../support/otel_spans.ts';
 import { type ServerProcess, startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
 import { allAcknowledged, checkDurability, durabilityProblems } from './durability_check.ts';
-import { decodeRpcStatus, grpcRetryDelaySeconds, health, postOtlp, RawGrpcClient } from './otlp_clients.ts';
+import { decodeRpcStatus, grpcRetryDelaySeconds, postOtlp, RawGrpcClient } from './otlp_clients.ts';
 import { type UniqueRequest, UniqueRequests } from './unique_requests.ts';
 
 const requests = new UniqueRequests();

@@ -12,10 +12,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { createApiKey, signIn } from '../support/accounts.ts';
+import { health } from '../support/health.ts';
 import { type ServerProcess, startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
 import { checkDurability, type DurabilityReport, durabilityProblems } from './durability_check.ts';
-import { health, postOtlp, RawGrpcClient } from './otlp_clients.ts';
+import { postOtlp, RawGrpcClient } from './otlp_clients.ts';
 import { type RequestFormat, type UniqueRequest, UniqueRequests } from './unique_requests.ts';
 
 export interface CrashRoundsOptions {

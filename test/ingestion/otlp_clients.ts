@@ -195,24 +195,3 @@ export function grpcRetryDelaySeconds(metadata: grpc.Metadata): number | null {
   };
   return decoded.retry_delay ? decoded.retry_delay.seconds + decoded.retry_delay.nanos / 1e9 : null;
 }
-
-export interface Health {
-  status: string;
-  role: string;
-  poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; last_key: string | null };
-  ingestion?: {
-    accepted_requests: number;
-    refused_unauthenticated: number;
-    refused_invalid: number;
-    refused_backpressure: number;
-    refused_busy: number;
-    refused_too_large: number;
-    refused_write_failed: number;
-    backlog_bytes: number;
-    inflight_request_bytes: number;
-  };
-}
-
-export async function health(baseUrl: string): Promise<Health> {
-  return (await (await fetch(`${baseUrl}/health`)).json()) as Health;
-}

@@ -15,6 +15,7 @@ import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '../../src/ot
 import { bytesToHex } from '../../src/otlp/hex.ts';
 import type { ExportTraceRequest, KeyValue, Span } from '../../src/otlp/types.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';
+import { health } from '../support/health.ts';
 import { type ServerProcess, startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
 import { allAcknowledged, checkDurability, durabilityProblems } from './durability_check.ts';
@@ -22,7 +23,6 @@ import {
   decodeRpcStatus,
   decodeTraceResponse,
   type HttpAnswer,
-  health,
   LOGS_EXPORT,
   METRICS_EXPORT,
   postOtlp,

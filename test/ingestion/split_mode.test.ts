@@ -10,11 +10,12 @@ import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { createApiKey, type Session, signIn } from '../support/accounts.ts';
+import { health } from '../support/health.ts';
 import { freePort } from '../support/ports.ts';
 import { type ServerProcess, startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
 import { allAcknowledged, checkDurability, durabilityProblems } from './durability_check.ts';
-import { grpcRetryDelaySeconds, health, postOtlp, RawGrpcClient } from './otlp_clients.ts';
+import { grpcRetryDelaySeconds, postOtlp, RawGrpcClient } from './otlp_clients.ts';
 import { type UniqueRequest, UniqueRequests } from './unique_requests.ts';
 
 let ingestion: ServerProcess;

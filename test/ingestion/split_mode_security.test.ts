@@ -13,11 +13,12 @@ import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { internalProtoTypes } from '../../src/ingestion/internal_proto.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';
+import { health } from '../support/health.ts';
 import { freePort } from '../support/ports.ts';
 import { type ServerProcess, startServerProcess, TEST_INTERNAL_SECRET } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
 import { allAcknowledged, checkDurability, durabilityProblems } from './durability_check.ts';
-import { health, RawGrpcClient } from './otlp_clients.ts';
+import { RawGrpcClient } from './otlp_clients.ts';
 import { type UniqueRequest, UniqueRequests } from './unique_requests.ts';
 
 const READ_SPANS = '/ingestion.InternalIngestionService/ReadSpans';

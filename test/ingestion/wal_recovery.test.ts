@@ -11,10 +11,11 @@ import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { addValidateApiKeyService } from '../../src/features/internal_auth/grpc_validator.ts';
 import { createLogger } from '../../src/logger.ts';
+import { health } from '../support/health.ts';
 import { startServerProcess } from '../support/server_process.ts';
 import { waitFor } from '../support/wait.ts';
 import { allAcknowledged, checkDurability, durabilityProblems } from './durability_check.ts';
-import { health, postOtlp, RawGrpcClient } from './otlp_clients.ts';
+import { postOtlp, RawGrpcClient } from './otlp_clients.ts';
 import { type UniqueRequest, UniqueRequests } from './unique_requests.ts';
 
 const API_KEY = 'k'.repeat(64);

@@ -1,3 +1,5 @@
+import { type Credentials, health } from './health.ts';
+
 /** Polls `probe` until it returns a truthy value or the time runs out. */
 export async function waitFor<T>(
   probe: () => Promise<T> | T,
@@ -14,8 +16,7 @@ export async function waitFor<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
-/** The poller's counters from the public /health endpoint. */
-export async function indexedSpans(baseUrl: string): Promise<number> {
-  const health = (await (await fetch(`${baseUrl}/health`)).json()) as { poller?: { spans_indexed: number } };
-  return health.poller?.spans_indexed ?? 0;
+/** The poller's indexed span count (from /health/details, signed in as `as`). */
+export async function indexedSpans(baseUrl: string, as?: Credentials): Promise<number> {
+  return (await health(baseUrl, as)).poller?.spans_indexed ?? 0;
 }

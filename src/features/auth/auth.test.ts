@@ -173,13 +173,42 @@ describe('sign-in and sessions', () => {
       { signInLimits: { perEmail: { max: 3, windowMs: 600_000 }, perIp: { max: 100, windowMs: 600_000 } } },
     ));
 
+  test('a browser that signed in before keeps signing in while strangers have locked the email', () =>
+    withServer(
+      async (server) => {
+        const known = await signedInAdmin(server);
+        assert.match(
+          known.cookies.get('device') ?? '',
+          /^[\w-]{43}\.[\w-]{43}$/,
+          'sign-in set a device token',
+        );
+        const stranger = (password: string) =>
+          new Client(server.url).request('POST', '/sign-in', { body: { email: ADMIN.email, password } });
+        for (let i = 0; i < 3; i += 1) assert.equal((await stranger('wrong password')).status, 401);
+        assert.equal((await stranger(ADMIN.password)).status, 429, 'unknown browsers are locked out');
+        assert.equal((await known.request('POST', '/sign-in', { body: ADMIN })).status, 200);
+
+        // A forged or another user's token is an unknown browser.
+        const forged = new Client(server.url);
+        forged.cookies.set('device', `${'a'.repeat(43)}.${'b'.repeat(43)}`);
+        assert.equal((await forged.request('POST', '/sign-in', { body: ADMIN })).status, 429);
+
+        // Guesses from the known browser are limited too, in their own bucket.
+        const guess = () =>
+          known.request('POST', '/sign-in', { body: { email: ADMIN.email, password: 'wrong password' } });
+        for (let i = 0; i < 3; i += 1) assert.equal((await guess()).status, 401);
+        assert.equal((await known.request('POST', '/sign-in', { body: ADMIN })).status, 429);
+      },
+      { signInLimits: { perEmail: { max: 3, windowMs: 600_000 }, perDevice: { max: 3, windowMs: 600_000 } } },
+    ));
+
   test('too many attempts from one IP → 429 whatever the email; a success clears only its email count', () =>
     withServer(
       async (server) => {
         await signedInAdmin(server); // attempt 1 from this IP
-        const client = new Client(server.url);
+        // A fresh browser each time: a known-device cookie would move the attempts to its own bucket.
         const attempt = (email: string, password = 'wrong password') =>
-          client.request('POST', '/sign-in', { body: { email, password } });
+          new Client(server.url).request('POST', '/sign-in', { body: { email, password } });
         assert.equal((await attempt(ADMIN.email)).status, 401);
         assert.equal((await attempt(ADMIN.email, ADMIN.password)).status, 200);
         assert.equal(

@@ -1,6 +1,9 @@
-// In-memory sliding-window counters. One process serves the HTTP API, so memory is the right store;
-// the number of tracked keys is capped so a flood of distinct keys cannot grow it without bound.
+// Sliding-window counters kept in SQLite, so a restart does not hand an attacker a fresh window. Keys
+// are stored as SHA-256; attempts older than the window are deleted as new ones arrive, so the table
+// holds at most one window of attempts.
+import type { SignInAttemptsRepository } from '../../db_sqlite/sign_in_attempts/sign_in_attempts_repository.ts';
 import type { Clock } from './clock.ts';
+import { sha256Hex } from './tokens.ts';
 
 export interface WindowLimit {
   max: number;
@@ -14,47 +17,31 @@ export interface SlidingWindowLimiter {
   reset(key: string): void;
 }
 
-const DEFAULT_MAX_KEYS = 10_000;
-
+/** `scope` names this limiter's rows; limiters with different scopes never see each other's keys. */
 export function createSlidingWindowLimiter(
+  scope: string,
   limit: WindowLimit,
   clock: Clock,
-  maxKeys: number = DEFAULT_MAX_KEYS,
+  attempts: SignInAttemptsRepository,
 ): SlidingWindowLimiter {
-  const hits = new Map<string, number[]>();
-
-  const recent = (key: string): number[] => {
-    const windowStart = clock() - limit.windowMs;
-    const kept = (hits.get(key) ?? []).filter((at) => at > windowStart);
-    if (kept.length === 0) hits.delete(key);
-    else hits.set(key, kept);
-    return kept;
-  };
-
-  const makeRoom = () => {
-    if (hits.size < maxKeys) return;
-    for (const key of hits.keys()) recent(key);
-    // Still full: forget the keys tracked longest (Map keeps insertion order).
-    for (const key of hits.keys()) {
-      if (hits.size < maxKeys) break;
-      hits.delete(key);
-    }
-  };
-
   return {
     retryAfterMs(key) {
-      const kept = recent(key);
-      if (kept.length < limit.max) return 0;
-      const oldestCounted = kept[kept.length - limit.max] ?? clock();
-      return Math.max(1, oldestCounted + limit.windowMs - clock());
+      const now = clock();
+      const oldestCounted = attempts.nthNewestSince(
+        scope,
+        sha256Hex(key),
+        now - limit.windowMs,
+        limit.max - 1,
+      );
+      return oldestCounted === undefined ? 0 : Math.max(1, oldestCounted + limit.windowMs - now);
     },
     record(key) {
-      const kept = recent(key);
-      if (kept.length === 0) makeRoom();
-      hits.set(key, [...kept, clock()]);
+      const now = clock();
+      attempts.deleteOlderThan(scope, now - limit.windowMs);
+      attempts.insert(scope, sha256Hex(key), now);
     },
     reset(key) {
-      hits.delete(key);
+      attempts.deleteKey(scope, sha256Hex(key));
     },
   };
 }

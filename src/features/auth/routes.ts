@@ -2,7 +2,8 @@
 import type { HttpPlugin } from '../../http/app.ts';
 import { type CookiePolicy, CSRF_COOKIE, clearCookie, cookieOptions, SESSION_COOKIE } from './cookies.ts';
 import type { Csrf } from './csrf.ts';
-import { AuthTest, CsrfToken, Message, noSession, SignInBody } from './schemas.ts';
+import { DEVICE_COOKIE, DEVICE_TTL_MS } from './known_devices.ts';
+import { AuthTest, CsrfToken, Message, SignInBody } from './schemas.ts';
 import { signedInUser } from './session_guard.ts';
 import { SESSION_TTL_MS, type SessionsService } from './sessions_service.ts';
 import type { SignInService } from './sign_in_service.ts';
@@ -23,18 +24,28 @@ export function authRoutes(deps: {
         config: { public: true, csrfExempt: true },
         schema: {
           tags,
-          summary: 'Sign in; sets the session cookie (rate limited per IP and per email)',
-          ...noSession,
+          summary:
+            'Sign in; sets the session cookie and a known-device cookie (rate limited per client address and per email, or per known device)',
           body: SignInBody,
           response: { 200: Message },
         },
       },
       async (request, reply) => {
-        const userId = await signIn.verify(request.body.email, request.body.password, request.ip);
+        const { userId, deviceToken } = await signIn.verify({
+          email: request.body.email,
+          password: request.body.password,
+          ip: request.ip,
+          deviceToken: request.cookies[DEVICE_COOKIE],
+        });
         // A fresh id on every sign-in: a session id planted before sign-in never becomes authenticated.
         sessions.end(request.cookies[SESSION_COOKIE]);
         const sessionId = sessions.start(userId);
         reply.setCookie(SESSION_COOKIE, sessionId, cookieOptions(request, cookiePolicy, SESSION_TTL_MS));
+        // Only sign-in needs to see the device token.
+        reply.setCookie(DEVICE_COOKIE, deviceToken, {
+          ...cookieOptions(request, cookiePolicy, DEVICE_TTL_MS),
+          path: '/sign-in',
+        });
         return { message: 'signed in' };
       },
     );
@@ -63,7 +74,6 @@ export function authRoutes(deps: {
         schema: {
           tags,
           summary: 'The CSRF token to send as X-CSRF-Token on unsafe requests',
-          ...noSession,
           response: { 200: CsrfToken },
         },
       },

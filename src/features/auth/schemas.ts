@@ -27,6 +27,3 @@ export const CsrfToken = Type.Object({
   csrfToken: Type.String({ description: 'Send back as the X-CSRF-Token header on POST/PUT/PATCH/DELETE' }),
 });
 export type CsrfToken = Static<typeof CsrfToken>;
-
-/** OpenAPI: a route that needs no session. */
-export const noSession = { security: [] };

@@ -1,4 +1,6 @@
-// Liveness and readiness. `/ping` keeps the reference's plain-text answer for existing health checks.
+// Liveness and readiness. `/ping` keeps the reference's plain-text answer for existing health checks;
+// public `/health` says only that the server is alive, and the counters (ingestion, backlog, poller,
+// retention) are at `/health/details` for a signed-in user.
 
 import { Type } from 'typebox';
 import type { HttpPlugin } from '../../http/app.ts';
@@ -19,6 +21,18 @@ export function healthRoutes(sources: HealthSource[]): HttpPlugin {
         config: { public: true },
         schema: {
           tags: ['health'],
+          summary: 'Liveness',
+          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        },
+      },
+      async () => ({ status: 'ok' as const }),
+    );
+    app.get(
+      '/health/details',
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Liveness with the role, ingestion, poller and retention counters',
           response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: true }) },
         },
       },

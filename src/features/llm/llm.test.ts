@@ -2,6 +2,9 @@
 // parameters, auth header), JSON and streamed answers, every failure mapped to a clear status, the
 // per-user rate limit, and no key anywhere it should not be.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   type Client,
@@ -15,6 +18,8 @@ import {
   startOpenAiCompatibleServer,
 } from '../../../test/support/openai_compatible_server.ts';
 import { freePort } from '../../../test/support/ports.ts';
+import { openSqlite } from '../../db_sqlite/connection.ts';
+import { createSignInAttemptsRepository } from '../../db_sqlite/sign_in_attempts/sign_in_attempts_repository.ts';
 import { createLogger } from '../../logger.ts';
 import { createLlmService } from './llm_service.ts';
 import { llmRoutes } from './routes.ts';
@@ -38,6 +43,8 @@ async function withPlayground(
   const logger = createLogger('trace', { write: (line: string) => void lines.push(line) });
   const closedPort = await freePort();
   let server: TestServer | undefined;
+  const limiterDir = mkdtempSync(path.join(tmpdir(), 'junjo-llm-limits-'));
+  const limiterDb = openSqlite(path.join(limiterDir, 'junjo.db'), logger);
   try {
     const clock = () => server?.clock() ?? Date.now();
     const llm = createLlmService({
@@ -57,6 +64,7 @@ async function withPlayground(
           generationsPerMinute: options.perMinute ?? 1000,
           timeoutMs: options.timeoutMs ?? 60_000,
           clock,
+          attempts: createSignInAttemptsRepository(limiterDb),
         }),
       ],
     });
@@ -67,6 +75,8 @@ async function withPlayground(
   } finally {
     await server?.close();
     await stub.close();
+    limiterDb.close();
+    rmSync(limiterDir, { recursive: true, force: true });
   }
 }
 

@@ -2,6 +2,7 @@
 // Session + CSRF like every route (the guards apply to all); generations are rate-limited per user.
 import { Readable } from 'node:stream';
 import { Type } from 'typebox';
+import type { SignInAttemptsRepository } from '../../db_sqlite/sign_in_attempts/sign_in_attempts_repository.ts';
 import { tooMany } from '../../errors.ts';
 import type { HttpPlugin } from '../../http/app.ts';
 import type { Clock } from '../auth/clock.ts';
@@ -26,12 +27,16 @@ export interface LlmRouteLimits {
   /** JUNJO_LLM_TIMEOUT_MS: a generation's socket may stay silent this long (the API's idle limit is shorter). */
   timeoutMs: number;
   clock: Clock;
+  /** Where the per-user window is kept (SQLite, like the sign-in limits). */
+  attempts: SignInAttemptsRepository;
 }
 
 export function llmRoutes(llm: LlmService, limits: LlmRouteLimits): HttpPlugin {
   const limiter = createSlidingWindowLimiter(
+    'llm_generate',
     { max: limits.generationsPerMinute, windowMs: 60_000 },
     limits.clock,
+    limits.attempts,
   );
   return async (app) => {
     app.get(

@@ -1,12 +1,14 @@
-// Users: first-user setup (public while the table is empty), then listing, creating and deleting users.
+// Users: first-user setup (public while the table is empty, from this machine or with the setup token),
+// then listing, creating and deleting users.
 import type { HttpPlugin } from '../../http/app.ts';
-import { Message, noSession } from '../auth/schemas.ts';
-import { NewUser, UserIdParams, UserList, UsersExist } from './schemas.ts';
+import { Message } from '../auth/schemas.ts';
+import { FirstUser, NewUser, UserIdParams, UserList, UsersExist } from './schemas.ts';
+import type { SetupAccess } from './setup_access.ts';
 import type { UsersService } from './users_service.ts';
 
 const tags = ['users'];
 
-export function userRoutes(users: UsersService): HttpPlugin {
+export function userRoutes(users: UsersService, setup: SetupAccess): HttpPlugin {
   return async (app) => {
     app.get(
       '/users/db-has-users',
@@ -14,12 +16,11 @@ export function userRoutes(users: UsersService): HttpPlugin {
         config: { public: true },
         schema: {
           tags,
-          summary: 'Whether first-user setup has happened',
-          ...noSession,
+          summary: 'Whether first-user setup has happened, and whether this client needs the setup token',
           response: { 200: UsersExist },
         },
       },
-      async () => ({ usersExist: users.hasUsers() }),
+      async (request) => ({ usersExist: users.hasUsers(), setupTokenRequired: setup.tokenRequired(request) }),
     );
     app.post(
       '/users/create-first-user',
@@ -27,13 +28,14 @@ export function userRoutes(users: UsersService): HttpPlugin {
         config: { public: true, csrfExempt: true },
         schema: {
           tags,
-          summary: 'Create the first user (only while there are no users; 409 afterwards). Does not sign in.',
-          ...noSession,
-          body: NewUser,
+          summary:
+            'Create the first user (only while there are no users; 409 afterwards; 403 from another machine without the setup token). Does not sign in.',
+          body: FirstUser,
           response: { 200: Message },
         },
       },
       async (request) => {
+        setup.admit(request, request.body.setupToken);
         await users.createFirstUser(request.body.email, request.body.password);
         return { message: 'First user created successfully' };
       },

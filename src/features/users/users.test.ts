@@ -26,12 +26,12 @@ describe('first-user setup', () => {
       const client = new Client(server.url);
       const hasUsers = async () =>
         (await (await client.request('GET', '/users/db-has-users')).json()) as object;
-      assert.deepEqual(await hasUsers(), { usersExist: false });
+      assert.deepEqual(await hasUsers(), { usersExist: false, setupTokenRequired: false });
       const created = await client.request('POST', '/users/create-first-user', { body: ADMIN });
       assert.equal(created.status, 200);
       assert.deepEqual(await created.json(), { message: 'First user created successfully' });
       assert.equal(created.headers.getSetCookie().length, 0, 'setup does not sign in');
-      assert.deepEqual(await hasUsers(), { usersExist: true });
+      assert.deepEqual(await hasUsers(), { usersExist: true, setupTokenRequired: false });
       const again = await client.request('POST', '/users/create-first-user', {
         body: { email: 'intruder@example.com', password: 'another password' },
       });
@@ -41,6 +41,30 @@ describe('first-user setup', () => {
       assert.equal(stored.length, 1);
       assert.equal(stored[0]?.email, ADMIN.email);
       assert.match(String(stored[0]?.password_hash), /^\$argon2id\$/);
+    }));
+
+  test('a request that came through an untrusted proxy needs the one-time token from the log', () =>
+    withServer(async (server) => {
+      const proxied = { 'x-forwarded-for': '203.0.113.7' };
+      const client = new Client(server.url);
+      assert.deepEqual(
+        await (await client.request('GET', '/users/db-has-users', { headers: proxied })).json(),
+        { usersExist: false, setupTokenRequired: true },
+      );
+      const setup = (setupToken?: string) =>
+        client.request('POST', '/users/create-first-user', {
+          body: { ...ADMIN, setupToken },
+          headers: proxied,
+        });
+      for (const token of [undefined, 'a'.repeat(43)]) {
+        const refused = await setup(token);
+        assert.equal(refused.status, 403);
+        assert.match(((await refused.json()) as { message: string }).message, /setup token/);
+      }
+      const token = /setup token ([\w-]{43})/.exec(server.logs())?.[1];
+      assert.ok(token, 'the token is in the log');
+      assert.equal((await setup(token)).status, 200);
+      assert.equal((await setup(token)).status, 409, 'the token is spent once a user exists');
     }));
 
   test('of 50 concurrent setup requests exactly one succeeds', () =>
@@ -84,6 +108,7 @@ describe('first-user setup', () => {
       }
       assert.deepEqual(await (await client.request('GET', '/users/db-has-users')).json(), {
         usersExist: false,
+        setupTokenRequired: false,
       });
       const exactlyEight = await client.request('POST', '/users/create-first-user', {
         body: { email: ADMIN.email, password: '12345678' },

@@ -56,7 +56,7 @@ test('API routes are not shadowed and unknown non-page requests stay JSON 404s',
   assert.equal(api.status, 401, 'GET /users is the API even for a browser navigation');
   assert.deepEqual(await api.json(), { message: 'Unauthorized: No valid session' });
   const probe = await fetch(`${server.url}/users/db-has-users`, { headers: HTML });
-  assert.deepEqual(await probe.json(), { usersExist: false });
+  assert.deepEqual(await probe.json(), { usersExist: false, setupTokenRequired: false });
   for (const [route, accept] of [
     ['/otel/no-such-endpoint', 'application/json'],
     ['/assets/missing-file.js', '*/*'],

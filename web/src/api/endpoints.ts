@@ -34,8 +34,8 @@ function pageQuery(page: Page): string {
 
 // Accounts
 export const hasUsers = () => api.get<UsersExist>('/users/db-has-users');
-export const createFirstUser = (email: string, password: string) =>
-  api.post<{ message: string }>('/users/create-first-user', { email, password });
+export const createFirstUser = (email: string, password: string, setupToken?: string) =>
+  api.post<{ message: string }>('/users/create-first-user', { email, password, setupToken });
 export const signIn = (email: string, password: string) =>
   api.post<{ message: string }>('/sign-in', { email, password }, { expect401: true });
 export const signOut = () => api.post<{ message: string }>('/sign-out');

@@ -1,5 +1,5 @@
 // The form shared by first-user setup and sign-in: email, password, one submit, the server's message.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { errorText } from '../components/status.tsx';
 
 export function AuthForm(props: {
@@ -7,7 +7,9 @@ export function AuthForm(props: {
   intro: string;
   submitLabel: string;
   newPassword: boolean;
-  onSubmit(email: string, password: string): Promise<void>;
+  /** Extra fields below the password (their values reach onSubmit in `form`). */
+  children?: ReactNode;
+  onSubmit(email: string, password: string, form: FormData): Promise<void>;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -24,7 +26,7 @@ export function AuthForm(props: {
     setBusy(true);
     setError(null);
     try {
-      await props.onSubmit(email, password);
+      await props.onSubmit(email, password, form);
     } catch (failure) {
       setError(errorText(failure));
       setBusy(false);
@@ -60,6 +62,7 @@ export function AuthForm(props: {
             <input name="confirm" type="password" autoComplete="new-password" minLength={8} required />
           </label>
         )}
+        {props.children}
         {error && (
           <p className="form-error" role="alert">
             {error}

@@ -8,14 +8,15 @@ import * as endpoints from '../api/endpoints.ts';
 export type AuthStatus =
   | { kind: 'checking' }
   | { kind: 'signed-in'; email: string }
-  | { kind: 'signed-out'; usersExist: boolean }
+  | { kind: 'signed-out'; usersExist: boolean; setupTokenRequired: boolean }
   | { kind: 'unreachable'; error: Error };
 
 interface AuthContextValue {
   status: AuthStatus;
   signIn(email: string, password: string): Promise<void>;
   signOut(): Promise<void>;
-  createFirstUser(email: string, password: string): Promise<void>;
+  /** `setupToken`: the one-time token from the server log, needed when setting up from another machine. */
+  createFirstUser(email: string, password: string, setupToken?: string): Promise<void>;
   recheck(): void;
 }
 
@@ -37,8 +38,8 @@ async function probe(): Promise<AuthStatus> {
     }
   }
   try {
-    const { usersExist } = await endpoints.hasUsers();
-    return { kind: 'signed-out', usersExist };
+    const { usersExist, setupTokenRequired } = await endpoints.hasUsers();
+    return { kind: 'signed-out', usersExist, setupTokenRequired };
   } catch (error) {
     return { kind: 'unreachable', error: error instanceof Error ? error : new Error(String(error)) };
   }
@@ -66,7 +67,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       onUnauthorized(() => {
         resetCsrfToken();
         setStatus((current) =>
-          current.kind === 'signed-in' ? { kind: 'signed-out', usersExist: true } : current,
+          current.kind === 'signed-in'
+            ? { kind: 'signed-out', usersExist: true, setupTokenRequired: false }
+            : current,
         );
       }),
     [],
@@ -88,14 +91,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       await endpoints.signOut();
     } finally {
       resetCsrfToken();
-      setStatus({ kind: 'signed-out', usersExist: true });
+      setStatus({ kind: 'signed-out', usersExist: true, setupTokenRequired: false });
       queryClient.clear();
     }
   }, [queryClient]);
 
   const createFirstUser = useCallback(
-    async (email: string, password: string) => {
-      await endpoints.createFirstUser(email, password);
+    async (email: string, password: string, setupToken?: string) => {
+      await endpoints.createFirstUser(email, password, setupToken);
       await signIn(email, password);
     },
     [signIn],

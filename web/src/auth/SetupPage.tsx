@@ -9,13 +9,32 @@ export function SetupPage() {
   if (status.kind === 'checking') return <Loading label="Checking your session" fullPage />;
   if (status.kind === 'signed-in') return <Navigate to="/services" replace />;
   if (status.kind === 'signed-out' && status.usersExist) return <Navigate to="/sign-in" replace />;
+  // Setup is open to this machine; from anywhere else it needs the token the server logged at start.
+  const tokenRequired = status.kind === 'signed-out' && status.setupTokenRequired;
   return (
     <AuthForm
       title="Welcome — create the first account"
-      intro="No account exists yet. The first one you create here can add the others."
+      intro={
+        tokenRequired
+          ? 'No account exists yet. You are not on the server’s machine, so enter the one-time setup token that the server printed in its log at start (“setup token …”). The first account can add the others.'
+          : 'No account exists yet. You are on the server’s machine, so no setup token is needed. The first account you create here can add the others.'
+      }
       submitLabel="Create account and sign in"
       newPassword
-      onSubmit={createFirstUser}
-    />
+      onSubmit={(email, password, form) =>
+        createFirstUser(
+          email,
+          password,
+          tokenRequired ? String(form.get('setupToken') ?? '').trim() : undefined,
+        )
+      }
+    >
+      {tokenRequired && (
+        <label>
+          Setup token
+          <input name="setupToken" autoComplete="off" spellCheck={false} required />
+        </label>
+      )}
+    </AuthForm>
   );
 }

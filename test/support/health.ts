@@ -1,0 +1,47 @@
+// The server's counters from GET /health/details, which needs a session: signs in once per server and
+// user (creating the first user over loopback when there is none) and reuses that session.
+import { type Session, signIn } from './accounts.ts';
+
+export interface Health {
+  status: string;
+  role: string;
+  poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; last_key: string | null };
+  ingestion?: {
+    accepted_requests: number;
+    refused_unauthenticated: number;
+    refused_invalid: number;
+    refused_backpressure: number;
+    refused_busy: number;
+    refused_too_large: number;
+    refused_write_failed: number;
+    backlog_bytes: number;
+    inflight_request_bytes: number;
+  };
+}
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+const sessions = new Map<string, Promise<Session>>();
+
+/** `as` must be the first user or an existing one (the tests' default admin unless given). */
+export async function health(baseUrl: string, as?: Credentials): Promise<Health> {
+  const key = `${baseUrl} ${as?.email ?? ''}`;
+  for (let attempt = 1; ; attempt++) {
+    let session = sessions.get(key);
+    if (!session) {
+      session = signIn(baseUrl, as?.email, as?.password);
+      sessions.set(key, session);
+    }
+    const response = await (await session).request('GET', '/health/details');
+    // A new server on a port used before knows nothing of the old session: sign in again, once.
+    if (response.status === 401 && attempt === 1) {
+      sessions.delete(key);
+      continue;
+    }
+    if (!response.ok) throw new Error(`GET /health/details: ${response.status} ${await response.text()}`);
+    return (await response.json()) as Health;
+  }
+}
