@@ -51,9 +51,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     reply.header('cache-control', 'no-store');
     done();
   });
-  // OpenAPI: a public route needs no session; every other route inherits the document's session scheme.
+  // OpenAPI: a public route needs no session (routes guarded by their own token declare that scheme
+  // instead); every other route inherits the document's session scheme.
   app.addHook('onRoute', (route) => {
-    if (route.config?.public === true) route.schema = { ...route.schema, security: [] };
+    if (route.config?.public === true) route.schema = { security: [], ...route.schema };
   });
   // API requests are small JSON bodies (30 s is ample even on a slow link); a minute of silence
   // leaves room for a slow query.
