@@ -1,10 +1,12 @@
 // The workflow debugger: graph, state steps and their details for one workflow run.
 // URL: /services/:service/workflows/:traceId/:spanId?step=N&tab=changes&span=<spanId>
-// Keys: ← / → previous / next step, Home / End first / last.
+// Keys: ← / → previous / next step, Home / End first / last, Shift+← / Shift+→ previous / next run
+// of the same workflow.
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { traceQuery } from '../api/queries.ts';
+import type { Span } from '../api/types.ts';
 import { Icon } from '../components/Icon.tsx';
 import { ReloadButton } from '../components/ReloadButton.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
@@ -12,6 +14,7 @@ import { Time } from '../components/Time.tsx';
 import { isTab, StepDetails, type TabId } from '../components/workflow/StepDetails.tsx';
 import { StepList } from '../components/workflow/StepList.tsx';
 import { WorkflowGraph } from '../components/workflow/WorkflowGraph.tsx';
+import { useNeighbourRuns } from '../hooks/useNeighbourRuns.ts';
 import { isErrorSpan } from '../lib/span_facts.ts';
 import { formatDuration, parseTimestampMicros } from '../lib/time.ts';
 import { buildWorkflowRun, graphNodeOf, type WorkflowRun } from '../lib/workflow_run.ts';
@@ -42,7 +45,16 @@ export default function WorkflowPage() {
       </div>
     );
   }
-  return <Debugger run={run} service={service} reload={spans.refetch} reloading={spans.isFetching} />;
+  // A new run (previous / next) starts a new debugger: step 1, the graph fitted again.
+  return (
+    <Debugger
+      key={`${traceId}/${spanId}`}
+      run={run}
+      service={service}
+      reload={spans.refetch}
+      reloading={spans.isFetching}
+    />
+  );
 }
 
 function Debugger(props: { run: WorkflowRun; service: string; reload(): void; reloading: boolean }) {
@@ -59,11 +71,17 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
   const step = current >= 0 ? steps[current] : undefined;
   const focusSpanId = params.get('span') ?? step?.event.spanId ?? run.workflow.span_id;
   const focusSpan = run.spanById.get(focusSpanId) ?? run.workflow;
+  const neighbours = useNeighbourRuns(service, run.workflow);
+  const navigate = useNavigate();
+  const openRun = useCallback(
+    (other: Span) => navigate(paths.workflow(service, other.trace_id, other.span_id)),
+    [navigate, service],
+  );
 
   // Handlers read the latest values through a ref, so they keep their identity while stepping and
   // the step list and the graph do not re-render for a new callback.
-  const latest = useRef({ run, focusSpanId, tab, setParams });
-  latest.current = { run, focusSpanId, tab, setParams };
+  const latest = useRef({ run, focusSpanId, tab, setParams, neighbours });
+  latest.current = { run, focusSpanId, tab, setParams, neighbours };
   const update = useCallback((changes: Record<string, string | null>) => {
     latest.current.setParams(
       (previous) => {
@@ -125,12 +143,20 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
       const target = event.target;
       if (
         target instanceof Element &&
         target.closest('input, textarea, select, [contenteditable="true"], dialog')
       ) {
+        return;
+      }
+      if (event.shiftKey) {
+        const { previous, next } = latest.current.neighbours;
+        const other = { ArrowLeft: previous, ArrowRight: next }[event.key as string];
+        if (other === undefined) return;
+        event.preventDefault();
+        if (other) openRun(other);
         return;
       }
       const from = stepping.current.target;
@@ -147,7 +173,7 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [steps.length, goTo]);
+  }, [steps.length, goTo, openRun]);
 
   const workflow = run.workflow;
   const duration = parseTimestampMicros(workflow.end_time) - parseTimestampMicros(workflow.start_time);
@@ -178,6 +204,9 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
             <span>{formatDuration(duration)}</span>
             {typeof nodeCount === 'number' && <span>{nodeCount} nodes run</span>}
             <span>{steps.length} state updates</span>
+            {workflow.junjo_span_type === 'workflow' && (
+              <RunNavigation name={workflow.name} neighbours={neighbours} open={openRun} />
+            )}
             <ReloadButton reload={props.reload} reloading={props.reloading} />
             <Link to={paths.trace(workflow.trace_id, workflow.span_id)}>Trace waterfall →</Link>
           </div>
@@ -239,7 +268,8 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
             </button>
           </div>
           <p className="muted small-text stepper-hint">
-            <kbd>←</kbd> <kbd>→</kbd> to step
+            <kbd>←</kbd> <kbd>→</kbd> to step, <kbd>Shift</kbd>+<kbd>←</kbd> <kbd>→</kbd> for the previous /
+            next run
           </p>
           {steps.length === 0 ? (
             <p className="muted">This run made no state updates.</p>
@@ -269,5 +299,36 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
         </div>
       </div>
     </div>
+  );
+}
+
+/** The previous and next run of the same workflow, by start time (Shift+← / Shift+→). */
+function RunNavigation(props: {
+  name: string;
+  neighbours: { previous: Span | null; next: Span | null };
+  open(run: Span): void;
+}) {
+  const { previous, next } = props.neighbours;
+  return (
+    <span className="run-nav">
+      <button
+        type="button"
+        className="small"
+        disabled={!previous}
+        onClick={() => previous && props.open(previous)}
+        title={previous ? `Previous run of ${props.name} (Shift+←)` : `No earlier run of ${props.name} found`}
+      >
+        <Icon name="previous" /> Previous run
+      </button>
+      <button
+        type="button"
+        className="small"
+        disabled={!next}
+        onClick={() => next && props.open(next)}
+        title={next ? `Next run of ${props.name} (Shift+→)` : `No later run of ${props.name} found`}
+      >
+        Next run <Icon name="next" />
+      </button>
+    </span>
   );
 }
