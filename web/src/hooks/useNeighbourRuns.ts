@@ -4,9 +4,10 @@ import { listWorkflowRuns, type Page } from '../api/endpoints.ts';
 import type { Span } from '../api/types.ts';
 import { nextRun, previousRun } from '../lib/run_neighbours.ts';
 
+/** Each one: the run, null when there is none, undefined while it is being looked for. */
 export interface NeighbourRuns {
-  previous: Span | null;
-  next: Span | null;
+  previous: Span | null | undefined;
+  next: Span | null | undefined;
 }
 
 export function useNeighbourRuns(service: string, workflow: Span): NeighbourRuns {
@@ -24,5 +25,7 @@ export function useNeighbourRuns(service: string, workflow: Span): NeighbourRuns
     queryFn: () => nextRun(workflow, fetchPage, Date.now() * 1000),
     enabled,
   });
-  return { previous: previous.data ?? null, next: next.data ?? null };
+  const settled = (query: { data: Span | null | undefined; isPending: boolean }) =>
+    enabled && query.isPending ? undefined : (query.data ?? null);
+  return { previous: settled(previous), next: settled(next) };
 }

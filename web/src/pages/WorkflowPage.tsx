@@ -14,7 +14,7 @@ import { Time } from '../components/Time.tsx';
 import { isTab, StepDetails, type TabId } from '../components/workflow/StepDetails.tsx';
 import { StepList } from '../components/workflow/StepList.tsx';
 import { WorkflowGraph } from '../components/workflow/WorkflowGraph.tsx';
-import { useNeighbourRuns } from '../hooks/useNeighbourRuns.ts';
+import { type NeighbourRuns, useNeighbourRuns } from '../hooks/useNeighbourRuns.ts';
 import { isErrorSpan } from '../lib/span_facts.ts';
 import { formatDuration, parseTimestampMicros } from '../lib/time.ts';
 import { buildWorkflowRun, graphNodeOf, type WorkflowRun } from '../lib/workflow_run.ts';
@@ -303,32 +303,33 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
 }
 
 /** The previous and next run of the same workflow, by start time (Shift+← / Shift+→). */
-function RunNavigation(props: {
-  name: string;
-  neighbours: { previous: Span | null; next: Span | null };
-  open(run: Span): void;
-}) {
-  const { previous, next } = props.neighbours;
+function RunNavigation(props: { name: string; neighbours: NeighbourRuns; open(run: Span): void }) {
+  const { name, open } = props;
+  const button = (run: Span | null | undefined, which: 'previous' | 'next') => {
+    const title =
+      run === undefined
+        ? `Looking for the ${which} run…`
+        : run === null
+          ? `No ${which === 'previous' ? 'earlier' : 'later'} run of ${name} found`
+          : `${which === 'previous' ? 'Previous' : 'Next'} run of ${name} (Shift+${which === 'previous' ? '←' : '→'})`;
+    return (
+      <button type="button" className="small" disabled={!run} onClick={() => run && open(run)} title={title}>
+        {which === 'previous' ? (
+          <>
+            <Icon name="previous" /> Previous run
+          </>
+        ) : (
+          <>
+            Next run <Icon name="next" />
+          </>
+        )}
+      </button>
+    );
+  };
   return (
     <span className="run-nav">
-      <button
-        type="button"
-        className="small"
-        disabled={!previous}
-        onClick={() => previous && props.open(previous)}
-        title={previous ? `Previous run of ${props.name} (Shift+←)` : `No earlier run of ${props.name} found`}
-      >
-        <Icon name="previous" /> Previous run
-      </button>
-      <button
-        type="button"
-        className="small"
-        disabled={!next}
-        onClick={() => next && props.open(next)}
-        title={next ? `Next run of ${props.name} (Shift+→)` : `No later run of ${props.name} found`}
-      >
-        Next run <Icon name="next" />
-      </button>
+      {button(props.neighbours.previous, 'previous')}
+      {button(props.neighbours.next, 'next')}
     </span>
   );
 }
