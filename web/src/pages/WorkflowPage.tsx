@@ -302,34 +302,38 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
   );
 }
 
+const runButtons = {
+  previous: { label: 'Previous run', key: '←', none: 'earlier', icon: 'previous' },
+  next: { label: 'Next run', key: '→', none: 'later', icon: 'next' },
+} as const;
+
 /** The previous and next run of the same workflow, by start time (Shift+← / Shift+→). */
 function RunNavigation(props: { name: string; neighbours: NeighbourRuns; open(run: Span): void }) {
-  const { name, open } = props;
-  const button = (run: Span | null | undefined, which: 'previous' | 'next') => {
-    const title =
-      run === undefined
-        ? `Looking for the ${which} run…`
-        : run === null
-          ? `No ${which === 'previous' ? 'earlier' : 'later'} run of ${name} found`
-          : `${which === 'previous' ? 'Previous' : 'Next'} run of ${name} (Shift+${which === 'previous' ? '←' : '→'})`;
-    return (
-      <button type="button" className="small" disabled={!run} onClick={() => run && open(run)} title={title}>
-        {which === 'previous' ? (
-          <>
-            <Icon name="previous" /> Previous run
-          </>
-        ) : (
-          <>
-            Next run <Icon name="next" />
-          </>
-        )}
-      </button>
-    );
-  };
+  const { name, neighbours, open } = props;
   return (
     <span className="run-nav">
-      {button(props.neighbours.previous, 'previous')}
-      {button(props.neighbours.next, 'next')}
+      {(['previous', 'next'] as const).map((which) => {
+        const run = neighbours[which];
+        const { label, key, none, icon } = runButtons[which];
+        const title =
+          run === undefined
+            ? `Looking for the ${which} run…`
+            : run === null
+              ? `No ${none} run of ${name} found`
+              : `${label} of ${name} (Shift+${key})`;
+        return (
+          <button
+            key={which}
+            type="button"
+            className={`small run-${which}`}
+            disabled={!run}
+            onClick={() => run && open(run)}
+            title={title}
+          >
+            <Icon name={icon} /> {label}
+          </button>
+        );
+      })}
     </span>
   );
 }
