@@ -69,6 +69,9 @@ test('the whole product in Chromium: accounts, a key, an exported workflow, its 
     await page.waitForURL(/\/setup$/);
     await screenshot('setup');
     await signInThroughUi(page, USER.email, USER.password);
+    // No API key yet: the first stop is the API keys page (test/e2e/debugger.test.ts looks closer).
+    await page.waitForURL(/\/settings\/api-keys$/);
+    await page.click('nav[aria-label=Main] >> text=Services');
     await page.waitForSelector('text=No spans received yet');
     await screenshot('services-empty');
 

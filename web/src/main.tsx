@@ -6,7 +6,7 @@ import { ApiError } from './api/client.ts';
 import { AuthProvider } from './auth/AuthProvider.tsx';
 import { applyStoredTheme } from './components/ThemeToggle.tsx';
 import { createAppRouter } from './router.tsx';
-import './styles.css';
+import './styles/index.css';
 
 const queryClient = new QueryClient({
   defaultOptions: {

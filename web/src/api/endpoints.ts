@@ -18,16 +18,17 @@ export interface Page {
   limit: number;
   /**
    * keyset cursor, the last span shown: the server returns the spans after it in its order
-   * (start_time, then span_id, both descending), so spans sharing a start time are not skipped
+   * (start_time, then span_id, both descending), so spans sharing a start time are not skipped;
+   * without a span id, every span starting before `start_time`
    */
-  after?: { start_time: string; span_id: string } | undefined;
+  after?: { start_time: string; span_id?: string } | undefined;
 }
 
 function pageQuery(page: Page): string {
   const params = new URLSearchParams({ limit: String(page.limit) });
   if (page.after) {
     params.set('before', page.after.start_time);
-    params.set('before_span_id', page.after.span_id);
+    if (page.after.span_id) params.set('before_span_id', page.after.span_id);
   }
   return params.toString();
 }

@@ -1,5 +1,6 @@
 import { Navigate } from 'react-router';
 import { Loading } from '../components/status.tsx';
+import { AfterSignIn } from './AfterSignIn.tsx';
 import { AuthForm } from './AuthForm.tsx';
 import { useAuth } from './AuthProvider.tsx';
 
@@ -7,7 +8,7 @@ import { useAuth } from './AuthProvider.tsx';
 export function SetupPage() {
   const { status, createFirstUser } = useAuth();
   if (status.kind === 'checking') return <Loading label="Checking your session" fullPage />;
-  if (status.kind === 'signed-in') return <Navigate to="/services" replace />;
+  if (status.kind === 'signed-in') return <AfterSignIn next={null} />;
   if (status.kind === 'signed-out' && status.usersExist) return <Navigate to="/sign-in" replace />;
   // Setup is open to this machine; from anywhere else it needs the token the server logged at start.
   const tokenRequired = status.kind === 'signed-out' && status.setupTokenRequired;

@@ -1,7 +1,9 @@
 // A collapsible JSON tree. Only open branches are rendered and long arrays come in pages, so a
 // large state or attribute map stays quick. Values at `highlight` pointers are marked (diffs).
+// A string that holds a JSON object or array is shown as that tree, its raw text one click away.
 import { type CSSProperties, useEffect, useMemo, useState } from 'react';
 import type { ChangeKind } from '../lib/diff.ts';
+import { parseJsonContainer } from '../lib/json_string.ts';
 import { CopyButton } from './CopyButton.tsx';
 
 const PAGE = 100;
@@ -76,9 +78,25 @@ function JsonNode(props: {
   level: number;
   context: Context;
 }) {
-  const { name, value, pointer, level, context } = props;
+  const { name, pointer, level, context } = props;
   const mark = context.highlight?.get(pointer);
+  const parsed = useMemo(
+    () => (typeof props.value === 'string' ? parseJsonContainer(props.value) : undefined),
+    [props.value],
+  );
+  const [raw, setRaw] = useState(false);
+  const value = parsed !== undefined && !raw ? parsed : props.value;
   const isBranch = typeof value === 'object' && value !== null;
+  const rawToggle = parsed !== undefined && (
+    <button
+      type="button"
+      className="link small json-raw-toggle"
+      title={raw ? 'Show the JSON this string holds as a tree' : 'Show the string as it was sent'}
+      onClick={() => setRaw(!raw)}
+    >
+      {raw ? 'tree' : 'JSON string · raw'}
+    </button>
+  );
   const [open, setOpen] = useState(() => level < context.depth || context.openPaths.has(pointer));
   const [shown, setShown] = useState(PAGE);
   const wantsOpen = context.openPaths.has(pointer);
@@ -99,6 +117,7 @@ function JsonNode(props: {
         <span className="json-toggle-space" />
         {key}
         <JsonScalar value={value} />
+        {rawToggle}
       </div>
     );
   }
@@ -123,6 +142,7 @@ function JsonNode(props: {
         </button>
         {key}
         <span className="json-summary">{summary}</span>
+        {rawToggle}
       </div>
       {open && entries.length > 0 && (
         <div className="json-children" style={{ '--level': level } as CSSProperties}>

@@ -1,5 +1,5 @@
 // How to point an application at this server, for the Junjo SDK and for any OpenTelemetry SDK.
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { setupSnippets } from '../lib/setup_snippets.ts';
 import { CodeBlock } from './CodeBlock.tsx';
 
@@ -15,6 +15,8 @@ export function SetupSnippets({ apiKey }: { apiKey: string | null }) {
     apiKey,
   });
   const [selected, setSelected] = useState(snippets[0]!.id);
+  // the guide can be on the page twice (the API keys page and its new-key dialog)
+  const id = useId();
   const snippet = snippets.find((s) => s.id === selected) ?? snippets[0]!;
   return (
     <section className="snippets" aria-label="Exporter setup">
@@ -24,16 +26,16 @@ export function SetupSnippets({ apiKey }: { apiKey: string | null }) {
             key={s.id}
             type="button"
             role="tab"
-            id={`snippet-tab-${s.id}`}
+            id={`${id}-tab-${s.id}`}
             aria-selected={s.id === selected}
-            aria-controls="snippet-panel"
+            aria-controls={`${id}-panel`}
             onClick={() => setSelected(s.id)}
           >
             {s.title}
           </button>
         ))}
       </div>
-      <div id="snippet-panel" role="tabpanel" aria-labelledby={`snippet-tab-${snippet.id}`}>
+      <div id={`${id}-panel`} role="tabpanel" aria-labelledby={`${id}-tab-${snippet.id}`}>
         <p className="muted">{snippet.note}</p>
         {snippet.env && <CodeBlock code={snippet.env} />}
         <CodeBlock code={snippet.code} />

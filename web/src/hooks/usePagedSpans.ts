@@ -8,7 +8,8 @@ import type { Page } from '../api/endpoints.ts';
 import type { Span } from '../api/types.ts';
 import { parseTimestampMicros } from '../lib/time.ts';
 
-const PAGE_SIZE = 100;
+/** Rows per request: a screenful or two, quick to fetch; older rows come a page at a time. */
+const PAGE_SIZE = 50;
 const LIVE_INTERVAL_MS = 5000;
 
 export interface PagedSpans {

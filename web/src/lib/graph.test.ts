@@ -264,3 +264,30 @@ test('layered placement puts siblings of one rank side by side, centred under th
   assert.equal(centres.get('root')!.x, (centres.get('a')!.x + centres.get('b')!.x) / 2);
   assert.deepEqual(size, { width: 228, height: 128 });
 });
+
+test('left-to-right layout: ranks run along x, concurrent branches stack, members stay inside', () => {
+  const layout = layoutGraph(graphOf(v1), new Set(), 'LR');
+  const at = (id: string) => layout.nodes.find((n) => n.node.id === id)!;
+  assert.ok(at('rc').x > at('inc').x + at('inc').width, 'the group comes right of the node before it');
+  assert.ok(at('sf').x > at('rc').x + at('rc').width);
+  assert.equal(at('add').x, at('evn').x, 'concurrent branches sit one above the other');
+  assert.notEqual(at('add').y, at('evn').y);
+  for (const n of layout.nodes.filter((n) => n.parentId)) {
+    const parent = at(n.parentId!);
+    assert.ok(n.x >= 0 && n.y >= 0 && n.x + n.width <= parent.width && n.y + n.height <= parent.height);
+  }
+  assert.ok(layout.width > layout.height, 'a chain is wider than tall');
+});
+
+test('layered placement left to right is the top-down placement turned', () => {
+  const sizes = new Map(['root', 'a', 'b'].map((id) => [id, { width: 100, height: 40 }]));
+  const links: Array<[string, string]> = [
+    ['root', 'a'],
+    ['root', 'b'],
+  ];
+  const { centres, size } = layeredPlacement(sizes, links, 'LR');
+  assert.equal(centres.get('a')!.x, centres.get('b')!.x);
+  assert.ok(centres.get('a')!.x > centres.get('root')!.x);
+  assert.equal(centres.get('root')!.y, (centres.get('a')!.y + centres.get('b')!.y) / 2);
+  assert.deepEqual(size, { width: 248, height: 108 });
+});

@@ -1,9 +1,11 @@
 // Positions for the workflow graph. Containers (RunConcurrent groups and Subflows) are laid out
 // inside-out: each container's members are placed by dagre, the container takes the size of the
 // result, and is then placed as one box among its own siblings. Positions are relative to the
-// containing box, which is what React Flow expects for child nodes.
+// containing box, which is what React Flow expects for child nodes. Ranks run top-down or
+// left-to-right (the wide debugger pane suits long chains better that way).
 import dagre from '@dagrejs/dagre';
 import type { GraphEdge, GraphNode, WorkflowGraph } from './graph.ts';
+import type { LayoutDirection } from './graph_prefs.ts';
 
 const NODE_HEIGHT = 44;
 const GROUP_HEADER = 30;
@@ -39,7 +41,11 @@ function nodeWidth(label: string): number {
   return Math.min(Math.max(label.length * 7.5 + 40, 140), 280);
 }
 
-export function layoutGraph(graph: WorkflowGraph, collapsed: ReadonlySet<string> = new Set()): GraphLayout {
+export function layoutGraph(
+  graph: WorkflowGraph,
+  collapsed: ReadonlySet<string> = new Set(),
+  direction: LayoutDirection = 'TB',
+): GraphLayout {
   const members = new Map<string | null, GraphNode[]>();
   for (const node of graph.nodes) {
     const list = members.get(node.container) ?? [];
@@ -71,7 +77,10 @@ export function layoutGraph(graph: WorkflowGraph, collapsed: ReadonlySet<string>
       const head = memberAncestor(graph, edge.target, containerId);
       if (tail && head && tail !== head) links.push([tail, head]);
     }
-    const arranged = own.length > LARGE_GRAPH ? layeredPlacement(sizes, links) : dagrePlacement(sizes, links);
+    const arranged =
+      own.length > LARGE_GRAPH
+        ? layeredPlacement(sizes, links, direction)
+        : dagrePlacement(sizes, links, direction);
     const inset =
       containerId === null ? { x: 0, y: 0 } : { x: GROUP_PADDING, y: GROUP_HEADER + GROUP_PADDING };
     for (const node of own) {
@@ -119,9 +128,13 @@ const RANK_GAP = 48;
 export const LARGE_GRAPH = 120;
 
 /** dagre's layered layout with crossing reduction: the best drawing for workflow-sized graphs. */
-function dagrePlacement(sizes: Map<string, Size>, links: Array<[string, string]>): Placement {
+function dagrePlacement(
+  sizes: Map<string, Size>,
+  links: Array<[string, string]>,
+  direction: LayoutDirection,
+): Placement {
   const g = new dagre.graphlib.Graph({ multigraph: false });
-  g.setGraph({ rankdir: 'TB', nodesep: NODE_GAP, ranksep: RANK_GAP, marginx: 0, marginy: 0 });
+  g.setGraph({ rankdir: direction, nodesep: NODE_GAP, ranksep: RANK_GAP, marginx: 0, marginy: 0 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const [id, size] of sizes) g.setNode(id, { ...size });
   for (const [tail, head] of links) g.setEdge(tail, head);
@@ -138,9 +151,27 @@ function dagrePlacement(sizes: Map<string, Size>, links: Array<[string, string]>
 /**
  * A linear-time layered layout for large graphs: loops are cut where a depth-first walk meets its
  * own path, each box goes one rank below its deepest predecessor, boxes of a rank are ordered by
- * the mean position of their predecessors (one sweep) and each rank is centred.
+ * the mean position of their predecessors (one sweep) and each rank is centred. Left-to-right is
+ * the top-down layout of the transposed boxes, transposed back.
  */
-export function layeredPlacement(sizes: Map<string, Size>, links: Array<[string, string]>): Placement {
+export function layeredPlacement(
+  sizes: Map<string, Size>,
+  links: Array<[string, string]>,
+  direction: LayoutDirection = 'TB',
+): Placement {
+  if (direction === 'TB') return topDownPlacement(sizes, links);
+  const swap = <T extends { x: number; y: number }>(p: T) => ({ x: p.y, y: p.x });
+  const turned = topDownPlacement(
+    new Map([...sizes].map(([id, size]) => [id, { width: size.height, height: size.width }])),
+    links,
+  );
+  return {
+    centres: new Map([...turned.centres].map(([id, centre]) => [id, swap(centre)])),
+    size: { width: turned.size.height, height: turned.size.width },
+  };
+}
+
+function topDownPlacement(sizes: Map<string, Size>, links: Array<[string, string]>): Placement {
   const ids = [...sizes.keys()];
   const out = new Map<string, string[]>(ids.map((id) => [id, []]));
   for (const [tail, head] of links) out.get(tail)?.push(head);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDuration, parseNanos, parseTimestampMicros } from './time.ts';
+import { formatDuration, formatTimestampMicros, parseNanos, parseTimestampMicros } from './time.ts';
 
 test('timestamps keep microseconds whatever the fraction length or zone spelling', () => {
   const base = Date.UTC(2025, 9, 12, 17, 33, 48) * 1000;
@@ -13,6 +13,16 @@ test('timestamps keep microseconds whatever the fraction length or zone spelling
   assert.equal(parseNanos('1749000000050000000'), 1749000000050000000n);
   assert.equal(parseNanos(12), 12n);
   assert.equal(parseNanos('x'), null);
+});
+
+test('microsecond timestamps format back to the server form exactly', () => {
+  for (const text of [
+    '2025-10-12T17:33:48.123456Z',
+    '2025-10-12T17:33:48.000001Z',
+    '1970-01-01T00:00:00.000000Z',
+  ]) {
+    assert.equal(formatTimestampMicros(parseTimestampMicros(text)), text);
+  }
 });
 
 test('durations read naturally at every scale', () => {

@@ -15,6 +15,13 @@ export function parseTimestampMicros(timestamp: string): number {
   return seconds * 1000 + micros;
 }
 
+/** The server's timestamp form, RFC 3339 UTC with microseconds (what `before=` cursors take). */
+export function formatTimestampMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const fraction = String(micros - ms * 1000).padStart(3, '0');
+  return new Date(ms).toISOString().replace('Z', `${fraction}Z`);
+}
+
 // Spans of one trace share a handful of distinct seconds: parse each whole-second part once.
 const secondsCache = new Map<string, number>();
 function secondsPart(text: string): number {

@@ -68,7 +68,11 @@ export function ApiKeysPage() {
         <ErrorNotice error={keys.error} retry={() => void keys.refetch()} />
       ) : keys.data?.length === 0 ? (
         <EmptyState title="No API keys yet">
-          <p className="muted">Create one above to start sending spans.</p>
+          <p className="muted">
+            Create one above to start sending spans: the exporter setup below then comes with your key filled
+            in.
+          </p>
+          <SetupSnippets apiKey={null} />
         </EmptyState>
       ) : (
         <table className="table">

@@ -1,10 +1,12 @@
 // The workflow debugger: graph, state steps and their details for one workflow run.
 // URL: /services/:service/workflows/:traceId/:spanId?step=N&tab=changes&span=<spanId>
-// Keys: ← / → previous / next step, Home / End first / last.
+// Keys: ← / → previous / next step, Home / End first / last, Shift+← / Shift+→ previous / next run
+// of the same workflow.
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { traceQuery } from '../api/queries.ts';
+import type { Span } from '../api/types.ts';
 import { DownloadTraceButton } from '../components/DownloadTraceButton.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ReloadButton } from '../components/ReloadButton.tsx';
@@ -13,6 +15,7 @@ import { Time } from '../components/Time.tsx';
 import { isTab, StepDetails, type TabId } from '../components/workflow/StepDetails.tsx';
 import { StepList } from '../components/workflow/StepList.tsx';
 import { WorkflowGraph } from '../components/workflow/WorkflowGraph.tsx';
+import { type NeighbourRuns, useNeighbourRuns } from '../hooks/useNeighbourRuns.ts';
 import { isErrorSpan } from '../lib/span_facts.ts';
 import { formatDuration, parseTimestampMicros } from '../lib/time.ts';
 import { buildWorkflowRun, graphNodeOf, type WorkflowRun } from '../lib/workflow_run.ts';
@@ -43,7 +46,16 @@ export default function WorkflowPage() {
       </div>
     );
   }
-  return <Debugger run={run} service={service} reload={spans.refetch} reloading={spans.isFetching} />;
+  // A new run (previous / next) starts a new debugger: step 1, the graph fitted again.
+  return (
+    <Debugger
+      key={`${traceId}/${spanId}`}
+      run={run}
+      service={service}
+      reload={spans.refetch}
+      reloading={spans.isFetching}
+    />
+  );
 }
 
 function Debugger(props: { run: WorkflowRun; service: string; reload(): void; reloading: boolean }) {
@@ -60,11 +72,17 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
   const step = current >= 0 ? steps[current] : undefined;
   const focusSpanId = params.get('span') ?? step?.event.spanId ?? run.workflow.span_id;
   const focusSpan = run.spanById.get(focusSpanId) ?? run.workflow;
+  const neighbours = useNeighbourRuns(service, run.workflow);
+  const navigate = useNavigate();
+  const openRun = useCallback(
+    (other: Span) => navigate(paths.workflow(service, other.trace_id, other.span_id)),
+    [navigate, service],
+  );
 
   // Handlers read the latest values through a ref, so they keep their identity while stepping and
   // the step list and the graph do not re-render for a new callback.
-  const latest = useRef({ run, focusSpanId, tab, setParams });
-  latest.current = { run, focusSpanId, tab, setParams };
+  const latest = useRef({ run, focusSpanId, tab, setParams, neighbours });
+  latest.current = { run, focusSpanId, tab, setParams, neighbours };
   const update = useCallback((changes: Record<string, string | null>) => {
     latest.current.setParams(
       (previous) => {
@@ -126,12 +144,20 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
       const target = event.target;
       if (
         target instanceof Element &&
         target.closest('input, textarea, select, [contenteditable="true"], dialog')
       ) {
+        return;
+      }
+      if (event.shiftKey) {
+        const { previous, next } = latest.current.neighbours;
+        const other = { ArrowLeft: previous, ArrowRight: next }[event.key as string];
+        if (other === undefined) return;
+        event.preventDefault();
+        if (other) openRun(other);
         return;
       }
       const from = stepping.current.target;
@@ -148,7 +174,7 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [steps.length, goTo]);
+  }, [steps.length, goTo, openRun]);
 
   const workflow = run.workflow;
   const duration = parseTimestampMicros(workflow.end_time) - parseTimestampMicros(workflow.start_time);
@@ -179,6 +205,9 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
             <span>{formatDuration(duration)}</span>
             {typeof nodeCount === 'number' && <span>{nodeCount} nodes run</span>}
             <span>{steps.length} state updates</span>
+            {workflow.junjo_span_type === 'workflow' && (
+              <RunNavigation name={workflow.name} neighbours={neighbours} open={openRun} />
+            )}
             <ReloadButton reload={props.reload} reloading={props.reloading} />
             <DownloadTraceButton traceId={workflow.trace_id} />
             <Link to={paths.trace(workflow.trace_id, workflow.span_id)}>Trace waterfall →</Link>
@@ -241,7 +270,8 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
             </button>
           </div>
           <p className="muted small-text stepper-hint">
-            <kbd>←</kbd> <kbd>→</kbd> to step
+            <kbd>←</kbd> <kbd>→</kbd> to step, <kbd>Shift</kbd>+<kbd>←</kbd> <kbd>→</kbd> for the previous /
+            next run
           </p>
           {steps.length === 0 ? (
             <p className="muted">This run made no state updates.</p>
@@ -271,5 +301,41 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
         </div>
       </div>
     </div>
+  );
+}
+
+const runButtons = {
+  previous: { label: 'Previous run', key: '←', none: 'earlier', icon: 'previous' },
+  next: { label: 'Next run', key: '→', none: 'later', icon: 'next' },
+} as const;
+
+/** The previous and next run of the same workflow, by start time (Shift+← / Shift+→). */
+function RunNavigation(props: { name: string; neighbours: NeighbourRuns; open(run: Span): void }) {
+  const { name, neighbours, open } = props;
+  return (
+    <span className="run-nav">
+      {(['previous', 'next'] as const).map((which) => {
+        const run = neighbours[which];
+        const { label, key, none, icon } = runButtons[which];
+        const title =
+          run === undefined
+            ? `Looking for the ${which} run…`
+            : run === null
+              ? `No ${none} run of ${name} found`
+              : `${label} of ${name} (Shift+${key})`;
+        return (
+          <button
+            key={which}
+            type="button"
+            className={`small run-${which}`}
+            disabled={!run}
+            onClick={() => run && open(run)}
+            title={title}
+          >
+            <Icon name={icon} /> {label}
+          </button>
+        );
+      })}
+    </span>
   );
 }

@@ -1,6 +1,7 @@
 // The workflow graph (React Flow): RunConcurrent groups and Subflows drawn as boxes around their
 // members, executed nodes marked, the node of the current state step outlined. Clicking a node
-// (or pressing Enter on it) selects the span that executed it.
+// (or pressing Enter on it) selects the span that executed it. The layout direction and the edge
+// labels can be switched; both choices are remembered in this browser.
 import {
   Background,
   Controls,
@@ -9,6 +10,7 @@ import {
   MarkerType,
   type Node,
   type NodeProps,
+  Panel,
   Position,
   ReactFlow,
   useReactFlow,
@@ -28,6 +30,13 @@ import {
 } from 'react';
 import type { WorkflowGraph as Graph, GraphNode } from '../../lib/graph.ts';
 import { layoutGraph } from '../../lib/graph_layout.ts';
+import {
+  edgeLabelsShown,
+  type LayoutDirection,
+  storeDirection,
+  storedDirection,
+  storeEdgeLabels,
+} from '../../lib/graph_prefs.ts';
 import type { NodeExecutions } from '../../lib/workflow_run.ts';
 
 interface NodeData extends Record<string, unknown> {
@@ -35,7 +44,14 @@ interface NodeData extends Record<string, unknown> {
   executions: NodeExecutions | undefined;
   collapsible: boolean;
   collapsed: boolean;
+  direction: LayoutDirection;
 }
+
+/** Where edges enter and leave a box: ranks run down, or to the right. */
+const sides = {
+  TB: { target: Position.Top, source: Position.Bottom },
+  LR: { target: Position.Left, source: Position.Right },
+} as const;
 
 // The collapse handler reaches the node components through context: node data stays plain.
 const ToggleSubflow = createContext<(nodeId: string) => void>(() => {});
@@ -82,7 +98,7 @@ function CollapseButton({ data }: { data: NodeData }) {
 function StepNode({ data }: NodeProps<Node<NodeData, 'step'>>) {
   return (
     <div className={`gnode kind-${data.node.kind} ${statusClass(data)}`}>
-      <Handle type="target" position={Position.Top} isConnectable={false} />
+      <Handle type="target" position={sides[data.direction].target} isConnectable={false} />
       <button
         type="button"
         className="gnode-body nodrag"
@@ -93,7 +109,7 @@ function StepNode({ data }: NodeProps<Node<NodeData, 'step'>>) {
         <RunBadge data={data} />
       </button>
       <CollapseButton data={data} />
-      <Handle type="source" position={Position.Bottom} isConnectable={false} />
+      <Handle type="source" position={sides[data.direction].source} isConnectable={false} />
     </div>
   );
 }
@@ -101,7 +117,7 @@ function StepNode({ data }: NodeProps<Node<NodeData, 'step'>>) {
 function ContainerNode({ data }: NodeProps<Node<NodeData, 'container'>>) {
   return (
     <div className={`gcontainer kind-${data.node.kind} ${statusClass(data)}`}>
-      <Handle type="target" position={Position.Top} isConnectable={false} />
+      <Handle type="target" position={sides[data.direction].target} isConnectable={false} />
       <div className="gcontainer-head">
         <button type="button" className="gnode-body nodrag">
           <span className="gnode-kind">{kindLabel[data.node.kind]}</span>
@@ -110,7 +126,7 @@ function ContainerNode({ data }: NodeProps<Node<NodeData, 'container'>>) {
         </button>
         <CollapseButton data={data} />
       </div>
-      <Handle type="source" position={Position.Bottom} isConnectable={false} />
+      <Handle type="source" position={sides[data.direction].source} isConnectable={false} />
     </div>
   );
 }
@@ -126,7 +142,9 @@ export function WorkflowGraph(props: {
 }) {
   const { graph, executions, currentNodeId, selectedNodeId, onSelectNode } = props;
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
-  const layout = useMemo(() => layoutGraph(graph, collapsed), [graph, collapsed]);
+  const [direction, setDirection] = useState(() => storedDirection(localStorage));
+  const [labels, setLabels] = useState(() => edgeLabelsShown(localStorage, graph.nodes.length));
+  const layout = useMemo(() => layoutGraph(graph, collapsed, direction), [graph, collapsed, direction]);
 
   const containers = useMemo(() => new Set(graph.nodes.map((n) => n.container)), [graph]);
   const nodes = useMemo<Node<NodeData>[]>(
@@ -148,10 +166,11 @@ export function WorkflowGraph(props: {
             executions: executions.get(placed.node.id),
             collapsible: placed.node.kind === 'subflow' && hasMembers,
             collapsed: collapsed.has(placed.node.id),
+            direction,
           },
         };
       }),
-    [layout, containers, executions, collapsed],
+    [layout, containers, executions, collapsed, direction],
   );
 
   const edges = useMemo<Edge[]>(
@@ -162,13 +181,13 @@ export function WorkflowGraph(props: {
           id: edge.id,
           source: edge.from,
           target: edge.to,
-          ...(edge.condition ? { label: edge.condition } : {}),
+          ...(edge.condition && labels ? { label: edge.condition } : {}),
           className: ran ? 'gedge ran' : 'gedge',
           markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
           focusable: false,
         };
       }),
-    [layout, executions],
+    [layout, executions, labels],
   );
 
   const toggle = useCallback(
@@ -198,8 +217,8 @@ export function WorkflowGraph(props: {
     return map;
   }, [layout]);
 
-  // A graph that fits the pane at a readable zoom is shown whole; a larger one opens at the node of
-  // the current step and follows the steps.
+  // A graph that fits the pane at a legible zoom opens whole (a chain of a dozen nodes does); a
+  // larger one opens at the node of the current step and follows the steps.
   const paneRef = useRef<HTMLDivElement>(null);
   const [pane, setPane] = useState<{ width: number; height: number } | null>(null);
   useLayoutEffect(() => {
@@ -216,6 +235,8 @@ export function WorkflowGraph(props: {
       {pane && (
         <ToggleSubflow.Provider value={toggle}>
           <ReactFlow
+            // a new direction is a new drawing: start over, fitted like a run that just opened
+            key={direction}
             nodes={nodes}
             edges={edges}
             nodeTypes={nodeTypes}
@@ -235,6 +256,33 @@ export function WorkflowGraph(props: {
           >
             <Background gap={20} size={1} />
             <Controls showInteractive={false} />
+            <Panel position="top-right" className="graph-options">
+              <button
+                type="button"
+                className="small"
+                aria-pressed={direction === 'LR'}
+                title="Lay the graph out left to right instead of top down"
+                onClick={() => {
+                  const next = direction === 'LR' ? 'TB' : 'LR';
+                  storeDirection(localStorage, next);
+                  setDirection(next);
+                }}
+              >
+                Left to right
+              </button>
+              <button
+                type="button"
+                className="small"
+                aria-pressed={labels}
+                title="Show the conditions on the edges"
+                onClick={() => {
+                  storeEdgeLabels(localStorage, !labels);
+                  setLabels(!labels);
+                }}
+              >
+                Edge labels
+              </button>
+            </Panel>
             <KeepInView rect={focus} />
             <Marks current={currentNodeId} selected={selectedNodeId} />
           </ReactFlow>
@@ -258,7 +306,7 @@ function Marks({ current, selected }: { current: string | null; selected: string
 }
 
 /** The smallest zoom at which a whole graph is still shown at once. */
-const MIN_FIT_ZOOM = 0.45;
+const MIN_FIT_ZOOM = 0.3;
 
 interface Rect {
   x: number;
