@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type DuckDb, openDuckDb } from '../src/db_duckdb/connection.ts';
-import type { SpanRow, StatePatchRow } from '../src/db_duckdb/rows.ts';
 import {
   appendRow,
   insertOrIgnoreBatch,
@@ -21,6 +20,7 @@ import {
 } from '../src/db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from '../src/db_duckdb/summaries.ts';
 import { createLogger } from '../src/logger.ts';
+import type { SpanRow, StatePatchRow } from '../src/spans/rows.ts';
 
 const BATCH_SPANS = 2000;
 const NODES_PER_WORKFLOW = 9;

@@ -2,8 +2,8 @@
 // ratios. Sizes can be raised with BENCH_SCALE (default 1) for longer, steadier runs.
 
 import { spawnSync } from 'node:child_process';
-import { processTraceRequest } from '../src/db_duckdb/span_processor.ts';
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
+import { processTraceRequest } from '../src/spans/span_processor.ts';
 import { benchDuckDbInsert } from './duckdb_insert.ts';
 import { benchIngestion } from './ingestion.ts';
 import { benchQueries } from './queries.ts';

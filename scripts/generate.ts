@@ -17,8 +17,6 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadConfig } from '../src/config.ts';
 import { type DuckDb, openDuckDb } from '../src/db_duckdb/connection.ts';
-import type { SpanRow } from '../src/db_duckdb/rows.ts';
-import { processSpan } from '../src/db_duckdb/span_processor.ts';
 import {
   applyInsertedSpans,
   type InsertedSpansSummary,
@@ -27,6 +25,8 @@ import {
 } from '../src/db_duckdb/summaries.ts';
 import { workflowMixTraces } from '../src/fixtures/junjo_traces.ts';
 import { createLogger } from '../src/logger.ts';
+import type { SpanRow } from '../src/spans/rows.ts';
+import { processSpan } from '../src/spans/span_processor.ts';
 
 export interface GenerateOptions {
   /** Spans to add (whole traces: the result may exceed this by less than one trace per window). */

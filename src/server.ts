@@ -22,15 +22,15 @@ import { otelRoutes } from './features/otel/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
 import { startIngestion } from './ingestion/ingestion_service.ts';
+import { localWalSource } from './ingestion/local_wal_source.ts';
 import { bindGrpc, grpcServerOptions, shutdownGrpc } from './ingestion/otlp_grpc_server.ts';
 import { addReadSpansService, GrpcWalSource } from './ingestion/read_spans_service.ts';
+import type { WalSource } from './ingestion/wal_source.ts';
+import { ConvertedCache } from './ingestion/worker/converted_cache.ts';
 import { IngestionThread } from './ingestion/worker/ingestion_thread.ts';
 import type { Logger } from './logger.ts';
-import { ConvertedCache } from './telemetry/converted_cache.ts';
 import { IngestionPoller } from './telemetry/ingestion_poller.ts';
-import { localWalSource } from './telemetry/local_wal_source.ts';
 import { RetentionJob } from './telemetry/retention.ts';
-import type { WalSource } from './telemetry/wal_source.ts';
 
 export interface RunningServer {
   close(): Promise<void>;

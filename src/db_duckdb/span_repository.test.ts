@@ -6,8 +6,8 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createLogger } from '../logger.ts';
+import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
-import type { SpanRow, StatePatchRow } from './rows.ts';
 import { SpanRepository } from './span_repository.ts';
 
 let dir: string;

@@ -14,8 +14,8 @@
 // the same thing. The span processor guarantees JSON text (it builds it with JSON.stringify).
 import { type DuckDBAppender, type DuckDBConnection, DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { Logger } from '../logger.ts';
+import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { DuckDb } from './connection.ts';
-import type { SpanRow, StatePatchRow } from './rows.ts';
 import { prepareQuerySupport, recordInsertedSpans } from './summaries.ts';
 
 export interface SpanBatch {

@@ -14,9 +14,9 @@ import {
   DuckDBTimestampTZValue,
   listValue,
 } from '@duckdb/node-api';
-import { renderSpan, SPAN_COLUMNS, spanRowFromResult } from '../features/otel/span_json.ts';
+import type { SpanRow } from '../spans/rows.ts';
+import { renderSpan, SPAN_COLUMNS, spanRowFromResult } from '../spans/span_json.ts';
 import type { DuckDb } from './connection.ts';
-import type { SpanRow } from './rows.ts';
 
 const QUERY_SUPPORT_SCHEMA = readFileSync(new URL('./schemas/query_support.sql', import.meta.url), 'utf8');
 

@@ -5,7 +5,6 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
-import type { ConvertedRows } from '../telemetry/converted_cache.ts';
 import { Backpressure } from './backpressure.ts';
 import {
   addOtlpServices,
@@ -17,6 +16,7 @@ import {
 import { buildOtlpHttpServer } from './otlp_http_server.ts';
 import { TraceIngest } from './trace_ingest.ts';
 import { WriteAheadLog } from './wal/wal.ts';
+import type { ConvertedRows } from './worker/converted_cache.ts';
 
 export interface IngestionService {
   wal: WriteAheadLog;

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
+import { toGrpcError } from '../grpc/grpc_status.ts';
 import type { Logger } from '../logger.ts';
 import { encodeTraceResponse } from '../otlp/encode.ts';
-import { toGrpcError } from './grpc_status.ts';
 import type { TraceIngest } from './trace_ingest.ts';
 
 const rawMethod = (path: string): grpc.MethodDefinition<Buffer, Uint8Array> => ({

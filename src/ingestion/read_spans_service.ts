@@ -3,11 +3,11 @@
 // A ReadSpans call starting after key K also acknowledges that everything up to K is committed
 // in DuckDB, which is when the ingestion role may delete those WAL segments.
 import * as grpc from '@grpc/grpc-js';
+import { toGrpcError } from '../grpc/grpc_status.ts';
+import { internalProtoTypes } from '../grpc/internal_proto.ts';
 import type { Logger } from '../logger.ts';
-import type { ReadLimits, WalSource } from '../telemetry/wal_source.ts';
-import { toGrpcError } from './grpc_status.ts';
-import { internalProtoTypes } from './internal_proto.ts';
 import type { WalRecord } from './wal/record_format.ts';
+import type { ReadLimits, WalSource } from './wal_source.ts';
 
 const READ_SPANS = '/ingestion.InternalIngestionService/ReadSpans';
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;

@@ -2,15 +2,15 @@
 // authenticate → refuse when saturated → decode and validate → append to the WAL (fsynced) → answer.
 // The export is acknowledged only after its record is on disk; malformed input is never written.
 
-import { processTraceRequest } from '../db_duckdb/span_processor.ts';
 import { AppError, invalidInput, unauthorized } from '../errors.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
 import { decodeTraceRequest, type OtlpPayloadFormat } from '../otlp/decode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
-import type { ConvertedRows } from '../telemetry/converted_cache.ts';
+import { processTraceRequest } from '../spans/span_processor.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { WalRecordMeta } from './wal/record_format.ts';
+import type { ConvertedRows } from './worker/converted_cache.ts';
 
 export interface WalAppender {
   append(payload: Uint8Array, meta: WalRecordMeta): Promise<bigint>;

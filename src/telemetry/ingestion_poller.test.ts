@@ -16,11 +16,11 @@ import {
   type PollerStateRepository,
 } from '../db_sqlite/poller_state/poller_state_repository.ts';
 import { legacyWorkflowTrace, toExportRequest } from '../fixtures/junjo_traces.ts';
+import { localWalSource } from '../ingestion/local_wal_source.ts';
 import { capturingLogger } from '../ingestion/wal/test_support.ts';
 import { WriteAheadLog } from '../ingestion/wal/wal.ts';
 import { encodeTraceRequestProtobuf } from '../otlp/encode.ts';
 import { IngestionPoller, type IngestionPollerOptions } from './ingestion_poller.ts';
-import { localWalSource } from './local_wal_source.ts';
 
 interface Harness {
   dir: string;

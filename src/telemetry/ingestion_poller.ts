@@ -6,14 +6,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processTraceRequest } from '../db_duckdb/span_processor.ts';
 import type { SpanRepository } from '../db_duckdb/span_repository.ts';
 import type { PollerStateRepository } from '../db_sqlite/poller_state/poller_state_repository.ts';
 import type { WalRecord } from '../ingestion/wal/record_format.ts';
+import type { ReadLimits, WalSource } from '../ingestion/wal_source.ts';
+import type { ConvertedCache, ConvertedRows } from '../ingestion/worker/converted_cache.ts';
 import type { Logger } from '../logger.ts';
 import { decodeTraceRequest } from '../otlp/decode.ts';
-import type { ConvertedCache, ConvertedRows } from './converted_cache.ts';
-import type { ReadLimits, WalSource } from './wal_source.ts';
+import { processTraceRequest } from '../spans/span_processor.ts';
 
 export interface IngestionPollerOptions {
   source: WalSource;

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { type DuckDb, openDuckDb } from '../db_duckdb/connection.ts';
-import { processTraceRequest } from '../db_duckdb/span_processor.ts';
 import { type SpanBatch, SpanRepository } from '../db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from '../db_duckdb/summaries.ts';
 import { packRequests, workflowMix } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
+import { processTraceRequest } from '../spans/span_processor.ts';
 import { RetentionJob } from './retention.ts';
 
 const DAY_MS = 86_400_000;

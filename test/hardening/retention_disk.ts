@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateSpans } from '../../scripts/generate.ts';
 import { openDuckDb } from '../../src/db_duckdb/connection.ts';
-import { processTraceRequest } from '../../src/db_duckdb/span_processor.ts';
 import { SpanRepository } from '../../src/db_duckdb/span_repository.ts';
 import { toExportRequest, workflowMixTraces } from '../../src/fixtures/junjo_traces.ts';
 import { createLogger } from '../../src/logger.ts';
+import { processTraceRequest } from '../../src/spans/span_processor.ts';
 import { RetentionJob } from '../../src/telemetry/retention.ts';
 
 const spans = Number(process.argv[2] ?? 1_000_000);

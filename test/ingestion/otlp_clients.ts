@@ -3,7 +3,7 @@
 // body) and never retry, so a test knows precisely which exports were acknowledged.
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { internalProtoTypes } from '../../src/ingestion/internal_proto.ts';
+import { internalProtoTypes } from '../../src/grpc/internal_proto.ts';
 import { otlpProtoTypes } from '../../src/otlp/proto_root.ts';
 
 export const TRACE_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';

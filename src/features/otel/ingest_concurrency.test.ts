@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SpanRow } from '../../db_duckdb/rows.ts';
 import { appendBatch } from '../../db_duckdb/span_repository.ts';
+import type { SpanRow } from '../../spans/rows.ts';
 import type { Service, Span } from './schemas.ts';
 import { hexId, type OtelTestServer, SECOND, spanRow, startOtelServer, T0 } from './test_helpers.ts';
 

@@ -5,17 +5,6 @@
 // one snapshot (one statement, or one read transaction for a list page), so an insert batch is
 // either wholly visible or not at all.
 import type { DuckDb } from '../../db_duckdb/connection.ts';
-import { invalidInput, notFound } from '../../errors.ts';
-import type { Service } from './schemas.ts';
-import {
-  formatTimestamp,
-  jsonArray,
-  jsonArrayBytes,
-  parseTimestamp,
-  renderSpan,
-  spanRowFromResult,
-  statePatchJson,
-} from './span_json.ts';
 import {
   type PageRequest,
   type SpanList,
@@ -25,7 +14,18 @@ import {
   selectSpan,
   selectStatePatches,
   selectTraceSpans,
-} from './span_queries.ts';
+} from '../../db_duckdb/span_queries.ts';
+import { invalidInput, notFound } from '../../errors.ts';
+import {
+  formatTimestamp,
+  jsonArray,
+  jsonArrayBytes,
+  parseTimestamp,
+  renderSpan,
+  spanRowFromResult,
+  statePatchJson,
+} from '../../spans/span_json.ts';
+import type { Service } from './schemas.ts';
 
 /** The reference's cap on root-span lists; also used for the workflow list, which had none. */
 export const DEFAULT_LIST_LIMIT = 500;

@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type DuckDb, openDuckDb } from '../../db_duckdb/connection.ts';
-import type { SpanRow, StatePatchRow } from '../../db_duckdb/rows.ts';
 import { type SpanBatch, SpanRepository } from '../../db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from '../../db_duckdb/summaries.ts';
 import { buildHttpApp, type HttpPlugin } from '../../http/app.ts';
 import { createLogger } from '../../logger.ts';
+import type { SpanRow, StatePatchRow } from '../../spans/rows.ts';
 import { otelRoutes } from './routes.ts';
 
 export interface OtelTestServer {

@@ -2,9 +2,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
-import type { ConvertedCache } from '../../telemetry/converted_cache.ts';
-import type { ReadLimits, WalSource } from '../../telemetry/wal_source.ts';
 import type { WalRecord } from '../wal/record_format.ts';
+import type { ReadLimits, WalSource } from '../wal_source.ts';
+import type { ConvertedCache } from './converted_cache.ts';
 import type { TransferredRecord, WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };

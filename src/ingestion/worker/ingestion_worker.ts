@@ -8,8 +8,8 @@ import { createApiKeysRepository } from '../../db_sqlite/api_keys/api_keys_repos
 import { openSqlite } from '../../db_sqlite/connection.ts';
 import { LocalApiKeyValidator } from '../../features/internal_auth/api_key_validator.ts';
 import { createLogger } from '../../logger.ts';
-import { ConvertedCache } from '../../telemetry/converted_cache.ts';
 import { startIngestion } from '../ingestion_service.ts';
+import { ConvertedCache } from './converted_cache.ts';
 import type { TransferredRecord, WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 
 const port = parentPort!;

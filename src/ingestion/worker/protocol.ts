@@ -1,8 +1,8 @@
 // Messages between the main thread and the ingestion worker (single-process mode).
 import type { Config } from '../../config.ts';
-import type { ConvertedRows } from '../../telemetry/converted_cache.ts';
-import type { ReadLimits } from '../../telemetry/wal_source.ts';
 import type { WalRecord } from '../wal/record_format.ts';
+import type { ReadLimits } from '../wal_source.ts';
+import type { ConvertedRows } from './converted_cache.ts';
 
 export interface WorkerInit {
   config: Config;

@@ -1,5 +1,5 @@
 // Single-process mode: the poller reads the write-ahead log of this process directly.
-import type { WriteAheadLog } from '../ingestion/wal/wal.ts';
+import type { WriteAheadLog } from './wal/wal.ts';
 import type { ReadLimits, WalSource } from './wal_source.ts';
 
 export function localWalSource(wal: WriteAheadLog): WalSource {

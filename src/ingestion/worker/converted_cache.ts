@@ -2,7 +2,7 @@
 // to validate it), so it leaves them here for the poller instead of making it decode the same
 // bytes again. Bounded by the payload bytes it stands for; a miss (restart, replay, full cache,
 // split mode) just means the poller decodes the WAL record itself.
-import type { SpanRow, StatePatchRow } from '../db_duckdb/rows.ts';
+import type { SpanRow, StatePatchRow } from '../../spans/rows.ts';
 
 export interface ConvertedRows {
   spans: SpanRow[];

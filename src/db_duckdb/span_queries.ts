@@ -16,8 +16,8 @@ import {
   DuckDBTimestampTZValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { hourOf } from '../../db_duckdb/summaries.ts';
-import { type ResultRow, SPAN_COLUMNS, STATE_PATCH_COLUMNS } from './span_json.ts';
+import { type ResultRow, SPAN_COLUMNS, STATE_PATCH_COLUMNS } from '../spans/span_json.ts';
+import { hourOf } from './summaries.ts';
 
 const SPAN_SELECT = SPAN_COLUMNS.join(', ');
 const NEWEST_FIRST = 'ORDER BY start_time DESC, span_id DESC';

@@ -7,7 +7,7 @@
 // holds strict JSON: the span processor writes it with JSON.stringify or checks it with JSON.parse
 // before it is stored (DuckDB's own JSON check would also let NaN and trailing commas through).
 
-import type { SpanRow } from '../../db_duckdb/rows.ts';
+import type { SpanRow } from './rows.ts';
 
 /** The span columns every span query selects, in this order (timestamps as epoch microseconds). */
 export const SPAN_COLUMNS = [

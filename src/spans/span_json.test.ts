@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Value } from 'typebox/value';
-import { Span, StatePatch } from './schemas.ts';
+import { Span, StatePatch } from '../features/otel/schemas.ts';
 import {
   formatTimestamp,
   jsonArray,

@@ -1,6 +1,6 @@
 // The seam between the poller and wherever accepted exports wait: the local write-ahead log in
 // single-process mode, or the ingestion role's ReadSpans service in split mode.
-import type { WalRecord } from '../ingestion/wal/record_format.ts';
+import type { WalRecord } from './wal/record_format.ts';
 
 export interface ReadLimits {
   maxRecords: number;
