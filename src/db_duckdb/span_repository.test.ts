@@ -9,6 +9,7 @@ import { createLogger } from '../logger.ts';
 import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
 import { SpanRepository } from './span_repository.ts';
+import { prepareQuerySupport } from './summaries.ts';
 
 let dir: string;
 let file: string;
@@ -28,6 +29,7 @@ beforeEach(async () => {
   const logger = createLogger('info', { write: (line: string) => logLines.push(JSON.parse(line)) });
   file = path.join(dir, `spans-${++counter}.duckdb`);
   db = await openDuckDb(file, logger);
+  await prepareQuerySupport(db);
   repo = new SpanRepository(db, logger);
 });
 afterEach(async () => {

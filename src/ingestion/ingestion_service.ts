@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
+import type { SpanBatch } from '../spans/rows.ts';
 import { Backpressure } from './backpressure.ts';
 import {
   addOtlpServices,
@@ -16,7 +17,6 @@ import {
 import { buildOtlpHttpServer } from './otlp_http_server.ts';
 import { TraceIngest } from './trace_ingest.ts';
 import { WriteAheadLog } from './wal/wal.ts';
-import type { ConvertedRows } from './worker/converted_cache.ts';
 
 export interface IngestionService {
   wal: WriteAheadLog;
@@ -30,7 +30,7 @@ export async function startIngestion(
   logger: Logger,
   deps: {
     validator: ApiKeyValidator;
-    onAppended?: (key: bigint, rows: ConvertedRows, payloadBytes: number) => void;
+    onAppended?: (key: bigint, rows: SpanBatch, payloadBytes: number) => void;
   },
 ): Promise<IngestionService> {
   const closers: Array<() => Promise<void> | void> = [];

@@ -7,10 +7,10 @@ import type { ApiKeyValidator } from '../features/internal_auth/api_key_validato
 import type { Logger } from '../logger.ts';
 import { decodeTraceRequest, type OtlpPayloadFormat } from '../otlp/decode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
+import type { SpanBatch } from '../spans/rows.ts';
 import { processTraceRequest } from '../spans/span_processor.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { WalRecordMeta } from './wal/record_format.ts';
-import type { ConvertedRows } from './worker/converted_cache.ts';
 
 export interface WalAppender {
   append(payload: Uint8Array, meta: WalRecordMeta): Promise<bigint>;
@@ -30,7 +30,7 @@ export interface IngestCounters {
 export interface TraceIngestDeps {
   validator: ApiKeyValidator;
   /** Called with the rows of every durably appended request (single-process mode hands them to the poller). */
-  onAppended?: (key: bigint, rows: ConvertedRows, payloadBytes: number) => void;
+  onAppended?: (key: bigint, rows: SpanBatch, payloadBytes: number) => void;
   wal: WalAppender;
   backpressure: Backpressure;
   maxRequestBytes: number;
