@@ -58,7 +58,7 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
     } else {
       console.log(`generating ${opts.spans} spans over ${services} services…`);
       let lastLine = 0;
-      const generated = await generateSpans(db, {
+      const generated = await generateSpans(store, {
         spans: opts.spans,
         services,
         seed: 7,

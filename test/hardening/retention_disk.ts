@@ -30,7 +30,7 @@ const size = () => {
 
 try {
   let db = await openDuckDb(file, logger);
-  await generateSpans(db, { spans, services: 5 });
+  await generateSpans(new DuckDbSpanStore(db, logger), { spans, services: 5 });
   await db.close();
   console.log(`generated ${spans} spans: file ${size()}`);
 
@@ -76,7 +76,11 @@ try {
   console.log(`after close: file ${size()}`);
 
   db = await openDuckDb(file, logger);
-  await generateSpans(db, { spans: Math.round(spans / 2), services: 5, seed: 2 });
+  await generateSpans(new DuckDbSpanStore(db, logger), {
+    spans: Math.round(spans / 2),
+    services: 5,
+    seed: 2,
+  });
   await db.close();
   console.log(`after adding ${Math.round(spans / 2)} new spans: file ${size()}`);
 

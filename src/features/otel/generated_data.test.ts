@@ -28,7 +28,8 @@ const endNanos = 1_760_000_000_000_000_000n;
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-generated-test-'));
   db = await openDuckDb(path.join(dir, 'otel_data.duckdb'), createLogger('silent'));
-  generated = await generateSpans(db, {
+  const store = new DuckDbSpanStore(db, createLogger('silent'));
+  generated = await generateSpans(store, {
     spans: SPANS,
     services: 3,
     seed: 3,
@@ -38,7 +39,7 @@ before(async () => {
   app = await buildHttpApp({
     logger: createLogger('silent'),
     guards: [],
-    features: [otelRoutes({ store: new DuckDbSpanStore(db, createLogger('silent')) })],
+    features: [otelRoutes({ store })],
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
