@@ -26,7 +26,7 @@ function realisticRows(traces: number) {
 
 console.log('\n== span processor (decode + convert) ==');
 results.span_processor = await benchSpanProcessor(Math.round(20_000 * scale));
-console.log('\n== DuckDB insert: SpanRepository.insertBatch vs raw appender (Junjo workflow mix) ==');
+console.log('\n== DuckDB insert: DuckDbSpanStore.insertBatch vs raw appender (Junjo workflow mix) ==');
 results.duckdb_insert = await benchDuckDbInsert(realisticRows(Math.round(10_000 * scale)));
 console.log('\n== write-ahead log ==');
 results.wal = await benchWal(Math.max(2, Math.round(3 * scale)));
