@@ -1,5 +1,6 @@
 // DuckDB insert throughput on the same rows, each way on a fresh file with the seed's schema:
-// - SpanRepository.insertBatch (appender straight into the tables, INSERT OR IGNORE fallback),
+// - DuckDbSpanStore.insertBatch, the SpanStore writer (appender straight into the tables, INSERT OR
+//   IGNORE fallback),
 // - the INSERT OR IGNORE path alone (staging table + INSERT OR IGNORE … SELECT),
 // - the raw appender ceiling (no checks, no staging),
 // plus a replay of every batch (all rows already stored, so every batch falls back).
@@ -10,17 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type DuckDb, openDuckDb } from '../src/db_duckdb/connection.ts';
-import type { SpanRow, StatePatchRow } from '../src/db_duckdb/rows.ts';
-import {
-  appendRow,
-  insertOrIgnoreBatch,
-  SPANS,
-  type SpanBatch,
-  SpanRepository,
-  STATE_PATCHES,
-} from '../src/db_duckdb/span_repository.ts';
+import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
+import { appendRow, insertOrIgnoreBatch, SPANS, STATE_PATCHES } from '../src/db_duckdb/span_repository.ts';
 import { prepareQuerySupport } from '../src/db_duckdb/summaries.ts';
 import { createLogger } from '../src/logger.ts';
+import type { SpanBatch, SpanRow, StatePatchRow } from '../src/spans/rows.ts';
 
 const BATCH_SPANS = 2000;
 const NODES_PER_WORKFLOW = 9;
@@ -28,9 +23,10 @@ const NODES_PER_WORKFLOW = 9;
 export async function benchDuckDbInsert(rows: SpanBatch): Promise<Record<string, number>> {
   const batches = toBatches(rows);
   const repository = await onFreshFile(async (db) => {
-    const repo = new SpanRepository(db, createLogger('warn'));
+    const store = new DuckDbSpanStore(db, createLogger('warn'));
+    await store.prepare();
     const insertAll = async () => {
-      for (const batch of batches) await repo.insertBatch(batch);
+      for (const batch of batches) await store.insertBatch(batch);
     };
     const first = await timed(insertAll);
     const checkpoint = await timed(() => db.checkpoint());

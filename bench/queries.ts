@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateSpans } from '../scripts/generate.ts';
 import { loadConfig } from '../src/config.ts';
-import { openDuckDb } from '../src/db_duckdb/connection.ts';
-import { prepareQuerySupport } from '../src/db_duckdb/summaries.ts';
+import type { DuckDb } from '../src/db_duckdb/connection.ts';
+import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { otelRoutes } from '../src/features/otel/routes.ts';
 import { buildHttpApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
@@ -45,19 +45,20 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
   const file = loadConfig({ JUNJO_DATA_DIR: dataDir }).paths.duckdb;
   mkdirSync(path.dirname(file), { recursive: true });
   const logger = createLogger('warn');
-  const db = await openDuckDb(file, logger);
-  const app = await buildHttpApp({ logger, guards: [], features: [otelRoutes({ duckdb: db })] });
+  const store = await DuckDbSpanStore.open(file, logger);
+  const { db } = store;
+  const app = await buildHttpApp({ logger, guards: [], features: [otelRoutes({ store })] });
   try {
     const result: Record<string, number> = {};
     if (opts.dataDir) {
-      await prepareQuerySupport(db);
+      await store.prepare();
       result.spans = await db.read(async (conn) =>
         Number((await conn.runAndReadAll('SELECT count(*) FROM spans')).getRows()[0]![0]),
       );
     } else {
       console.log(`generating ${opts.spans} spans over ${services} services…`);
       let lastLine = 0;
-      const generated = await generateSpans(db, {
+      const generated = await generateSpans(store, {
         spans: opts.spans,
         services,
         seed: 7,
@@ -126,12 +127,12 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
     return result;
   } finally {
     await app.close();
-    await db.close();
+    await store.close();
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-async function sampleParameters(base: string, db: Awaited<ReturnType<typeof openDuckDb>>): Promise<Sample> {
+async function sampleParameters(base: string, db: DuckDb): Promise<Sample> {
   const serviceNames = (await (await fetch(`${base}/otel/span_service_names`)).json()) as string[];
   const traces = await db.read(async (conn) => {
     const reader = await conn.runAndReadAll('SELECT trace_id, span_id FROM spans USING SAMPLE 1000 ROWS');

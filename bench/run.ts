@@ -2,8 +2,8 @@
 // ratios. Sizes can be raised with BENCH_SCALE (default 1) for longer, steadier runs.
 
 import { spawnSync } from 'node:child_process';
-import { processTraceRequest } from '../src/db_duckdb/span_processor.ts';
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
+import { processTraceRequest } from '../src/spans/span_processor.ts';
 import { benchDuckDbInsert } from './duckdb_insert.ts';
 import { benchIngestion } from './ingestion.ts';
 import { benchQueries } from './queries.ts';
@@ -26,7 +26,7 @@ function realisticRows(traces: number) {
 
 console.log('\n== span processor (decode + convert) ==');
 results.span_processor = await benchSpanProcessor(Math.round(20_000 * scale));
-console.log('\n== DuckDB insert: SpanRepository.insertBatch vs raw appender (Junjo workflow mix) ==');
+console.log('\n== DuckDB insert: DuckDbSpanStore.insertBatch vs raw appender (Junjo workflow mix) ==');
 results.duckdb_insert = await benchDuckDbInsert(realisticRows(Math.round(10_000 * scale)));
 console.log('\n== write-ahead log ==');
 results.wal = await benchWal(Math.max(2, Math.round(3 * scale)));

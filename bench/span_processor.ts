@@ -2,11 +2,12 @@
 // and state patches), over a realistic Junjo workflow mix packed the way the SDK's
 // BatchSpanProcessor sends it (512 spans per request). OTLP/JSON decode + process for comparison.
 // Run alone: node_modules/.bin/node bench/span_processor.ts [spans]
-import { processTraceRequest } from '../src/db_duckdb/span_processor.ts';
+
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
 import { decodeTraceRequestJson } from '../src/otlp/decode_json.ts';
 import { decodeTraceRequestProtobuf } from '../src/otlp/decode_protobuf.ts';
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
+import { processTraceRequest } from '../src/spans/span_processor.ts';
 
 const SPANS_PER_REQUEST = 512;
 /** Each measurement repeats over all requests until it has run this long. */

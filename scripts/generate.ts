@@ -7,26 +7,21 @@
 // Speed comes from skipping everything a live export needs: no OTLP encoding, no write-ahead log,
 // no row-by-row appender for spans. Worker threads turn fixture traces into rows (the span
 // processor), write them as NDJSON files and summarise them for the query-support tables (the
-// repository's code); DuckDB reads each file natively and the main thread inserts one window per
-// transaction. The secondary indexes are dropped for the load and rebuilt at the end, which is
-// several times faster than maintaining them row by row.
+// repository's code); the main thread hands each window to the DuckDB store's bulk load
+// (src/db_duckdb/bulk_load.ts: one transaction per window, secondary indexes rebuilt at the end).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadConfig } from '../src/config.ts';
-import { type DuckDb, openDuckDb } from '../src/db_duckdb/connection.ts';
-import type { SpanRow } from '../src/db_duckdb/rows.ts';
-import { processSpan } from '../src/db_duckdb/span_processor.ts';
-import {
-  applyInsertedSpans,
-  type InsertedSpansSummary,
-  prepareQuerySupport,
-  summarizeInsertedSpans,
-} from '../src/db_duckdb/summaries.ts';
+import { DuckDbBulkLoad, type NdjsonWindow } from '../src/db_duckdb/bulk_load.ts';
+import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
+import { summarizeInsertedSpans } from '../src/db_duckdb/summaries.ts';
 import { workflowMixTraces } from '../src/fixtures/junjo_traces.ts';
 import { createLogger } from '../src/logger.ts';
+import type { SpanRow } from '../src/spans/rows.ts';
+import { processSpan } from '../src/spans/span_processor.ts';
 
 export interface GenerateOptions {
   /** Spans to add (whole traces: the result may exceed this by less than one trace per window). */
@@ -73,30 +68,28 @@ interface WindowTask {
   dir: string;
 }
 
-interface WindowFiles {
+interface WindowFiles extends NdjsonWindow {
   index: number;
-  spansFile: string;
-  patchesFile: string;
-  /** What the window's spans add to the query-support tables, computed by the worker. */
-  summary: InsertedSpansSummary;
   traces: number;
   spans: number;
   patches: number;
 }
 
 /**
- * Adds about `options.spans` spans (and their state patches) to `db`. The data is a function of the
- * seed (times aside): to add more to a filled data dir use another seed, or the primary key
+ * Adds about `options.spans` spans (and their state patches) to the store. The data is a function of
+ * the seed (times aside): to add more to a filled data dir use another seed, or the primary key
  * refuses the repeated trace ids.
  */
-export async function generateSpans(db: DuckDb, options: GenerateOptions): Promise<GenerateResult> {
+export async function generateSpans(
+  store: DuckDbSpanStore,
+  options: GenerateOptions,
+): Promise<GenerateResult> {
   const started = performance.now();
   const seed = options.seed ?? 1;
   const windows = Math.max(1, Math.ceil(options.spans / WINDOW_SPANS));
   const end = options.endTimeUnixNano ?? BigInt(Date.now()) * 1_000_000n;
-  await prepareQuerySupport(db);
+  const bulk = await DuckDbBulkLoad.begin(store);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-generate-'));
-  const indexes = await dropSecondaryIndexes(db);
   const totals = { traces: 0, spans: 0, patches: 0 };
   let loaded = started;
   try {
@@ -112,7 +105,9 @@ export async function generateSpans(db: DuckDb, options: GenerateOptions): Promi
     }));
     const workerCount = options.workers ?? Math.max(1, os.availableParallelism() - 1);
     for await (const files of produceInOrder(tasks, workerCount)) {
-      await loadWindow(db, files);
+      await bulk.load(files);
+      rmSync(files.spansFile);
+      rmSync(files.patchesFile);
       totals.traces += files.traces;
       totals.spans += files.spans;
       totals.patches += files.patches;
@@ -128,10 +123,8 @@ export async function generateSpans(db: DuckDb, options: GenerateOptions): Promi
   } finally {
     rmSync(dir, { recursive: true, force: true });
     loaded = performance.now();
-    // Also after a failure: whatever was loaded stays usable.
-    await recreateIndexes(db, indexes);
+    await bulk.finish();
   }
-  await db.checkpoint();
   const done = performance.now();
   return {
     ...totals,
@@ -188,57 +181,6 @@ async function* produceInOrder(tasks: WindowTask[], workerCount: number): AsyncG
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
-}
-
-// JSON columns arrive as text (the processor's output) and timestamps as epoch microseconds.
-const SPAN_FILE_COLUMNS = `{trace_id: 'VARCHAR', span_id: 'VARCHAR', parent_span_id: 'VARCHAR',
-  service_name: 'VARCHAR', name: 'VARCHAR', kind: 'VARCHAR', start_time: 'BIGINT', end_time: 'BIGINT',
-  status_code: 'VARCHAR', status_message: 'VARCHAR', attributes_json: 'VARCHAR', events_json: 'VARCHAR',
-  links_json: 'VARCHAR', trace_flags: 'INTEGER', trace_state: 'VARCHAR', junjo_id: 'VARCHAR',
-  junjo_parent_id: 'VARCHAR', junjo_span_type: 'VARCHAR', junjo_wf_state_start: 'VARCHAR',
-  junjo_wf_state_end: 'VARCHAR', junjo_wf_graph_structure: 'VARCHAR', junjo_wf_store_id: 'VARCHAR'}`;
-const PATCH_FILE_COLUMNS = `{patch_id: 'VARCHAR', service_name: 'VARCHAR', trace_id: 'VARCHAR',
-  span_id: 'VARCHAR', workflow_id: 'VARCHAR', node_id: 'VARCHAR', event_time: 'BIGINT',
-  patch_json: 'VARCHAR', patch_store_id: 'VARCHAR'}`;
-
-async function loadWindow(db: DuckDb, files: WindowFiles): Promise<void> {
-  await db.write(async (conn) => {
-    await conn.run(
-      `INSERT INTO spans
-       SELECT * REPLACE (make_timestamptz(start_time) AS start_time, make_timestamptz(end_time) AS end_time)
-       FROM read_json($file, format = 'newline_delimited', columns = ${SPAN_FILE_COLUMNS})`,
-      { file: files.spansFile },
-    );
-    await conn.run(
-      `INSERT INTO state_patches
-       SELECT * REPLACE (make_timestamptz(event_time) AS event_time)
-       FROM read_json($file, format = 'newline_delimited', columns = ${PATCH_FILE_COLUMNS})`,
-      { file: files.patchesFile },
-    );
-    await applyInsertedSpans(conn, files.summary);
-  });
-  rmSync(files.spansFile);
-  rmSync(files.patchesFile);
-}
-
-interface IndexDefinition {
-  name: string;
-  sql: string;
-}
-
-async function dropSecondaryIndexes(db: DuckDb): Promise<IndexDefinition[]> {
-  return db.write(async (conn) => {
-    const reader = await conn.runAndReadAll(
-      `SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = current_database()`,
-    );
-    const indexes = reader.getRows().map(([name, sql]) => ({ name: name as string, sql: sql as string }));
-    for (const index of indexes) await conn.run(`DROP INDEX "${index.name}"`);
-    return indexes;
-  });
-}
-
-async function recreateIndexes(db: DuckDb, indexes: IndexDefinition[]): Promise<void> {
-  for (const index of indexes) await db.write((conn) => conn.run(index.sql));
 }
 
 // ---- worker side --------------------------------------------------------------------------------
@@ -332,10 +274,10 @@ async function main(): Promise<void> {
   const file = loadConfig(env).paths.duckdb;
   const spans = count('spans', values.spans);
   mkdirSync(path.dirname(file), { recursive: true });
-  const db = await openDuckDb(file, createLogger('warn'));
+  const store = await DuckDbSpanStore.open(file, createLogger('warn'));
   try {
     console.log(`generating ${spans} spans over ${values.services} services into ${file}`);
-    const result = await generateSpans(db, {
+    const result = await generateSpans(store, {
       spans,
       services: count('services', values.services),
       seed: count('seed', values.seed),
@@ -351,7 +293,7 @@ async function main(): Promise<void> {
         `${Math.round(result.spansPerSecond)} spans/s overall`,
     );
   } finally {
-    await db.close();
+    await store.close();
   }
 }
 

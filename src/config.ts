@@ -166,7 +166,7 @@ export const variables = {
   },
   JUNJO_SESSION_SECRET: {
     default: '(generated into `<data>/session_secret`)',
-    describe: 'secret for signing cookies; at least 32 characters',
+    describe: 'key of the HMAC that binds CSRF tokens to sessions; at least 32 characters',
     parse: longSecret,
   },
   JUNJO_ALLOW_ORIGINS: {

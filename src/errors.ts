@@ -1,5 +1,6 @@
-// One error type per meaning; HTTP and gRPC status mapping lives in one place each
-// (http/error_handler.ts and ingestion/grpc_status.ts).
+// The errors the code raises on purpose: one AppError whose `kind` says what went wrong. Each kind's
+// status is mapped once per protocol: HTTP in http/error_handler.ts (the REST API and the OTLP/HTTP
+// receiver), gRPC in grpc/grpc_status.ts. Anything else that escapes is an internal error.
 export type ErrorKind =
   | 'invalid_input'
   | 'unauthorized'
@@ -17,8 +18,8 @@ export type ErrorKind =
 export class AppError extends Error {
   readonly kind: ErrorKind;
   readonly retryAfterSeconds: number | undefined;
-  constructor(message: string, kind: ErrorKind, retryAfterSeconds?: number) {
-    super(message);
+  constructor(message: string, kind: ErrorKind, retryAfterSeconds?: number, options?: ErrorOptions) {
+    super(message, options);
     this.kind = kind;
     this.retryAfterSeconds = retryAfterSeconds;
   }
@@ -34,3 +35,14 @@ export const unavailable = (message: string, retryAfterSeconds: number) =>
   new AppError(message, 'unavailable', retryAfterSeconds);
 export const badGateway = (message: string) => new AppError(message, 'bad_gateway');
 export const upstreamTimeout = (message: string) => new AppError(message, 'upstream_timeout');
+
+/**
+ * The span store cannot work at all (disk full, I/O error, closed), whatever the data: callers wait
+ * it out and retry; the poller never blames, or dead-letters, a record for it.
+ */
+export const storeUnavailable = (message: string, cause: unknown) =>
+  new AppError(`span store unavailable: ${message}`, 'unavailable', 5, { cause });
+
+export function isUnavailable(error: unknown): boolean {
+  return error instanceof AppError && error.kind === 'unavailable';
+}

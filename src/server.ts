@@ -2,19 +2,17 @@
 // order: listeners first (no new work), then the poller (finishes its batch), then the WAL and the
 // databases (open transactions finished, files closed).
 //
-//   all        one process: ingestion (OTLP receivers → WAL) on a worker thread; poller → DuckDB,
-//              REST API + web UI on the main thread
+//   all        one process: ingestion (OTLP receivers → WAL) on a worker thread; poller → span
+//              store (DuckDB), REST API + web UI on the main thread
 //   ingestion  OTLP receivers → WAL, serves ReadSpans (:50052), checks keys via ValidateApiKey
-//   backend    poller reading ReadSpans → DuckDB, serves ValidateApiKey (:50053), REST API + web UI
+//   backend    poller reading ReadSpans → span store, serves ValidateApiKey (:50053), REST API + web UI
 //   (the internal services listen on JUNJO_INTERNAL_HOST and require JUNJO_INTERNAL_SECRET)
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAccounts } from './accounts.ts';
 import { adminTokenFile, type Config, readOrCreateSecretFile } from './config.ts';
-import { openDuckDb } from './db_duckdb/connection.ts';
-import { SpanRepository } from './db_duckdb/span_repository.ts';
-import { prepareQuerySupport } from './db_duckdb/summaries.ts';
+import { DuckDbSpanStore } from './db_duckdb/duckdb_span_store.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
 import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
 import { createSignInAttemptsRepository } from './db_sqlite/sign_in_attempts/sign_in_attempts_repository.ts';
@@ -29,17 +27,16 @@ import { Metrics } from './features/metrics/metrics.ts';
 import { metricsRoutes } from './features/metrics/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
+import { requireInternalSecret } from './grpc/internal_secret.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
 import { startIngestion } from './ingestion/ingestion_service.ts';
-import { requireInternalSecret } from './ingestion/internal_secret.ts';
 import { bindGrpc, grpcServerOptions, shutdownGrpc } from './ingestion/otlp_grpc_server.ts';
 import { addReadSpansService, GrpcWalSource } from './ingestion/read_spans_service.ts';
+import type { WalSource } from './ingestion/wal_source.ts';
 import { IngestionThread } from './ingestion/worker/ingestion_thread.ts';
 import type { Logger } from './logger.ts';
-import { ConvertedCache } from './telemetry/converted_cache.ts';
 import { IngestionPoller } from './telemetry/ingestion_poller.ts';
 import { RetentionJob } from './telemetry/retention.ts';
-import type { WalSource } from './telemetry/wal_source.ts';
 
 export interface RunningServer {
   close(): Promise<void>;
@@ -99,22 +96,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Stores (the ingestion worker opens its own SQLite connection, after the migrations ran).
       const sqlite = openSqlite(config.paths.sqlite, logger);
       onClose('sqlite', () => sqlite.close());
-      const duckdb = await openDuckDb(config.paths.duckdb, logger);
-      onClose('duckdb', () => duckdb.close());
-      // The query API's derived tables: created, and back-filled once from an older database
-      // (minutes for tens of millions of spans, hence the log lines).
+      const store = await DuckDbSpanStore.open(config.paths.duckdb, logger);
+      onClose('span store', () => store.close());
+      // DuckDB: the query API's derived tables, created, and back-filled once from an older
+      // database (minutes for tens of millions of spans, hence the log lines).
       const preparing = Date.now();
-      logger.info('preparing query tables');
-      await prepareQuerySupport(duckdb);
-      logger.info({ ms: Date.now() - preparing }, 'query tables ready');
+      logger.info('preparing the span store');
+      await store.prepare();
+      logger.info({ ms: Date.now() - preparing }, 'span store ready');
+      health.push(async () => ({
+        span_store: await store.stats().catch((err: unknown) => ({ error: String(err) })),
+      }));
       const accounts = createAccounts({ sqlite, config, logger });
 
       // Where the poller reads accepted exports from.
-      const convertedCache = new ConvertedCache(256 * 1024 * 1024);
       let source: WalSource;
       let ingestionFacts: IngestionThread['facts'] | null = null;
       if (config.role === 'all') {
-        const thread = await IngestionThread.start(config, logger, convertedCache);
+        const thread = await IngestionThread.start(config, logger);
         onClose('ingestion thread', () => thread.close());
         ingestionFacts = () => thread.facts();
         health.push(ingestionFacts);
@@ -140,12 +139,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       });
       const poller = new IngestionPoller({
         source,
-        repository: new SpanRepository(duckdb, logger),
+        store,
         pollerState: createPollerStateRepository(sqlite),
         logger: logger.child({ component: 'poller' }),
         intervalMs: config.pollIntervalMs,
         deadLetterDir: path.join(config.paths.dataDir, 'dead-letter'),
-        convertedCache,
         onBatch: (batch) => metrics.observeBatch(batch),
       });
       await poller.start();
@@ -154,7 +152,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
       // JUNJO_RETENTION_DAYS: old spans deleted at start and hourly, a few thousand per transaction.
       const retention = new RetentionJob({
-        db: duckdb,
+        store,
         days: config.retentionDays,
         logger: logger.child({ component: 'retention' }),
       });
@@ -166,12 +164,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       const features: HttpPlugin[] = [
         healthRoutes(health),
         ...accounts.features,
-        otelRoutes({ duckdb }),
+        otelRoutes({ store }),
         metricsRoutes({ token: config.metricsToken, metrics }),
         backupRoutes({
           token: readOrCreateSecretFile(adminTokenFile(config)),
           backups: new BackupService({
-            duckdb,
+            store,
             sqlite,
             poller,
             ingestion: ingestionFacts,

@@ -6,9 +6,10 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createLogger } from '../logger.ts';
+import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
-import type { SpanRow, StatePatchRow } from './rows.ts';
 import { SpanRepository } from './span_repository.ts';
+import { prepareQuerySupport } from './summaries.ts';
 
 let dir: string;
 let file: string;
@@ -28,6 +29,7 @@ beforeEach(async () => {
   const logger = createLogger('info', { write: (line: string) => logLines.push(JSON.parse(line)) });
   file = path.join(dir, `spans-${++counter}.duckdb`);
   db = await openDuckDb(file, logger);
+  await prepareQuerySupport(db);
   repo = new SpanRepository(db, logger);
 });
 afterEach(async () => {

@@ -13,21 +13,12 @@
 // JSON columns are NOT validated here: the appender never checks them, and both paths must store
 // the same thing. The span processor guarantees JSON text (it builds it with JSON.stringify).
 import { type DuckDBAppender, type DuckDBConnection, DuckDBTimestampTZValue } from '@duckdb/node-api';
+import { storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
+import type { InsertedCounts } from '../spans/span_store.ts';
 import type { DuckDb } from './connection.ts';
-import type { SpanRow, StatePatchRow } from './rows.ts';
-import { prepareQuerySupport, recordInsertedSpans } from './summaries.ts';
-
-export interface SpanBatch {
-  spans: SpanRow[];
-  patches: StatePatchRow[];
-}
-
-/** Rows actually inserted; rows already stored (or repeated within the batch) are not counted. */
-export interface InsertedCounts {
-  spans: number;
-  patches: number;
-}
+import { recordInsertedSpans } from './summaries.ts';
 
 export interface BatchOutcome extends InsertedCounts {
   /** Patches left out because their span is neither stored nor in the batch. */
@@ -100,12 +91,10 @@ export class SpanRepository {
   private readonly db: DuckDb;
   private readonly logger: Logger;
 
+  /** Inserts need the query-support tables: run prepareQuerySupport (summaries.ts) first. */
   constructor(db: DuckDb, logger: Logger) {
     this.db = db;
     this.logger = logger;
-    // The query API's tables derived from spans (summaries.ts). Queued on the writer now, so it
-    // runs before any insert; if it fails, the inserts fail too (their tables are missing).
-    prepareQuerySupport(db).catch((err) => logger.error({ err }, 'DuckDB query-support tables not ready'));
   }
 
   async batchInsertSpans(rows: SpanRow[]): Promise<number> {
@@ -118,7 +107,8 @@ export class SpanRepository {
 
   /**
    * Spans, then patches, in ONE transaction (patches may reference spans of the same batch).
-   * All or nothing: a batch that cannot be stored rejects and leaves no row behind.
+   * All or nothing: a batch that cannot be stored rejects and leaves no row behind; when DuckDB
+   * itself cannot write, the rejection is `storeUnavailable`.
    */
   async insertBatch(batch: SpanBatch): Promise<InsertedCounts> {
     if (batch.spans.length === 0 && batch.patches.length === 0) return { spans: 0, patches: 0 };
@@ -130,7 +120,11 @@ export class SpanRepository {
         { err },
         'DuckDB batch not appendable as is (rows already stored?); using INSERT OR IGNORE',
       );
-      outcome = await this.db.write((conn) => insertOrIgnoreBatch(conn, batch));
+      try {
+        outcome = await this.db.write((conn) => insertOrIgnoreBatch(conn, batch));
+      } catch (err) {
+        throw isDuckDbUnavailable(err) ? storeUnavailable(String(err), err) : err;
+      }
     }
     if (outcome.orphanPatches > 0) {
       this.logger.warn(
@@ -259,6 +253,16 @@ export function appendRow<Row>(appender: DuckDBAppender, columns: Table<Row>['co
     else appender.appendVarchar(value as string);
   }
   appender.endRow();
+}
+
+/**
+ * Errors of DuckDB itself rather than of the rows (disk full, I/O error, a database invalidated by
+ * one of those, a closed handle). Only DuckDB's message says which it is.
+ */
+export function isDuckDbUnavailable(error: unknown): boolean {
+  return /IO Error|No space left|ENOSPC|Out of Memory|database has been invalidated|Connection was never established|closed/i.test(
+    String(error),
+  );
 }
 
 function spanKey(row: { trace_id: string; span_id: string }): string {

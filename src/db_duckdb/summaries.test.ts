@@ -5,12 +5,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { packRequests, workflowMix } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
+import { isLlmAttributesJson } from '../spans/llm_span.ts';
+import type { SpanBatch, SpanRow } from '../spans/rows.ts';
+import { processTraceRequest } from '../spans/span_processor.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
-import type { SpanRow } from './rows.ts';
-import { processTraceRequest } from './span_processor.ts';
-import type { SpanBatch } from './span_repository.ts';
 import { SpanRepository } from './span_repository.ts';
-import { isLlmSpan, prepareQuerySupport, pruneQuerySupport } from './summaries.ts';
+import { prepareQuerySupport, pruneQuerySupport } from './summaries.ts';
 
 let dir: string;
 let db: DuckDb;
@@ -20,6 +20,7 @@ const batches: SpanBatch[] = [];
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-summaries-test-'));
   db = await openDuckDb(path.join(dir, 'otel.duckdb'), createLogger('silent'));
+  await prepareQuerySupport(db);
   repository = new SpanRepository(db, createLogger('silent'));
   // The workflow mix as the SDK exports it: children before parents, traces split across requests.
   for (const request of packRequests(workflowMix({ traces: 300, services: 4, seed: 5 }), 256)) {
@@ -181,7 +182,7 @@ describe('query-support tables', () => {
   });
 });
 
-describe('isLlmSpan', () => {
+describe('isLlmAttributesJson', () => {
   const cases: [Record<string, unknown>, boolean][] = [
     [{ 'openinference.span.kind': 'LLM' }, true],
     [{ 'openinference.span.kind': 'CHAIN' }, false],
@@ -195,7 +196,7 @@ describe('isLlmSpan', () => {
   test('agrees with the SQL used to rebuild the tables', async () => {
     for (const [attributes, expected] of cases) {
       const json = JSON.stringify(attributes);
-      assert.equal(isLlmSpan(json), expected, json);
+      assert.equal(isLlmAttributesJson(json), expected, json);
       const inSql = await db.read(async (conn) => {
         const reader = await conn.runAndReadAll(
           `SELECT ($a::JSON ->> 'openinference.span.kind' = 'LLM'

@@ -1,24 +1,29 @@
 // Keeps the query-support tables (schemas/query_support.sql) in step with `spans`:
-// - the span repository runs prepareQuerySupport before its first insert (creates the tables and
-//   fills them for a database whose spans predate them), then calls recordInsertedSpans in each
-//   insert transaction with the span rows that transaction inserts;
-// - retention calls pruneQuerySupport in the transaction that deletes old spans.
+// - the store's prepare() runs prepareQuerySupport before the first insert (creates the tables and
+//   fills them for a database whose spans predate them); the span repository then calls
+//   recordInsertedSpans in each insert transaction with the span rows that transaction inserts;
+// - retention (span_retention.ts) calls pruneQuerySupport in the transaction that deletes old spans.
 //
 // The batch is summarised in JS (it is already in memory) and applied with a handful of set
 // statements. Lookups into the big tables are bounded by start_time so that DuckDB's zone maps skip
 // old row groups: DuckDB has no index joins, so an unbounded lookup of a batch scans every row.
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import {
   type DuckDBAppender,
   type DuckDBConnection,
   DuckDBTimestampTZValue,
   listValue,
 } from '@duckdb/node-api';
-import { renderSpan, SPAN_COLUMNS, spanRowFromResult } from '../features/otel/span_json.ts';
+import {
+  GEN_AI_KEYS,
+  isLlmAttributesJson,
+  OPENINFERENCE_KIND,
+  OPENINFERENCE_LLM,
+} from '../spans/llm_span.ts';
+import type { SpanRow } from '../spans/rows.ts';
+import { renderSpan } from '../spans/span_json.ts';
 import type { DuckDb } from './connection.ts';
-import type { SpanRow } from './rows.ts';
-
-const QUERY_SUPPORT_SCHEMA = readFileSync(new URL('./schemas/query_support.sql', import.meta.url), 'utf8');
+import { SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
 
 const MICROS_PER_SECOND = 1_000_000n;
 /** A root's LLM descendants start after it; this much clock skew between services is tolerated. */
@@ -54,27 +59,12 @@ export function summarizeInsertedSpans(spans: readonly SpanRow[]): InsertedSpans
     if (span.start_time > service.lastSeenMicros) service.lastSeenMicros = span.start_time;
     if (span.parent_span_id === null) service.roots++;
     if (span.parent_span_id === null || span.junjo_span_type === 'workflow') listed.push(span);
-    if (isLlmSpan(span.attributes_json)) {
+    if (isLlmAttributesJson(span.attributes_json)) {
       const earliest = llmTraces.get(span.trace_id);
       if (earliest === undefined || span.start_time < earliest) llmTraces.set(span.trace_id, span.start_time);
     }
   }
   return { services: [...services.values()], llmTraces, listed };
-}
-
-/**
- * api.md §5.4 and Decision 7: an OpenInference LLM span, or a GenAI semantic-conventions span.
- * Only attributes that mention one of the keys are parsed. Must agree with IS_LLM below.
- */
-export function isLlmSpan(attributesJson: string): boolean {
-  if (!attributesJson.includes('openinference.span.kind') && !attributesJson.includes('gen_ai.'))
-    return false;
-  const attributes = JSON.parse(attributesJson) as Record<string, unknown>;
-  return (
-    attributes['openinference.span.kind'] === 'LLM' ||
-    Object.hasOwn(attributes, 'gen_ai.operation.name') ||
-    Object.hasOwn(attributes, 'gen_ai.provider.name')
-  );
 }
 
 const UPSERT_SERVICE_SUMMARIES = `
@@ -266,10 +256,9 @@ function appendSpanListRow(appender: DuckDBAppender, span: SpanRow, hasLlm: bool
 
 // ---- start-up and retention ---------------------------------------------------------------------
 
-/** isLlmSpan in SQL. */
-const IS_LLM = `(attributes_json ->> 'openinference.span.kind' = 'LLM'
-  OR json_exists(attributes_json, '$."gen_ai.operation.name"')
-  OR json_exists(attributes_json, '$."gen_ai.provider.name"'))`;
+/** isLlmAttributes (spans/llm_span.ts) in SQL, from the same keys. */
+const IS_LLM = `(attributes_json ->> '${OPENINFERENCE_KIND}' = '${OPENINFERENCE_LLM}'
+  OR ${GEN_AI_KEYS.map((key) => `json_exists(attributes_json, '$."${key}"')`).join(' OR ')})`;
 
 // Any of them empty while spans is not: a database from before they existed (or a partial one).
 const NEEDS_BACKFILL = `
@@ -333,8 +322,9 @@ async function backfill(conn: DuckDBConnection): Promise<void> {
  * quick when there is nothing to do; must run before the first insert.
  */
 export async function prepareQuerySupport(db: DuckDb): Promise<void> {
+  const schema = await readFile(new URL('./schemas/query_support.sql', import.meta.url), 'utf8');
   await db.write(async (conn) => {
-    await conn.run(QUERY_SUPPORT_SCHEMA);
+    await conn.run(schema);
     const reader = await conn.runAndReadAll(NEEDS_BACKFILL);
     if (reader.getRows()[0]?.[0] === true) await backfill(conn);
   });

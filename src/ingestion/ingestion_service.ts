@@ -4,7 +4,7 @@
 import type { Config } from '../config.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
-import type { ConvertedRows } from '../telemetry/converted_cache.ts';
+import type { SpanBatch } from '../spans/rows.ts';
 import { Backpressure } from './backpressure.ts';
 import { bindGrpc, createOtlpGrpcServer, grpcServerCredentials, shutdownGrpc } from './otlp_grpc_server.ts';
 import { buildOtlpHttpServer } from './otlp_http_server.ts';
@@ -34,7 +34,7 @@ export async function startIngestion(
   logger: Logger,
   deps: {
     validator: ApiKeyValidator;
-    onAppended?: (key: bigint, rows: ConvertedRows, payloadBytes: number) => void;
+    onAppended?: (key: bigint, rows: SpanBatch, payloadBytes: number) => void;
   },
 ): Promise<IngestionService> {
   const closers: Array<() => Promise<void> | void> = [];

@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
+import { toGrpcError } from '../grpc/grpc_status.ts';
 import type { Logger } from '../logger.ts';
 import { encodeTraceResponse } from '../otlp/encode.ts';
-import { toGrpcError } from './grpc_status.ts';
 import type { BudgetShare } from './request_budget.ts';
 import type { TraceIngest } from './trace_ingest.ts';
 

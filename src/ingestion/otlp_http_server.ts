@@ -14,13 +14,13 @@ import Fastify, {
   type RequestPayload,
 } from 'fastify';
 import { AppError } from '../errors.ts';
+import { internalProtoTypes } from '../grpc/internal_proto.ts';
 import { limitConnections } from '../http/connection_limits.ts';
 import { httpStatusOf } from '../http/error_handler.ts';
 import type { Logger } from '../logger.ts';
 import type { OtlpPayloadFormat } from '../otlp/decode.ts';
 import { encodeTraceResponse, encodeTraceResponseJson } from '../otlp/encode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
-import { internalProtoTypes } from './internal_proto.ts';
 import type { TraceIngest } from './trace_ingest.ts';
 
 const PROTOBUF = 'application/x-protobuf';

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { freePort } from '../../test/support/ports.ts';
-import { PositionAheadError, type WalSource } from '../telemetry/wal_source.ts';
-import { requireInternalSecret } from './internal_secret.ts';
+import { requireInternalSecret } from '../grpc/internal_secret.ts';
 import { addReadSpansService, GrpcWalSource } from './read_spans_service.ts';
 import { capturingLogger, tempDir } from './wal/test_support.ts';
 import { type WalFormat, WriteAheadLog } from './wal/wal.ts';
+import { PositionAheadError, type WalSource } from './wal_source.ts';
 
 let dir: string;
 let remove: () => void;

@@ -6,13 +6,13 @@
 // nobody has indexed, and push the next keys towards the end of the 64-bit range).
 import * as grpc from '@grpc/grpc-js';
 import { invalidInput } from '../errors.ts';
+import { toGrpcError } from '../grpc/grpc_status.ts';
+import { internalProtoTypes } from '../grpc/internal_proto.ts';
+import { internalSecretMetadata } from '../grpc/internal_secret.ts';
 import type { Logger } from '../logger.ts';
-import { PositionAheadError, type ReadLimits, type WalSource } from '../telemetry/wal_source.ts';
-import { toGrpcError } from './grpc_status.ts';
-import { internalProtoTypes } from './internal_proto.ts';
-import { internalSecretMetadata } from './internal_secret.ts';
 import type { WalRecord } from './wal/record_format.ts';
 import type { WriteAheadLog } from './wal/wal.ts';
+import { PositionAheadError, type ReadLimits, type WalSource } from './wal_source.ts';
 
 const READ_SPANS = '/ingestion.InternalIngestionService/ReadSpans';
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;

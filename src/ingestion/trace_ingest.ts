@@ -5,13 +5,13 @@
 // they read or decompress a byte of the body, so an unauthenticated flood costs almost nothing;
 // they count the body against the shared RequestBytesBudget as it arrives.
 
-import { processTraceRequest } from '../db_duckdb/span_processor.ts';
 import { AppError, invalidInput, unauthorized } from '../errors.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
 import { decodeTraceRequest, type OtlpPayloadFormat } from '../otlp/decode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
-import type { ConvertedRows } from '../telemetry/converted_cache.ts';
+import type { SpanBatch } from '../spans/rows.ts';
+import { processTraceRequest } from '../spans/span_processor.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { BudgetShare, RequestBytesBudget } from './request_budget.ts';
 import type { WalRecordMeta } from './wal/record_format.ts';
@@ -35,7 +35,7 @@ export interface IngestCounters {
 export interface TraceIngestDeps {
   validator: ApiKeyValidator;
   /** Called with the rows of every durably appended request (single-process mode hands them to the poller). */
-  onAppended?: (key: bigint, rows: ConvertedRows, payloadBytes: number) => void;
+  onAppended?: (key: bigint, rows: SpanBatch, payloadBytes: number) => void;
   wal: WalAppender;
   backpressure: Backpressure;
   /** Request bytes (decompressed) held in memory at once across all exports. */

@@ -8,26 +8,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { waitFor } from '../../test/support/wait.ts';
-import { type DuckDb, openDuckDb } from '../db_duckdb/connection.ts';
-import { type SpanBatch, SpanRepository } from '../db_duckdb/span_repository.ts';
+import { DuckDbSpanStore } from '../db_duckdb/duckdb_span_store.ts';
 import { openSqlite, type Sqlite } from '../db_sqlite/connection.ts';
 import {
   createPollerStateRepository,
   type PollerStateRepository,
 } from '../db_sqlite/poller_state/poller_state_repository.ts';
 import { legacyWorkflowTrace, toExportRequest } from '../fixtures/junjo_traces.ts';
+import { localWalSource } from '../ingestion/local_wal_source.ts';
 import { capturingLogger } from '../ingestion/wal/test_support.ts';
 import { WriteAheadLog } from '../ingestion/wal/wal.ts';
 import { encodeTraceRequestProtobuf } from '../otlp/encode.ts';
+import type { SpanBatch } from '../spans/rows.ts';
 import { IngestionPoller, type IngestionPollerOptions } from './ingestion_poller.ts';
-import { localWalSource } from './local_wal_source.ts';
 
 interface Harness {
   dir: string;
   wal: WriteAheadLog;
   sqlite: Sqlite;
-  duckdb: DuckDb;
-  repository: SpanRepository;
+  store: DuckDbSpanStore;
   pollerState: PollerStateRepository;
   pollers: IngestionPoller[];
 }
@@ -37,14 +36,14 @@ let h: Harness;
 beforeEach(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'junjo-poller-'));
   const { logger } = capturingLogger();
-  const duckdb = await openDuckDb(path.join(dir, 'otel.duckdb'), logger);
+  const store = await DuckDbSpanStore.open(path.join(dir, 'otel.duckdb'), logger);
+  await store.prepare();
   const sqlite = openSqlite(path.join(dir, 'junjo.db'), logger);
   h = {
     dir,
     wal: await WriteAheadLog.open(path.join(dir, 'wal'), { groupCommitMs: 0, logger }),
     sqlite,
-    duckdb,
-    repository: new SpanRepository(duckdb, logger),
+    store,
     pollerState: createPollerStateRepository(sqlite),
     pollers: [],
   };
@@ -53,7 +52,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const poller of h.pollers) await poller.stop();
   await h.wal.close();
-  await h.duckdb.close();
+  await h.store.close();
   h.sqlite.close();
   rmSync(h.dir, { recursive: true, force: true });
 });
@@ -62,7 +61,7 @@ afterEach(async () => {
 function startPoller(options: Partial<IngestionPollerOptions> = {}): IngestionPoller {
   const poller = new IngestionPoller({
     source: localWalSource(h.wal),
-    repository: h.repository,
+    store: h.store,
     pollerState: h.pollerState,
     logger: capturingLogger().logger,
     intervalMs: 60_000,
@@ -92,7 +91,7 @@ async function appendGarbage(format: 'protobuf' | 'json'): Promise<bigint> {
 }
 
 async function storedSpans(): Promise<{ total: number; distinct: number }> {
-  return h.duckdb.read(async (conn) => {
+  return h.store.db.read(async (conn) => {
     const reader = await conn.runAndReadAll(
       'SELECT count(*)::INTEGER, count(DISTINCT (trace_id, span_id))::INTEGER FROM spans',
     );
@@ -102,7 +101,7 @@ async function storedSpans(): Promise<{ total: number; distinct: number }> {
 }
 
 async function storedTraceIds(): Promise<Set<string>> {
-  return h.duckdb.read(async (conn) => {
+  return h.store.db.read(async (conn) => {
     const reader = await conn.runAndReadAll('SELECT DISTINCT trace_id FROM spans');
     return new Set(reader.getRows().map((row) => row[0] as string));
   });
@@ -217,8 +216,8 @@ test('an undecodable record is dead-lettered with a log line and does not block 
   }
 });
 
-/** The real repository, except that batches holding `poisonTraceId` fail (`failures` times, or always). */
-function poisonedRepository(poisonTraceId: () => string | null, failures = Number.POSITIVE_INFINITY) {
+/** The real store, except that batches holding `poisonTraceId` fail (`failures` times, or always). */
+function poisonedStore(poisonTraceId: () => string | null, failures = Number.POSITIVE_INFINITY) {
   const attempts: number[] = [];
   return {
     attempts,
@@ -228,26 +227,26 @@ function poisonedRepository(poisonTraceId: () => string | null, failures = Numbe
         attempts.push(batch.spans.length);
         if (attempts.length <= failures) throw new Error('simulated insert failure');
       }
-      return h.repository.insertBatch(batch);
+      return h.store.insertBatch(batch);
     },
   };
 }
 
 test('a failing batch is retried record by record: only the record that keeps failing is dead-lettered', async () => {
   let poison: string | null = null;
-  const repository = poisonedRepository(() => poison);
+  const store = poisonedStore(() => poison);
   const first = await appendTrace();
   const bad = await appendTrace();
   poison = bad.traceId;
   const third = await appendTrace();
   const fourth = await appendTrace();
   const { logger, lines } = capturingLogger();
-  const poller = startPoller({ repository, logger });
+  const poller = startPoller({ store, logger });
   await poller.start();
   await committed(poller, fourth.key);
 
   assert.deepEqual(await storedTraceIds(), new Set([first.traceId, third.traceId, fourth.traceId]));
-  assert.equal(repository.attempts.length, 4, 'the batch once, then the record three times');
+  assert.equal(store.attempts.length, 4, 'the batch once, then the record three times');
   assert.ok(lines.some((line) => line.msg === 'batch insert failed; retrying record by record'));
   assert.equal(poller.stats.dead_lettered, 1);
   const reason = readFileSync(
@@ -259,8 +258,8 @@ test('a failing batch is retried record by record: only the record that keeps fa
 
 test('a record that fails alone is also dead-lettered after its attempts, never retried forever', async () => {
   let poison: string | null = null;
-  const repository = poisonedRepository(() => poison);
-  const poller = startPoller({ repository });
+  const store = poisonedStore(() => poison);
+  const poller = startPoller({ store });
   await poller.start();
   const bad = legacyWorkflowTrace({ seed: 10_000 });
   poison = bad.traceId;
@@ -282,11 +281,11 @@ test('a record that fails alone is also dead-lettered after its attempts, never 
 
 test('a transient insert failure is retried and loses nothing', async () => {
   let poison: string | null = null;
-  const repository = poisonedRepository(() => poison, 1);
+  const store = poisonedStore(() => poison, 1);
   const first = await appendTrace();
   poison = first.traceId;
   const second = await appendTrace();
-  const poller = startPoller({ repository });
+  const poller = startPoller({ store });
   await poller.start();
   await committed(poller, second.key);
   assert.equal(poller.stats.dead_lettered, 0);

@@ -1,38 +1,39 @@
-// Moves accepted exports from the write-ahead log into DuckDB (the seed's Phase 6b poller):
-// read records after the last committed key → span processor → one DuckDB transaction per batch
-// → advance poller_state. A crash between the DuckDB commit and the cursor update replays the
-// batch, which INSERT OR IGNORE makes harmless. Batches grow with the backlog (bounded by bytes),
+// Moves accepted exports from the write-ahead log into the span store (the seed's Phase 6b poller):
+// read records after the last committed key → their rows (converted by the receiver, or decoded
+// again here) → one store transaction per batch → advance poller_state. A crash between the store
+// commit and the cursor update replays the batch, which the store's idempotent insert makes harmless. Batches grow with the backlog (bounded by bytes),
 // and a record that cannot be processed is moved aside instead of blocking the ones after it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processTraceRequest } from '../db_duckdb/span_processor.ts';
-import type { SpanRepository } from '../db_duckdb/span_repository.ts';
 import type { PollerStateRepository } from '../db_sqlite/poller_state/poller_state_repository.ts';
-import type { WalRecord } from '../ingestion/wal/record_format.ts';
+import { isUnavailable } from '../errors.ts';
+import {
+  PositionAheadError,
+  type ReadLimits,
+  type SourceRecord,
+  type WalSource,
+} from '../ingestion/wal_source.ts';
 import type { Logger } from '../logger.ts';
 import { decodeTraceRequest } from '../otlp/decode.ts';
-import type { ConvertedCache, ConvertedRows } from './converted_cache.ts';
-import { PositionAheadError, type ReadLimits, type WalSource } from './wal_source.ts';
+import type { SpanBatch } from '../spans/rows.ts';
+import { processTraceRequest } from '../spans/span_processor.ts';
+import type { SpanWriter } from '../spans/span_store.ts';
 
 export interface IngestionPollerOptions {
   source: WalSource;
-  repository: Pick<SpanRepository, 'insertBatch'>;
+  store: SpanWriter;
   pollerState: PollerStateRepository;
   logger: Logger;
   /** Fallback wake-up interval; a local source also wakes the poller on every append. */
   intervalMs: number;
   deadLetterDir: string;
-  /** Rows the receiver already converted (single-process mode). */
-  convertedCache?: ConvertedCache;
   limits?: ReadLimits;
   /** Attempts of a single record before it is moved to the dead-letter directory. */
   maxAttempts?: number;
   /** Told about every committed batch (metrics). */
   onBatch?: (batch: { durationMs: number; newestReceivedAtMs: number }) => void;
 }
-
-type Converted = ConvertedRows;
 
 const DEFAULT_LIMITS: ReadLimits = { maxRecords: 2048, maxBytes: 16 * 1024 * 1024 };
 
@@ -85,7 +86,6 @@ export class IngestionPoller {
         ...this.stats,
         last_key: this.#lastKey?.toString() ?? null,
         last_commit_ms_ago: this.#lastCommitAtMs ? Date.now() - this.#lastCommitAtMs : null,
-        converted_cache: this.#options.convertedCache?.stats ?? null,
       },
     };
   }
@@ -144,10 +144,10 @@ export class IngestionPoller {
   }
 
   /** Converts and inserts a batch; isolates records that fail on their own. */
-  async #commit(records: WalRecord[]): Promise<void> {
+  async #commit(records: SourceRecord[]): Promise<void> {
     const startedAtMs = Date.now();
-    const good: WalRecord[] = [];
-    const merged: Converted = { spans: [], patches: [] };
+    const good: SourceRecord[] = [];
+    const merged: SpanBatch = { spans: [], patches: [] };
     for (const record of records) {
       const converted = await this.#convert(record);
       if (!converted) continue;
@@ -175,7 +175,7 @@ export class IngestionPoller {
     });
   }
 
-  async #commitOne(record: WalRecord): Promise<void> {
+  async #commitOne(record: SourceRecord): Promise<void> {
     const maxAttempts = this.#options.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       const converted = await this.#convert(record);
@@ -186,7 +186,7 @@ export class IngestionPoller {
       } catch (error) {
         // A store that cannot write at all (disk full, I/O error) is waited out, never blamed on
         // the record: dead-lettering would hide spans that a retry a minute later would index.
-        if (isStoreUnavailable(error)) {
+        if (isUnavailable(error)) {
           this.stats.failures += 1;
           const backoffMs = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
           this.#options.logger.error(
@@ -206,9 +206,9 @@ export class IngestionPoller {
     }
   }
 
-  async #insert(batch: Converted): Promise<void> {
+  async #insert(batch: SpanBatch): Promise<void> {
     if (batch.spans.length === 0) return;
-    const inserted = await this.#options.repository.insertBatch(batch);
+    const inserted = await this.#options.store.insertBatch(batch);
     this.stats.batches += 1;
     this.stats.spans_indexed += inserted.spans;
     this.stats.patches_indexed += inserted.patches;
@@ -218,14 +218,15 @@ export class IngestionPoller {
     this.#options.pollerState.setLastKey(key);
     this.#lastKey = key;
     this.#lastCommitAtMs = Date.now();
-    this.#options.convertedCache?.dropUpTo(key);
     await this.#options.source.release(key);
   }
 
-  /** Decodes one record; an undecodable one goes to the dead-letter directory (null). */
-  async #convert(record: WalRecord): Promise<Converted | null> {
-    const cached = this.#options.convertedCache?.take(record.key);
-    if (cached) return cached;
+  /**
+   * The record's rows, decoded here when the source has none; an undecodable record goes to the
+   * dead-letter directory (null).
+   */
+  async #convert(record: SourceRecord): Promise<SpanBatch | null> {
+    if (record.rows) return record.rows;
     try {
       const { spans, patches } = processTraceRequest(decodeTraceRequest(record.payload, record.format));
       return { spans, patches };
@@ -235,7 +236,7 @@ export class IngestionPoller {
     }
   }
 
-  async #deadLetter(record: WalRecord, reason: string): Promise<void> {
+  async #deadLetter(record: SourceRecord, reason: string): Promise<void> {
     const dir = this.#options.deadLetterDir;
     await mkdir(dir, { recursive: true });
     const base = path.join(dir, `${record.key.toString().padStart(20, '0')}`);
@@ -256,11 +257,4 @@ export class IngestionPoller {
       'WAL record moved to dead-letter',
     );
   }
-}
-
-/** Errors of the store itself (as opposed to a row it refuses): retry until it recovers. */
-function isStoreUnavailable(error: unknown): boolean {
-  return /IO Error|No space left|ENOSPC|Out of Memory|database has been invalidated|Connection was never established|closed/i.test(
-    String(error),
-  );
 }

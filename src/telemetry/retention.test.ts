@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { type DuckDb, openDuckDb } from '../db_duckdb/connection.ts';
-import { processTraceRequest } from '../db_duckdb/span_processor.ts';
-import { type SpanBatch, SpanRepository } from '../db_duckdb/span_repository.ts';
+import type { DuckDb } from '../db_duckdb/connection.ts';
+import { DuckDbSpanStore } from '../db_duckdb/duckdb_span_store.ts';
 import { prepareQuerySupport } from '../db_duckdb/summaries.ts';
 import { packRequests, workflowMix } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
+import type { SpanBatch } from '../spans/rows.ts';
+import { processTraceRequest } from '../spans/span_processor.ts';
 import { RetentionJob } from './retention.ts';
 
 const DAY_MS = 86_400_000;
@@ -31,16 +32,17 @@ const spanKeys = (batches: SpanBatch[]) =>
 const patchIds = (batches: SpanBatch[]) => batches.flatMap((b) => b.patches.map((p) => p.patch_id));
 
 let dir: string;
+let store: DuckDbSpanStore;
 let db: DuckDb;
-let repository: SpanRepository;
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-retention-test-'));
-  db = await openDuckDb(path.join(dir, 'otel.duckdb'), logger, { idleCheckpointMs: 0 });
-  repository = new SpanRepository(db, logger);
+  store = await DuckDbSpanStore.open(path.join(dir, 'otel.duckdb'), logger, { idleCheckpointMs: 0 });
+  await store.prepare();
+  db = store.db;
 });
 afterEach(async () => {
-  await db.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -84,11 +86,11 @@ describe('RetentionJob', () => {
     // A patch goes with its span, not by its own time: a recent span's patch stamped long ago stays.
     const recentPatch = recent.find((b) => b.patches.length > 0)!.patches[0]!;
     recentPatch.event_time = BigInt(NOW_MS - 30 * DAY_MS) * 1000n;
-    for (const batch of [...old, ...recent]) await repository.insertBatch(batch);
+    for (const batch of [...old, ...recent]) await store.insertBatch(batch);
     const oldSpans = spanKeys(old).length;
     assert.ok(oldSpans > 2000, `enough old spans for many steps (${oldSpans})`);
 
-    const job = new RetentionJob({ db, days: 7, logger, batchSpans: 200, now: () => NOW_MS });
+    const job = new RetentionJob({ store, days: 7, logger, batchSpans: 200, now: () => NOW_MS });
     let runDone = false;
     const run = job.runOnce().finally(() => {
       runDone = true;
@@ -97,7 +99,7 @@ describe('RetentionJob', () => {
     const insertMs: number[] = [];
     for (const batch of late) {
       const started = performance.now();
-      await repository.insertBatch(batch);
+      await store.insertBatch(batch);
       insertMs.push(performance.now() - started);
       insertedDuringRun.push(!runDone);
     }
@@ -144,18 +146,18 @@ describe('RetentionJob', () => {
     const batches = batchesStarting(10, 5, 8);
     const sameStart = batches[0]!.spans[0]!.start_time;
     for (const batch of batches) for (const span of batch.spans) span.start_time = sameStart;
-    for (const batch of batches) await repository.insertBatch(batch);
-    const job = new RetentionJob({ db, days: 7, logger, batchSpans: 3, now: () => NOW_MS });
+    for (const batch of batches) await store.insertBatch(batch);
+    const job = new RetentionJob({ store, days: 7, logger, batchSpans: 3, now: () => NOW_MS });
     const result = await job.runOnce();
     assert.equal(result.spansDeleted, spanKeys(batches).length);
     assert.equal(await spanCount(), 0);
   });
 
   test('a run with nothing expired deletes nothing and writes nothing', async () => {
-    for (const batch of batchesStarting(1, 20, 4)) await repository.insertBatch(batch);
+    for (const batch of batchesStarting(1, 20, 4)) await store.insertBatch(batch);
     await db.checkpoint();
     const before = await column('SELECT count(*) FROM spans');
-    const job = new RetentionJob({ db, days: 7, logger, now: () => NOW_MS });
+    const job = new RetentionJob({ store, days: 7, logger, now: () => NOW_MS });
     const result = await job.runOnce();
     assert.deepEqual([result.spansDeleted, result.patchesDeleted, result.steps], [0, 0, 1]);
     assert.deepEqual(await column('SELECT count(*) FROM spans'), before);
@@ -163,9 +165,9 @@ describe('RetentionJob', () => {
 
   test('runs at start and again every interval, as the clock moves on', async () => {
     const batches = [...batchesStarting(10, 20, 5), ...batchesStarting(1, 20, 6)];
-    for (const batch of batches) await repository.insertBatch(batch);
+    for (const batch of batches) await store.insertBatch(batch);
     let now = NOW_MS;
-    const job = new RetentionJob({ db, days: 7, logger, intervalMs: 50, now: () => now });
+    const job = new RetentionJob({ store, days: 7, logger, intervalMs: 50, now: () => now });
     try {
       job.start();
       await waitFor(async () => (job.facts().retention as { runs: number }).runs >= 1);
@@ -179,8 +181,8 @@ describe('RetentionJob', () => {
   });
 
   test('without a retention period nothing is ever deleted', async () => {
-    for (const batch of batchesStarting(3650, 10, 7)) await repository.insertBatch(batch);
-    const job = new RetentionJob({ db, days: null, logger, intervalMs: 10 });
+    for (const batch of batchesStarting(3650, 10, 7)) await store.insertBatch(batch);
+    const job = new RetentionJob({ store, days: null, logger, intervalMs: 10 });
     job.start();
     await new Promise((resolve) => setTimeout(resolve, 100));
     await job.stop();

@@ -12,8 +12,8 @@
 //   node_modules/.bin/node test/hardening/fuzz.ts [requests=100000] [seed]
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { processTraceRequest } from '../../src/db_duckdb/span_processor.ts';
 import { decodeTraceRequest } from '../../src/otlp/decode.ts';
+import { processTraceRequest } from '../../src/spans/span_processor.ts';
 import { checkDurability, type DurabilityReport, durabilityProblems } from '../ingestion/durability_check.ts';
 import { decodeTraceResponse, RawGrpcClient } from '../ingestion/otlp_clients.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';

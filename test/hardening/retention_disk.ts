@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateSpans } from '../../scripts/generate.ts';
 import { openDuckDb } from '../../src/db_duckdb/connection.ts';
-import { processTraceRequest } from '../../src/db_duckdb/span_processor.ts';
-import { SpanRepository } from '../../src/db_duckdb/span_repository.ts';
+import { DuckDbSpanStore } from '../../src/db_duckdb/duckdb_span_store.ts';
 import { toExportRequest, workflowMixTraces } from '../../src/fixtures/junjo_traces.ts';
 import { createLogger } from '../../src/logger.ts';
+import { processTraceRequest } from '../../src/spans/span_processor.ts';
 import { RetentionJob } from '../../src/telemetry/retention.ts';
 
 const spans = Number(process.argv[2] ?? 1_000_000);
@@ -30,12 +30,13 @@ const size = () => {
 
 try {
   let db = await openDuckDb(file, logger);
-  await generateSpans(db, { spans, services: 5 });
+  await generateSpans(new DuckDbSpanStore(db, logger), { spans, services: 5 });
   await db.close();
   console.log(`generated ${spans} spans: file ${size()}`);
 
   db = await openDuckDb(file, logger);
-  const repository = new SpanRepository(db, logger);
+  const store = new DuckDbSpanStore(db, logger);
+  await store.prepare();
   const [minUs, maxUs] = await db.read(async (conn) => {
     const row = (
       await conn.runAndReadAll('SELECT epoch_us(min(start_time)), epoch_us(max(start_time)) FROM spans')
@@ -44,7 +45,7 @@ try {
   });
   // Half of the time range expires: a 1-day retention with the clock one day past the middle.
   const nowMs = Math.round((minUs + maxUs) / 2 / 1000) + 86_400_000;
-  const job = new RetentionJob({ db, days: 1, logger, now: () => nowMs });
+  const job = new RetentionJob({ store, days: 1, logger, now: () => nowMs });
 
   // Meanwhile the poller's inserts: a batch of fresh spans every 100 ms, each timed.
   const batches = [...workflowMixTraces({ traces: 400, seed: 9 })].map((trace) =>
@@ -55,7 +56,7 @@ try {
   const inserter = (async () => {
     for (let i = 0; running; i++) {
       const started = performance.now();
-      await repository.insertBatch(batches[i % batches.length]!);
+      await store.insertBatch(batches[i % batches.length]!);
       insertMs.push(performance.now() - started);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -75,7 +76,11 @@ try {
   console.log(`after close: file ${size()}`);
 
   db = await openDuckDb(file, logger);
-  await generateSpans(db, { spans: Math.round(spans / 2), services: 5, seed: 2 });
+  await generateSpans(new DuckDbSpanStore(db, logger), {
+    spans: Math.round(spans / 2),
+    services: 5,
+    seed: 2,
+  });
   await db.close();
   console.log(`after adding ${Math.round(spans / 2)} new spans: file ${size()}`);
 

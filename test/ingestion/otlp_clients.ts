@@ -4,7 +4,7 @@
 import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { internalProtoTypes } from '../../src/ingestion/internal_proto.ts';
+import { internalProtoTypes } from '../../src/grpc/internal_proto.ts';
 import { otlpProtoTypes } from '../../src/otlp/proto_root.ts';
 
 export const TRACE_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';

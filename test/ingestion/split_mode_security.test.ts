@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { internalProtoTypes } from '../../src/ingestion/internal_proto.ts';
+import { internalProtoTypes } from '../../src/grpc/internal_proto.ts';
 import { createApiKey, signIn } from '../support/accounts.ts';
 import { health } from '../support/health.ts';
 import { freePort } from '../support/ports.ts';

@@ -4,10 +4,10 @@
 // far too slow for load loops; swapping ids in the encoded bytes costs almost nothing. Each request
 // lists the (trace_id, span_id) keys and patch ids the server must store for it.
 import { randomBytes } from 'node:crypto';
-import { processTraceRequest } from '../../src/db_duckdb/span_processor.ts';
 import { toExportRequest, workflowMixTraces } from '../../src/fixtures/junjo_traces.ts';
 import type { FixtureSpan } from '../../src/fixtures/trace_builder.ts';
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '../../src/otlp/encode.ts';
+import { processTraceRequest } from '../../src/spans/span_processor.ts';
 
 export type RequestFormat = 'protobuf' | 'json';
 

@@ -10,12 +10,11 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { backup as backupSqlite } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DuckDb } from '../../db_duckdb/connection.ts';
-import { snapshotDuckDb } from '../../db_duckdb/snapshot.ts';
 import type { Sqlite } from '../../db_sqlite/connection.ts';
 import { conflict, invalidInput } from '../../errors.ts';
 import type { IngestionFacts } from '../../ingestion/ingestion_service.ts';
 import type { Logger } from '../../logger.ts';
+import type { SpanStoreMaintenance } from '../../spans/span_store.ts';
 
 /** Where each file sits inside a backup directory (restore.ts reads the same names). */
 export const BACKUP_FILES = {
@@ -34,7 +33,7 @@ export interface BackupManifest {
 }
 
 export interface BackupDeps {
-  duckdb: DuckDb;
+  store: Pick<SpanStoreMaintenance, 'snapshot'>;
   sqlite: Sqlite;
   poller: { readonly lastKey: bigint | null };
   /** The local WAL's facts; null in split mode, where the WAL lives in the ingestion process. */
@@ -79,7 +78,7 @@ export class BackupService {
       await backupSqlite(this.#deps.sqlite, path.join(dir, BACKUP_FILES.sqlite));
       progress('copying DuckDB (spans, state patches); ingestion goes on meanwhile');
       const counts = await heartbeat(
-        snapshotDuckDb(this.#deps.duckdb, path.join(dir, BACKUP_FILES.duckdb)),
+        this.#deps.store.snapshot(path.join(dir, BACKUP_FILES.duckdb)),
         (seconds) => progress(`still copying DuckDB (${seconds} s)`),
       );
       const manifest: BackupManifest = {

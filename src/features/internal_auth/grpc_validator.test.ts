@@ -13,7 +13,7 @@ import { freePort } from '../../../test/support/ports.ts';
 import { createApiKeysRepository } from '../../db_sqlite/api_keys/api_keys_repository.ts';
 import { openSqlite } from '../../db_sqlite/connection.ts';
 import { AppError } from '../../errors.ts';
-import { requireInternalSecret } from '../../ingestion/internal_secret.ts';
+import { requireInternalSecret } from '../../grpc/internal_secret.ts';
 import { capturingLogger } from '../../ingestion/wal/test_support.ts';
 import { createLogger } from '../../logger.ts';
 import { createApiKeysService } from '../api_keys/api_keys_service.ts';

@@ -3,9 +3,9 @@
 // remembered for at most a second so a deleted key stops working within one second.
 import * as grpc from '@grpc/grpc-js';
 import { unavailable } from '../../errors.ts';
-import { toGrpcError } from '../../ingestion/grpc_status.ts';
-import { internalProtoTypes } from '../../ingestion/internal_proto.ts';
-import { internalSecretMetadata } from '../../ingestion/internal_secret.ts';
+import { toGrpcError } from '../../grpc/grpc_status.ts';
+import { internalProtoTypes } from '../../grpc/internal_proto.ts';
+import { internalSecretMetadata } from '../../grpc/internal_secret.ts';
 import type { Logger } from '../../logger.ts';
 import type { ApiKeyValidation, ApiKeyValidator } from './api_key_validator.ts';
 

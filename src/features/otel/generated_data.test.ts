@@ -11,6 +11,7 @@ import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { type GenerateResult, generateSpans } from '../../../scripts/generate.ts';
 import { type DuckDb, openDuckDb } from '../../db_duckdb/connection.ts';
+import { DuckDbSpanStore } from '../../db_duckdb/duckdb_span_store.ts';
 import { buildHttpApp } from '../../http/app.ts';
 import { createLogger } from '../../logger.ts';
 import { otelRoutes } from './routes.ts';
@@ -27,7 +28,8 @@ const endNanos = 1_760_000_000_000_000_000n;
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-generated-test-'));
   db = await openDuckDb(path.join(dir, 'otel_data.duckdb'), createLogger('silent'));
-  generated = await generateSpans(db, {
+  const store = new DuckDbSpanStore(db, createLogger('silent'));
+  generated = await generateSpans(store, {
     spans: SPANS,
     services: 3,
     seed: 3,
@@ -37,7 +39,7 @@ before(async () => {
   app = await buildHttpApp({
     logger: createLogger('silent'),
     guards: [],
-    features: [otelRoutes({ duckdb: db })],
+    features: [otelRoutes({ store })],
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -2,8 +2,8 @@
 // never see part of a batch.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { SpanRow } from '../../db_duckdb/rows.ts';
 import { appendBatch } from '../../db_duckdb/span_repository.ts';
+import type { SpanRow } from '../../spans/rows.ts';
 import type { Service, Span } from './schemas.ts';
 import { hexId, type OtelTestServer, SECOND, spanRow, startOtelServer, T0 } from './test_helpers.ts';
 

@@ -2,9 +2,9 @@
 // many spans sharing one start_time.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SpanRow } from '../../db_duckdb/rows.ts';
+import type { SpanRow } from '../../spans/rows.ts';
+import { formatTimestamp } from '../../spans/span_json.ts';
 import type { Span } from './schemas.ts';
-import { formatTimestamp } from './span_json.ts';
 import {
   hexId,
   LLM_ATTRIBUTES,

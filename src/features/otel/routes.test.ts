@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
-import type { SpanRow } from '../../db_duckdb/rows.ts';
+import type { SpanRow } from '../../spans/rows.ts';
 import { Service, Span, StatePatch } from './schemas.ts';
 import {
   hexId,

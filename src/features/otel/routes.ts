@@ -3,8 +3,8 @@
 // aliases served by the same handlers.
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import type { DuckDb } from '../../db_duckdb/connection.ts';
 import type { HttpPlugin } from '../../http/app.ts';
+import type { SpanReader } from '../../spans/span_store.ts';
 import {
   ErrorMessage,
   ListQuerystring,
@@ -34,12 +34,11 @@ function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
 }
 
 /**
- * The routes read the query-support tables: await prepareQuerySupport(duckdb) (db_duckdb/
- * summaries.ts) before serving. It is not done here because filling them for an existing database
- * can outlast Fastify's plugin start-up timeout.
+ * Await the store's prepare() before serving. It is not done here because preparing an existing
+ * database (a back-fill) can outlast Fastify's plugin start-up timeout.
  */
-export function otelRoutes(deps: { duckdb: DuckDb }): HttpPlugin {
-  const service = new OtelQueryService(deps.duckdb);
+export function otelRoutes(deps: { store: SpanReader }): HttpPlugin {
+  const service = new OtelQueryService(deps.store);
   return async (app) => {
     for (const url of ['/otel/span_service_names', '/otel/span-service-names']) {
       app.get(

@@ -1,32 +1,19 @@
 // The span query API's behaviour (api.md §5 with Decisions 1, 7 and 8): what each endpoint returns,
-// default caps, keyset paging and the 404 of an unknown span. Spans and state patches come back as
-// JSON text, list pages as UTF-8 bytes (span_json.ts and query_support.sql say why). Every read
-// runs on a reader connection (`duckdb.read`), so it never waits for the ingestion writer, and in
-// one snapshot (one statement, or one read transaction for a list page), so an insert batch is
-// either wholly visible or not at all.
-import type { DuckDb } from '../../db_duckdb/connection.ts';
+// default caps, keyset paging and the 404 of an unknown span, on top of any span store's reader.
+// Spans and state patches come back as JSON text, list pages as UTF-8 bytes (spans/span_json.ts says
+// why).
 import { invalidInput, notFound } from '../../errors.ts';
 import { encodeTraceRequestJson } from '../../otlp/encode.ts';
-import type { Service } from './schemas.ts';
 import {
   formatTimestamp,
   jsonArray,
   jsonArrayBytes,
   parseTimestamp,
   renderSpan,
-  spanRowFromResult,
   statePatchJson,
-} from './span_json.ts';
-import {
-  type PageRequest,
-  type SpanList,
-  selectListPage,
-  selectServiceNames,
-  selectServices,
-  selectSpan,
-  selectStatePatches,
-  selectTraceSpans,
-} from './span_queries.ts';
+} from '../../spans/span_json.ts';
+import type { PageRequest, SpanReader } from '../../spans/span_store.ts';
+import type { Service } from './schemas.ts';
 import { spanRowsToExportRequest } from './trace_export.ts';
 
 /** The reference's cap on root-span lists; also used for the workflow list, which had none. */
@@ -43,65 +30,58 @@ export interface ListQuery {
 const SPAN_ID = /^[0-9a-f]{16}$/;
 
 export class OtelQueryService {
-  private readonly duckdb: DuckDb;
+  readonly #store: SpanReader;
 
-  constructor(duckdb: DuckDb) {
-    this.duckdb = duckdb;
+  constructor(store: SpanReader) {
+    this.#store = store;
   }
 
   serviceNames(): Promise<string[]> {
-    return this.duckdb.read(selectServiceNames);
+    return this.#store.serviceNames();
   }
 
   async services(): Promise<Service[]> {
-    const rows = await this.duckdb.read(selectServices);
-    return rows.map((row) => ({
-      service_name: row.serviceName,
-      span_count: Number(row.spanCount),
-      trace_count: Number(row.traceCount),
-      last_seen: formatTimestamp(row.lastSeenMicros),
+    const services = await this.#store.services();
+    return services.map((service) => ({
+      service_name: service.serviceName,
+      span_count: service.spanCount,
+      trace_count: service.traceCount,
+      last_seen: formatTimestamp(service.lastSeenMicros),
     }));
   }
 
   /** Root spans of the service, newest first; `llmOnly` keeps traces with an LLM span in any service. */
-  rootSpans(serviceName: string, query: ListQuery, llmOnly: boolean): Promise<Buffer> {
-    return this.list(llmOnly ? 'llm_root' : 'root', serviceName, query);
+  async rootSpans(serviceName: string, query: ListQuery, llmOnly: boolean): Promise<Buffer> {
+    return jsonArrayBytes(await this.#store.rootSpanPage(serviceName, pageRequest(query), { llmOnly }));
   }
 
   /** Workflow spans (not subflows) of the service, newest first. */
-  workflowSpans(serviceName: string, query: ListQuery): Promise<Buffer> {
-    return this.list('workflow', serviceName, query);
+  async workflowSpans(serviceName: string, query: ListQuery): Promise<Buffer> {
+    return jsonArrayBytes(await this.#store.workflowSpanPage(serviceName, pageRequest(query)));
   }
 
   /** Every span of the trace, newest first (a flat list: clients build the tree); [] when unknown. */
   async traceSpans(traceId: string): Promise<string> {
-    const rows = await this.duckdb.read((conn) => selectTraceSpans(conn, traceId));
-    return jsonArray(rows.map((row) => renderSpan(spanRowFromResult(row))));
+    return jsonArray((await this.#store.traceSpans(traceId)).map(renderSpan));
   }
 
   /** The whole trace as OTLP/JSON (trace_export.ts says what is rebuilt); NotFound when unknown. */
   async traceOtlp(traceId: string): Promise<string> {
-    const rows = await this.duckdb.read((conn) => selectTraceSpans(conn, traceId));
+    const rows = await this.#store.traceSpans(traceId);
     if (rows.length === 0) throw notFound(`trace ${traceId} not found`);
-    return encodeTraceRequestJson(spanRowsToExportRequest(rows.map(spanRowFromResult)));
+    return encodeTraceRequestJson(spanRowsToExportRequest(rows));
   }
 
   async span(traceId: string, spanId: string): Promise<string> {
-    const row = await this.duckdb.read((conn) => selectSpan(conn, traceId, spanId));
-    if (!row) throw notFound(`span ${spanId} not found in trace ${traceId}`);
-    return renderSpan(spanRowFromResult(row));
+    const span = await this.#store.span(traceId, spanId);
+    if (!span) throw notFound(`span ${spanId} not found in trace ${traceId}`);
+    return renderSpan(span);
   }
 
   /** The trace's state patches in the order they happened, optionally of one store only. */
   async statePatches(traceId: string, storeId: string | undefined): Promise<string> {
-    const rows = await this.duckdb.read((conn) => selectStatePatches(conn, traceId, storeId));
-    return jsonArray(rows.map(statePatchJson));
-  }
-
-  private async list(list: SpanList, serviceName: string, query: ListQuery): Promise<Buffer> {
-    const page = pageRequest(query);
-    const spans = await this.duckdb.read((conn) => selectListPage(conn, list, serviceName, page));
-    return jsonArrayBytes(spans);
+    const patches = await this.#store.statePatches(traceId, storeId === undefined ? {} : { storeId });
+    return jsonArray(patches.map(statePatchJson));
   }
 }
 

@@ -4,18 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type DuckDb, openDuckDb } from '../../db_duckdb/connection.ts';
-import type { SpanRow, StatePatchRow } from '../../db_duckdb/rows.ts';
-import { type SpanBatch, SpanRepository } from '../../db_duckdb/span_repository.ts';
-import { prepareQuerySupport } from '../../db_duckdb/summaries.ts';
+import type { DuckDb } from '../../db_duckdb/connection.ts';
+import { DuckDbSpanStore } from '../../db_duckdb/duckdb_span_store.ts';
 import { buildHttpApp, type HttpPlugin } from '../../http/app.ts';
 import { createLogger } from '../../logger.ts';
+import type { SpanBatch, SpanRow, StatePatchRow } from '../../spans/rows.ts';
 import { otelRoutes } from './routes.ts';
 
 export interface OtelTestServer {
   db: DuckDb;
   url: string;
-  /** Through the span repository, one transaction per batch, as the poller stores them. */
+  /** Through the span store, one transaction per batch, as the poller stores them. */
   insert(batch: Partial<SpanBatch>): Promise<void>;
   get(pathAndQuery: string): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
@@ -24,21 +23,20 @@ export interface OtelTestServer {
 export async function startOtelServer(options: { guards?: HttpPlugin[] } = {}): Promise<OtelTestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-otel-test-'));
   const logger = createLogger('silent');
-  const db = await openDuckDb(path.join(dir, 'otel_data.duckdb'), logger);
-  await prepareQuerySupport(db);
-  const repository = new SpanRepository(db, logger);
+  const store = await DuckDbSpanStore.open(path.join(dir, 'otel_data.duckdb'), logger);
+  await store.prepare();
   const app = await buildHttpApp({
     logger,
     guards: options.guards ?? [],
-    features: [otelRoutes({ duckdb: db })],
+    features: [otelRoutes({ store })],
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return {
-    db,
+    db: store.db,
     url,
     insert: async (batch) => {
-      await repository.insertBatch({ spans: batch.spans ?? [], patches: batch.patches ?? [] });
+      await store.insertBatch({ spans: batch.spans ?? [], patches: batch.patches ?? [] });
     },
     get: async (pathAndQuery) => {
       const response = await fetch(url + pathAndQuery);
@@ -47,7 +45,7 @@ export async function startOtelServer(options: { guards?: HttpPlugin[] } = {}): 
     },
     close: async () => {
       await app.close();
-      await db.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

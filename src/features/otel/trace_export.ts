@@ -14,9 +14,10 @@
 // - the junjo.* attributes that the processor lifted into junjo_* columns are put back under the
 //   key family the span used (legacy, or contract 2 when junjo.telemetry.contract_version is present);
 // - dropped-attribute counts of the span itself are not stored and come back as 0.
-import type { SpanRow } from '../../db_duckdb/rows.ts';
+
 import { hexToBytes } from '../../otlp/hex.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, ResourceSpans, Span } from '../../otlp/types.ts';
+import type { SpanRow } from '../../spans/rows.ts';
 
 const KIND_NUMBERS: Record<string, number> = {
   UNSPECIFIED: 0,

@@ -2,11 +2,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
-import type { ConvertedCache } from '../../telemetry/converted_cache.ts';
-import type { ReadLimits, WalSource } from '../../telemetry/wal_source.ts';
 import type { IngestionFacts } from '../ingestion_service.ts';
-import type { WalRecord } from '../wal/record_format.ts';
-import type { TransferredRecord, WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
+import type { ReadLimits, SourceRecord, WalSource } from '../wal_source.ts';
+import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -15,21 +13,19 @@ export class IngestionThread implements WalSource {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<() => void>();
-  readonly #converted: ConvertedCache;
   #nextId = 1;
   #exited = false;
 
-  private constructor(worker: Worker, converted: ConvertedCache) {
+  private constructor(worker: Worker) {
     this.#worker = worker;
-    this.#converted = converted;
   }
 
   /** Starts the worker; resolves once its listeners are bound (rejects with the worker's error). */
-  static async start(config: Config, logger: Logger, converted: ConvertedCache): Promise<IngestionThread> {
+  static async start(config: Config, logger: Logger): Promise<IngestionThread> {
     const worker = new Worker(new URL('./ingestion_worker.ts', import.meta.url), {
       workerData: { config } satisfies WorkerInit,
     });
-    const thread = new IngestionThread(worker, converted);
+    const thread = new IngestionThread(worker);
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') resolve();
@@ -52,12 +48,9 @@ export class IngestionThread implements WalSource {
     return thread;
   }
 
-  async read(afterKey: bigint | null, limits: ReadLimits): Promise<WalRecord[]> {
-    const records = (await this.#request({ op: 'read', afterKey, limits })) as TransferredRecord[];
-    return records.map(({ rows, ...record }) => {
-      if (rows) this.#converted.put(record.key, rows, 0);
-      return record;
-    });
+  /** The worker's records, each with the rows its receiver converted when the worker still has them. */
+  async read(afterKey: bigint | null, limits: ReadLimits): Promise<SourceRecord[]> {
+    return (await this.#request({ op: 'read', afterKey, limits })) as SourceRecord[];
   }
 
   async release(key: bigint): Promise<void> {

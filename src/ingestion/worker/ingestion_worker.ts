@@ -8,9 +8,10 @@ import { createApiKeysRepository } from '../../db_sqlite/api_keys/api_keys_repos
 import { openSqlite } from '../../db_sqlite/connection.ts';
 import { LocalApiKeyValidator } from '../../features/internal_auth/api_key_validator.ts';
 import { createLogger } from '../../logger.ts';
-import { ConvertedCache } from '../../telemetry/converted_cache.ts';
 import { startIngestion } from '../ingestion_service.ts';
-import type { TransferredRecord, WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
+import type { SourceRecord } from '../wal_source.ts';
+import { ConvertedCache } from './converted_cache.ts';
+import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 
 const port = parentPort!;
 const { config } = workerData as WorkerInit;
@@ -37,14 +38,11 @@ try {
       case 'read': {
         wakePending = false;
         const records = await ingestion.wal.readAfter(request.afterKey, request.limits);
-        return records.map((record): TransferredRecord => {
-          // The payload always travels too (a retry or a cache miss decodes it); copied out of the
+        return records.map((record): SourceRecord => {
+          // The payload always travels too (a cache miss decodes it); copied out of the
           // WAL's shared read buffer, which would otherwise be cloned whole.
-          return {
-            ...record,
-            payload: Uint8Array.from(record.payload),
-            rows: cache.take(record.key) ?? null,
-          };
+          const rows = cache.take(record.key);
+          return { ...record, payload: Uint8Array.from(record.payload), ...(rows && { rows }) };
         });
       }
       case 'release':

@@ -1,8 +1,6 @@
 // Messages between the main thread and the ingestion worker (single-process mode).
 import type { Config } from '../../config.ts';
-import type { ConvertedRows } from '../../telemetry/converted_cache.ts';
-import type { ReadLimits } from '../../telemetry/wal_source.ts';
-import type { WalRecord } from '../wal/record_format.ts';
+import type { ReadLimits } from '../wal_source.ts';
 
 export interface WorkerInit {
   config: Config;
@@ -13,9 +11,6 @@ export type WorkerRequest =
   | { id: number; op: 'release'; key: bigint }
   | { id: number; op: 'facts' }
   | { id: number; op: 'close' };
-
-/** A WAL record as the worker hands it over: with its rows when it still has them, else raw. */
-export type TransferredRecord = WalRecord & { rows: ConvertedRows | null };
 
 export type WorkerMessage =
   | { type: 'ready' }

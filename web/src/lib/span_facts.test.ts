@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeSpan } from './fixtures.ts';
-import { exceptionsOf, isErrorSpan, llmInfoOf } from './span_facts.ts';
+import { exceptionsOf, isErrorSpan, isLlmSpan, llmInfoOf } from './span_facts.ts';
 
 test('exceptions come from `exception` events with their stack traces', () => {
   const span = makeSpan({
@@ -83,4 +83,21 @@ test('GenAI semantic-convention spans count as LLM spans; ordinary spans do not'
     llmInfoOf(makeSpan({ span_id: 'plain', attributes_json: { 'openinference.span.kind': 'CHAIN' } })),
     null,
   );
+});
+
+test('LLM spans are the server’s LLM spans; a Junjo model request still shows its model details', () => {
+  const attributes = (attributes_json: Record<string, unknown>) =>
+    makeSpan({ span_id: 's', attributes_json });
+  assert.ok(isLlmSpan(attributes({ 'openinference.span.kind': 'LLM' })));
+  assert.ok(isLlmSpan(attributes({ 'gen_ai.operation.name': 'chat' })));
+  assert.ok(isLlmSpan(attributes({ 'gen_ai.provider.name': 'openai' })));
+  assert.equal(isLlmSpan(attributes({ 'gen_ai.system': 'openai' })), false, 'the deprecated key alone');
+  const modelRequest = attributes({
+    'junjo.agent.operation_type': 'model_request',
+    'junjo.agent.model.provider': 'google',
+    'junjo.agent.model.name': 'gemini-2.5-flash',
+  });
+  assert.equal(isLlmSpan(modelRequest), false);
+  assert.equal(llmInfoOf(modelRequest)?.kind, 'model_request');
+  assert.equal(llmInfoOf(modelRequest)?.model, 'gemini-2.5-flash');
 });

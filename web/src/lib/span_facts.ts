@@ -1,6 +1,8 @@
 // What the UI reads out of a stored span: error state, exceptions, LLM call details
-// (OpenInference, GenAI semantic conventions and Junjo contract-2 model-request spans).
+// (OpenInference, GenAI semantic conventions and Junjo contract-2 model-request spans). Which spans
+// are LLM spans is the server's one definition (src/spans/llm_span.ts).
 import type { Span, SpanEvent } from '../../../src/features/otel/schemas.ts';
+import { isLlmAttributes } from '../../../src/spans/llm_span.ts';
 
 export function isErrorSpan(span: Pick<Span, 'status_code'>): boolean {
   return span.status_code === 'STATUS_CODE_ERROR' || span.status_code === 'ERROR';
@@ -57,14 +59,12 @@ export interface LlmInfo {
   invocationParameters: unknown;
 }
 
-/** LLM call details, or null when the span is not an LLM/model call. */
+/** Model call details of an LLM span or of a Junjo agent's model request; null for other spans. */
 export function llmInfoOf(span: Pick<Span, 'attributes_json'>): LlmInfo | null {
   const a = span.attributes_json;
   const openInferenceKind = text(a['openinference.span.kind']);
-  const genAi =
-    text(a['gen_ai.operation.name']) ?? text(a['gen_ai.provider.name']) ?? text(a['gen_ai.system']);
   const junjoModelRequest = a['junjo.agent.operation_type'] === 'model_request';
-  if (openInferenceKind !== 'LLM' && !genAi && !junjoModelRequest) return null;
+  if (!isLlmAttributes(a) && !junjoModelRequest) return null;
   const usage = parseMaybeJson(a['junjo.agent.model.usage']) as Record<string, unknown> | undefined;
   const tokens: TokenCounts = {
     prompt:
@@ -103,7 +103,7 @@ export function llmInfoOf(span: Pick<Span, 'attributes_json'>): LlmInfo | null {
 }
 
 export function isLlmSpan(span: Pick<Span, 'attributes_json'>): boolean {
-  return llmInfoOf(span) !== null;
+  return isLlmAttributes(span.attributes_json);
 }
 
 function payload(value: unknown, mimeType: unknown): LlmPayload | null {

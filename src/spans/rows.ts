@@ -1,6 +1,7 @@
-// Rows exactly as the DuckDB tables hold them (column names verbatim from schemas/*.sql).
-// Timestamps are microseconds since the Unix epoch as bigint (DuckDB TIMESTAMPTZ precision);
-// JSON columns hold JSON text produced by the span processor.
+// The span domain's rows, whatever the store: the seed's `spans` and `state_patches` columns
+// (names verbatim from db_duckdb/schemas/*.sql, which is the contract every store keeps).
+// Timestamps are microseconds since the Unix epoch as bigint; JSON columns hold JSON text produced by
+// the span processor.
 
 export interface SpanRow {
   trace_id: string;
@@ -37,4 +38,10 @@ export interface StatePatchRow {
   event_time: bigint;
   patch_json: string;
   patch_store_id: string;
+}
+
+/** What the span processor makes of one export, and what a store writes in one transaction. */
+export interface SpanBatch {
+  spans: SpanRow[];
+  patches: StatePatchRow[];
 }

@@ -1,5 +1,6 @@
-// Decoded OTLP spans → rows of the DuckDB `spans` and `state_patches` tables (api.md §7 with the
-// project's Decisions 5 and 6; telemetry.md for the Junjo attributes).
+// Decoded OTLP spans → span and state-patch rows (rows.ts; api.md §7 with the project's Decisions 5
+// and 6; telemetry.md for the Junjo attributes). The receivers run it to validate every export
+// before it is acknowledged; the poller runs it again only for records that arrive without rows.
 //
 // Every span is converted on its own: a span that cannot be stored faithfully (bad id length, a
 // state/graph attribute that is not JSON, a set_state patch that is not a JSON Patch, absurdly
@@ -17,15 +18,13 @@
 import { createHash } from 'node:crypto';
 import { bytesToHex } from '../otlp/hex.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, Span, SpanEvent, SpanLink } from '../otlp/types.ts';
-import type { SpanRow, StatePatchRow } from './rows.ts';
+import type { SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import { spanLimitViolation } from './span_limits.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-export interface ProcessedTraceRequest {
-  spans: SpanRow[];
-  patches: StatePatchRow[];
+export interface ProcessedTraceRequest extends SpanBatch {
   rejected: { count: number; errors: string[] };
 }
 

@@ -7,52 +7,12 @@
 // holds strict JSON: the span processor writes it with JSON.stringify or checks it with JSON.parse
 // before it is stored (DuckDB's own JSON check would also let NaN and trailing commas through).
 
-import type { SpanRow } from '../../db_duckdb/rows.ts';
-
-/** The span columns every span query selects, in this order (timestamps as epoch microseconds). */
-export const SPAN_COLUMNS = [
-  'trace_id',
-  'span_id',
-  'parent_span_id',
-  'service_name',
-  'name',
-  'kind',
-  'epoch_us(start_time)',
-  'epoch_us(end_time)',
-  'status_code',
-  'status_message',
-  'attributes_json',
-  'events_json',
-  'links_json',
-  'trace_flags',
-  'trace_state',
-  'junjo_id',
-  'junjo_parent_id',
-  'junjo_span_type',
-  'junjo_wf_state_start',
-  'junjo_wf_state_end',
-  'junjo_wf_graph_structure',
-  'junjo_wf_store_id',
-] as const;
-
-export const STATE_PATCH_COLUMNS = [
-  'patch_id',
-  'service_name',
-  'trace_id',
-  'span_id',
-  'workflow_id',
-  'node_id',
-  'epoch_us(event_time)',
-  'patch_json',
-  'patch_store_id',
-] as const;
-
-/** One result row of SPAN_COLUMNS or STATE_PATCH_COLUMNS (VARCHAR/JSON as string, BIGINT as bigint). */
-export type ResultRow = readonly unknown[];
+import type { SpanRow, StatePatchRow } from './rows.ts';
 
 /**
- * The JSON text of one Span (schemas.ts). Used for the trace endpoints and, at insert time, for
- * the rows the list endpoints serve (db_duckdb/summaries.ts), so both render identically.
+ * The JSON text of one Span (features/otel/schemas.ts). Used for the trace endpoints and, at insert
+ * time, for the rows the list endpoints serve (a store may keep them rendered), so both render
+ * identically.
  */
 export function renderSpan(span: SpanRow): string {
   return (
@@ -72,47 +32,14 @@ export function renderSpan(span: SpanRow): string {
   );
 }
 
-/**
- * A result row of SPAN_COLUMNS as a SpanRow. NULL in a column the contract does not make nullable
- * (rows written by other tools) reads as the column's empty value.
- */
-export function spanRowFromResult(row: ResultRow): SpanRow {
-  const text = (i: number) => (row[i] as string | null) ?? '';
-  const json = (i: number, empty: string) => (row[i] as string | null) ?? empty;
-  return {
-    trace_id: text(0),
-    span_id: text(1),
-    parent_span_id: row[2] as string | null,
-    service_name: text(3),
-    name: text(4),
-    kind: text(5),
-    start_time: row[6] as bigint,
-    end_time: row[7] as bigint,
-    status_code: text(8),
-    status_message: text(9),
-    attributes_json: json(10, '{}'),
-    events_json: json(11, '[]'),
-    links_json: json(12, '[]'),
-    trace_flags: (row[13] as number | null) ?? 0,
-    trace_state: row[14] as string | null,
-    junjo_id: text(15),
-    junjo_parent_id: text(16),
-    junjo_span_type: text(17),
-    junjo_wf_state_start: json(18, '{}'),
-    junjo_wf_state_end: json(19, '{}'),
-    junjo_wf_graph_structure: json(20, '{}'),
-    junjo_wf_store_id: text(21),
-  };
-}
-
-/** The JSON text of one StatePatch (schemas.ts) from a row of STATE_PATCH_COLUMNS. */
-export function statePatchJson(row: ResultRow): string {
-  const text = (i: number) => quote((row[i] as string | null) ?? '');
+/** The JSON text of one StatePatch (schemas.ts). */
+export function statePatchJson(patch: StatePatchRow): string {
   return (
-    `{"patch_id":${text(0)},"service_name":${text(1)},"trace_id":${text(2)}` +
-    `,"span_id":${text(3)},"workflow_id":${text(4)},"node_id":${text(5)}` +
-    `,"event_time":"${formatTimestamp(row[6] as bigint)}","patch_json":${(row[7] as string | null) ?? '{}'}` +
-    `,"patch_store_id":${text(8)}}`
+    `{"patch_id":${quote(patch.patch_id)},"service_name":${quote(patch.service_name)}` +
+    `,"trace_id":${quote(patch.trace_id)},"span_id":${quote(patch.span_id)}` +
+    `,"workflow_id":${quote(patch.workflow_id)},"node_id":${quote(patch.node_id)}` +
+    `,"event_time":"${formatTimestamp(patch.event_time)}","patch_json":${patch.patch_json}` +
+    `,"patch_store_id":${quote(patch.patch_store_id)}}`
   );
 }
 

@@ -1,7 +1,7 @@
 // The SQL of the span query API, one named constant per query, every value a bound parameter.
 //
 // Lists read `span_list_entries` (root and workflow spans with their JSON rendered at insert time; see
-// db_duckdb/schemas/query_support.sql), in one read transaction:
+// schemas/query_support.sql), in one read transaction:
 // 1. from the per-hour counts in span_list_hours, the hour from which on the service has enough
 //    rows for the page (before the cursor), so that the zone maps on start_time skip every older
 //    row group: DuckDB's top-N does not visit the newest row groups first, so without this bound
@@ -16,13 +16,24 @@ import {
   DuckDBTimestampTZValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { hourOf } from '../../db_duckdb/summaries.ts';
-import { type ResultRow, SPAN_COLUMNS, STATE_PATCH_COLUMNS } from './span_json.ts';
+import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
+import type { PageRequest, ServiceSummary } from '../spans/span_store.ts';
+import {
+  type ResultRow,
+  SPAN_COLUMNS,
+  STATE_PATCH_COLUMNS,
+  spanRowFromResult,
+  statePatchRowFromResult,
+} from './result_rows.ts';
+import { hourOf } from './summaries.ts';
 
 const SPAN_SELECT = SPAN_COLUMNS.join(', ');
 const NEWEST_FIRST = 'ORDER BY start_time DESC, span_id DESC';
 
 export const SERVICE_NAMES = 'SELECT service_name FROM service_summaries ORDER BY service_name';
+
+// The services' counters (query_support.sql) add up to the span count without scanning `spans`.
+export const TOTAL_SPANS = 'SELECT coalesce(sum(span_count), 0)::BIGINT FROM service_summaries';
 
 export const SERVICES = `
   SELECT service_name, span_count, trace_count, epoch_us(last_seen)
@@ -122,19 +133,6 @@ function forEachCursor(list: SpanList): Record<Cursor, string> {
 
 // ---- running them ------------------------------------------------------------------------------
 
-export interface PageRequest {
-  limit: number;
-  /** Epoch microseconds of the last span already shown; with its span id when times tie. */
-  before?: { startTime: bigint; spanId?: string };
-}
-
-export interface ServiceSummaryRow {
-  serviceName: string;
-  spanCount: bigint;
-  traceCount: bigint;
-  lastSeenMicros: bigint;
-}
-
 async function rows(conn: DuckDBConnection, sql: string, params?: Record<string, DuckDBValue>) {
   const reader = await conn.runAndReadAll(sql, params);
   return reader.getRows() as ResultRow[];
@@ -144,11 +142,15 @@ export async function selectServiceNames(conn: DuckDBConnection): Promise<string
   return (await rows(conn, SERVICE_NAMES)).map((row) => row[0] as string);
 }
 
-export async function selectServices(conn: DuckDBConnection): Promise<ServiceSummaryRow[]> {
+export async function selectTotalSpans(conn: DuckDBConnection): Promise<number> {
+  return Number((await rows(conn, TOTAL_SPANS))[0]![0] as bigint);
+}
+
+export async function selectServices(conn: DuckDBConnection): Promise<ServiceSummary[]> {
   return (await rows(conn, SERVICES)).map((row) => ({
     serviceName: row[0] as string,
-    spanCount: row[1] as bigint,
-    traceCount: row[2] as bigint,
+    spanCount: Number(row[1] as bigint),
+    traceCount: Number(row[2] as bigint),
     lastSeenMicros: row[3] as bigint,
   }));
 }
@@ -191,24 +193,27 @@ async function inReadTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>
   }
 }
 
-export function selectTraceSpans(conn: DuckDBConnection, traceId: string): Promise<ResultRow[]> {
-  return rows(conn, TRACE_SPANS, { trace_id: traceId });
+export async function selectTraceSpans(conn: DuckDBConnection, traceId: string): Promise<SpanRow[]> {
+  return (await rows(conn, TRACE_SPANS, { trace_id: traceId })).map(spanRowFromResult);
 }
 
 export async function selectSpan(
   conn: DuckDBConnection,
   traceId: string,
   spanId: string,
-): Promise<ResultRow | null> {
-  return (await rows(conn, ONE_SPAN, { trace_id: traceId, span_id: spanId }))[0] ?? null;
+): Promise<SpanRow | null> {
+  const [row] = await rows(conn, ONE_SPAN, { trace_id: traceId, span_id: spanId });
+  return row ? spanRowFromResult(row) : null;
 }
 
-export function selectStatePatches(
+export async function selectStatePatches(
   conn: DuckDBConnection,
   traceId: string,
   storeId: string | undefined,
-): Promise<ResultRow[]> {
-  return storeId === undefined
-    ? rows(conn, TRACE_STATE_PATCHES, { trace_id: traceId })
-    : rows(conn, TRACE_STORE_STATE_PATCHES, { trace_id: traceId, store_id: storeId });
+): Promise<StatePatchRow[]> {
+  const found =
+    storeId === undefined
+      ? await rows(conn, TRACE_STATE_PATCHES, { trace_id: traceId })
+      : await rows(conn, TRACE_STORE_STATE_PATCHES, { trace_id: traceId, store_id: storeId });
+  return found.map(statePatchRowFromResult);
 }

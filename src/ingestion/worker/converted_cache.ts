@@ -1,17 +1,13 @@
-// Single-process mode: the receiver has already converted each accepted request to rows (it had to,
-// to validate it), so it leaves them here for the poller instead of making it decode the same
-// bytes again. Bounded by the payload bytes it stands for; a miss (restart, replay, full cache,
-// split mode) just means the poller decodes the WAL record itself.
-import type { SpanRow, StatePatchRow } from '../db_duckdb/rows.ts';
-
-export interface ConvertedRows {
-  spans: SpanRow[];
-  patches: StatePatchRow[];
-}
+// On the ingestion worker thread (single-process mode): the receiver has already converted each
+// accepted request to rows (it had to, to validate it), so it leaves them here until the poller reads
+// the record, and they travel with it (wal_source.ts SourceRecord) instead of the poller decoding the
+// same bytes again. Bounded by the payload bytes it stands for; a miss (restart, replay, full cache)
+// just means the poller decodes the WAL record itself.
+import type { SpanBatch } from '../../spans/rows.ts';
 
 export class ConvertedCache {
   readonly stats = { hits: 0, misses: 0, skipped_full: 0 };
-  readonly #entries = new Map<bigint, { rows: ConvertedRows; bytes: number }>();
+  readonly #entries = new Map<bigint, { rows: SpanBatch; bytes: number }>();
   readonly #maxBytes: number;
   #bytes = 0;
 
@@ -19,7 +15,7 @@ export class ConvertedCache {
     this.#maxBytes = maxPayloadBytes;
   }
 
-  put(key: bigint, rows: ConvertedRows, payloadBytes: number): void {
+  put(key: bigint, rows: SpanBatch, payloadBytes: number): void {
     if (this.#bytes + payloadBytes > this.#maxBytes) {
       this.stats.skipped_full += 1;
       return;
@@ -28,7 +24,7 @@ export class ConvertedCache {
     this.#bytes += payloadBytes;
   }
 
-  take(key: bigint): ConvertedRows | undefined {
+  take(key: bigint): SpanBatch | undefined {
     const entry = this.#entries.get(key);
     if (!entry) {
       this.stats.misses += 1;

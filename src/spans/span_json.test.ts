@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Value } from 'typebox/value';
-import { Span, StatePatch } from './schemas.ts';
-import {
-  formatTimestamp,
-  jsonArray,
-  parseTimestamp,
-  renderSpan,
-  spanRowFromResult,
-  statePatchJson,
-} from './span_json.ts';
+import { spanRowFromResult, statePatchRowFromResult } from '../db_duckdb/result_rows.ts';
+import { Span, StatePatch } from '../features/otel/schemas.ts';
+import { formatTimestamp, jsonArray, parseTimestamp, renderSpan, statePatchJson } from './span_json.ts';
 
 const spanJson = (row: unknown[]) => renderSpan(spanRowFromResult(row));
 
@@ -139,17 +133,19 @@ describe('renderSpan of a result row', () => {
   test('arrays of spans and state patches are JSON arrays of the schemas', () => {
     assert.deepEqual(JSON.parse(jsonArray([])), []);
     const patch = JSON.parse(
-      statePatchJson([
-        'p1',
-        'svc',
-        '4bf92f3577b34da6a3ce929d0e0e4736',
-        '00f067aa0ba902b7',
-        '',
-        'node_1',
-        1760290428123456n,
-        '[{"op":"replace","path":"/count","value":1}]',
-        'store_123',
-      ]),
+      statePatchJson(
+        statePatchRowFromResult([
+          'p1',
+          'svc',
+          '4bf92f3577b34da6a3ce929d0e0e4736',
+          '00f067aa0ba902b7',
+          '',
+          'node_1',
+          1760290428123456n,
+          '[{"op":"replace","path":"/count","value":1}]',
+          'store_123',
+        ]),
+      ),
     );
     assert.equal(patch.event_time, '2025-10-12T17:33:48.123456Z');
     assert.deepEqual(patch.patch_json, [{ op: 'replace', path: '/count', value: 1 }]);

@@ -1,0 +1,136 @@
+// The SpanStore (spans/span_store.ts) on one embedded DuckDB file: inserts through the span
+// repository (appender, INSERT OR IGNORE fallback), reads through span_queries.ts on the reader pool,
+// retention through span_retention.ts. Every read runs on a reader connection, so it never waits for
+// the ingestion writer, and in one snapshot (one statement, or one read transaction for a list page),
+// so an insert batch is either wholly visible or not at all.
+import { stat } from 'node:fs/promises';
+import type { Logger } from '../logger.ts';
+import type { SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
+import type {
+  InsertedCounts,
+  PageRequest,
+  RetentionStep,
+  ServiceSummary,
+  SpanStore,
+  SpanStoreStats,
+  TimeWindow,
+} from '../spans/span_store.ts';
+import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
+import { snapshotDuckDb } from './snapshot.ts';
+import {
+  selectListPage,
+  selectServiceNames,
+  selectServices,
+  selectSpan,
+  selectStatePatches,
+  selectTotalSpans,
+  selectTraceSpans,
+} from './span_queries.ts';
+import { SpanRepository } from './span_repository.ts';
+import { deleteStep } from './span_retention.ts';
+import { prepareQuerySupport } from './summaries.ts';
+
+export class DuckDbSpanStore implements SpanStore {
+  /** The database itself, for DuckDB-only tools (benchmarks, the data generator, tests). */
+  readonly db: DuckDb;
+  readonly #logger: Logger;
+  readonly #repository: SpanRepository;
+
+  constructor(db: DuckDb, logger: Logger) {
+    this.db = db;
+    this.#logger = logger;
+    this.#repository = new SpanRepository(db, logger);
+  }
+
+  /** Opens (or creates) the file; call prepare() before serving. */
+  static async open(file: string, logger: Logger, options?: DuckDbOptions): Promise<DuckDbSpanStore> {
+    return new DuckDbSpanStore(await openDuckDb(file, logger, options), logger);
+  }
+
+  // ---- writer ----
+
+  insertBatch(batch: SpanBatch): Promise<InsertedCounts> {
+    return this.#repository.insertBatch(batch);
+  }
+
+  // ---- reader ----
+
+  serviceNames(): Promise<string[]> {
+    return this.db.read(selectServiceNames);
+  }
+
+  services(): Promise<ServiceSummary[]> {
+    return this.db.read(selectServices);
+  }
+
+  rootSpanPage(serviceName: string, page: PageRequest, filter: { llmOnly: boolean }): Promise<Uint8Array[]> {
+    const list = filter.llmOnly ? 'llm_root' : 'root';
+    return this.db.read((conn) => selectListPage(conn, list, serviceName, page));
+  }
+
+  workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]> {
+    return this.db.read((conn) => selectListPage(conn, 'workflow', serviceName, page));
+  }
+
+  // DuckDB has no partitions to skip: the trace_id index finds a trace's rows, and a second
+  // condition in that scan would make DuckDB give the index up (span_queries.ts), so a time window
+  // is applied to the rows found.
+  async traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]> {
+    const spans = await this.db.read((conn) => selectTraceSpans(conn, traceId));
+    return window ? spans.filter((span) => within(span.start_time, window)) : spans;
+  }
+
+  async span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null> {
+    const span = await this.db.read((conn) => selectSpan(conn, traceId, spanId));
+    return span && (!window || within(span.start_time, window)) ? span : null;
+  }
+
+  async statePatches(
+    traceId: string,
+    options: { storeId?: string; window?: TimeWindow } = {},
+  ): Promise<StatePatchRow[]> {
+    const { storeId, window } = options;
+    const patches = await this.db.read((conn) => selectStatePatches(conn, traceId, storeId));
+    return window ? patches.filter((patch) => within(patch.event_time, window)) : patches;
+  }
+
+  // ---- maintenance ----
+
+  /** Creates the query-support tables, and back-fills them once for a database from before them. */
+  prepare(): Promise<void> {
+    return prepareQuerySupport(this.db);
+  }
+
+  deleteStartedBefore(cutoffMicros: bigint, maxSpans: number): Promise<RetentionStep> {
+    return deleteStep(this.db, this.#logger, cutoffMicros, maxSpans);
+  }
+
+  /** A checkpoint writes the deletions into the file, so that their blocks can be reused. */
+  reclaimSpace(): Promise<void> {
+    return this.db.checkpoint();
+  }
+
+  async stats(): Promise<SpanStoreStats> {
+    const spans = await this.db.read(selectTotalSpans);
+    let bytes = 0;
+    for (const file of [this.db.path, `${this.db.path}.wal`]) {
+      bytes += await stat(file).then(
+        (s) => s.size,
+        () => 0, // no WAL right after a checkpoint; no file at all for ':memory:'
+      );
+    }
+    return { spans, bytes };
+  }
+
+  snapshot(target: string): Promise<{ spans: number; statePatches: number }> {
+    return snapshotDuckDb(this.db, target);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+function within(micros: bigint, window: TimeWindow): boolean {
+  return micros >= window.startMicros && micros <= window.endMicros;
+}

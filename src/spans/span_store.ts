@@ -1,0 +1,106 @@
+// The seam between the span domain and where spans are kept, in the spirit of Jaeger's storage API:
+// a writer, a reader with every query the REST API serves, and the maintenance a running server
+// needs. Receivers, the poller, retention, /health and the routes depend on these interfaces only;
+// db_duckdb/duckdb_span_store.ts implements them, and span_store_contract.ts is the test suite every
+// implementation passes.
+import type { SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
+
+/** Rows actually inserted; rows already stored (or repeated within the batch) are not counted. */
+export interface InsertedCounts {
+  spans: number;
+  patches: number;
+}
+
+export interface SpanWriter {
+  /**
+   * Spans, then patches, in ONE transaction (patches may reference spans of the same batch), all
+   * or nothing. Idempotent: rows already stored (a replay) are skipped, so the poller may write a
+   * batch twice. A patch whose span is neither stored nor in the batch is skipped. Rejects with
+   * `storeUnavailable` (errors.ts) when the store cannot write at all; any other rejection means
+   * this batch cannot be stored.
+   */
+  insertBatch(batch: SpanBatch): Promise<InsertedCounts>;
+}
+
+export interface ServiceSummary {
+  serviceName: string;
+  spanCount: number;
+  /** Root spans, i.e. traces started by the service. */
+  traceCount: number;
+  /** Start of the service's newest span, epoch microseconds. */
+  lastSeenMicros: bigint;
+}
+
+/** One page of a span list, newest first (start_time, then span_id, descending). */
+export interface PageRequest {
+  limit: number;
+  /** Keyset cursor: only spans strictly older than this (start_time, then span_id when given). */
+  before?: { startTime: bigint; spanId?: string };
+}
+
+/**
+ * Where a trace's spans started, when the caller knows it (epoch microseconds, inclusive): a store
+ * may use it to look in fewer partitions. Rows outside it are not returned.
+ */
+export interface TimeWindow {
+  startMicros: bigint;
+  endMicros: bigint;
+}
+
+export interface SpanReader {
+  /** Every service with a stored span, sorted by name. */
+  serviceNames(): Promise<string[]>;
+  services(): Promise<ServiceSummary[]>;
+  /**
+   * Root spans of the service; `llmOnly` keeps those whose trace holds an LLM span (llm_span.ts) in
+   * any service. Each span as the UTF-8 bytes of its JSON (span_json.ts renderSpan).
+   */
+  rootSpanPage(serviceName: string, page: PageRequest, filter: { llmOnly: boolean }): Promise<Uint8Array[]>;
+  /** Workflow spans of the service (subflows excluded), as rootSpanPage returns them. */
+  workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]>;
+  /** Every span of the trace, newest first (start_time, then span_id, descending); [] when unknown. */
+  traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]>;
+  span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null>;
+  /**
+   * The trace's state patches in the order they happened (event_time, then patch_id), optionally of
+   * one store only; the window bounds their event_time.
+   */
+  statePatches(
+    traceId: string,
+    options?: { storeId?: string; window?: TimeWindow },
+  ): Promise<StatePatchRow[]>;
+}
+
+export interface RetentionStep {
+  spans: number;
+  patches: number;
+  /** Nothing that started before the cutoff is left. */
+  done: boolean;
+}
+
+export interface SpanStoreStats {
+  spans: number;
+  /** What the store occupies on disk. */
+  bytes: number;
+}
+
+export interface SpanStoreMaintenance {
+  /** Gets the store ready to serve; idempotent, may take minutes on an older store (a back-fill). */
+  prepare(): Promise<void>;
+  /**
+   * Deletes about `maxSpans` of the oldest spans that started before `cutoffMicros` (ties at the
+   * step's boundary go too), with their state patches, keeping whatever the reader derives from
+   * spans exact. Retention calls it until `done`, so that no step holds the store for long.
+   */
+  deleteStartedBefore(cutoffMicros: bigint, maxSpans: number): Promise<RetentionStep>;
+  /** After a run of deletions: makes their space reusable (the files need not shrink). */
+  reclaimSpace(): Promise<void>;
+  /** Cheap figures for /health. */
+  stats(): Promise<SpanStoreStats>;
+  /** Copies one committed state of the store to `target` while writes go on (online backup). */
+  snapshot(target: string): Promise<{ spans: number; statePatches: number }>;
+  /** Finishes queued writes and running reads, then closes. */
+  close(): Promise<void>;
+}
+
+export interface SpanStore extends SpanWriter, SpanReader, SpanStoreMaintenance {}

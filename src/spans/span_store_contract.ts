@@ -1,0 +1,453 @@
+// The behaviour every SpanStore (span_store.ts) must have, as one test suite parameterised by a store
+// factory: db_duckdb/duckdb_span_store.test.ts runs it on DuckDB, and any later store runs the same
+// file. Every answer is known in advance from rows built field by field.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { isUnavailable } from '../errors.ts';
+import { OPENINFERENCE_KIND } from './llm_span.ts';
+import type { SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
+import { parseTimestamp } from './span_json.ts';
+import type { PageRequest, SpanStore } from './span_store.ts';
+
+export interface StoreUnderTest {
+  /** Empty and prepared. */
+  store: SpanStore;
+  /** Makes the store's storage refuse writes (e.g. fills its disk); resolves to what undoes it. */
+  exhaustStorage(): Promise<() => Promise<void>>;
+  /** Closes the store if the test has not, and removes its files. */
+  dispose(): Promise<void>;
+}
+
+const T0 = 1_749_000_000_000_000n; // 2025-06-04T01:20:00Z in epoch microseconds
+const SECOND = 1_000_000n;
+const HOUR = 3600n * SECOND;
+
+export function runSpanStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`SpanStore contract: ${name}`, () => {
+    let under: StoreUnderTest;
+    let store: SpanStore;
+    beforeEach(async () => {
+      under = await open();
+      store = under.store;
+    });
+    afterEach(() => under.dispose());
+
+    describe('insertBatch', () => {
+      test('returns the rows actually inserted; a replayed batch inserts nothing', async () => {
+        const root = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const child = span({ trace: 1, span: 2, parent: root, service: 'a', start: T0 + SECOND });
+        const batch = { spans: [root, child], patches: [patch(1, child, T0), patch(2, child, T0)] };
+        assert.deepEqual(await store.insertBatch(batch), { spans: 2, patches: 2 });
+        assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0 });
+        const more = span({ trace: 1, span: 3, parent: root, service: 'a', start: T0 + 2n * SECOND });
+        const mixed = { spans: [root, more], patches: [patch(2, child, T0), patch(3, more, T0)] };
+        assert.deepEqual(await store.insertBatch(mixed), { spans: 1, patches: 1 });
+        assert.equal((await store.traceSpans(traceId(1))).length, 3);
+        assert.equal((await store.statePatches(traceId(1))).length, 3);
+        assert.equal((await store.stats()).spans, 3);
+      });
+
+      test('a row repeated within a batch is stored once', async () => {
+        const root = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const p = patch(1, root, T0);
+        assert.deepEqual(await store.insertBatch({ spans: [root, root], patches: [p, p] }), {
+          spans: 1,
+          patches: 1,
+        });
+      });
+
+      test('patches of spans stored earlier are kept; patches of spans that exist nowhere are skipped', async () => {
+        const root = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        await store.insertBatch({ spans: [root], patches: [] });
+        const orphan = span({ trace: 2, span: 2, service: 'a', start: T0 });
+        const inserted = await store.insertBatch({
+          spans: [],
+          patches: [patch(1, root, T0), patch(2, orphan, T0)],
+        });
+        assert.deepEqual(inserted, { spans: 0, patches: 1 });
+        assert.deepEqual(
+          (await store.statePatches(traceId(1))).map((p) => p.patch_id),
+          ['patch-1'],
+        );
+        assert.deepEqual(await store.statePatches(traceId(2)), []);
+      });
+
+      test('every column reads back as written, timestamps to the microsecond', async () => {
+        const root = {
+          ...span({ trace: 1, span: 1, service: 'a', start: T0 + 123_457n, type: 'workflow' }),
+          status_code: 'STATUS_CODE_ERROR',
+          status_message: 'boom "quoted" ✓',
+          events_json: '[{"name":"set_state","timeUnixNano":"1","attributes":{}}]',
+          trace_state: 'k=v',
+        };
+        const p = patch(1, root, T0 + 7n);
+        await store.insertBatch({ spans: [root], patches: [p] });
+        assert.deepEqual(await store.span(root.trace_id, root.span_id), root);
+        assert.deepEqual(await store.statePatches(root.trace_id), [p]);
+      });
+
+      test('an unavailable store rejects with storeUnavailable, and takes the batch once it recovers', async () => {
+        await store.insertBatch(spansOfOneTrace(1, 'a', T0, 10));
+        const restore = await under.exhaustStorage();
+        const batch = spansOfOneTrace(2, 'a', T0, 2000);
+        try {
+          await assert.rejects(store.insertBatch(batch), (error) => isUnavailable(error));
+        } finally {
+          await restore();
+        }
+        assert.deepEqual(await store.insertBatch(batch), { spans: 2000, patches: 2000 });
+        assert.equal((await store.stats()).spans, 2010);
+      });
+    });
+
+    describe('reader', () => {
+      test('service names sorted, and each service’s spans, traces and newest start', async () => {
+        assert.deepEqual(await store.serviceNames(), []);
+        const rootB = span({ trace: 1, span: 1, service: 'b', start: T0 });
+        const childA = span({ trace: 1, span: 2, parent: rootB, service: 'a', start: T0 + 5n * SECOND });
+        const rootA = span({ trace: 2, span: 3, service: 'a', start: T0 + SECOND });
+        await store.insertBatch({ spans: [rootB, childA], patches: [] });
+        await store.insertBatch({ spans: [rootA], patches: [] });
+        assert.deepEqual(await store.serviceNames(), ['a', 'b']);
+        assert.deepEqual(await store.services(), [
+          { serviceName: 'a', spanCount: 2, traceCount: 1, lastSeenMicros: T0 + 5n * SECOND },
+          { serviceName: 'b', spanCount: 1, traceCount: 1, lastSeenMicros: T0 },
+        ]);
+      });
+
+      test('a trace newest first (start, then span id), one span, and [] or null when unknown', async () => {
+        const root = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const tieLow = span({ trace: 1, span: 2, parent: root, service: 'b', start: T0 + SECOND });
+        const tieHigh = span({ trace: 1, span: 3, parent: root, service: 'a', start: T0 + SECOND });
+        const other = span({ trace: 2, span: 4, service: 'a', start: T0 });
+        await store.insertBatch({ spans: [tieLow, root, other, tieHigh], patches: [] });
+        assert.deepEqual(
+          (await store.traceSpans(traceId(1))).map((s) => s.span_id),
+          [spanId(3), spanId(2), spanId(1)],
+        );
+        assert.deepEqual(await store.span(traceId(1), spanId(2)), tieLow);
+        assert.equal(await store.span(traceId(1), spanId(4)), null, 'a span of another trace');
+        assert.deepEqual(await store.traceSpans(traceId(9)), []);
+        assert.equal(await store.span(traceId(9), spanId(1)), null);
+      });
+
+      test('a time window on a trace lookup returns only what started within it', async () => {
+        const root = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const late = span({ trace: 1, span: 2, parent: root, service: 'a', start: T0 + HOUR });
+        await store.insertBatch({
+          spans: [root, late],
+          patches: [patch(1, root, T0), patch(2, late, T0 + HOUR)],
+        });
+        const window = { startMicros: T0 + SECOND, endMicros: T0 + 2n * HOUR };
+        assert.deepEqual(
+          (await store.traceSpans(traceId(1), window)).map((s) => s.span_id),
+          [spanId(2)],
+        );
+        assert.equal(await store.span(traceId(1), spanId(1), window), null);
+        assert.deepEqual(await store.span(traceId(1), spanId(2), window), late);
+        assert.deepEqual(
+          (await store.statePatches(traceId(1), { window })).map((p) => p.patch_id),
+          ['patch-2'],
+        );
+        const everything = { startMicros: T0, endMicros: T0 + HOUR };
+        assert.equal((await store.traceSpans(traceId(1), everything)).length, 2, 'bounds are inclusive');
+      });
+
+      test('state patches in the order they happened (event time, then patch id), optionally of one store', async () => {
+        const workflow = span({ trace: 1, span: 1, service: 'a', start: T0, type: 'workflow' });
+        const p = (id: number, at: bigint, store: string) => ({
+          ...patch(id, workflow, at),
+          patch_store_id: store,
+        });
+        const patches = [p(4, T0 + 2n, 's1'), p(3, T0 + 1n, 's2'), p(2, T0 + 1n, 's1'), p(1, T0 + 3n, 's1')];
+        await store.insertBatch({ spans: [workflow], patches });
+        assert.deepEqual(
+          (await store.statePatches(traceId(1))).map((x) => x.patch_id),
+          ['patch-2', 'patch-3', 'patch-4', 'patch-1'],
+        );
+        assert.deepEqual(
+          (await store.statePatches(traceId(1), { storeId: 's1' })).map((x) => x.patch_id),
+          ['patch-2', 'patch-4', 'patch-1'],
+        );
+        assert.deepEqual(await store.statePatches(traceId(1), { storeId: 'none' }), []);
+      });
+
+      test('root pages: newest first, capped, and paging visits every root once, also across ties', async () => {
+        const roots: SpanRow[] = [];
+        for (let i = 0; i < 60; i++) {
+          // Pairs share a start time, and the hours differ, so both cursor forms are exercised.
+          const start = T0 + BigInt(Math.floor(i / 2)) * (HOUR / 7n);
+          roots.push(span({ trace: i, span: i, service: 'a', start }));
+        }
+        roots.push(span({ trace: 100, span: 100, service: 'b', start: T0 }));
+        await store.insertBatch({ spans: roots.slice(0, 30), patches: [] });
+        await store.insertBatch({ spans: roots.slice(30), patches: [] });
+        const expected = roots
+          .filter((s) => s.service_name === 'a')
+          .sort(newestFirst)
+          .map((s) => s.span_id);
+        const first = await store.rootSpanPage('a', { limit: 7 }, { llmOnly: false });
+        assert.deepEqual(first.map(idOf), expected.slice(0, 7));
+        assert.deepEqual(
+          await pageThrough((page) => store.rootSpanPage('a', page, { llmOnly: false }), 7),
+          expected,
+        );
+        assert.deepEqual(
+          await pageThrough((page) => store.rootSpanPage('a', page, { llmOnly: false }), 60),
+          expected,
+        );
+        assert.deepEqual(await store.rootSpanPage('nobody', { limit: 10 }, { llmOnly: false }), []);
+      });
+
+      test('a page before a time alone excludes everything at that time', async () => {
+        const a = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const b = span({ trace: 2, span: 2, service: 'a', start: T0 + SECOND });
+        const c = span({ trace: 3, span: 3, service: 'a', start: T0 + SECOND });
+        await store.insertBatch({ spans: [a, b, c], patches: [] });
+        const page = await store.rootSpanPage(
+          'a',
+          { limit: 10, before: { startTime: T0 + SECOND } },
+          { llmOnly: false },
+        );
+        assert.deepEqual(page.map(idOf), [spanId(1)]);
+      });
+
+      test('the LLM filter keeps roots whose trace holds an LLM span in any service, also one stored later', async () => {
+        const plain = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const direct = span({ trace: 2, span: 2, service: 'a', start: T0 + SECOND });
+        const directLlm = span({
+          trace: 2,
+          span: 3,
+          parent: direct,
+          service: 'a',
+          start: T0 + 2n * SECOND,
+          attributes: { [OPENINFERENCE_KIND]: 'LLM' },
+        });
+        const elsewhere = span({ trace: 3, span: 4, service: 'a', start: T0 + 3n * SECOND });
+        const notLlm = span({
+          trace: 1,
+          span: 6,
+          parent: plain,
+          service: 'a',
+          start: T0 + SECOND,
+          attributes: { [OPENINFERENCE_KIND]: 'CHAIN', 'gen_ai.system': 'openai' },
+        });
+        await store.insertBatch({ spans: [plain, direct, directLlm, elsewhere, notLlm], patches: [] });
+        const llmRoots = () => store.rootSpanPage('a', { limit: 10 }, { llmOnly: true });
+        assert.deepEqual((await llmRoots()).map(idOf), [spanId(2)]);
+        // A GenAI span of trace 3, exported later by another service.
+        const lateLlm = span({
+          trace: 3,
+          span: 5,
+          parent: elsewhere,
+          service: 'b',
+          start: T0 + 4n * SECOND,
+          attributes: { 'gen_ai.operation.name': 'chat' },
+        });
+        await store.insertBatch({ spans: [lateLlm], patches: [] });
+        assert.deepEqual((await llmRoots()).map(idOf), [spanId(4), spanId(2)]);
+        assert.deepEqual(await pageThrough((page) => store.rootSpanPage('a', page, { llmOnly: true }), 1), [
+          spanId(4),
+          spanId(2),
+        ]);
+        assert.equal((await store.rootSpanPage('a', { limit: 10 }, { llmOnly: false })).length, 3);
+      });
+
+      test('workflow pages hold workflow spans only (not subflows or other spans), newest first', async () => {
+        const root = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const workflows = [2, 3, 4].map((n) =>
+          span({
+            trace: 1,
+            span: n,
+            parent: root,
+            service: 'a',
+            start: T0 + BigInt(n) * SECOND,
+            type: 'workflow',
+          }),
+        );
+        const subflow = span({ trace: 1, span: 5, parent: root, service: 'a', start: T0, type: 'subflow' });
+        const node = span({ trace: 1, span: 6, parent: root, service: 'a', start: T0, type: 'node' });
+        await store.insertBatch({ spans: [root, ...workflows, subflow, node], patches: [] });
+        const expected = [spanId(4), spanId(3), spanId(2)];
+        assert.deepEqual((await store.workflowSpanPage('a', { limit: 10 })).map(idOf), expected);
+        assert.deepEqual(await pageThrough((page) => store.workflowSpanPage('a', page), 2), expected);
+      });
+
+      test('a list entry is the span’s JSON, the same as its trace lookup', async () => {
+        const root = span({ trace: 1, span: 1, service: 'a', start: T0, type: 'workflow' });
+        await store.insertBatch({ spans: [root], patches: [] });
+        const [listed] = await store.rootSpanPage('a', { limit: 1 }, { llmOnly: false });
+        const parsed = JSON.parse(Buffer.from(listed!).toString('utf8'));
+        assert.equal(parsed.span_id, root.span_id);
+        assert.equal(parsed.start_time, '2025-06-04T01:20:00.000000Z');
+        assert.deepEqual(parsed.junjo_wf_graph_structure, JSON.parse(root.junjo_wf_graph_structure));
+      });
+    });
+
+    describe('maintenance', () => {
+      test('prepare is idempotent', async () => {
+        await store.insertBatch(spansOfOneTrace(1, 'a', T0, 3));
+        await store.prepare();
+        assert.equal((await store.stats()).spans, 3);
+        assert.ok((await store.stats()).bytes > 0);
+      });
+
+      test('deleting before a cutoff, step by step, leaves exactly what a store of the kept rows holds', async () => {
+        const batches: SpanBatch[] = [];
+        for (let t = 0; t < 24; t++) {
+          batches.push(spansOfOneTrace(t, t % 2 ? 'a' : 'b', T0 + BigInt(t) * HOUR, 5, t % 3 === 0));
+        }
+        for (const batch of batches) await store.insertBatch(batch);
+        // Traces 0..8 wholly before it; trace 9 (with an LLM span) loses its root and first child.
+        const cutoff = T0 + 9n * HOUR + 2n;
+        let steps = 0;
+        const deleted = { spans: 0, patches: 0 };
+        for (let done = false; !done; steps++) {
+          const step = await store.deleteStartedBefore(cutoff, 7);
+          deleted.spans += step.spans;
+          deleted.patches += step.patches;
+          done = step.done;
+        }
+        await store.reclaimSpace();
+        const expired = batches.flatMap((b) => b.spans).filter((s) => s.start_time < cutoff);
+        assert.equal(deleted.spans, expired.length);
+        assert.equal(deleted.patches, expired.length, 'one patch per span goes with it');
+        assert.ok(steps >= Math.ceil(expired.length / 7), `${steps} steps of about 7 spans`);
+        assert.deepEqual(await store.deleteStartedBefore(cutoff, 7), { spans: 0, patches: 0, done: true });
+
+        // The reference: a fresh store given only the rows that were kept.
+        const kept = batches.map((b) => ({
+          spans: b.spans.filter((s) => s.start_time >= cutoff),
+          patches: b.patches.filter((p) => p.event_time >= cutoff),
+        }));
+        const reference = await open();
+        try {
+          for (const batch of kept) await reference.store.insertBatch(batch);
+          await assertSameContents(store, reference.store);
+        } finally {
+          await reference.dispose();
+        }
+      });
+    });
+  });
+}
+
+/** Everything the reader serves, compared between two stores. */
+async function assertSameContents(actual: SpanStore, expected: SpanStore): Promise<void> {
+  assert.deepEqual(await actual.services(), await expected.services());
+  for (const service of await expected.serviceNames()) {
+    for (const llmOnly of [false, true]) {
+      const page = (store: SpanStore) => (p: PageRequest) => store.rootSpanPage(service, p, { llmOnly });
+      assert.deepEqual(await pageThrough(page(actual), 3), await pageThrough(page(expected), 3));
+    }
+    const workflows = (store: SpanStore) => (p: PageRequest) => store.workflowSpanPage(service, p);
+    assert.deepEqual(await pageThrough(workflows(actual), 3), await pageThrough(workflows(expected), 3));
+  }
+  assert.deepEqual((await actual.stats()).spans, (await expected.stats()).spans);
+}
+
+/** Every span id of a list, read `limit` at a time with the keyset cursor. */
+async function pageThrough(
+  read: (page: PageRequest) => Promise<Uint8Array[]>,
+  limit: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  let before: PageRequest['before'];
+  for (;;) {
+    const page = (await read(before ? { limit, before } : { limit })).map(
+      (bytes) => JSON.parse(Buffer.from(bytes).toString('utf8')) as { span_id: string; start_time: string },
+    );
+    assert.ok(page.length <= limit, 'a page never exceeds its limit');
+    for (const span of page) ids.push(span.span_id);
+    if (page.length < limit) return ids;
+    const last = page.at(-1)!;
+    before = { startTime: parseTimestamp(last.start_time)!, spanId: last.span_id };
+  }
+}
+
+const idOf = (bytes: Uint8Array): string =>
+  (JSON.parse(Buffer.from(bytes).toString('utf8')) as { span_id: string }).span_id;
+
+function newestFirst(a: SpanRow, b: SpanRow): number {
+  if (a.start_time !== b.start_time) return a.start_time > b.start_time ? -1 : 1;
+  return a.span_id > b.span_id ? -1 : 1;
+}
+
+const traceId = (n: number) => (n + 1).toString(16).padStart(32, '0');
+const spanId = (n: number) => (n + 1).toString(16).padStart(16, '0');
+
+interface SpanFields {
+  trace: number;
+  span: number;
+  parent?: SpanRow;
+  service: string;
+  start: bigint;
+  type?: string;
+  attributes?: Record<string, unknown>;
+}
+
+function span(f: SpanFields): SpanRow {
+  const owner = f.type === 'workflow' || f.type === 'subflow';
+  return {
+    trace_id: traceId(f.trace),
+    span_id: spanId(f.span),
+    parent_span_id: f.parent?.span_id ?? null,
+    service_name: f.service,
+    name: `span ${f.span}`,
+    kind: 'INTERNAL',
+    start_time: f.start,
+    end_time: f.start + SECOND,
+    status_code: 'STATUS_CODE_UNSET',
+    status_message: '',
+    attributes_json: JSON.stringify(f.attributes ?? {}),
+    events_json: '[]',
+    links_json: '[]',
+    trace_flags: 1,
+    trace_state: null,
+    junjo_id: `id_${f.span}`,
+    junjo_parent_id: '',
+    junjo_span_type: f.type ?? '',
+    junjo_wf_state_start: owner ? '{"count":0}' : '{}',
+    junjo_wf_state_end: owner ? '{"count":1}' : '{}',
+    junjo_wf_graph_structure: owner ? '{"v":1,"nodes":[],"edges":[]}' : '{}',
+    junjo_wf_store_id: owner ? `store_${f.span}` : '',
+  };
+}
+
+function patch(id: number, of: SpanRow, at: bigint): StatePatchRow {
+  return {
+    patch_id: `patch-${id}`,
+    service_name: of.service_name,
+    trace_id: of.trace_id,
+    span_id: of.span_id,
+    workflow_id: '',
+    node_id: of.junjo_id,
+    event_time: at,
+    patch_json: '[{"op":"replace","path":"/count","value":1}]',
+    patch_store_id: of.junjo_wf_store_id,
+  };
+}
+
+/**
+ * A workflow root and `count - 1` children in one trace, one patch per span at its start; the last
+ * child is an LLM span when `llm`.
+ */
+function spansOfOneTrace(
+  trace: number,
+  service: string,
+  start: bigint,
+  count: number,
+  llm = false,
+): SpanBatch {
+  const root = span({ trace, span: trace * 10_000, service, start, type: 'workflow' });
+  const spans = [root];
+  for (let i = 1; i < count; i++) {
+    const child = span({ trace, span: trace * 10_000 + i, parent: root, service, start: start + BigInt(i) });
+    if (llm && i === count - 1) child.attributes_json = JSON.stringify({ 'gen_ai.provider.name': 'openai' });
+    spans.push(child);
+  }
+  return {
+    spans,
+    patches: spans.map((s, i) => patch(trace * 10_000 + i, s, s.start_time)),
+  };
+}
