@@ -107,7 +107,7 @@ test('debugger conveniences and paged lists in Chromium', { timeout: 240_000 }, 
       key,
       [...samples, ...others].map((r) => r.trace),
     );
-    await waitFor(async () => (await indexedSpans(server.baseUrl)) >= spanCount, 'spans indexed');
+    await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= spanCount, 'spans indexed');
 
     // The runs list: 50 rows, then the older ones through the keyset cursor.
     await page.goto(`${server.baseUrl}/services/${SERVICE}/workflows`);

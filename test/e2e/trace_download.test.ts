@@ -27,7 +27,7 @@ test('the trace and workflow pages download the trace as OTLP/JSON', { timeout: 
   });
   assert.equal(posted.status, 200);
   await waitFor(
-    async () => (await indexedSpans(server.baseUrl)) >= trace.spans.length,
+    async () => (await indexedSpans(server.baseUrl, USER)) >= trace.spans.length,
     'the trace to be indexed',
   );
   const workflow = trace.spans.find(({ span }) =>
