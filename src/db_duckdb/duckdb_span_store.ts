@@ -16,6 +16,7 @@ import type {
   TimeWindow,
 } from '../spans/span_store.ts';
 import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
+import { migrateStore } from './migrations.ts';
 import { snapshotDuckDb } from './snapshot.ts';
 import {
   selectListPage,
@@ -96,9 +97,13 @@ export class DuckDbSpanStore implements SpanStore {
 
   // ---- maintenance ----
 
-  /** Creates the query-support tables, and back-fills them once for a database from before them. */
-  prepare(): Promise<void> {
-    return prepareQuerySupport(this.db);
+  /**
+   * Creates the query-support tables (back-filled once for a database from before them), then
+   * rewrites data that older versions stored differently (migrations.ts).
+   */
+  async prepare(): Promise<void> {
+    await prepareQuerySupport(this.db);
+    await migrateStore(this.db, this.#logger);
   }
 
   deleteStartedBefore(cutoffMicros: bigint, maxSpans: number): Promise<RetentionStep> {

@@ -298,7 +298,8 @@ const LISTED_SPANS = `
   ORDER BY start_time`;
 const BACKFILL_ROWS = 100_000n;
 
-async function backfill(conn: DuckDBConnection): Promise<void> {
+/** Fills the query-support tables again from `spans` (whatever they held before). */
+export async function rebuildQuerySupport(conn: DuckDBConnection): Promise<void> {
   for (const sql of [...CLEAR, COUNT_LLM_TRACES]) await conn.run(sql);
   const maxRowid = (await conn.runAndReadAll('SELECT max(rowid) FROM spans')).getRows()[0]?.[0] as bigint;
   for (let first = 0n; first <= maxRowid; first += BACKFILL_ROWS) {
@@ -326,7 +327,7 @@ export async function prepareQuerySupport(db: DuckDb): Promise<void> {
   await db.write(async (conn) => {
     await conn.run(schema);
     const reader = await conn.runAndReadAll(NEEDS_BACKFILL);
-    if (reader.getRows()[0]?.[0] === true) await backfill(conn);
+    if (reader.getRows()[0]?.[0] === true) await rebuildQuerySupport(conn);
   });
 }
 

@@ -69,7 +69,7 @@ describe('renderSpan of a result row', () => {
     'STATUS_CODE_UNSET',
     '',
     '{"junjo.workflow.node.count":3,"nested":{"a":[1,2]}}',
-    '[{"name":"set_state","timeUnixNano":"1760290428123456789","droppedAttributesCount":0,"attributes":{}}]',
+    '[{"name":"set_state","timeUnixNano":1760290428123456789,"droppedAttributesCount":0,"attributes":{}}]',
     '[]',
     257,
     null,
@@ -83,7 +83,9 @@ describe('renderSpan of a result row', () => {
   ];
 
   test('is the §5.1 object: JSON columns as values, timestamps with microseconds', () => {
-    const span = JSON.parse(spanJson(row));
+    const text = spanJson(row);
+    assert.match(text, /"timeUnixNano":1760290428123456789,/);
+    const span = JSON.parse(text);
     assert.deepEqual(span, {
       trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
       span_id: '00f067aa0ba902b7',
@@ -99,7 +101,7 @@ describe('renderSpan of a result row', () => {
       events_json: [
         {
           name: 'set_state',
-          timeUnixNano: '1760290428123456789',
+          timeUnixNano: Number(1760290428123456789n), // JSON.parse rounds it; the text has every digit
           droppedAttributesCount: 0,
           attributes: {},
         },

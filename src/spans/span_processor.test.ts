@@ -13,6 +13,7 @@ import { decodeTraceRequestJson } from '../otlp/decode_json.ts';
 import { decodeTraceRequestProtobuf } from '../otlp/decode_protobuf.ts';
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '../otlp/encode.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, Resource, Span, SpanEvent } from '../otlp/types.ts';
+import { parseEventsJson } from './event_json.ts';
 import type { SpanRow } from './rows.ts';
 import { convertOtlpAttributesToJson, MAX_JSON_DEPTH, processTraceRequest } from './span_processor.ts';
 
@@ -170,7 +171,7 @@ describe('processTraceRequest', () => {
     assert.equal(only(request([span({ parentSpanId: Buffer.alloc(8) })])).parent_span_id, null);
   });
 
-  it('converts nanosecond times to microseconds without float rounding; event times stay exact strings', () => {
+  it('converts nanosecond times to microseconds without float rounding; event times stay exact JSON numbers', () => {
     const row = only(
       request([
         span({
@@ -184,9 +185,10 @@ describe('processTraceRequest', () => {
     );
     assert.equal(row.start_time, 1749000000123456n);
     assert.equal(row.end_time, 1749000000999999n);
-    assert.deepEqual(JSON.parse(row.events_json), [
-      { name: 'tick', timeUnixNano: '1749000000987654321', droppedAttributesCount: 1, attributes: {} },
-    ]);
+    assert.equal(
+      row.events_json,
+      '[{"name":"tick","timeUnixNano":1749000000987654321,"droppedAttributesCount":1,"attributes":{}}]',
+    );
   });
 
   it('names kinds and status codes as OTLP does; an absent status is STATUS_CODE_UNSET', () => {
@@ -396,10 +398,11 @@ describe('processTraceRequest', () => {
         }),
       ]),
     );
-    assert.deepEqual(JSON.parse(row.events_json), [
+    assert.match(row.events_json, /"timeUnixNano":1749000000500000001,/);
+    assert.deepEqual(parseEventsJson(row.events_json), [
       {
         name: 'exception',
-        timeUnixNano: '1749000000500000001',
+        timeUnixNano: 1749000000500000001n,
         droppedAttributesCount: 0,
         attributes: { 'exception.type': 'ValueError', 'exception.escaped': 'False', line: 42 },
       },

@@ -77,7 +77,7 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
           ...span({ trace: 1, span: 1, service: 'a', start: T0 + 123_457n, type: 'workflow' }),
           status_code: 'STATUS_CODE_ERROR',
           status_message: 'boom "quoted" ✓',
-          events_json: '[{"name":"set_state","timeUnixNano":"1","attributes":{}}]',
+          events_json: '[{"name":"set_state","timeUnixNano":1,"attributes":{}}]',
           trace_state: 'k=v',
         };
         const p = patch(1, root, T0 + 7n);

@@ -11,7 +11,10 @@ const Timestamp = Type.String({
 
 export const SpanEvent = Type.Object({
   name: Type.String(),
-  timeUnixNano: Type.String({ description: 'nanoseconds since the Unix epoch, as a decimal string' }),
+  timeUnixNano: Type.Integer({
+    description:
+      'nanoseconds since the Unix epoch, a JSON number with every digit (a float64 parser may round the last ones)',
+  }),
   droppedAttributesCount: Type.Integer(),
   attributes: JsonObject,
 });

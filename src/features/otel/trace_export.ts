@@ -17,6 +17,7 @@
 
 import { hexToBytes } from '../../otlp/hex.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, ResourceSpans, Span } from '../../otlp/types.ts';
+import { parseEventsJson } from '../../spans/event_json.ts';
 import type { SpanRow } from '../../spans/rows.ts';
 
 const KIND_NUMBERS: Record<string, number> = {
@@ -62,12 +63,7 @@ export function spanRowsToExportRequest(rows: readonly SpanRow[]): ExportTraceRe
 
 function rowToSpan(row: SpanRow): Span {
   const stored = JSON.parse(row.attributes_json) as Record<string, Json>;
-  const events = JSON.parse(row.events_json) as Array<{
-    name: string;
-    timeUnixNano: string;
-    droppedAttributesCount: number;
-    attributes: Record<string, Json>;
-  }>;
+  const events = parseEventsJson(row.events_json);
   const links = JSON.parse(row.links_json) as Array<{
     traceId: string;
     spanId: string;
@@ -94,7 +90,7 @@ function rowToSpan(row: SpanRow): Span {
     droppedAttributesCount: 0,
     events: events.map((event) => ({
       name: event.name,
-      timeUnixNano: BigInt(event.timeUnixNano),
+      timeUnixNano: event.timeUnixNano,
       attributes: jsonToKeyValues(event.attributes),
       droppedAttributesCount: event.droppedAttributesCount,
     })),

@@ -12,9 +12,12 @@ export function isoAt(micros: number): string {
   return `${base}.${fraction}Z`;
 }
 
-/** Nanosecond event time (decimal string) at the given microseconds after the fixture epoch. */
-export function nanosAt(micros: number): string {
-  return String((BigInt(EPOCH_MS) * 1000n + BigInt(micros)) * 1000n);
+/**
+ * Nanosecond event time at the given microseconds after the fixture epoch, as JSON.parse in the
+ * browser reads the server's JSON number: a float64, rounded to a multiple of 256 ns.
+ */
+export function nanosAt(micros: number): number {
+  return Number((BigInt(EPOCH_MS) * 1000n + BigInt(micros)) * 1000n);
 }
 
 export function makeSpan(

@@ -8,10 +8,10 @@ test('exceptions come from `exception` events with their stack traces', () => {
     span_id: 'n',
     status_code: 'STATUS_CODE_ERROR',
     events_json: [
-      { name: 'set_state', timeUnixNano: '1', droppedAttributesCount: 0, attributes: {} },
+      { name: 'set_state', timeUnixNano: 1, droppedAttributesCount: 0, attributes: {} },
       {
         name: 'exception',
-        timeUnixNano: '2',
+        timeUnixNano: 2,
         droppedAttributesCount: 0,
         attributes: {
           'exception.type': 'ValueError',

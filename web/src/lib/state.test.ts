@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeSpan, setStateEvent } from './fixtures.ts';
+import { makeSpan, nanosAt, setStateEvent } from './fixtures.ts';
 import { CHECKPOINT_EVERY, orderEvents, parsePatch, replayState } from './state.ts';
 
 const STORE = 'stK9l8M7n6O5p4Q3r2S1t';
@@ -251,6 +251,45 @@ test('without a sequence on every event of a store, event time decides, then arr
     orderEvents(events).map((e) => e.id),
     ['a', 'b', 'c'],
   );
+});
+
+test('events that JSON.parse rounds to the same instant keep their true order, whatever the list order', () => {
+  // 100 ns apart on the server; as float64 numbers (256 ns apart at this epoch) they read as equal.
+  const first = nanosAt(500);
+  const second = Number(BigInt(first) + 100n);
+  assert.equal(first, second);
+  const event = (id: string, timeUnixNano: number, patch: string) => ({
+    ...setStateEvent({ atUs: 0, storeId: STORE, id, patch }),
+    timeUnixNano,
+  });
+  const earlier = makeSpan({
+    span_id: 'n1',
+    parent_span_id: 'wf',
+    junjo_span_type: 'node',
+    startUs: 400,
+    events_json: [event('a', first, '[{"op":"add","path":"/x","value":1}]')],
+  });
+  const later = makeSpan({
+    span_id: 'n2',
+    parent_span_id: 'wf',
+    junjo_span_type: 'node',
+    startUs: 450,
+    events_json: [
+      event('b', second, '[{"op":"replace","path":"/x","value":2}]'),
+      event('c', second, '[{"op":"replace","path":"/x","value":3}]'),
+    ],
+  });
+  // Newest first, as the trace endpoint lists spans.
+  const replay = replayState([later, earlier, workflow({ start: {} })]);
+  assert.deepEqual(
+    replay.steps.map((step) => [step.event.id, step.error]),
+    [
+      ['a', null],
+      ['b', null],
+      ['c', null],
+    ],
+  );
+  assert.deepEqual(replay.stores.get(STORE)!.finalState, { x: 3 });
 });
 
 test('stores interleave by time while each keeps its own sequence order', () => {

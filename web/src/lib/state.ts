@@ -17,7 +17,7 @@
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import type { Span } from '../../../src/features/otel/schemas.ts';
 import { parseMaybeJson } from './span_facts.ts';
-import { parseNanos } from './time.ts';
+import { parseNanos, parseTimestampMicros } from './time.ts';
 
 export interface StateEvent {
   /** the event's `id` attribute, else `<span id>:<event index>` */
@@ -108,10 +108,19 @@ export function parsePatch(raw: unknown): ParsedPatch {
   return { ok: true, ops: value as Operation[], noop: value.length === 0 };
 }
 
-/** Every `set_state` event of the given spans, in no particular order. */
+/**
+ * Every `set_state` event of the given spans, spans in start order, each span's events in the order
+ * it emitted them. That arrival order settles ties of event time, which the browser makes common:
+ * JSON.parse reads the server's nanosecond numbers as float64, a multiple of 256 ns, so two events
+ * close together may read as the same instant whatever order the API listed their spans in.
+ */
 function collectStateEvents(spans: readonly Span[]): StateEvent[] {
   const events: StateEvent[] = [];
-  for (const span of spans) {
+  const startOrder = spans
+    .map((span) => ({ span, start: parseTimestampMicros(span.start_time) }))
+    .sort((a, b) => a.start - b.start || (a.span.span_id < b.span.span_id ? -1 : 1))
+    .map(({ span }) => span);
+  for (const span of startOrder) {
     span.events_json.forEach((event, index) => {
       if (event.name !== 'set_state') return;
       const a = event.attributes;

@@ -1,0 +1,83 @@
+// One-time, versioned rewrites of data that older versions stored, run by the store's prepare()
+// after the query-support tables exist. store_migrations records each one applied; a migration is
+// also idempotent by itself, so a crash in the middle only makes the next start finish it.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { listValue } from '@duckdb/node-api';
+import type { Logger } from '../logger.ts';
+import { numericEventTimes, STRING_TIME_MARKER } from '../spans/event_json.ts';
+import type { DuckDb } from './connection.ts';
+import { rebuildQuerySupport } from './summaries.ts';
+
+interface Migration {
+  version: number;
+  description: string;
+  run(db: DuckDb, logger: Logger): Promise<void>;
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'events_json[].timeUnixNano as a JSON number (api.md §7.3), not a decimal string',
+    run: numericEventTimesInStore,
+  },
+];
+
+const CREATE = `CREATE TABLE IF NOT EXISTS store_migrations (
+  version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`;
+const RECORD = 'INSERT INTO store_migrations VALUES ($version, $description, now())';
+
+/** Applies every migration this database has not had yet, in version order. */
+export async function migrateStore(db: DuckDb, logger: Logger): Promise<void> {
+  const applied = await db.write(async (conn) => {
+    await conn.run(CREATE);
+    const reader = await conn.runAndReadAll('SELECT version FROM store_migrations');
+    return new Set(reader.getRows().map((row) => row[0] as number));
+  });
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    await migration.run(db, logger);
+    await db.write((conn) =>
+      conn.run(RECORD, { version: migration.version, description: migration.description }),
+    );
+    logger.info({ version: migration.version }, `store migration applied: ${migration.description}`);
+  }
+}
+
+// ---- 1: event times as numbers ------------------------------------------------------------------
+
+const MAX_ROWID = 'SELECT max(rowid) FROM spans';
+// contains() on the text finds the rows to rewrite without parsing JSON; the rewrite itself is
+// exact (numericEventTimes).
+const STRING_TIME_ROWS = `
+  SELECT rowid, events_json::VARCHAR FROM spans
+  WHERE rowid BETWEEN $first::BIGINT AND $last::BIGINT AND contains(events_json::VARCHAR, $marker)`;
+const UPDATE_EVENTS = `
+  UPDATE spans SET events_json = fixed.events_json
+  FROM (SELECT unnest($rowids::BIGINT[]) AS id, unnest($texts::VARCHAR[]) AS events_json) AS fixed
+  WHERE spans.rowid = fixed.id`;
+/** Rows per write transaction: bounded memory, and a progress line per step on a large store. */
+const STEP_ROWS = 100_000n;
+
+async function numericEventTimesInStore(db: DuckDb, logger: Logger): Promise<void> {
+  const maxRowid = await db.read(async (conn) => (await conn.runAndReadAll(MAX_ROWID)).getRows()[0]?.[0]);
+  if (typeof maxRowid !== 'bigint') return; // no spans
+  let rewritten = 0;
+  for (let first = 0n; first <= maxRowid; first += STEP_ROWS) {
+    rewritten += await db.write((conn) => rewriteEventTimes(conn, first, first + STEP_ROWS - 1n));
+    const last = first + STEP_ROWS > maxRowid ? maxRowid + 1n : first + STEP_ROWS;
+    logger.info(`store migration 1: ${last} of ${maxRowid + 1n} span rows checked, ${rewritten} rewritten`);
+  }
+  // The list endpoints serve span JSON rendered at insert: render it again from the fixed rows.
+  if (rewritten > 0) await db.write(rebuildQuerySupport);
+}
+
+async function rewriteEventTimes(conn: DuckDBConnection, first: bigint, last: bigint): Promise<number> {
+  const reader = await conn.runAndReadAll(STRING_TIME_ROWS, { first, last, marker: STRING_TIME_MARKER });
+  const rows = reader.getRows() as [bigint, string][];
+  if (rows.length === 0) return 0;
+  await conn.run(UPDATE_EVENTS, {
+    rowids: listValue(rows.map(([rowid]) => rowid)),
+    texts: listValue(rows.map(([, text]) => numericEventTimes(text))),
+  });
+  return rows.length;
+}
