@@ -59,11 +59,17 @@ export function processLogRecord(record: LogRecord, serviceName: string): LogRec
     observed_time: observedTime,
     severity_number: record.severityNumber,
     severity_text: record.severityText,
-    event_name: record.eventName,
+    event_name: record.eventName || eventNameAttribute(record),
     body_json: JSON.stringify(record.body ? convertOtlpValueToJson(record.body) : null),
     attributes_json: JSON.stringify(convertOtlpAttributesToJson(record.attributes)),
   };
   return { log_id: logIdOf(row, record), ...row };
+}
+
+/** Before LogRecord.event_name existed, instrumentations (e.g. GenAI's) named events in an attribute. */
+function eventNameAttribute(record: LogRecord): string {
+  const attribute = record.attributes.find((kv) => kv.key === 'event.name');
+  return attribute?.value.type === 'string' ? attribute.value.value.slice(0, SPAN_LIMITS.nameLength) : '';
 }
 
 /**
