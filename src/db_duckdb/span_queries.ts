@@ -58,7 +58,7 @@ export const TRACE_STATE_PATCHES = `
 
 export const SPAN_LOG_RECORDS = `
   SELECT ${LOG_RECORD_COLUMNS.join(', ')} FROM log_records
-  WHERE trace_id = $trace_id AND span_id = $span_id ORDER BY time, log_id`;
+  WHERE trace_id = $trace_id AND span_id = $span_id ORDER BY time, sequence, log_id`;
 
 export const TRACE_STORE_STATE_PATCHES = `
   WITH trace AS MATERIALIZED (

@@ -89,6 +89,7 @@ export const LOG_RECORDS: Table<LogRecordRow> = {
     ['service_name', 'text'],
     ['time', 'timestamp'],
     ['observed_time', 'timestamp'],
+    ['sequence', 'integer'],
     ['severity_number', 'integer'],
     ['severity_text', 'text'],
     ['event_name', 'text'],

@@ -22,6 +22,8 @@ export interface ProcessedLogsRequest {
 export function processLogsRequest(req: ExportLogsRequest): ProcessedLogsRequest {
   const logRecords: LogRecordRow[] = [];
   const errors: string[] = [];
+  // Across the whole request, so that records of one instant keep their order in any resource.
+  let sequence = 0;
   for (let r = 0; r < req.resourceLogs.length; r++) {
     const resourceLogs = req.resourceLogs[r]!;
     const serviceName = serviceNameOf(resourceLogs.resource?.attributes);
@@ -30,12 +32,13 @@ export function processLogsRequest(req: ExportLogsRequest): ProcessedLogsRequest
     for (const scopeLogs of resourceLogs.scopeLogs) {
       for (const record of scopeLogs.logRecords) {
         try {
-          logRecords.push(processLogRecord(record, serviceName));
+          logRecords.push(processLogRecord(record, serviceName, sequence));
         } catch (err) {
           if (!(err instanceof SpanRejectedError)) throw err;
           errors.push(`log record ${index} of resource ${r}: ${err.message}`);
         }
         index++;
+        sequence++;
       }
     }
   }
@@ -43,7 +46,7 @@ export function processLogsRequest(req: ExportLogsRequest): ProcessedLogsRequest
 }
 
 /** One log record → its row. Throws SpanRejectedError. */
-export function processLogRecord(record: LogRecord, serviceName: string): LogRecordRow {
+export function processLogRecord(record: LogRecord, serviceName: string, sequence: number): LogRecordRow {
   if (record.traceId.length === 0 || record.spanId.length === 0)
     throw new SpanRejectedError('no trace_id/span_id: only log records of spans are kept');
   const problem = logRecordLimitViolation(record, serviceName);
@@ -57,6 +60,7 @@ export function processLogRecord(record: LogRecord, serviceName: string): LogRec
     service_name: serviceName,
     time: record.timeUnixNano === 0n ? observedTime : record.timeUnixNano / 1000n,
     observed_time: observedTime,
+    sequence,
     severity_number: record.severityNumber,
     severity_text: record.severityText,
     event_name: record.eventName || eventNameAttribute(record),
@@ -77,6 +81,7 @@ function eventNameAttribute(record: LogRecord): string {
  * two records identical in all of that are one record.
  */
 function logIdOf(row: Omit<LogRecordRow, 'log_id'>, record: LogRecord): string {
+  // Not the sequence: the same record re-sent in another batch is still one record.
   return createHash('sha256')
     .update(
       JSON.stringify([

@@ -53,6 +53,8 @@ export interface LogRecordRow {
   /** time_unix_nano, or the observed time when the record has no time (epoch microseconds). */
   time: bigint;
   observed_time: bigint;
+  /** Position in its export request: orders the records of one instant as the SDK emitted them. */
+  sequence: number;
   severity_number: number;
   severity_text: string;
   event_name: string;

@@ -71,7 +71,7 @@ export interface SpanReader {
     traceId: string,
     options?: { storeId?: string; window?: TimeWindow },
   ): Promise<StatePatchRow[]>;
-  /** The span's log records in the order they happened (time, then log_id); [] when none. */
+  /** The span's log records in the order they happened (time, sequence, then log_id); [] when none. */
   spanLogRecords(traceId: string, spanId: string): Promise<LogRecordRow[]>;
 }
 

@@ -92,13 +92,14 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         const other = span({ trace: 1, span: 2, service: 'a', start: T0 });
         const choice = logRecord(3, llm, T0 + 2n * SECOND, 'gen_ai.choice');
         const system = logRecord(1, llm, T0, 'gen_ai.system.message');
-        const user = logRecord(2, llm, T0 + 1n, 'gen_ai.user.message');
+        // The same instant as `system` but earlier in its export: sequence orders it first.
+        const user = { ...logRecord(2, llm, T0, 'gen_ai.user.message'), sequence: 0 };
         const logs = { spans: [], patches: [], logRecords: [choice, system, user, system] };
         assert.deepEqual(await store.insertBatch(logs), { spans: 0, patches: 0, logRecords: 3 });
         assert.deepEqual(await store.insertBatch(logs), { spans: 0, patches: 0, logRecords: 0 });
         const later = { spans: [llm, other], patches: [], logRecords: [user, logRecord(4, other, T0, 'x')] };
         assert.deepEqual(await store.insertBatch(later), { spans: 2, patches: 0, logRecords: 1 });
-        assert.deepEqual(await store.spanLogRecords(llm.trace_id, llm.span_id), [system, user, choice]);
+        assert.deepEqual(await store.spanLogRecords(llm.trace_id, llm.span_id), [user, system, choice]);
         assert.deepEqual(
           (await store.spanLogRecords(other.trace_id, other.span_id)).map((r) => r.log_id),
           ['log-4'],
@@ -493,6 +494,7 @@ function logRecord(n: number, of: SpanRow, at: bigint, eventName: string): LogRe
     service_name: of.service_name,
     time: at,
     observed_time: at + 5n,
+    sequence: n,
     severity_number: 9,
     severity_text: 'INFO',
     event_name: eventName,

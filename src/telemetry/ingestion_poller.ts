@@ -147,13 +147,14 @@ export class IngestionPoller {
   async #commit(records: SourceRecord[]): Promise<void> {
     const startedAtMs = Date.now();
     const good: SourceRecord[] = [];
-    const merged: SpanBatch = { spans: [], patches: [] };
+    const merged: Required<SpanBatch> = { spans: [], patches: [], logRecords: [] };
     for (const record of records) {
       const converted = await this.#convert(record);
       if (!converted) continue;
       good.push(record);
       for (const span of converted.spans) merged.spans.push(span);
       for (const patch of converted.patches) merged.patches.push(patch);
+      for (const record of converted.logRecords ?? []) merged.logRecords.push(record);
     }
     try {
       await this.#insert(merged);

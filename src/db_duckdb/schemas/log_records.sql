@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS log_records (
   service_name VARCHAR NOT NULL,
   time TIMESTAMPTZ NOT NULL,
   observed_time TIMESTAMPTZ NOT NULL,
+  sequence INTEGER NOT NULL,
   severity_number INTEGER NOT NULL,
   severity_text VARCHAR NOT NULL,
   event_name VARCHAR NOT NULL,
