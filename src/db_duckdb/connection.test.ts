@@ -70,9 +70,24 @@ const EXPECTED_COLUMNS: Record<string, [name: string, type: string, nullable: bo
     ['patch_json', 'JSON', false],
     ['patch_store_id', 'VARCHAR', false],
   ],
+  log_records: [
+    ['log_id', 'VARCHAR', false],
+    ['trace_id', 'VARCHAR', false],
+    ['span_id', 'VARCHAR', false],
+    ['service_name', 'VARCHAR', false],
+    ['time', 'TIMESTAMP WITH TIME ZONE', false],
+    ['observed_time', 'TIMESTAMP WITH TIME ZONE', false],
+    ['sequence', 'INTEGER', false],
+    ['severity_number', 'INTEGER', false],
+    ['severity_text', 'VARCHAR', false],
+    ['event_name', 'VARCHAR', false],
+    ['body_json', 'JSON', false],
+    ['attributes_json', 'JSON', false],
+  ],
 };
 
 const EXPECTED_KEYS = [
+  ['log_records', 'PRIMARY KEY', ['log_id'], null, []],
   ['spans', 'PRIMARY KEY', ['trace_id', 'span_id'], null, []],
   ['state_patches', 'FOREIGN KEY', ['trace_id', 'span_id'], 'spans', ['trace_id', 'span_id']],
   ['state_patches', 'PRIMARY KEY', ['patch_id'], null, []],
@@ -82,6 +97,7 @@ const EXPECTED_INDEXES = [
   ['idx_end_time', 'spans', '[end_time]'],
   ['idx_junjo_id', 'spans', '[junjo_id]'],
   ['idx_junjo_span_type', 'spans', '[junjo_span_type]'],
+  ['idx_log_records_trace_id_span_id', 'log_records', '[trace_id, span_id]'],
   ['idx_parent_span_id', 'spans', '[parent_span_id]'],
   ['idx_start_time', 'spans', '[start_time]'],
   ['idx_state_patches_event_time', 'state_patches', '[event_time]'],
@@ -116,7 +132,7 @@ async function assertSeedCatalog(db: DuckDb): Promise<void> {
       conn,
       `SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY ALL`,
     );
-    assert.deepEqual(tables, [['spans'], ['state_patches']]);
+    assert.deepEqual(tables, [['log_records'], ['spans'], ['state_patches']]);
   });
 }
 

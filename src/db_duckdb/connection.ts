@@ -35,7 +35,7 @@ export interface DuckDbOptions {
 
 const DEFAULT_IDLE_CHECKPOINT_MS = 10_000;
 
-const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql'];
+const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql', 'log_records.sql'];
 
 // A checkpoint costs seconds once the tables are large, mostly regardless of how much was written
 // since the last one (measured at 1M spans: ~5 s after 2,000 new spans), and DuckDB's default

@@ -5,7 +5,7 @@
 // so an insert batch is either wholly visible or not at all.
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
-import type { SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
+import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type {
   InsertedCounts,
   PageRequest,
@@ -23,6 +23,7 @@ import {
   selectServiceNames,
   selectServices,
   selectSpan,
+  selectSpanLogRecords,
   selectStatePatches,
   selectTotalSpans,
   selectTraceSpans,
@@ -93,6 +94,10 @@ export class DuckDbSpanStore implements SpanStore {
     const { storeId, window } = options;
     const patches = await this.db.read((conn) => selectStatePatches(conn, traceId, storeId));
     return window ? patches.filter((patch) => within(patch.event_time, window)) : patches;
+  }
+
+  spanLogRecords(traceId: string, spanId: string): Promise<LogRecordRow[]> {
+    return this.db.read((conn) => selectSpanLogRecords(conn, traceId, spanId));
   }
 
   // ---- maintenance ----

@@ -1,6 +1,6 @@
 // DuckDB result rows ↔ the span domain's rows: the columns every span and state-patch query selects,
 // and how a result row reads back as a SpanRow or StatePatchRow.
-import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
+import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 
 /** The span columns every span query selects, in this order (timestamps as epoch microseconds). */
 export const SPAN_COLUMNS = [
@@ -38,6 +38,21 @@ export const STATE_PATCH_COLUMNS = [
   'epoch_us(event_time)',
   'patch_json',
   'patch_store_id',
+] as const;
+
+export const LOG_RECORD_COLUMNS = [
+  'log_id',
+  'trace_id',
+  'span_id',
+  'service_name',
+  'epoch_us(time)',
+  'epoch_us(observed_time)',
+  'sequence',
+  'severity_number',
+  'severity_text',
+  'event_name',
+  'body_json',
+  'attributes_json',
 ] as const;
 
 /** One result row of SPAN_COLUMNS or STATE_PATCH_COLUMNS (VARCHAR/JSON as string, BIGINT as bigint). */
@@ -89,5 +104,24 @@ export function statePatchRowFromResult(row: ResultRow): StatePatchRow {
     event_time: row[6] as bigint,
     patch_json: (row[7] as string | null) ?? '{}',
     patch_store_id: text(8),
+  };
+}
+
+/** A result row of LOG_RECORD_COLUMNS as a LogRecordRow. */
+export function logRecordRowFromResult(row: ResultRow): LogRecordRow {
+  const text = (i: number) => (row[i] as string | null) ?? '';
+  return {
+    log_id: text(0),
+    trace_id: text(1),
+    span_id: text(2),
+    service_name: text(3),
+    time: row[4] as bigint,
+    observed_time: row[5] as bigint,
+    sequence: (row[6] as number | null) ?? 0,
+    severity_number: (row[7] as number | null) ?? 0,
+    severity_text: text(8),
+    event_name: text(9),
+    body_json: (row[10] as string | null) ?? 'null',
+    attributes_json: (row[11] as string | null) ?? '{}',
   };
 }

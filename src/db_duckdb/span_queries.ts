@@ -16,9 +16,11 @@ import {
   DuckDBTimestampTZValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
+import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { PageRequest, ServiceSummary } from '../spans/span_store.ts';
 import {
+  LOG_RECORD_COLUMNS,
+  logRecordRowFromResult,
   type ResultRow,
   SPAN_COLUMNS,
   STATE_PATCH_COLUMNS,
@@ -53,6 +55,10 @@ const PATCH_ORDER = 'ORDER BY event_time, patch_id';
 
 export const TRACE_STATE_PATCHES = `
   SELECT ${STATE_PATCH_COLUMNS.join(', ')} FROM state_patches WHERE trace_id = $trace_id ${PATCH_ORDER}`;
+
+export const SPAN_LOG_RECORDS = `
+  SELECT ${LOG_RECORD_COLUMNS.join(', ')} FROM log_records
+  WHERE trace_id = $trace_id AND span_id = $span_id ORDER BY time, sequence, log_id`;
 
 export const TRACE_STORE_STATE_PATCHES = `
   WITH trace AS MATERIALIZED (
@@ -216,4 +222,14 @@ export async function selectStatePatches(
       ? await rows(conn, TRACE_STATE_PATCHES, { trace_id: traceId })
       : await rows(conn, TRACE_STORE_STATE_PATCHES, { trace_id: traceId, store_id: storeId });
   return found.map(statePatchRowFromResult);
+}
+
+export async function selectSpanLogRecords(
+  conn: DuckDBConnection,
+  traceId: string,
+  spanId: string,
+): Promise<LogRecordRow[]> {
+  return (await rows(conn, SPAN_LOG_RECORDS, { trace_id: traceId, span_id: spanId })).map(
+    logRecordRowFromResult,
+  );
 }

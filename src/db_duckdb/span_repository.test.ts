@@ -90,7 +90,11 @@ describe('SpanRepository.insertBatch', () => {
   test('inserts spans and patches and returns how many rows went in', async () => {
     const batch = spans(3);
     const patches = [patch(batch[0]!), patch(batch[0]!), patch(batch[2]!)];
-    assert.deepEqual(await repo.insertBatch({ spans: batch, patches }), { spans: 3, patches: 3 });
+    assert.deepEqual(await repo.insertBatch({ spans: batch, patches }), {
+      spans: 3,
+      patches: 3,
+      logRecords: 0,
+    });
     assert.deepEqual(await stored(), { spans: 3, patches: 3 });
   });
 
@@ -98,7 +102,11 @@ describe('SpanRepository.insertBatch', () => {
     const batch = spans(5);
     const patches = batch.map((s) => patch(s));
     await repo.insertBatch({ spans: batch, patches });
-    assert.deepEqual(await repo.insertBatch({ spans: batch, patches }), { spans: 0, patches: 0 });
+    assert.deepEqual(await repo.insertBatch({ spans: batch, patches }), {
+      spans: 0,
+      patches: 0,
+      logRecords: 0,
+    });
     assert.deepEqual(await stored(), { spans: 5, patches: 5 });
   });
 
@@ -112,7 +120,7 @@ describe('SpanRepository.insertBatch', () => {
       spans: [old[0]!, ...fresh, old[3]!],
       patches: [oldPatches[2]!, ...freshPatches],
     });
-    assert.deepEqual(counts, { spans: 3, patches: 2 });
+    assert.deepEqual(counts, { spans: 3, patches: 2, logRecords: 0 });
     assert.deepEqual(await stored(), { spans: 7, patches: 6 });
   });
 
@@ -122,6 +130,7 @@ describe('SpanRepository.insertBatch', () => {
     assert.deepEqual(await repo.insertBatch({ spans: [a, b, a, { ...a }], patches: [p, p] }), {
       spans: 2,
       patches: 1,
+      logRecords: 0,
     });
     // Again, together with a stored row (the INSERT OR IGNORE path).
     const c = span();
@@ -129,6 +138,7 @@ describe('SpanRepository.insertBatch', () => {
     assert.deepEqual(await repo.insertBatch({ spans: [a, c, c], patches: [q, q, p] }), {
       spans: 1,
       patches: 1,
+      logRecords: 0,
     });
     assert.deepEqual(await stored(), { spans: 3, patches: 2 });
   });
@@ -138,7 +148,7 @@ describe('SpanRepository.insertBatch', () => {
     await repo.insertBatch({ spans: [earlier], patches: [] });
     const now = span();
     const counts = await repo.insertBatch({ spans: [now], patches: [patch(now), patch(earlier)] });
-    assert.deepEqual(counts, { spans: 1, patches: 2 });
+    assert.deepEqual(counts, { spans: 1, patches: 2, logRecords: 0 });
   });
 
   test('patches whose span exists nowhere are skipped with a warning; the rest is stored', async () => {
@@ -180,6 +190,7 @@ describe('SpanRepository.insertBatch', () => {
     assert.deepEqual(await repo.insertBatch({ spans: good, patches: [patch(good[1]!)] }), {
       spans: 3,
       patches: 1,
+      logRecords: 0,
     });
   });
 
@@ -261,14 +272,18 @@ describe('SpanRepository.insertBatch', () => {
     const batch = spans(5000);
     const inserting = repo.insertBatch({ spans: batch, patches: batch.map((s) => patch(s)) });
     await db.close();
-    assert.deepEqual(await inserting, { spans: 5000, patches: 5000 });
+    assert.deepEqual(await inserting, { spans: 5000, patches: 5000, logRecords: 0 });
     db = await openDuckDb(file, createLogger('silent'));
     repo = new SpanRepository(db, createLogger('silent'));
     assert.deepEqual(await stored(), { spans: 5000, patches: 5000 });
   });
 
   test('an empty batch is a no-op', async () => {
-    assert.deepEqual(await repo.insertBatch({ spans: [], patches: [] }), { spans: 0, patches: 0 });
+    assert.deepEqual(await repo.insertBatch({ spans: [], patches: [] }), {
+      spans: 0,
+      patches: 0,
+      logRecords: 0,
+    });
   });
 });
 

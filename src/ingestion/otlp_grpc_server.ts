@@ -3,14 +3,17 @@
 // An interceptor checks the API key on the call's metadata: grpc-js starts reading (and
 // decompressing) the message only once the handler has the metadata, so a refused call's message
 // is never buffered or inflated.
-// MetricsService and LogsService are answered (authenticated, accepted and discarded) so stock
-// SDKs configured with the same endpoint do not log export errors.
+// LogsService takes log records of spans through the same path as traces; MetricsService is
+// answered (authenticated, accepted and discarded) so stock SDKs configured with the same endpoint
+// do not log export errors.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
 import { toGrpcError } from '../grpc/grpc_status.ts';
 import type { Logger } from '../logger.ts';
-import { encodeTraceResponse } from '../otlp/encode.ts';
+import type { OtlpSignal } from '../otlp/decode.ts';
+import { encodeLogsResponse, encodeTraceResponse } from '../otlp/encode.ts';
+import type { PartialSuccess } from '../otlp/types.ts';
 import type { BudgetShare } from './request_budget.ts';
 import type { TraceIngest } from './trace_ingest.ts';
 
@@ -92,7 +95,7 @@ export function grpcServerOptions(maxMessageBytes: number): grpc.ServerOptions {
   };
 }
 
-/** The OTLP server: TraceService plus MetricsService and LogsService, all behind the key check. */
+/** The OTLP server: TraceService, LogsService and MetricsService, all behind the key check. */
 export function createOtlpGrpcServer(
   ingest: TraceIngest,
   logger: Logger,
@@ -104,23 +107,24 @@ export function createOtlpGrpcServer(
   });
   const discard: grpc.handleUnaryCall<Buffer, Uint8Array> = (_call, callback) =>
     callback(null, EMPTY_RESPONSE);
-  server.addService(
-    { Export: rawMethod(TRACE_EXPORT) },
-    {
-      Export: (call: grpc.ServerUnaryCall<Buffer, Uint8Array>, callback: grpc.sendUnaryData<Uint8Array>) => {
-        // Set by the interceptor, which every call of this server passes first.
-        ingest.export(apiKeyIds.get(call.metadata)!, call.request, 'protobuf').then(
-          (outcome) => callback(null, encodeTraceResponse(outcome.partialSuccess)),
-          (error: unknown) => {
-            logger.debug({ err: error }, 'gRPC trace export refused');
-            callback(toGrpcError(error));
-          },
-        );
-      },
-    },
-  );
+  const exportOf =
+    (
+      signal: OtlpSignal,
+      encodeResponse: (partial: PartialSuccess | null) => Uint8Array,
+    ): grpc.handleUnaryCall<Buffer, Uint8Array> =>
+    (call, callback) => {
+      // Set by the interceptor, which every call of this server passes first.
+      ingest.export(apiKeyIds.get(call.metadata)!, call.request, 'protobuf', signal).then(
+        (outcome) => callback(null, encodeResponse(outcome.partialSuccess)),
+        (error: unknown) => {
+          logger.debug({ err: error, signal }, 'gRPC export refused');
+          callback(toGrpcError(error));
+        },
+      );
+    };
+  server.addService({ Export: rawMethod(TRACE_EXPORT) }, { Export: exportOf('traces', encodeTraceResponse) });
+  server.addService({ Export: rawMethod(LOGS_EXPORT) }, { Export: exportOf('logs', encodeLogsResponse) });
   server.addService({ Export: rawMethod(METRICS_EXPORT) }, { Export: discard });
-  server.addService({ Export: rawMethod(LOGS_EXPORT) }, { Export: discard });
   return server;
 }
 

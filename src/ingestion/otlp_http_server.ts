@@ -1,6 +1,6 @@
-// Public OTLP/HTTP receiver (:4318, POST /v1/traces): binary protobuf or JSON, gzip or not.
-// Status codes, bodies and Retry-After follow the OTLP/HTTP specification: 200 with an
-// ExportTraceServiceResponse (partial_success when spans were rejected), 400 for bad data,
+// Public OTLP/HTTP receiver (:4318, POST /v1/traces and /v1/logs): binary protobuf or JSON, gzip or
+// not. Status codes, bodies and Retry-After follow the OTLP/HTTP specification: 200 with an
+// Export{Trace,Logs}ServiceResponse (partial_success when spans or log records were rejected), 400 for bad data,
 // 429/503 + Retry-After when saturated, and google.rpc.Status bodies in the request's encoding.
 import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -18,8 +18,13 @@ import { internalProtoTypes } from '../grpc/internal_proto.ts';
 import { limitConnections } from '../http/connection_limits.ts';
 import { httpStatusOf } from '../http/error_handler.ts';
 import type { Logger } from '../logger.ts';
-import type { OtlpPayloadFormat } from '../otlp/decode.ts';
-import { encodeTraceResponse, encodeTraceResponseJson } from '../otlp/encode.ts';
+import type { OtlpPayloadFormat, OtlpSignal } from '../otlp/decode.ts';
+import {
+  encodeLogsResponse,
+  encodeLogsResponseJson,
+  encodeTraceResponse,
+  encodeTraceResponseJson,
+} from '../otlp/encode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
 import type { TraceIngest } from './trace_ingest.ts';
 
@@ -51,16 +56,23 @@ function sendStatus(
     .send(Buffer.from(internalProtoTypes().rpcStatus.encode({ code, message }).finish()));
 }
 
+const RESPONSE_ENCODERS = {
+  traces: { protobuf: encodeTraceResponse, json: encodeTraceResponseJson },
+  logs: { protobuf: encodeLogsResponse, json: encodeLogsResponseJson },
+};
+
 function sendSuccess(
   reply: FastifyReply,
+  signal: OtlpSignal,
   format: OtlpPayloadFormat,
   partial: PartialSuccess | null,
 ): FastifyReply {
-  if (format === 'json') return reply.status(200).type(JSON_TYPE).send(encodeTraceResponseJson(partial));
+  const encode = RESPONSE_ENCODERS[signal];
+  if (format === 'json') return reply.status(200).type(JSON_TYPE).send(encode.json(partial));
   return reply
     .status(200)
     .type(PROTOBUF)
-    .send(Buffer.from(encodeTraceResponse(partial)));
+    .send(Buffer.from(encode.protobuf(partial)));
 }
 
 const formatOf = (contentType: string | undefined): OtlpPayloadFormat | null => {
@@ -108,7 +120,7 @@ export async function buildOtlpHttpServer(
       reply,
       formatOf(request.headers['content-type']) ?? 'json',
       404,
-      `No route ${request.method} ${request.url}; POST /v1/traces`,
+      `No route ${request.method} ${request.url}; POST /v1/traces or /v1/logs`,
     ),
   );
 
@@ -158,23 +170,22 @@ export async function buildOtlpHttpServer(
     scope.addHook('onRequest', authenticate);
     scope.addHook('preParsing', decodeBody);
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    scope.post('/v1/traces', async (request, reply) => {
-      const format = formatOf(request.headers['content-type']);
-      if (!format) {
-        return sendStatus(reply, 'json', 415, `Unsupported Content-Type; use ${PROTOBUF} or ${JSON_TYPE}`);
-      }
-      const body = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
-      const outcome = await ingest.export(apiKeyIds.get(request)!, body, format);
-      return sendSuccess(reply, format, outcome.partialSuccess);
-    });
-    for (const path of ['/v1/metrics', '/v1/logs']) {
-      scope.post(path, async (request, reply) => {
-        const format = formatOf(request.headers['content-type']) ?? 'json';
-        return format === 'json'
-          ? reply.type(JSON_TYPE).send({})
-          : reply.type(PROTOBUF).send(Buffer.alloc(0));
+    for (const signal of ['traces', 'logs'] as const) {
+      scope.post(`/v1/${signal}`, async (request, reply) => {
+        const format = formatOf(request.headers['content-type']);
+        if (!format) {
+          return sendStatus(reply, 'json', 415, `Unsupported Content-Type; use ${PROTOBUF} or ${JSON_TYPE}`);
+        }
+        const body = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+        const outcome = await ingest.export(apiKeyIds.get(request)!, body, format, signal);
+        return sendSuccess(reply, signal, format, outcome.partialSuccess);
       });
     }
+    // Metrics are answered (accepted and discarded) so stock SDKs sharing the endpoint log no errors.
+    scope.post('/v1/metrics', async (request, reply) => {
+      const format = formatOf(request.headers['content-type']) ?? 'json';
+      return format === 'json' ? reply.type(JSON_TYPE).send({}) : reply.type(PROTOBUF).send(Buffer.alloc(0));
+    });
   };
   await app.register(exportRoutes);
   return app;

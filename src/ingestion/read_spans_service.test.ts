@@ -56,6 +56,8 @@ async function appendRecords(count: number, payloadBytes = 1000): Promise<bigint
         receivedAtMs: 1_700_000_000_000 + index,
         apiKeyId: `key-${index}`,
         format,
+        // Every kind of record crosses: traces and logs, each as protobuf and JSON.
+        signal: index % 2 === 0 ? 'logs' : 'traces',
       }),
     );
   }

@@ -16,6 +16,13 @@ import { PositionAheadError, type ReadLimits, type WalSource } from './wal_sourc
 
 const READ_SPANS = '/ingestion.InternalIngestionService/ReadSpans';
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+/** ReadSpansResponse.format by enum number (internal_ingestion.proto PayloadFormat). */
+const PAYLOAD_FORMATS: Pick<WalRecord, 'signal' | 'format'>[] = [
+  { signal: 'traces', format: 'protobuf' },
+  { signal: 'traces', format: 'json' },
+  { signal: 'logs', format: 'protobuf' },
+  { signal: 'logs', format: 'json' },
+];
 
 interface ReadSpansRequest {
   start_key: Uint8Array;
@@ -54,7 +61,9 @@ const readSpansMethod = (): grpc.MethodDefinition<ReadSpansRequest, WalRecord> =
           .encode({
             key: keyToBytes(record.key),
             payload: record.payload,
-            format: record.format === 'json' ? 1 : 0,
+            format: PAYLOAD_FORMATS.findIndex(
+              (f) => f.signal === record.signal && f.format === record.format,
+            ),
             received_at_unix_ms: record.receivedAtMs,
             api_key_id: record.apiKeyId,
           })
@@ -74,7 +83,7 @@ const readSpansMethod = (): grpc.MethodDefinition<ReadSpansRequest, WalRecord> =
       return {
         key: keyFromBytes(message.key) ?? 0n,
         payload: message.payload,
-        format: message.format === 1 ? 'json' : 'protobuf',
+        ...(PAYLOAD_FORMATS[message.format] ?? PAYLOAD_FORMATS[0]!),
         receivedAtMs: message.received_at_unix_ms,
         apiKeyId: message.api_key_id,
       };

@@ -1,4 +1,4 @@
-// The one place an OTLP trace export is accepted, shared by the gRPC and HTTP receivers:
+// The one place an OTLP trace or logs export is accepted, shared by the gRPC and HTTP receivers:
 // authenticate → refuse when saturated → decode and validate → append to the WAL (fsynced) → answer.
 // The export is acknowledged only after its record is on disk; malformed input is never written.
 // The receivers call authenticate() as soon as the request's headers/metadata arrive and before
@@ -8,10 +8,10 @@
 import { AppError, invalidInput, unauthorized } from '../errors.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
-import { decodeTraceRequest, type OtlpPayloadFormat } from '../otlp/decode.ts';
+import type { OtlpPayloadFormat, OtlpSignal } from '../otlp/decode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
+import { type ProcessedExport, processExport } from '../spans/export_processor.ts';
 import type { SpanBatch } from '../spans/rows.ts';
-import { processTraceRequest } from '../spans/span_processor.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { BudgetShare, RequestBytesBudget } from './request_budget.ts';
 import type { WalRecordMeta } from './wal/record_format.ts';
@@ -24,6 +24,8 @@ export interface IngestCounters {
   accepted_requests: number;
   accepted_spans: number;
   rejected_spans: number;
+  accepted_log_records: number;
+  rejected_log_records: number;
   refused_unauthenticated: number;
   refused_invalid: number;
   refused_backpressure: number;
@@ -45,7 +47,7 @@ export interface TraceIngestDeps {
 }
 
 export interface ExportOutcome {
-  /** Present when some spans were rejected (OTLP partial_success). */
+  /** Present when some spans (log records) were rejected (OTLP partial_success). */
   partialSuccess: PartialSuccess | null;
 }
 
@@ -54,6 +56,8 @@ export class TraceIngest {
     accepted_requests: 0,
     accepted_spans: 0,
     rejected_spans: 0,
+    accepted_log_records: 0,
+    rejected_log_records: 0,
     refused_unauthenticated: 0,
     refused_invalid: 0,
     refused_backpressure: 0,
@@ -84,38 +88,47 @@ export class TraceIngest {
     return result.keyId;
   }
 
-  /** Accepts the body of a request that authenticate() let through as `apiKeyId`. */
-  async export(apiKeyId: string, body: Uint8Array, format: OtlpPayloadFormat): Promise<ExportOutcome> {
+  /**
+   * Accepts the body of a request that authenticate() let through as `apiKeyId`: an
+   * ExportTraceServiceRequest, or with `signal` 'logs' an ExportLogsServiceRequest.
+   */
+  async export(
+    apiKeyId: string,
+    body: Uint8Array,
+    format: OtlpPayloadFormat,
+    signal: OtlpSignal = 'traces',
+  ): Promise<ExportOutcome> {
     if (body.byteLength > this.#deps.maxRequestBytes) throw this.tooLarge(body.byteLength);
     const saturated = this.#deps.backpressure.check();
     if (saturated) {
       this.#refuse('refused_backpressure', saturated.message);
       throw saturated;
     }
-    let request: ReturnType<typeof decodeTraceRequest>;
+    let processed: ProcessedExport;
     try {
-      request = decodeTraceRequest(body, format);
+      processed = processExport(body, format, signal);
     } catch (error) {
       this.#refuse('refused_invalid', 'undecodable request', { err: error });
       throw error instanceof AppError ? error : invalidInput(`Undecodable export request: ${String(error)}`);
     }
-    const { spans, patches, rejected } = processTraceRequest(request);
-    if (spans.length > 0) {
+    const { rows, accepted, rejected } = processed;
+    if (accepted > 0) {
       try {
-        const key = await this.#deps.wal.append(body, { receivedAtMs: Date.now(), apiKeyId, format });
-        this.#deps.onAppended?.(key, { spans, patches }, body.byteLength);
+        const key = await this.#deps.wal.append(body, { receivedAtMs: Date.now(), apiKeyId, format, signal });
+        this.#deps.onAppended?.(key, rows, body.byteLength);
       } catch (error) {
         this.#refuse('refused_write_failed', 'write-ahead log append failed', { err: error });
         throw new AppError('The server could not store the export durably; retry later', 'unavailable', 5);
       }
     }
+    const items = signal === 'logs' ? 'log_records' : 'spans';
     this.counters.accepted_requests += 1;
-    this.counters.accepted_spans += spans.length;
-    this.counters.rejected_spans += rejected.count;
+    this.counters[`accepted_${items}`] += accepted;
+    this.counters[`rejected_${items}`] += rejected.count;
     if (rejected.count === 0) return { partialSuccess: null };
     this.#deps.logger.warn(
       { rejected: rejected.count, reasons: rejected.errors.slice(0, 5) },
-      'spans rejected',
+      `${items.replace('_', ' ')} rejected`,
     );
     return {
       partialSuccess: {

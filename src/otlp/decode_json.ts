@@ -1,4 +1,4 @@
-// OTLP/JSON ExportTraceServiceRequest → ExportTraceRequest.
+// OTLP/JSON ExportTraceServiceRequest / ExportLogsServiceRequest → ExportTraceRequest / ExportLogsRequest.
 //
 // The OTLP/JSON mapping differs from generic proto3 JSON: trace/span ids are hex (not base64),
 // field names are lowerCamelCase only (snake_case keys are unknown fields and ignored, as the
@@ -11,11 +11,15 @@
 import { base64ToBytes, hexToBytes } from './hex.ts';
 import type {
   AnyValue,
+  ExportLogsRequest,
   ExportTraceRequest,
   InstrumentationScope,
   KeyValue,
+  LogRecord,
   Resource,
+  ResourceLogs,
   ResourceSpans,
+  ScopeLogs,
   ScopeSpans,
   Span,
   SpanEvent,
@@ -41,6 +45,13 @@ const STATUS_CODES: Record<string, number> = {
   STATUS_CODE_ERROR: 2,
 };
 
+/** SeverityNumber names (SEVERITY_NUMBER_TRACE … FATAL4 = 1 … 24). */
+const SEVERITY_NUMBERS: Record<string, number> = Object.fromEntries([
+  ['SEVERITY_NUMBER_UNSPECIFIED', 0],
+  ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((level, i) =>
+    ['', '2', '3', '4'].map((suffix, j) => [`SEVERITY_NUMBER_${level}${suffix}`, i * 4 + j + 1]),
+  ),
+]);
 const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
 const EMPTY_VALUE: AnyValue = { type: 'empty' };
 const UINT64_MAX = (1n << 64n) - 1n;
@@ -54,6 +65,14 @@ class NeedsExactIntegers extends Error {}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeTraceRequestJson(text: string | Uint8Array): ExportTraceRequest {
+  return decodeJson(text, readRequest);
+}
+
+export function decodeLogsRequestJson(text: string | Uint8Array): ExportLogsRequest {
+  return decodeJson(text, readLogsRequest);
+}
+
+function decodeJson<T>(text: string | Uint8Array, read: (json: Json) => T): T {
   let source: string;
   try {
     source = typeof text === 'string' ? text : utf8.decode(text);
@@ -61,10 +80,10 @@ export function decodeTraceRequestJson(text: string | Uint8Array): ExportTraceRe
     throw new OtlpDecodeError('invalid OTLP/JSON request: body is not valid UTF-8');
   }
   try {
-    return readRequest(parse(source, false));
+    return read(parse(source, false));
   } catch (err) {
     if (!(err instanceof NeedsExactIntegers)) throw err;
-    return readRequest(parse(source, true));
+    return read(parse(source, true));
   }
 }
 
@@ -165,6 +184,57 @@ function readResourceSpans(json: Json, path: string): ResourceSpans {
       readScopeSpans(ss, `${path}.scopeSpans[${i}]`),
     ),
     schemaUrl: string(o.schemaUrl, `${path}.schemaUrl`),
+  };
+}
+
+function readLogsRequest(json: Json): ExportLogsRequest {
+  const root = object(json, '$') ?? fail('$', 'expected an object');
+  return {
+    resourceLogs: list(root.resourceLogs, '$.resourceLogs').map((rl, i) =>
+      readResourceLogs(rl, `$.resourceLogs[${i}]`),
+    ),
+  };
+}
+
+function readResourceLogs(json: Json, path: string): ResourceLogs {
+  const o = object(json, path) ?? fail(path, 'expected an object');
+  const resource = object(o.resource, `${path}.resource`);
+  return {
+    resource: resource ? readResource(resource, `${path}.resource`) : null,
+    scopeLogs: list(o.scopeLogs, `${path}.scopeLogs`).map((sl, i) =>
+      readScopeLogs(sl, `${path}.scopeLogs[${i}]`),
+    ),
+    schemaUrl: string(o.schemaUrl, `${path}.schemaUrl`),
+  };
+}
+
+function readScopeLogs(json: Json, path: string): ScopeLogs {
+  const o = object(json, path) ?? fail(path, 'expected an object');
+  const scope = object(o.scope, `${path}.scope`);
+  return {
+    scope: scope ? readScope(scope, `${path}.scope`) : null,
+    logRecords: list(o.logRecords, `${path}.logRecords`).map((lr, i) =>
+      readLogRecord(lr, `${path}.logRecords[${i}]`),
+    ),
+    schemaUrl: string(o.schemaUrl, `${path}.schemaUrl`),
+  };
+}
+
+function readLogRecord(json: Json, path: string): LogRecord {
+  const o = object(json, path) ?? fail(path, 'expected an object');
+  const body = object(o.body, `${path}.body`);
+  return {
+    timeUnixNano: uint64(o.timeUnixNano, `${path}.timeUnixNano`),
+    observedTimeUnixNano: uint64(o.observedTimeUnixNano, `${path}.observedTimeUnixNano`),
+    severityNumber: enumNumber(o.severityNumber, `${path}.severityNumber`, SEVERITY_NUMBERS),
+    severityText: string(o.severityText, `${path}.severityText`),
+    body: body ? readAnyValue(body, `${path}.body`, 0) : null,
+    attributes: readAttributes(o.attributes, `${path}.attributes`, 0),
+    droppedAttributesCount: uint32(o.droppedAttributesCount, `${path}.droppedAttributesCount`),
+    flags: uint32(o.flags, `${path}.flags`),
+    traceId: id(o.traceId, `${path}.traceId`),
+    spanId: id(o.spanId, `${path}.spanId`),
+    eventName: string(o.eventName, `${path}.eventName`),
   };
 }
 

@@ -1,4 +1,5 @@
-// ExportTraceServiceRequest protobuf bytes → ExportTraceRequest, in one pass.
+// ExportTraceServiceRequest / ExportLogsServiceRequest protobuf bytes → ExportTraceRequest /
+// ExportLogsRequest, in one pass.
 //
 // Hand-written over the wire format instead of protobufjs' reflection decoder because this is
 // the ingestion hot path and the generic decoder would need a second pass anyway: it yields
@@ -8,11 +9,15 @@
 // this decoder against protobufjs loaded from those files. Unknown fields are skipped.
 import type {
   AnyValue,
+  ExportLogsRequest,
   ExportTraceRequest,
   InstrumentationScope,
   KeyValue,
+  LogRecord,
   Resource,
+  ResourceLogs,
   ResourceSpans,
+  ScopeLogs,
   ScopeSpans,
   Span,
   SpanEvent,
@@ -44,33 +49,46 @@ interface Reader {
   buf: Buffer;
   view: DataView;
   pos: number;
+  /** The request being decoded, for error messages. */
+  what: string;
 }
 
 /** Byte fields of the result (ids, bytes values) are views into `bytes`, not copies. */
 export function decodeTraceRequestProtobuf(bytes: Uint8Array): ExportTraceRequest {
+  return { resourceSpans: readTopLevel(bytes, 'ExportTraceServiceRequest', readResourceSpans) };
+}
+
+/** Byte fields of the result (ids, bytes values) are views into `bytes`, not copies. */
+export function decodeLogsRequestProtobuf(bytes: Uint8Array): ExportLogsRequest {
+  return { resourceLogs: readTopLevel(bytes, 'ExportLogsServiceRequest', readResourceLogs) };
+}
+
+/** Both export requests are one repeated message in field 1; `what` names the request in errors. */
+function readTopLevel<T>(bytes: Uint8Array, what: string, read: (r: Reader, end: number) => T): T[] {
   const r: Reader = {
     buf: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     pos: 0,
+    what,
   };
-  const resourceSpans: ResourceSpans[] = [];
+  const items: T[] = [];
   try {
     const end = bytes.byteLength;
     while (r.pos < end) {
       const tag = readVarint32(r, end);
-      if (tag >>> 3 === 1) resourceSpans.push(readResourceSpans(r, messageEnd(r, tag, end)));
+      if (tag >>> 3 === 1) items.push(read(r, messageEnd(r, tag, end)));
       else skipField(r, tag, end);
     }
   } catch (err) {
     if (err instanceof OtlpDecodeError) throw err;
     // RangeError from DataView reads past the end, stack overflow on absurd nesting, …
-    throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: ${(err as Error).message}`);
+    throw new OtlpDecodeError(`invalid ${what} protobuf: ${(err as Error).message}`);
   }
-  return { resourceSpans };
+  return items;
 }
 
 function fail(r: Reader, what: string): never {
-  throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf at byte ${r.pos}: ${what}`);
+  throw new OtlpDecodeError(`invalid ${r.what} protobuf at byte ${r.pos}: ${what}`);
 }
 
 function readVarint32(r: Reader, end: number): number {
@@ -229,6 +247,105 @@ function readResourceSpans(r: Reader, end: number): ResourceSpans {
         break;
       case 3:
         out.schemaUrl = readString(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readResourceLogs(r: Reader, end: number): ResourceLogs {
+  const out: ResourceLogs = { resource: null, scopeLogs: [], schemaUrl: '' };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.resource = readResource(r, messageEnd(r, tag, end));
+        break;
+      case 2:
+        out.scopeLogs.push(readScopeLogs(r, messageEnd(r, tag, end)));
+        break;
+      case 3:
+        out.schemaUrl = readString(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readScopeLogs(r: Reader, end: number): ScopeLogs {
+  const out: ScopeLogs = { scope: null, logRecords: [], schemaUrl: '' };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.scope = readScope(r, messageEnd(r, tag, end));
+        break;
+      case 2:
+        out.logRecords.push(readLogRecord(r, messageEnd(r, tag, end)));
+        break;
+      case 3:
+        out.schemaUrl = readString(r, tag, end);
+        break;
+      default:
+        skipField(r, tag, end);
+    }
+  }
+  return out;
+}
+
+function readLogRecord(r: Reader, end: number): LogRecord {
+  const out: LogRecord = {
+    timeUnixNano: 0n,
+    observedTimeUnixNano: 0n,
+    severityNumber: 0,
+    severityText: '',
+    body: null,
+    attributes: [],
+    droppedAttributesCount: 0,
+    flags: 0,
+    traceId: EMPTY_BYTES,
+    spanId: EMPTY_BYTES,
+    eventName: '',
+  };
+  while (r.pos < end) {
+    const tag = readVarint32(r, end);
+    switch (tag >>> 3) {
+      case 1:
+        out.timeUnixNano = readFixed64Field(r, tag, end);
+        break;
+      case 2:
+        out.severityNumber = readUint32Field(r, tag, end) | 0;
+        break;
+      case 3:
+        out.severityText = readString(r, tag, end);
+        break;
+      case 5:
+        out.body = readAnyValue(r, messageEnd(r, tag, end), 0);
+        break;
+      case 6:
+        out.attributes.push(readKeyValue(r, messageEnd(r, tag, end), 0));
+        break;
+      case 7:
+        out.droppedAttributesCount = readUint32Field(r, tag, end);
+        break;
+      case 8:
+        out.flags = readFixed32Field(r, tag, end);
+        break;
+      case 9:
+        out.traceId = readBytes(r, tag, end);
+        break;
+      case 10:
+        out.spanId = readBytes(r, tag, end);
+        break;
+      case 11:
+        out.observedTimeUnixNano = readFixed64Field(r, tag, end);
+        break;
+      case 12:
+        out.eventName = readString(r, tag, end);
         break;
       default:
         skipField(r, tag, end);

@@ -204,14 +204,15 @@ function anyValueToJson(value: AnyValue): object {
 
 // ---- responses ------------------------------------------------------------------------------
 
+const isFullSuccess = (partial: PartialSuccess | null | undefined): partial is null | undefined =>
+  !partial || (partial.rejectedSpans === 0 && !partial.errorMessage);
+
 /**
  * ExportTraceServiceResponse bytes. Without a partial success (or with rejectedSpans 0 and no
  * message) this is the empty message, i.e. zero bytes: full success.
  */
 export function encodeTraceResponse(partialSuccess?: PartialSuccess | null): Uint8Array {
-  if (!partialSuccess || (partialSuccess.rejectedSpans === 0 && !partialSuccess.errorMessage)) {
-    return new Uint8Array(0);
-  }
+  if (isFullSuccess(partialSuccess)) return new Uint8Array(0);
   return otlpProtoTypes()
     .exportTraceResponse.encode({
       partial_success: {
@@ -224,10 +225,33 @@ export function encodeTraceResponse(partialSuccess?: PartialSuccess | null): Uin
 
 /** The same response in OTLP/JSON (int64 as a decimal string, per the proto3 JSON mapping). */
 export function encodeTraceResponseJson(partialSuccess?: PartialSuccess | null): string {
-  if (!partialSuccess || (partialSuccess.rejectedSpans === 0 && !partialSuccess.errorMessage)) return '{}';
+  if (isFullSuccess(partialSuccess)) return '{}';
   return JSON.stringify({
     partialSuccess: {
       rejectedSpans: String(partialSuccess.rejectedSpans),
+      errorMessage: partialSuccess.errorMessage,
+    },
+  });
+}
+
+/** ExportLogsServiceResponse bytes; `rejectedSpans` counts the rejected log records here. */
+export function encodeLogsResponse(partialSuccess?: PartialSuccess | null): Uint8Array {
+  if (isFullSuccess(partialSuccess)) return new Uint8Array(0);
+  return otlpProtoTypes()
+    .exportLogsResponse.encode({
+      partial_success: {
+        rejected_log_records: longBits(BigInt(partialSuccess.rejectedSpans)),
+        error_message: partialSuccess.errorMessage,
+      },
+    })
+    .finish();
+}
+
+export function encodeLogsResponseJson(partialSuccess?: PartialSuccess | null): string {
+  if (isFullSuccess(partialSuccess)) return '{}';
+  return JSON.stringify({
+    partialSuccess: {
+      rejectedLogRecords: String(partialSuccess.rejectedSpans),
       errorMessage: partialSuccess.errorMessage,
     },
   });

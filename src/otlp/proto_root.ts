@@ -18,6 +18,7 @@ export interface OtlpProtoTypes {
   exportTraceRequest: protobuf.Type;
   exportTraceResponse: protobuf.Type;
   exportMetricsResponse: protobuf.Type;
+  exportLogsRequest: protobuf.Type;
   exportLogsResponse: protobuf.Type;
 }
 
@@ -37,6 +38,7 @@ export function otlpProtoTypes(): OtlpProtoTypes {
     exportMetricsResponse: root.lookupType(
       'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
     ),
+    exportLogsRequest: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
     exportLogsResponse: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse'),
   };
   return loaded;

@@ -104,13 +104,46 @@ export interface ExportTraceRequest {
   resourceSpans: ResourceSpans[];
 }
 
+/** One OTLP LogRecord (opentelemetry/proto/logs/v1). `body` is null when the record has none. */
+export interface LogRecord {
+  timeUnixNano: bigint;
+  observedTimeUnixNano: bigint;
+  /** OTLP SeverityNumber (0 UNSPECIFIED … 24 FATAL4). */
+  severityNumber: number;
+  severityText: string;
+  body: AnyValue | null;
+  attributes: KeyValue[];
+  droppedAttributesCount: number;
+  flags: number;
+  /** Empty when the record belongs to no trace. */
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  eventName: string;
+}
+
+export interface ScopeLogs {
+  scope: InstrumentationScope | null;
+  logRecords: LogRecord[];
+  schemaUrl: string;
+}
+
+export interface ResourceLogs {
+  resource: Resource | null;
+  scopeLogs: ScopeLogs[];
+  schemaUrl: string;
+}
+
+export interface ExportLogsRequest {
+  resourceLogs: ResourceLogs[];
+}
+
 /** ExportTracePartialSuccess: how many spans of a request were rejected, and why. */
 export interface PartialSuccess {
   rejectedSpans: number;
   errorMessage: string;
 }
 
-/** The request bytes/text are not a decodable ExportTraceServiceRequest (INVALID_ARGUMENT / HTTP 400). */
+/** The request bytes/text are not a decodable export request (INVALID_ARGUMENT / HTTP 400). */
 export class OtlpDecodeError extends AppError {
   constructor(message: string) {
     super(message, 'invalid_input');

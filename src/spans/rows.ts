@@ -40,8 +40,33 @@ export interface StatePatchRow {
   patch_store_id: string;
 }
 
+/**
+ * An OTLP log record that belongs to a span (db_duckdb/schemas/log_records.sql), e.g. the prompt and
+ * completion events of the GenAI instrumentations. log_id is deterministic (log_processor.ts), so a
+ * replayed export stores nothing twice.
+ */
+export interface LogRecordRow {
+  log_id: string;
+  trace_id: string;
+  span_id: string;
+  service_name: string;
+  /** time_unix_nano, or the observed time when the record has no time (epoch microseconds). */
+  time: bigint;
+  observed_time: bigint;
+  /** Position in its export request: orders the records of one instant as the SDK emitted them. */
+  sequence: number;
+  severity_number: number;
+  severity_text: string;
+  event_name: string;
+  /** The body as JSON (null when the record has none), by the span processor's value rules. */
+  body_json: string;
+  attributes_json: string;
+}
+
 /** What the span processor makes of one export, and what a store writes in one transaction. */
 export interface SpanBatch {
   spans: SpanRow[];
   patches: StatePatchRow[];
+  /** Log records of spans (an OTLP logs export); absent means none. */
+  logRecords?: LogRecordRow[];
 }

@@ -7,7 +7,7 @@
 // holds strict JSON: the span processor writes it with JSON.stringify or checks it with JSON.parse
 // before it is stored (DuckDB's own JSON check would also let NaN and trailing commas through).
 
-import type { SpanRow, StatePatchRow } from './rows.ts';
+import type { LogRecordRow, SpanRow, StatePatchRow } from './rows.ts';
 
 /**
  * The JSON text of one Span (features/otel/schemas.ts). Used for the trace endpoints and, at insert
@@ -40,6 +40,17 @@ export function statePatchJson(patch: StatePatchRow): string {
     `,"workflow_id":${quote(patch.workflow_id)},"node_id":${quote(patch.node_id)}` +
     `,"event_time":"${formatTimestamp(patch.event_time)}","patch_json":${patch.patch_json}` +
     `,"patch_store_id":${quote(patch.patch_store_id)}}`
+  );
+}
+
+/** The JSON text of one LogRecord (schemas.ts); log_id stays internal. */
+export function logRecordJson(record: LogRecordRow): string {
+  return (
+    `{"trace_id":${quote(record.trace_id)},"span_id":${quote(record.span_id)}` +
+    `,"service_name":${quote(record.service_name)},"time":"${formatTimestamp(record.time)}"` +
+    `,"observed_time":"${formatTimestamp(record.observed_time)}","severity_number":${record.severity_number}` +
+    `,"severity_text":${quote(record.severity_text)},"event_name":${quote(record.event_name)}` +
+    `,"body":${record.body_json},"attributes":${record.attributes_json}}`
   );
 }
 

@@ -50,7 +50,7 @@ export function spanLimitViolation(span: Span, serviceName: string): string | nu
   return null;
 }
 
-function attributesViolation(attributes: KeyValue[], where: string): string | null {
+export function attributesViolation(attributes: KeyValue[], where: string): string | null {
   if (attributes.length > SPAN_LIMITS.attributeCount)
     return over(where, attributes.length, SPAN_LIMITS.attributeCount, 'entries');
   for (const { key, value } of attributes) {
@@ -64,7 +64,7 @@ function attributesViolation(attributes: KeyValue[], where: string): string | nu
 }
 
 /** The decoders bound the nesting depth (MAX_DECODED_VALUE_DEPTH), so recursion is safe. */
-function valueViolation(value: AnyValue): string | null {
+export function valueViolation(value: AnyValue): string | null {
   const limit = SPAN_LIMITS.attributeValueLength;
   switch (value.type) {
     case 'string':

@@ -121,7 +121,7 @@ function quotedName(name: string): string {
   return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 }
 
-function serviceNameOf(attributes: KeyValue[] | undefined): string {
+export function serviceNameOf(attributes: KeyValue[] | undefined): string {
   if (attributes) {
     for (const kv of attributes) {
       if (kv.key === 'service.name' && kv.value.type === 'string' && kv.value.value !== '')
@@ -174,7 +174,7 @@ export function processSpan(span: Span, serviceName: string): ProcessedSpan {
   return { span: row, patches };
 }
 
-function spanIdHex(id: Uint8Array, field: string, length: number): string {
+export function spanIdHex(id: Uint8Array, field: string, length: number): string {
   if (id.length !== length)
     throw new SpanRejectedError(`${field} has ${id.length} bytes, expected ${length}`);
   if (isAllZero(id)) throw new SpanRejectedError(`${field} is all zeroes`);
@@ -412,6 +412,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export function convertOtlpAttributesToJson(attributes: KeyValue[]): JsonObject {
   return keyValuesToJson(attributes, 1);
+}
+
+/** One OTLP value → JSON, by the rules of convertOtlpAttributesToJson (a log record's body). */
+export function convertOtlpValueToJson(value: AnyValue): JsonValue {
+  return anyValueToJson(value, 1);
 }
 
 function keyValuesToJson(attributes: KeyValue[], depth: number): JsonObject {

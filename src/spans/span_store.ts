@@ -3,18 +3,20 @@
 // needs. Receivers, the poller, retention, /health and the routes depend on these interfaces only;
 // db_duckdb/duckdb_span_store.ts implements them, and span_store_contract.ts is the test suite every
 // implementation passes.
-import type { SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
+import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 
 /** Rows actually inserted; rows already stored (or repeated within the batch) are not counted. */
 export interface InsertedCounts {
   spans: number;
   patches: number;
+  logRecords: number;
 }
 
 export interface SpanWriter {
   /**
-   * Spans, then patches, in ONE transaction (patches may reference spans of the same batch), all
-   * or nothing. Idempotent: rows already stored (a replay) are skipped, so the poller may write a
+   * Spans, then patches, then log records, in ONE transaction (patches may reference spans of the
+   * same batch), all or nothing. Log records are kept whether or not their span has arrived yet
+   * (the logs and traces exports of an SDK are independent). Idempotent: rows already stored (a replay) are skipped, so the poller may write a
    * batch twice. A patch whose span is neither stored nor in the batch is skipped. Rejects with
    * `storeUnavailable` (errors.ts) when the store cannot write at all; any other rejection means
    * this batch cannot be stored.
@@ -69,11 +71,14 @@ export interface SpanReader {
     traceId: string,
     options?: { storeId?: string; window?: TimeWindow },
   ): Promise<StatePatchRow[]>;
+  /** The span's log records in the order they happened (time, sequence, then log_id); [] when none. */
+  spanLogRecords(traceId: string, spanId: string): Promise<LogRecordRow[]>;
 }
 
 export interface RetentionStep {
   spans: number;
   patches: number;
+  logRecords: number;
   /** Nothing that started before the cutoff is left. */
   done: boolean;
 }
@@ -89,7 +94,8 @@ export interface SpanStoreMaintenance {
   prepare(): Promise<void>;
   /**
    * Deletes about `maxSpans` of the oldest spans that started before `cutoffMicros` (ties at the
-   * step's boundary go too), with their state patches, keeping whatever the reader derives from
+   * step's boundary go too), with their state patches and log records, and log records older than
+   * the cutoff whose span never arrived, keeping whatever the reader derives from
    * spans exact. Retention calls it until `done`, so that no step holds the store for long.
    */
   deleteStartedBefore(cutoffMicros: bigint, maxSpans: number): Promise<RetentionStep>;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isUnavailable } from '../errors.ts';
 import { OPENINFERENCE_KIND } from './llm_span.ts';
-import type { SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
+import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import { parseTimestamp } from './span_json.ts';
 import type { PageRequest, SpanStore } from './span_store.ts';
 
@@ -37,11 +37,11 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         const root = span({ trace: 1, span: 1, service: 'a', start: T0 });
         const child = span({ trace: 1, span: 2, parent: root, service: 'a', start: T0 + SECOND });
         const batch = { spans: [root, child], patches: [patch(1, child, T0), patch(2, child, T0)] };
-        assert.deepEqual(await store.insertBatch(batch), { spans: 2, patches: 2 });
-        assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0 });
+        assert.deepEqual(await store.insertBatch(batch), { spans: 2, patches: 2, logRecords: 0 });
+        assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0, logRecords: 0 });
         const more = span({ trace: 1, span: 3, parent: root, service: 'a', start: T0 + 2n * SECOND });
         const mixed = { spans: [root, more], patches: [patch(2, child, T0), patch(3, more, T0)] };
-        assert.deepEqual(await store.insertBatch(mixed), { spans: 1, patches: 1 });
+        assert.deepEqual(await store.insertBatch(mixed), { spans: 1, patches: 1, logRecords: 0 });
         assert.equal((await store.traceSpans(traceId(1))).length, 3);
         assert.equal((await store.statePatches(traceId(1))).length, 3);
         assert.equal((await store.stats()).spans, 3);
@@ -53,6 +53,7 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         assert.deepEqual(await store.insertBatch({ spans: [root, root], patches: [p, p] }), {
           spans: 1,
           patches: 1,
+          logRecords: 0,
         });
       });
 
@@ -64,7 +65,7 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
           spans: [],
           patches: [patch(1, root, T0), patch(2, orphan, T0)],
         });
-        assert.deepEqual(inserted, { spans: 0, patches: 1 });
+        assert.deepEqual(inserted, { spans: 0, patches: 1, logRecords: 0 });
         assert.deepEqual(
           (await store.statePatches(traceId(1))).map((p) => p.patch_id),
           ['patch-1'],
@@ -86,6 +87,57 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         assert.deepEqual(await store.statePatches(root.trace_id), [p]);
       });
 
+      test('log records are kept before their span arrives, read back in time order, and replays insert nothing', async () => {
+        const llm = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const other = span({ trace: 1, span: 2, service: 'a', start: T0 });
+        const choice = logRecord(3, llm, T0 + 2n * SECOND, 'gen_ai.choice');
+        const system = logRecord(1, llm, T0, 'gen_ai.system.message');
+        // The same instant as `system` but earlier in its export: sequence orders it first.
+        const user = { ...logRecord(2, llm, T0, 'gen_ai.user.message'), sequence: 0 };
+        const logs = { spans: [], patches: [], logRecords: [choice, system, user, system] };
+        assert.deepEqual(await store.insertBatch(logs), { spans: 0, patches: 0, logRecords: 3 });
+        assert.deepEqual(await store.insertBatch(logs), { spans: 0, patches: 0, logRecords: 0 });
+        const later = { spans: [llm, other], patches: [], logRecords: [user, logRecord(4, other, T0, 'x')] };
+        assert.deepEqual(await store.insertBatch(later), { spans: 2, patches: 0, logRecords: 1 });
+        assert.deepEqual(await store.spanLogRecords(llm.trace_id, llm.span_id), [user, system, choice]);
+        assert.deepEqual(
+          (await store.spanLogRecords(other.trace_id, other.span_id)).map((r) => r.log_id),
+          ['log-4'],
+        );
+        assert.deepEqual(await store.spanLogRecords(traceId(9), llm.span_id), []);
+      });
+
+      test('retention deletes the log records of deleted spans and older ones of spans never stored', async () => {
+        const old = span({ trace: 1, span: 1, service: 'a', start: T0 });
+        const kept = span({ trace: 2, span: 2, service: 'a', start: T0 + HOUR });
+        const orphanOld = span({ trace: 3, span: 3, service: 'a', start: T0 });
+        const orphanNew = span({ trace: 4, span: 4, service: 'a', start: T0 + HOUR });
+        await store.insertBatch({
+          spans: [old, kept],
+          patches: [],
+          logRecords: [
+            // Logged after the cutoff, but its span started before it: goes with the span.
+            logRecord(1, old, T0 + 2n * HOUR, 'late'),
+            logRecord(2, kept, T0 + HOUR, 'kept'),
+            logRecord(3, orphanOld, T0, 'orphan old'),
+            logRecord(4, orphanNew, T0 + HOUR, 'orphan new'),
+          ],
+        });
+        const cutoff = T0 + HOUR;
+        const deleted = { spans: 0, logRecords: 0 };
+        for (let done = false; !done; ) {
+          const step = await store.deleteStartedBefore(cutoff, 10);
+          deleted.spans += step.spans;
+          deleted.logRecords += step.logRecords;
+          done = step.done;
+        }
+        assert.deepEqual(deleted, { spans: 1, logRecords: 2 });
+        assert.deepEqual(await store.spanLogRecords(old.trace_id, old.span_id), []);
+        assert.deepEqual(await store.spanLogRecords(orphanOld.trace_id, orphanOld.span_id), []);
+        assert.equal((await store.spanLogRecords(kept.trace_id, kept.span_id)).length, 1);
+        assert.equal((await store.spanLogRecords(orphanNew.trace_id, orphanNew.span_id)).length, 1);
+      });
+
       test('an unavailable store rejects with storeUnavailable, and takes the batch once it recovers', async () => {
         await store.insertBatch(spansOfOneTrace(1, 'a', T0, 10));
         const restore = await under.exhaustStorage();
@@ -95,7 +147,7 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         } finally {
           await restore();
         }
-        assert.deepEqual(await store.insertBatch(batch), { spans: 2000, patches: 2000 });
+        assert.deepEqual(await store.insertBatch(batch), { spans: 2000, patches: 2000, logRecords: 0 });
         assert.equal((await store.stats()).spans, 2010);
       });
     });
@@ -313,7 +365,12 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         assert.equal(deleted.spans, expired.length);
         assert.equal(deleted.patches, expired.length, 'one patch per span goes with it');
         assert.ok(steps >= Math.ceil(expired.length / 7), `${steps} steps of about 7 spans`);
-        assert.deepEqual(await store.deleteStartedBefore(cutoff, 7), { spans: 0, patches: 0, done: true });
+        assert.deepEqual(await store.deleteStartedBefore(cutoff, 7), {
+          spans: 0,
+          patches: 0,
+          logRecords: 0,
+          done: true,
+        });
 
         // The reference: a fresh store given only the rows that were kept.
         const kept = batches.map((b) => ({
@@ -425,6 +482,24 @@ function patch(id: number, of: SpanRow, at: bigint): StatePatchRow {
     event_time: at,
     patch_json: '[{"op":"replace","path":"/count","value":1}]',
     patch_store_id: of.junjo_wf_store_id,
+  };
+}
+
+/** A log record of `of` at `at`, every column set (body and attributes as JSON text). */
+function logRecord(n: number, of: SpanRow, at: bigint, eventName: string): LogRecordRow {
+  return {
+    log_id: `log-${n}`,
+    trace_id: of.trace_id,
+    span_id: of.span_id,
+    service_name: of.service_name,
+    time: at,
+    observed_time: at + 5n,
+    sequence: n,
+    severity_number: 9,
+    severity_text: 'INFO',
+    event_name: eventName,
+    body_json: `{"content":"message ${n} ✓","role":"user"}`,
+    attributes_json: '{"gen_ai.system":"openai"}',
   };
 }
 

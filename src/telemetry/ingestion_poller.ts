@@ -15,9 +15,8 @@ import {
   type WalSource,
 } from '../ingestion/wal_source.ts';
 import type { Logger } from '../logger.ts';
-import { decodeTraceRequest } from '../otlp/decode.ts';
+import { processExport } from '../spans/export_processor.ts';
 import type { SpanBatch } from '../spans/rows.ts';
-import { processTraceRequest } from '../spans/span_processor.ts';
 import type { SpanWriter } from '../spans/span_store.ts';
 
 export interface IngestionPollerOptions {
@@ -43,6 +42,7 @@ export class IngestionPoller {
     records: 0,
     spans_indexed: 0,
     patches_indexed: 0,
+    log_records_indexed: 0,
     dead_lettered: 0,
     failures: 0,
   };
@@ -147,13 +147,14 @@ export class IngestionPoller {
   async #commit(records: SourceRecord[]): Promise<void> {
     const startedAtMs = Date.now();
     const good: SourceRecord[] = [];
-    const merged: SpanBatch = { spans: [], patches: [] };
+    const merged: Required<SpanBatch> = { spans: [], patches: [], logRecords: [] };
     for (const record of records) {
       const converted = await this.#convert(record);
       if (!converted) continue;
       good.push(record);
       for (const span of converted.spans) merged.spans.push(span);
       for (const patch of converted.patches) merged.patches.push(patch);
+      for (const record of converted.logRecords ?? []) merged.logRecords.push(record);
     }
     try {
       await this.#insert(merged);
@@ -207,11 +208,12 @@ export class IngestionPoller {
   }
 
   async #insert(batch: SpanBatch): Promise<void> {
-    if (batch.spans.length === 0) return;
+    if (batch.spans.length === 0 && !batch.logRecords?.length) return;
     const inserted = await this.#options.store.insertBatch(batch);
     this.stats.batches += 1;
     this.stats.spans_indexed += inserted.spans;
     this.stats.patches_indexed += inserted.patches;
+    this.stats.log_records_indexed += inserted.logRecords;
   }
 
   async #advance(key: bigint): Promise<void> {
@@ -228,8 +230,7 @@ export class IngestionPoller {
   async #convert(record: SourceRecord): Promise<SpanBatch | null> {
     if (record.rows) return record.rows;
     try {
-      const { spans, patches } = processTraceRequest(decodeTraceRequest(record.payload, record.format));
-      return { spans, patches };
+      return processExport(record.payload, record.format, record.signal).rows;
     } catch (error) {
       await this.#deadLetter(record, `cannot decode: ${String(error)}`);
       return null;
@@ -240,7 +241,10 @@ export class IngestionPoller {
     const dir = this.#options.deadLetterDir;
     await mkdir(dir, { recursive: true });
     const base = path.join(dir, `${record.key.toString().padStart(20, '0')}`);
-    await writeFile(`${base}.${record.format === 'json' ? 'json' : 'pb'}`, record.payload);
+    await writeFile(
+      `${base}${record.signal === 'logs' ? '.logs' : ''}.${record.format === 'json' ? 'json' : 'pb'}`,
+      record.payload,
+    );
     await writeFile(
       `${base}.reason.json`,
       JSON.stringify({

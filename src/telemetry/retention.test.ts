@@ -195,6 +195,7 @@ describe('RetentionJob', () => {
         runs: 0,
         spans_deleted: 0,
         patches_deleted: 0,
+        log_records_deleted: 0,
         last_run: null,
       },
     });

@@ -1,4 +1,4 @@
-// JUNJO_RETENTION_DAYS: deletes spans that started longer ago than that, with their state patches
+// JUNJO_RETENTION_DAYS: deletes spans that started longer ago than that, with their state patches (and log records)
 // (a patch goes with its span, whatever its own event_time), through the span store, which keeps
 // what it derives from spans exact. It runs at start and then every `intervalMs` (hourly by default).
 //
@@ -35,6 +35,7 @@ export interface RetentionRun {
   cutoff: string;
   spansDeleted: number;
   patchesDeleted: number;
+  logRecordsDeleted: number;
   steps: number;
   /** Set when the run stopped early on an error; the next run carries on. */
   error: string | null;
@@ -42,7 +43,7 @@ export interface RetentionRun {
 
 export class RetentionJob {
   readonly #options: RetentionOptions;
-  readonly #totals = { runs: 0, spans_deleted: 0, patches_deleted: 0 };
+  readonly #totals = { runs: 0, spans_deleted: 0, patches_deleted: 0, log_records_deleted: 0 };
   #lastRun: RetentionRun | null = null;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<RetentionRun> | null = null;
@@ -92,6 +93,7 @@ export class RetentionJob {
           cutoff: run.cutoff,
           spans_deleted: run.spansDeleted,
           patches_deleted: run.patchesDeleted,
+          log_records_deleted: run.logRecordsDeleted,
           steps: run.steps,
           error: run.error,
         },
@@ -110,6 +112,7 @@ export class RetentionJob {
       cutoff: new Date(Number(cutoff / 1000n)).toISOString(),
       spansDeleted: 0,
       patchesDeleted: 0,
+      logRecordsDeleted: 0,
       steps: 0,
       error: null,
     };
@@ -120,10 +123,11 @@ export class RetentionJob {
         run.steps += 1;
         run.spansDeleted += step.spans;
         run.patchesDeleted += step.patches;
+        run.logRecordsDeleted += step.logRecords;
         done = step.done;
         await yieldToEventLoop();
       }
-      if (run.spansDeleted > 0 && !this.#stopping) await store.reclaimSpace();
+      if (run.spansDeleted + run.logRecordsDeleted > 0 && !this.#stopping) await store.reclaimSpace();
     } catch (err) {
       run.error = err instanceof Error ? err.message : String(err);
       throw err;
@@ -133,7 +137,8 @@ export class RetentionJob {
       this.#totals.runs += 1;
       this.#totals.spans_deleted += run.spansDeleted;
       this.#totals.patches_deleted += run.patchesDeleted;
-      if (run.spansDeleted > 0 || run.error) {
+      this.#totals.log_records_deleted += run.logRecordsDeleted;
+      if (run.spansDeleted + run.logRecordsDeleted > 0 || run.error) {
         logger.info({ retention: run }, 'retention run finished');
       }
     }

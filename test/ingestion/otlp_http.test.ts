@@ -209,7 +209,7 @@ describe('OTLP/HTTP POST /v1/traces', () => {
     }
   });
 
-  test('/v1/metrics and /v1/logs are accepted and discarded, with the key checked', async () => {
+  test('/v1/metrics and an empty /v1/logs export are accepted, with the key checked', async () => {
     for (const route of ['/v1/metrics', '/v1/logs']) {
       const protobuf = await postOtlp(server.ports.otlpHttp, route, Buffer.alloc(0), {
         apiKey,

@@ -8,6 +8,7 @@ import type { SpanReader } from '../../spans/span_store.ts';
 import {
   ErrorMessage,
   ListQuerystring,
+  LogRecord,
   Service,
   ServiceParams,
   Span,
@@ -178,6 +179,30 @@ export function otelRoutes(deps: { store: SpanReader }): HttpPlugin {
         sendJson(
           reply,
           await service.span(request.params.trace_id.toLowerCase(), request.params.span_id.toLowerCase()),
+        ),
+    );
+
+    app.get(
+      '/otel/trace/:trace_id/span/:span_id/logs',
+      {
+        schema: {
+          tags: TAGS,
+          summary: 'OTLP log records of a span, in the order they happened ([] when it has none)',
+          description:
+            'Log records exported with the span’s trace and span ids, e.g. the prompt and completion ' +
+            'events (gen_ai.system.message, gen_ai.user.message, gen_ai.choice) of the OpenTelemetry ' +
+            'GenAI instrumentations. Ordered by time; a record without a time has its observed time.',
+          params: TraceSpanParams,
+          response: { 200: Type.Array(LogRecord), ...BadRequest },
+        },
+      },
+      async (request, reply) =>
+        sendJson(
+          reply,
+          await service.spanLogRecords(
+            request.params.trace_id.toLowerCase(),
+            request.params.span_id.toLowerCase(),
+          ),
         ),
     );
 

@@ -68,6 +68,20 @@ export const StatePatch = Type.Object({
 });
 export type StatePatch = Static<typeof StatePatch>;
 
+export const LogRecord = Type.Object({
+  trace_id: Type.String(),
+  span_id: Type.String(),
+  service_name: Type.String(),
+  time: Timestamp,
+  observed_time: Timestamp,
+  severity_number: Type.Integer({ description: 'OTLP SeverityNumber, 0 (unspecified) to 24' }),
+  severity_text: Type.String(),
+  event_name: Type.String({ description: 'e.g. gen_ai.user.message, gen_ai.choice' }),
+  body: Type.Unknown({ description: 'the record body as JSON (null when it has none)' }),
+  attributes: JsonObject,
+});
+export type LogRecord = Static<typeof LogRecord>;
+
 export const Service = Type.Object({
   service_name: Type.String(),
   span_count: Type.Integer({ description: 'spans stored for this service' }),

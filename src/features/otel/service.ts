@@ -8,6 +8,7 @@ import {
   formatTimestamp,
   jsonArray,
   jsonArrayBytes,
+  logRecordJson,
   parseTimestamp,
   renderSpan,
   statePatchJson,
@@ -76,6 +77,11 @@ export class OtelQueryService {
     const span = await this.#store.span(traceId, spanId);
     if (!span) throw notFound(`span ${spanId} not found in trace ${traceId}`);
     return renderSpan(span);
+  }
+
+  /** The span's log records in the order they happened; [] when it has none (or is unknown). */
+  async spanLogRecords(traceId: string, spanId: string): Promise<string> {
+    return jsonArray((await this.#store.spanLogRecords(traceId, spanId)).map(logRecordJson));
   }
 
   /** The trace's state patches in the order they happened, optionally of one store only. */

@@ -13,23 +13,27 @@
 //        8     4  length: total record bytes, this header included
 //       12     8  key (u64)
 //       20     8  receivedAtMs (IEEE-754 double, ms since the Unix epoch)
-//       28     1  format: 1 = protobuf, 2 = json
+//       28     1  format: 1 = traces protobuf, 2 = traces json, 3 = logs protobuf, 4 = logs json
 //       29     2  apiKeyId byte length A (u16)
 //       31     A  apiKeyId, UTF-8
 //   31 + A     …  payload: the request body exactly as received (length - 31 - A bytes)
 import { crc32 } from 'node:zlib';
+import type { OtlpPayloadFormat, OtlpSignal } from '../../otlp/decode.ts';
 
-export type WalFormat = 'protobuf' | 'json';
+export type WalFormat = OtlpPayloadFormat;
 
 export interface WalRecordMeta {
   receivedAtMs: number;
   apiKeyId: string;
   format: WalFormat;
+  /** Which export the payload is; absent: traces. */
+  signal?: OtlpSignal;
 }
 
 export interface WalRecord extends WalRecordMeta {
   key: bigint;
   payload: Uint8Array;
+  signal: OtlpSignal;
 }
 
 export const FIXED_HEADER_BYTES = 31;
@@ -41,8 +45,16 @@ export const MAX_KEY = (1n << 64n) - 1n;
 
 const MAGIC = 0x4c574a4a;
 export const MAGIC_BYTES = Buffer.from([0x4a, 0x4a, 0x57, 0x4c]);
-const FORMAT_CODES: Record<WalFormat, number> = { protobuf: 1, json: 2 };
-const FORMATS: Record<number, WalFormat> = { 1: 'protobuf', 2: 'json' };
+const FORMAT_CODES: Record<OtlpSignal, Record<WalFormat, number>> = {
+  traces: { protobuf: 1, json: 2 },
+  logs: { protobuf: 3, json: 4 },
+};
+const FORMATS: Record<number, { signal: OtlpSignal; format: WalFormat }> = {
+  1: { signal: 'traces', format: 'protobuf' },
+  2: { signal: 'traces', format: 'json' },
+  3: { signal: 'logs', format: 'protobuf' },
+  4: { signal: 'logs', format: 'json' },
+};
 
 /**
  * The header of one record. The payload is written from the caller's buffer next to it (writev),
@@ -60,7 +72,7 @@ export function encodeHeader(
   header.writeUInt32LE(headerBytes + payload.length, 8);
   header.writeBigUInt64LE(key, 12);
   header.writeDoubleLE(meta.receivedAtMs, 20);
-  header.writeUInt8(FORMAT_CODES[meta.format], 28);
+  header.writeUInt8(FORMAT_CODES[meta.signal ?? 'traces'][meta.format], 28);
   header.writeUInt16LE(apiKeyId.length, 29);
   apiKeyId.copy(header, FIXED_HEADER_BYTES);
   header.writeUInt32LE(crc32(payload, crc32(header.subarray(8))), 4);
@@ -82,13 +94,13 @@ export function announcedLength(headerStart: Buffer): number | null {
 export function decodeRecord(bytes: Buffer): WalRecord | null {
   if (announcedLength(bytes) !== bytes.length) return null;
   if (bytes.readUInt32LE(4) !== crc32(bytes.subarray(8))) return null;
-  const format = FORMATS[bytes.readUInt8(28)];
-  if (format === undefined) return null;
+  const kind = FORMATS[bytes.readUInt8(28)];
+  if (kind === undefined) return null;
   const apiKeyIdEnd = FIXED_HEADER_BYTES + bytes.readUInt16LE(29);
   return {
     key: bytes.readBigUInt64LE(12),
     receivedAtMs: bytes.readDoubleLE(20),
-    format,
+    ...kind,
     apiKeyId: bytes.toString('utf8', FIXED_HEADER_BYTES, apiKeyIdEnd),
     payload: bytes.subarray(apiKeyIdEnd),
   };

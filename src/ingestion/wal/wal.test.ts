@@ -55,15 +55,29 @@ describe('WriteAheadLog', () => {
       META,
       { receivedAtMs: 1_700_000_000_456.5, apiKeyId: 'ключ-2', format: 'json' },
       { receivedAtMs: 0, apiKeyId: '', format: 'protobuf' },
+      { receivedAtMs: 1, apiKeyId: 'key-1', format: 'json', signal: 'logs' },
+      { receivedAtMs: 2, apiKeyId: 'key-1', format: 'protobuf', signal: 'logs' },
     ];
-    const payloads = [payloadOf('first'), payloadOf('{"resourceSpans":[]}'), new Uint8Array(0)];
+    const payloads = [
+      payloadOf('first'),
+      payloadOf('{"resourceSpans":[]}'),
+      new Uint8Array(0),
+      payloadOf('{"resourceLogs":[]}'),
+      payloadOf('logs'),
+    ];
     const keys = await Promise.all(payloads.map((payload, index) => wal.append(payload, metas[index]!)));
-    assert.deepEqual(keys, [1n, 2n, 3n]);
+    assert.deepEqual(keys, [1n, 2n, 3n, 4n, 5n]);
 
     const records = await readAll(wal);
     assert.deepEqual(
       records.map((record) => ({ ...record, payload: Buffer.from(record.payload) })),
-      keys.map((key, index) => ({ key, ...metas[index]!, payload: Buffer.from(payloads[index]!) })),
+      // A record appended without a signal is a traces export.
+      keys.map((key, index) => ({
+        key,
+        signal: 'traces',
+        ...metas[index]!,
+        payload: Buffer.from(payloads[index]!),
+      })),
     );
   });
 

@@ -6,6 +6,7 @@ import type {
   CreatedApiKey,
   LlmModelList,
   LlmProviderList,
+  LogRecord,
   ServiceSummary,
   Span,
   User,
@@ -64,6 +65,9 @@ export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
   );
 
 export const traceSpans = (traceId: string) => api.get<Span[]>(`/otel/trace/${enc(traceId)}/nested_spans`);
+
+export const spanLogRecords = (traceId: string, spanId: string) =>
+  api.get<LogRecord[]>(`/otel/trace/${enc(traceId)}/span/${enc(spanId)}/logs`);
 
 // Prompt playground (streamed generations: api/llm_stream.ts)
 

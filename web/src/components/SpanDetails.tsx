@@ -1,6 +1,8 @@
-// Everything about one span: facts, LLM call, exceptions, events, attributes.
+// Everything about one span: facts, LLM call, exceptions, events, log records, attributes.
+import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import type { Span } from '../api/types.ts';
+import { spanLogsQuery } from '../api/queries.ts';
+import type { LogRecord, Span } from '../api/types.ts';
 import { exceptionsOf, isErrorSpan, type LlmPayload, llmInfoOf } from '../lib/span_facts.ts';
 import { formatDuration, nanosToMicros, parseNanos, parseTimestampMicros } from '../lib/time.ts';
 import { paths } from '../paths.ts';
@@ -17,6 +19,7 @@ export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; sho
   const isWorkflow = span.junjo_span_type === 'workflow' || span.junjo_span_type === 'subflow';
   // An agent has a store too: the debugger steps through its state (it has no graph).
   const debuggable = isWorkflow || span.junjo_span_type === 'agent';
+  const logRecords = useQuery(spanLogsQuery(span.trace_id, span.span_id)).data ?? [];
   return (
     <article className="span-details" aria-label={`Span ${span.name}`}>
       <header className="span-details-head">
@@ -155,6 +158,8 @@ export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; sho
         </section>
       )}
 
+      {logRecords.length > 0 && <LogRecords records={logRecords} spanStart={start} />}
+
       {isWorkflow && (
         <section>
           <h3>Workflow state</h3>
@@ -176,6 +181,34 @@ export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; sho
         </section>
       )}
     </article>
+  );
+}
+
+/** OTLP log records exported with the span's ids, e.g. the GenAI prompt and completion events. */
+function LogRecords({ records, spanStart }: { records: LogRecord[]; spanStart: number }) {
+  return (
+    <section aria-label="Log records">
+      <h3>Log records ({records.length})</h3>
+      <ol className="events">
+        {records.map((record, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the list is fixed and ordered by time
+          <li key={i}>
+            <details open={records.length <= 5}>
+              <summary>
+                <span className="event-name">
+                  {record.event_name || record.severity_text || '(log record)'}
+                </span>
+                <span className="muted">
+                  {' '}
+                  +{formatDuration(parseTimestampMicros(record.time) - spanStart)}
+                </span>
+              </summary>
+              <JsonView value={record.body} initialDepth={2} toolbar={false} />
+            </details>
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }
 

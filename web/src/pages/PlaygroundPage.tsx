@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { listLlmModels, listLlmProviders } from '../api/endpoints.ts';
 import { streamGeneration } from '../api/llm_stream.ts';
-import { traceQuery } from '../api/queries.ts';
+import { spanLogsQuery, traceQuery } from '../api/queries.ts';
 import { type EditableMessage, editable, MessageEditor } from '../components/playground/MessageEditor.tsx';
 import { type Answer, RunComparison } from '../components/playground/RunComparison.tsx';
 import {
@@ -31,7 +31,12 @@ export function PlaygroundPage() {
   const providers = useQuery({ queryKey: ['llm-providers'], queryFn: listLlmProviders });
   const trace = useQuery({ ...traceQuery(traceId ?? ''), enabled: Boolean(traceId) });
   const span = trace.data?.find((s) => s.span_id === spanId) ?? null;
-  const prefill = useMemo(() => (span ? prefillFromSpan(span) : null), [span]);
+  // The GenAI instrumentations send the messages as log records of the span, not on it.
+  const logs = useQuery({ ...spanLogsQuery(traceId ?? '', spanId ?? ''), enabled: Boolean(span) });
+  const prefill = useMemo(
+    () => (span && !logs.isLoading ? prefillFromSpan(span, logs.data ?? []) : null),
+    [span, logs.isLoading, logs.data],
+  );
   const providerNames = useMemo(() => providers.data?.providers.map((p) => p.name) ?? [], [providers.data]);
 
   const [messages, setMessages] = useState<EditableMessage[]>([editable({ role: 'user', content: '' })]);
@@ -46,14 +51,15 @@ export function PlaygroundPage() {
   useEffect(() => {
     // Without the span (not found, or its trace failed to load) the page still gets a provider.
     const key = `${spanId ?? ''}:${prefill ? 'span' : 'none'}`;
-    if (!providers.data || (traceId && trace.isLoading) || prefilledFor.current === key) return;
+    if (!providers.data || (traceId && (trace.isLoading || logs.isLoading)) || prefilledFor.current === key)
+      return;
     prefilledFor.current = key;
     const provider = matchProvider(prefill?.provider ?? null, providerNames) ?? '';
     if (prefill) {
       if (prefill.messages.length > 0) setMessages(prefill.messages.map(editable));
       setSettings(settingsFrom(prefill, provider));
     } else setSettings((s) => ({ ...s, provider }));
-  }, [providers.data, prefill, providerNames, spanId, traceId, trace.isLoading]);
+  }, [providers.data, prefill, providerNames, spanId, traceId, trace.isLoading, logs.isLoading]);
   useEffect(() => () => running.current?.abort(), []);
 
   const models = useQuery({
