@@ -45,7 +45,10 @@ test('LLM span → playground → edit → run: streamed answer and diff on scre
     { contentType: 'application/x-protobuf', apiKey: key },
   );
   assert.equal(sent.status, 200);
-  await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= fixture.spans.length, 'spans indexed');
+  await waitFor(
+    async () => (await indexedSpans(server.baseUrl, USER)) >= fixture.spans.length,
+    'spans indexed',
+  );
   const traceId = bytesToHex(fixture.spans[0]?.span.traceId ?? new Uint8Array());
   const spans = (await (
     await session.request('GET', `/otel/trace/${traceId}/nested_spans`)
