@@ -14,6 +14,8 @@ import type {
   SpanStore,
   SpanStoreStats,
   TimeWindow,
+  WorkflowStatsQuery,
+  WorkflowStatsSeries,
 } from '../spans/span_store.ts';
 import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
 import { migrateStore } from './migrations.ts';
@@ -31,6 +33,7 @@ import {
 import { SpanRepository } from './span_repository.ts';
 import { deleteStep } from './span_retention.ts';
 import { prepareQuerySupport } from './summaries.ts';
+import { selectWorkflowStats } from './workflow_stats.ts';
 
 export class DuckDbSpanStore implements SpanStore {
   /** The database itself, for DuckDB-only tools (benchmarks, the data generator, tests). */
@@ -98,6 +101,10 @@ export class DuckDbSpanStore implements SpanStore {
 
   spanLogRecords(traceId: string, spanId: string): Promise<LogRecordRow[]> {
     return this.db.read((conn) => selectSpanLogRecords(conn, traceId, spanId));
+  }
+
+  workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]> {
+    return this.db.read((conn) => selectWorkflowStats(conn, serviceName, query));
   }
 
   // ---- maintenance ----

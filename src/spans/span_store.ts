@@ -49,6 +49,41 @@ export interface TimeWindow {
   endMicros: bigint;
 }
 
+/** What workflowStats counts: workflow spans of one service that started in [start, end). */
+export interface WorkflowStatsQuery {
+  /** Epoch microseconds, a multiple of bucketMicros (inclusive). */
+  startMicros: bigint;
+  /** Epoch microseconds, a multiple of bucketMicros, after startMicros (exclusive). */
+  endMicros: bigint;
+  bucketMicros: bigint;
+  /** Only the workflow spans with this name; all workflows when absent. */
+  workflow?: string;
+}
+
+/** One time bucket of one workflow's runs. */
+export interface WorkflowStatsBucket {
+  /** Epoch microseconds; the bucket holds the runs that started in [start, start + bucketMicros). */
+  startMicros: bigint;
+  runs: number;
+  /** Runs whose status_code is STATUS_CODE_ERROR. */
+  errors: number;
+  /**
+   * Quantiles of the runs' durations (end_time - start_time) in milliseconds, interpolated linearly
+   * between the closest ranks (DuckDB quantile_cont, numpy's default, ClickHouse
+   * quantileExactInclusive); null in a bucket without runs.
+   */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface WorkflowStatsSeries {
+  /** The workflow spans' name. */
+  workflow: string;
+  /** Every bucket of the range in time order, also those without runs (runs 0, errors 0). */
+  buckets: WorkflowStatsBucket[];
+}
+
 export interface SpanReader {
   /** Every service with a stored span, sorted by name. */
   serviceNames(): Promise<string[]>;
@@ -73,6 +108,12 @@ export interface SpanReader {
   ): Promise<StatePatchRow[]>;
   /** The span's log records in the order they happened (time, sequence, then log_id); [] when none. */
   spanLogRecords(traceId: string, spanId: string): Promise<LogRecordRow[]>;
+  /**
+   * Runs, errors and duration quantiles over time of the service's workflow spans (subflows
+   * excluded), one series per workflow name that has a run in the range, sorted by name; [] when
+   * none has.
+   */
+  workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]>;
 }
 
 export interface RetentionStep {

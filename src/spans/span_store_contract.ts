@@ -7,7 +7,7 @@ import { isUnavailable } from '../errors.ts';
 import { OPENINFERENCE_KIND } from './llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import { parseTimestamp } from './span_json.ts';
-import type { PageRequest, SpanStore } from './span_store.ts';
+import type { PageRequest, SpanStore, WorkflowStatsSeries } from './span_store.ts';
 
 export interface StoreUnderTest {
   /** Empty and prepared. */
@@ -333,6 +333,121 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         assert.equal(parsed.span_id, root.span_id);
         assert.equal(parsed.start_time, '2025-06-04T01:20:00.000000Z');
         assert.deepEqual(parsed.junjo_wf_graph_structure, JSON.parse(root.junjo_wf_graph_structure));
+      });
+    });
+
+    describe('workflowStats', () => {
+      const MINUTE = 60n * SECOND;
+      const MS = 1000n;
+      /** A workflow run of `name` in service `service` from `start`, lasting `ms` milliseconds. */
+      const run = (
+        n: number,
+        f: { name: string; start: bigint; ms: bigint; service?: string; type?: string },
+      ) => ({
+        ...span({ trace: n, span: n, service: f.service ?? 'a', start: f.start, type: f.type ?? 'workflow' }),
+        name: f.name,
+        end_time: f.start + f.ms * MS,
+      });
+      const failed = (row: SpanRow): SpanRow => ({ ...row, status_code: 'STATUS_CODE_ERROR' });
+      const range = { startMicros: T0, endMicros: T0 + 5n * MINUTE, bucketMicros: MINUTE };
+      const empty = (minute: bigint) => ({
+        startMicros: T0 + minute * MINUTE,
+        runs: 0,
+        errors: 0,
+        p50Ms: null,
+        p95Ms: null,
+        p99Ms: null,
+      });
+
+      beforeEach(async () => {
+        await store.insertBatch({
+          spans: [
+            // alpha, minute 0: 10, 20, 30, 40 ms (one failed), the first exactly at the range's start
+            run(1, { name: 'alpha', start: T0, ms: 10n }),
+            failed(run(2, { name: 'alpha', start: T0 + 10n * SECOND, ms: 40n })),
+            run(3, { name: 'alpha', start: T0 + 20n * SECOND, ms: 30n }),
+            run(4, { name: 'alpha', start: T0 + MINUTE - 1n, ms: 20n }),
+            // alpha, minute 2: one run of 100 ms; beta, minute 4: one failed run of 5 ms
+            run(5, { name: 'alpha', start: T0 + 2n * MINUTE, ms: 100n }),
+            failed(run(6, { name: 'beta', start: T0 + 4n * MINUTE + 59n * SECOND, ms: 5n })),
+            // none of these counts: outside the range, a subflow, a node, another service
+            run(7, { name: 'alpha', start: T0 - 1n, ms: 1000n }),
+            run(8, { name: 'alpha', start: T0 + 5n * MINUTE, ms: 1000n }),
+            run(9, { name: 'alpha', start: T0, ms: 1000n, type: 'subflow' }),
+            run(10, { name: 'alpha', start: T0, ms: 1000n, type: 'node' }),
+            run(11, { name: 'alpha', start: T0, ms: 1000n, service: 'b' }),
+          ],
+          patches: [],
+        });
+      });
+
+      /** Quantiles compared to 1e-9 ms: the interpolation is floating point. */
+      function assertStats(actual: WorkflowStatsSeries[], expected: WorkflowStatsSeries[]): void {
+        const rounded = (series: WorkflowStatsSeries[]) =>
+          series.map((s) => ({
+            ...s,
+            buckets: s.buckets.map((b) => ({
+              ...b,
+              p50Ms: b.p50Ms === null ? null : Math.round(b.p50Ms * 1e9) / 1e9,
+              p95Ms: b.p95Ms === null ? null : Math.round(b.p95Ms * 1e9) / 1e9,
+              p99Ms: b.p99Ms === null ? null : Math.round(b.p99Ms * 1e9) / 1e9,
+            })),
+          }));
+        assert.deepEqual(rounded(actual), rounded(expected));
+      }
+
+      const alpha: WorkflowStatsSeries = {
+        workflow: 'alpha',
+        buckets: [
+          // ranks interpolated linearly: p95 of 10, 20, 30, 40 is at rank 0.95 * 3 = 2.85 → 38.5
+          { startMicros: T0, runs: 4, errors: 1, p50Ms: 25, p95Ms: 38.5, p99Ms: 39.7 },
+          empty(1n),
+          { startMicros: T0 + 2n * MINUTE, runs: 1, errors: 0, p50Ms: 100, p95Ms: 100, p99Ms: 100 },
+          empty(3n),
+          empty(4n),
+        ],
+      };
+      const beta: WorkflowStatsSeries = {
+        workflow: 'beta',
+        buckets: [
+          empty(0n),
+          empty(1n),
+          empty(2n),
+          empty(3n),
+          { startMicros: T0 + 4n * MINUTE, runs: 1, errors: 1, p50Ms: 5, p95Ms: 5, p99Ms: 5 },
+        ],
+      };
+
+      test('one series per workflow by name, every bucket present, exact counts and quantiles', async () => {
+        assertStats(await store.workflowStats('a', range), [alpha, beta]);
+      });
+
+      test('one workflow only; an unknown workflow, service or an empty range gives no series', async () => {
+        assertStats(await store.workflowStats('a', { ...range, workflow: 'beta' }), [beta]);
+        assert.deepEqual(await store.workflowStats('a', { ...range, workflow: 'gamma' }), []);
+        assert.deepEqual(await store.workflowStats('nobody', range), []);
+        const later = { startMicros: T0 + HOUR, endMicros: T0 + 2n * HOUR, bucketMicros: MINUTE };
+        assert.deepEqual(await store.workflowStats('a', later), []);
+      });
+
+      test('wider buckets add up the same runs; hostile names are plain values', async () => {
+        const hour = { startMicros: T0 - 20n * MINUTE, endMicros: T0 + 40n * MINUTE, bucketMicros: HOUR };
+        const [wide] = await store.workflowStats('a', { ...hour, workflow: 'alpha' });
+        assert.equal(wide?.buckets.length, 1);
+        assert.deepEqual(
+          { runs: wide?.buckets[0]?.runs, errors: wide?.buckets[0]?.errors, p50Ms: wide?.buckets[0]?.p50Ms },
+          { runs: 7, errors: 1, p50Ms: 40 },
+        );
+        for (const hostile of [
+          "'; DROP TABLE spans; --",
+          'alpha\u0000',
+          '\u00e9\u{1F600}"\'',
+          'x'.repeat(5000),
+        ]) {
+          assert.deepEqual(await store.workflowStats(hostile, range), []);
+          assert.deepEqual(await store.workflowStats('a', { ...range, workflow: hostile }), []);
+        }
+        assertStats(await store.workflowStats('a', range), [alpha, beta]);
       });
     });
 
