@@ -4,6 +4,9 @@ export const paths = {
   workflowRuns: (service: string) => `/services/${encodeURIComponent(service)}/workflows`,
   workflow: (service: string, traceId: string, spanId: string) =>
     `/services/${encodeURIComponent(service)}/workflows/${traceId}/${spanId}`,
+  /** The service's charts; `query` is the range and workflow (lib/overview.ts). */
+  overview: (service: string, query = '') =>
+    `/services/${encodeURIComponent(service)}/overview${query ? `?${query}` : ''}`,
   traces: (service: string) => `/services/${encodeURIComponent(service)}/traces`,
   trace: (traceId: string, spanId?: string) => `/traces/${traceId}${spanId ? `?span=${spanId}` : ''}`,
   /** The prompt playground, opened on an LLM span when given one. */

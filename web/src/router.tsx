@@ -47,6 +47,11 @@ export function createAppRouter(queryClient: QueryClient) {
           // The graph libraries are the heaviest part of the UI: loaded with the debugger only.
           lazy: async () => ({ Component: (await import('./pages/WorkflowPage.tsx')).default }),
         },
+        {
+          path: 'services/:service/overview',
+          // The chart library comes with the page only.
+          lazy: async () => ({ Component: (await import('./pages/OverviewPage.tsx')).default }),
+        },
         { path: 'services/:service/traces', element: <TracesPage /> },
         { path: 'traces/:traceId', ...once, element: <TracePage /> },
         {

@@ -11,6 +11,7 @@ import type {
   Span,
   User,
   UsersExist,
+  WorkflowStats,
 } from './types.ts';
 
 const enc = encodeURIComponent;
@@ -63,6 +64,9 @@ export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
   api.get<Span[]>(
     `/otel/service/${enc(service)}/${llmOnly ? 'root_spans_filtered' : 'root_spans'}?${pageQuery(page)}`,
   );
+
+export const workflowStats = (service: string, range: { from: string; to: string }) =>
+  api.get<WorkflowStats>(`/otel/service/${enc(service)}/workflow_stats?${new URLSearchParams(range)}`);
 
 export const traceSpans = (traceId: string) => api.get<Span[]>(`/otel/trace/${enc(traceId)}/nested_spans`);
 

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
 import { paths } from '../paths.ts';
 
-/** Breadcrumb and the two views of a service. */
+/** Breadcrumb and the views of a service. */
 export function ServiceHeader({ service, children }: { service: string; children?: ReactNode }) {
   return (
     <div className="page-head">
@@ -16,6 +16,9 @@ export function ServiceHeader({ service, children }: { service: string; children
         {children}
       </div>
       <nav className="tabs" aria-label="Service views">
+        <NavLink to={paths.overview(service)} end>
+          Overview
+        </NavLink>
         <NavLink to={paths.workflowRuns(service)} end>
           Workflow runs
         </NavLink>
