@@ -52,8 +52,23 @@ export function WorkflowCharts({ service, workflow, buckets, bucketSeconds, rang
     return chartOptions(colors, range, {
       y: { range: [0, countMax] },
       series: [
-        { label: 'Runs', fill: colors.runs, stroke: colors.runs, paths: bars, points: { show: false } },
-        { label: 'Errors', fill: colors.errors, stroke: colors.errors, paths: bars, points: { show: false } },
+        // No outline: an empty bucket's zero-height bar would draw a line along the axis.
+        {
+          label: 'Runs',
+          fill: colors.runs,
+          stroke: colors.runs,
+          width: 0,
+          paths: bars,
+          points: { show: false },
+        },
+        {
+          label: 'Errors',
+          fill: colors.errors,
+          stroke: colors.errors,
+          width: 0,
+          paths: bars,
+          points: { show: false },
+        },
       ],
       yValues: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')),
     });
@@ -68,7 +83,8 @@ export function WorkflowCharts({ service, workflow, buckets, bucketSeconds, rang
           stroke: colors[q],
           width: 2,
           spanGaps: false,
-          points: { size: 4 },
+          // Always: a bucket between two empty ones has no line to show it.
+          points: { show: true, size: 5, fill: colors[q] },
         })),
         yValues: (_u, ticks) => ticks.map((t) => formatMs(t)),
       }),
@@ -146,7 +162,7 @@ function chartOptions(
   return {
     scales: { x: { time: true, range: () => range }, y: chart.y },
     series: [{}, ...chart.series],
-    axes: [axis, { ...axis, size: 60, values: chart.yValues }],
+    axes: [axis, { ...axis, size: 70, values: chart.yValues }],
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false }, points: { show: false } },
   };

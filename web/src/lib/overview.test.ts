@@ -93,8 +93,9 @@ test('chart columns: bucket middles in seconds, counts, and gaps where no run wa
 });
 
 test('durations read at every scale', () => {
-  assert.deepEqual([null, 0.25, 12.4, 1500, 12_500, 90_000].map(formatMs), [
+  assert.deepEqual([null, 0, 0.25, 12.4, 1500, 12_500, 90_000].map(formatMs), [
     '–',
+    '0 ms',
     '0.25 ms',
     '12 ms',
     '1.50 s',

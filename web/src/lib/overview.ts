@@ -106,6 +106,7 @@ export function bucketLabel(bucket: WorkflowStatsBucket, bucketSeconds: number):
 /** A duration in milliseconds for axes and tooltips. */
 export function formatMs(ms: number | null): string {
   if (ms === null) return '–';
+  if (ms === 0) return '0 ms';
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
