@@ -106,7 +106,7 @@ export function WorkflowCharts({ service, workflow, buckets, bucketSeconds, rang
       <h2 id={`wf-${workflow}`} className="overview-title">
         {workflow || '(unnamed)'}{' '}
         <span className="muted">
-          {totals.runs.toLocaleString()} runs, {totals.errors.toLocaleString()} errors
+          {counted(totals.runs, 'run')}, {counted(totals.errors, 'error')}
         </span>
       </h2>
       <div className="overview-charts">
@@ -119,7 +119,7 @@ export function WorkflowCharts({ service, workflow, buckets, bucketSeconds, rang
             label={`Runs and errors of ${workflow} over time: ${totals.runs} runs, ${totals.errors} errors`}
             tooltip={(idx) => {
               const b = buckets[idx]!;
-              return `${label(idx)}\n${b.runs} runs, ${b.errors} errors\nclick: search these runs`;
+              return `${label(idx)}\n${counted(b.runs, 'run')}, ${counted(b.errors, 'error')}\nclick: search these runs`;
             }}
             onClick={(idx, value) => open(idx, clickedSeries(value, buckets[idx]!) === 'errors')}
           />
@@ -143,6 +143,10 @@ export function WorkflowCharts({ service, workflow, buckets, bucketSeconds, rang
       </div>
     </section>
   );
+}
+
+function counted(n: number, noun: string): string {
+  return `${n.toLocaleString()} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function chartOptions(
