@@ -162,6 +162,7 @@ test('bad input is a 400 naming the field', async () => {
     ['bucket=90', /bucket/],
     ['bucket=30', /bucket/],
     ['bucket=abc', /bucket/],
+    ['bucket=9000000000000000', /bucket/],
     [`from=2020-01-01T00:00:00Z&to=${at(0)}`, /range/],
     [`workflow=${'w'.repeat(1025)}`, /workflow/],
     ['workflow=', /workflow/],

@@ -11,6 +11,8 @@ export const WorkflowStatsQuerystring = Type.Object({
   bucket: Type.Optional(
     Type.Integer({
       minimum: 60,
+      // 400 days: no range may be longer
+      maximum: 34_560_000,
       description:
         'bucket size in seconds, a whole number of minutes (default: chosen from the range for 60 to 120 buckets)',
     }),
