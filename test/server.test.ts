@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { health } from './support/health.ts';
 import { startServerProcess } from './support/server_process.ts';
 
 test('npm start serves /health and /ping and stops cleanly on SIGTERM', async (t) => {
@@ -35,11 +36,31 @@ test('the generated session secret survives a restart', async (t) => {
 });
 
 test('an invalid setting stops start-up with a message naming the variable', () => {
-  const result = spawnSync(process.execPath, ['src/main.ts'], {
-    cwd: path.resolve(import.meta.dirname, '..'),
-    env: { PATH: process.env.PATH ?? '', JUNJO_HTTP_PORT: 'eighty' },
-    encoding: 'utf8',
+  for (const [name, value, expected] of [
+    ['JUNJO_HTTP_PORT', 'eighty', /JUNJO_HTTP_PORT="eighty": expected a TCP port number 1-65535/],
+    ['JUNJO_DUCKDB_MEMORY_LIMIT', 'lots', /JUNJO_DUCKDB_MEMORY_LIMIT="lots": expected a size/],
+    ['JUNJO_DUCKDB_THREADS', '-1', /JUNJO_DUCKDB_THREADS="-1": expected a positive integer/],
+  ] as const) {
+    const result = spawnSync(process.execPath, ['src/main.ts'], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      env: { PATH: process.env.PATH ?? '', [name]: value },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 2, name);
+    assert.match(result.stderr, expected);
+  }
+});
+
+test('/health/details shows the process RSS and DuckDB memory under the configured limit', async (t) => {
+  const server = await startServerProcess({
+    env: { JUNJO_DUCKDB_MEMORY_LIMIT: '150MiB', JUNJO_DUCKDB_THREADS: '1' },
   });
-  assert.equal(result.status, 2);
-  assert.match(result.stderr, /JUNJO_HTTP_PORT="eighty": expected a TCP port number 1-65535/);
+  t.after(() => server.cleanup());
+  const details = await health(server.baseUrl);
+  assert.ok(details.process.rss_bytes > details.process.heap_used_bytes, JSON.stringify(details.process));
+  assert.ok(details.process.heap_used_bytes > 0);
+  assert.equal(details.span_store?.memory_limit, '150.0 MiB', 'the server applied JUNJO_DUCKDB_MEMORY_LIMIT');
+  assert.ok(Number.isInteger(details.span_store.memory_bytes) && details.span_store.memory_bytes >= 0);
+  const publicHealth = await fetch(`${server.baseUrl}/health`);
+  assert.deepEqual(await publicHealth.json(), { status: 'ok' }, 'the public answer stays liveness only');
 });
