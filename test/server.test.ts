@@ -3,8 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { RawGrpcClient } from './ingestion/otlp_clients.ts';
+import { UniqueRequests } from './ingestion/unique_requests.ts';
+import { createApiKey, signIn } from './support/accounts.ts';
 import { health } from './support/health.ts';
 import { startServerProcess } from './support/server_process.ts';
+import { indexedSpans, waitFor } from './support/wait.ts';
 
 test('npm start serves /health and /ping and stops cleanly on SIGTERM', async (t) => {
   const server = await startServerProcess();
@@ -63,4 +68,22 @@ test('/health/details shows the process RSS and DuckDB memory under the configur
   assert.ok(Number.isInteger(details.span_store.memory_bytes) && details.span_store.memory_bytes >= 0);
   const publicHealth = await fetch(`${server.baseUrl}/health`);
   assert.deepEqual(await publicHealth.json(), { status: 'ok' }, 'the public answer stays liveness only');
+});
+
+test('one process indexes an acknowledged export at once, without waiting for the poll interval', async (t) => {
+  // An hour-long fallback interval: only the wake-up on append can index the export in time.
+  const server = await startServerProcess({ env: { JUNJO_POLL_INTERVAL_MS: '3600000' } });
+  t.after(() => server.cleanup());
+  const { key } = await createApiKey(await signIn(server.baseUrl));
+  const client = new RawGrpcClient(server.ports.otlpGrpc);
+  t.after(() => client.close());
+  // The poller found the WAL empty at start (before the REST API listened) and is in its idle wait.
+  const request = new UniqueRequests().next('protobuf');
+  assert.equal((await client.exportTraces(request.body, key)).code, grpc.status.OK);
+  const indexed = await waitFor(
+    async () => (await indexedSpans(server.baseUrl)) >= request.spans.length,
+    'the export to be indexed',
+    120_000,
+  );
+  assert.ok(indexed);
 });

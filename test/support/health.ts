@@ -8,6 +8,7 @@ export interface Health {
   process: {
     rss_bytes: number;
     heap_used_bytes: number;
+    heap_total_bytes: number;
     external_bytes: number;
     array_buffers_bytes: number;
   };

@@ -18,6 +18,7 @@ export const processMemory: HealthSource = () => {
     process: {
       rss_bytes: usage.rss,
       heap_used_bytes: usage.heapUsed,
+      heap_total_bytes: usage.heapTotal,
       external_bytes: usage.external,
       array_buffers_bytes: usage.arrayBuffers,
     },
