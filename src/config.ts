@@ -165,7 +165,7 @@ export const variables = {
     parse: text,
   },
   JUNJO_DUCKDB_MEMORY_LIMIT: {
-    default: '128MiB',
+    default: '192MiB',
     describe:
       "DuckDB's memory cap (buffer manager: cached blocks, indexes, query state); the whole process stays under ~512 MB with the default",
     parse: byteSize,

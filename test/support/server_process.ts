@@ -39,9 +39,7 @@ export async function startServerProcess(
     readSpans: given.readSpans ?? (await freePort()),
     internalAuth: given.internalAuth ?? (await freePort()),
   };
-  // As `npm start` runs it (see README, Memory and freshness): a small young generation and two
-  // malloc arenas keep the process's resident memory near what it uses.
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(repoRoot, 'src/main.ts')], {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'src/main.ts')], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',
@@ -55,6 +53,7 @@ export async function startServerProcess(
       JUNJO_INGESTION_ADDRESS: `127.0.0.1:${ports.readSpans}`,
       JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${ports.internalAuth}`,
       JUNJO_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+      // As `npm start` runs it: two malloc arenas instead of one per thread (see README, Memory).
       MALLOC_ARENA_MAX: '2',
       ...options.env,
     },
