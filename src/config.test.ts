@@ -19,6 +19,14 @@ test('defaults give the documented ports and a ./.data directory', () => {
   assert.equal(config.role, 'all');
 });
 
+test('DuckDB memory limit and threads default to the measured values and take DuckDB sizes', () => {
+  assert.deepEqual(loadConfig({}).duckdb, { memoryLimit: '192MiB', threads: 2 });
+  assert.deepEqual(loadConfig({ JUNJO_DUCKDB_MEMORY_LIMIT: '1.5GB', JUNJO_DUCKDB_THREADS: '4' }).duckdb, {
+    memoryLimit: '1.5GB',
+    threads: 4,
+  });
+});
+
 test('file paths follow JUNJO_DATA_DIR unless set on their own', () => {
   const config = loadConfig({ JUNJO_DATA_DIR: '/srv/junjo', JUNJO_WAL_DIR: '/fast/wal' });
   assert.equal(config.paths.sqlite, '/srv/junjo/sqlite/junjo.db');
@@ -36,6 +44,10 @@ for (const [name, value, expected] of [
   ['JUNJO_LLM_PROVIDERS', 'local=ftp://127.0.0.1/v1', 'name=http(s)://base-url'],
   ['JUNJO_LLM_PROVIDERS', 'proxy=https://user:sk-secret@llm.example/v1', 'name=http(s)://base-url'],
   ['JUNJO_LLM_PROVIDERS', 'a=http://x/v1,A=http://y/v1', 'distinct names'],
+  ['JUNJO_DUCKDB_MEMORY_LIMIT', '512', 'a size such as 256MiB'],
+  ['JUNJO_DUCKDB_MEMORY_LIMIT', "1GB'; SET threads=64; --", 'a size such as 256MiB'],
+  ['JUNJO_DUCKDB_THREADS', '0', 'a positive integer'],
+  ['JUNJO_DUCKDB_THREADS', 'all', 'a positive integer'],
 ] as const) {
   test(`${name}=${value} is refused with the expected form`, () => {
     assert.throws(

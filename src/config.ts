@@ -95,6 +95,11 @@ const trustProxy = (raw: string, name: string): TrustProxy => {
     ? entries
     : fail(name, 'false, true, a hop count, or a comma-separated list of IP addresses/CIDRs', raw);
 };
+/** A byte size as DuckDB reads it (`512MB`, `1.5GiB`); bound by this grammar before it reaches SQL. */
+const byteSize = (raw: string, name: string): string =>
+  /^\d+(\.\d+)?\s?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(raw)
+    ? raw
+    : fail(name, 'a size such as 256MiB or 1GB (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)', raw);
 const address = (raw: string, name: string): string =>
   /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) ? raw : fail(name, 'host:port', raw);
 
@@ -158,6 +163,17 @@ export const variables = {
     default: '<data>/duckdb/otel_data.duckdb',
     describe: 'DuckDB file: spans, state patches',
     parse: text,
+  },
+  JUNJO_DUCKDB_MEMORY_LIMIT: {
+    default: '192MiB',
+    describe:
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, query state); the whole process stays under ~512 MB with the default",
+    parse: byteSize,
+  },
+  JUNJO_DUCKDB_THREADS: {
+    default: '2',
+    describe: 'threads DuckDB may run queries and checkpoints on',
+    parse: positiveInt,
   },
   JUNJO_WAL_DIR: {
     default: '<data>/wal',
@@ -275,6 +291,7 @@ export interface Config {
   ports: { http: number; otlpGrpc: number; otlpHttp: number; readSpans: number; internalAuth: number };
   addresses: { ingestion: string; backendAuth: string };
   paths: { dataDir: string; sqlite: string; duckdb: string; wal: string };
+  duckdb: { memoryLimit: string; threads: number };
   sessionSecret: string;
   allowOrigins: string[];
   trustProxy: TrustProxy;
@@ -346,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       duckdb: under(v.JUNJO_DUCKDB_PATH, 'duckdb/otel_data.duckdb'),
       wal: under(v.JUNJO_WAL_DIR, 'wal'),
     },
+    duckdb: { memoryLimit: v.JUNJO_DUCKDB_MEMORY_LIMIT, threads: v.JUNJO_DUCKDB_THREADS },
     sessionSecret: v.JUNJO_SESSION_SECRET ?? '',
     allowOrigins: v.JUNJO_ALLOW_ORIGINS,
     trustProxy: v.JUNJO_TRUST_PROXY,

@@ -19,7 +19,7 @@ import { createSignInAttemptsRepository } from './db_sqlite/sign_in_attempts/sig
 import { systemClock } from './features/auth/clock.ts';
 import { BackupService } from './features/backup/backup_service.ts';
 import { backupRoutes } from './features/backup/routes.ts';
-import { type HealthSource, healthRoutes } from './features/health/routes.ts';
+import { type HealthSource, healthRoutes, processMemory } from './features/health/routes.ts';
 import { addValidateApiKeyService, GrpcApiKeyValidator } from './features/internal_auth/grpc_validator.ts';
 import { createLlmService } from './features/llm/llm_service.ts';
 import { llmRoutes } from './features/llm/routes.ts';
@@ -77,7 +77,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }
     closers.length = 0;
   };
-  const health: HealthSource[] = [() => ({ role: config.role })];
+  const health: HealthSource[] = [() => ({ role: config.role }), processMemory];
 
   try {
     if (config.role === 'ingestion') {
@@ -97,7 +97,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Stores (the ingestion worker opens its own SQLite connection, after the migrations ran).
       const sqlite = openSqlite(config.paths.sqlite, logger);
       onClose('sqlite', () => sqlite.close());
-      const store = await DuckDbSpanStore.open(config.paths.duckdb, logger);
+      const store = await DuckDbSpanStore.open(config.paths.duckdb, logger, config.duckdb);
       onClose('span store', () => store.close());
       // DuckDB: the query API's derived tables, created, and back-filled once from an older
       // database (minutes for tens of millions of spans, hence the log lines).
@@ -106,7 +106,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await store.prepare();
       logger.info({ ms: Date.now() - preparing }, 'span store ready');
       health.push(async () => ({
-        span_store: await store.stats().catch((err: unknown) => ({ error: String(err) })),
+        span_store: await store.stats().then(
+          (stats) => ({
+            spans: stats.spans,
+            bytes: stats.bytes,
+            memory_bytes: stats.memoryBytes,
+            memory_limit: stats.memoryLimit,
+          }),
+          (err: unknown) => ({ error: String(err) }),
+        ),
       }));
       const accounts = createAccounts({ sqlite, config, logger });
 

@@ -382,3 +382,20 @@ describe('DuckDb.checkpoint and close', () => {
     }
   });
 });
+
+test('the memory limit and thread count are applied, and memory() reports use against that limit', async () => {
+  const db = await openDuckDb(freshFile(), logger, { memoryLimit: '100MiB', threads: 1 });
+  try {
+    const [[limit, threads]] = (await db.read((conn) =>
+      rows(conn, "SELECT current_setting('memory_limit'), current_setting('threads')"),
+    )) as [[string, number]];
+    assert.equal(limit, '100.0 MiB');
+    assert.equal(Number(threads), 1);
+    await db.write((conn) => conn.run('CREATE TABLE filler AS SELECT range AS n FROM range(200000)'));
+    const memory = await db.memory();
+    assert.equal(memory.limit, '100.0 MiB');
+    assert.ok(memory.usedBytes > 0, `DuckDB holds the new table's blocks: ${memory.usedBytes}`);
+  } finally {
+    await db.close();
+  }
+});

@@ -136,7 +136,8 @@ export class DuckDbSpanStore implements SpanStore {
         () => 0, // no WAL right after a checkpoint; no file at all for ':memory:'
       );
     }
-    return { spans, bytes };
+    const memory = await this.db.memory();
+    return { spans, bytes, memoryBytes: memory.usedBytes, memoryLimit: memory.limit };
   }
 
   snapshot(target: string): Promise<{ spans: number; statePatches: number }> {

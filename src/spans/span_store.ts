@@ -128,6 +128,10 @@ export interface SpanStoreStats {
   spans: number;
   /** What the store occupies on disk. */
   bytes: number;
+  /** Memory the store's engine holds in this process (caches, indexes, buffers). */
+  memoryBytes: number;
+  /** The engine's memory cap as it reports it (e.g. `192.0 MiB`). */
+  memoryLimit: string;
 }
 
 export interface SpanStoreMaintenance {

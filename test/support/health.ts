@@ -5,6 +5,14 @@ import { type Session, signIn } from './accounts.ts';
 export interface Health {
   status: string;
   role: string;
+  process: {
+    rss_bytes: number;
+    heap_used_bytes: number;
+    heap_total_bytes: number;
+    external_bytes: number;
+    array_buffers_bytes: number;
+  };
+  span_store?: { spans: number; bytes: number; memory_bytes: number; memory_limit: string };
   poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; last_key: string | null };
   ingestion?: {
     accepted_requests: number;

@@ -53,6 +53,8 @@ export async function startServerProcess(
       JUNJO_INGESTION_ADDRESS: `127.0.0.1:${ports.readSpans}`,
       JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${ports.internalAuth}`,
       JUNJO_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+      // As `npm start` runs it: two malloc arenas instead of one per thread (see README, Memory).
+      MALLOC_ARENA_MAX: '2',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
