@@ -1,0 +1,174 @@
+// The SQL of a span search (spans/span_search.ts says what each condition means). A search has a
+// varying set of conditions, so its statement is assembled, but only from the fixed fragments below:
+// every value is a bound parameter, and the one thing spliced into the text is an attribute's JSON
+// path, built from a key that matched ATTRIBUTE_KEY (no quote, no backslash can reach the SQL).
+//
+// What keeps it fast on a large table, in one read transaction:
+// 1. the service and the start_time window are plain column filters, pushed into the scan: `spans`
+//    is written in arrival order, close to time order, so the zone maps on start_time skip every
+//    row group outside the window, whatever the table's size;
+// 2. each attribute condition first asks whether the key's quoted name occurs in attributes_json
+//    at all (a plain substring test, no parsing) and DuckDB evaluates a conjunction left to right on
+//    the rows still selected, so the JSON is parsed only for the rows that can match;
+// 3. the top-N keeps only row ids, and the page's whole rows are read by id afterwards;
+// 4. each found span's trace root is an equality lookup on the trace_id index.
+import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue, listValue } from '@duckdb/node-api';
+import {
+  ATTRIBUTE_KEY,
+  type AttributeFilter,
+  type SpanSearch,
+  type SpanSearchHit,
+  type TraceRootSummary,
+} from '../spans/span_search.ts';
+import type { PageRequest } from '../spans/span_store.ts';
+import { type ResultRow, SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
+import { inReadTransaction, selectRows } from './span_queries.ts';
+
+const NEWEST_FIRST = 'ORDER BY start_time DESC, span_id DESC';
+const NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')";
+
+/** The condition of one attribute filter; `p` prefixes its parameters, `path` is its JSON path. */
+function attributeCondition(filter: AttributeFilter, p: string, path: string): string {
+  const text = `json_extract_string(attributes_json, ${path})`;
+  const isNumber = `json_type(attributes_json, ${path}) IN ${NUMBER_TYPES}`;
+  const number = `CAST(json_extract(attributes_json, ${path}) AS DOUBLE)`;
+  const present = `contains(attributes_json, $${p}_quoted_key)`;
+  switch (filter.op) {
+    case 'equals':
+      return `${present} AND ${text} = $${p}_value`;
+    case 'not_equals':
+      return `${present} AND ${text} <> $${p}_value`;
+    case 'contains':
+      return `${present} AND contains(lower(${text}), lower($${p}_value))`;
+    case 'exists':
+      return `${present} AND json_exists(attributes_json, ${path})`;
+    case 'less_than':
+      return `${present} AND ${isNumber} AND ${number} < $${p}_value::DOUBLE`;
+    case 'greater_than':
+      return `${present} AND ${isNumber} AND ${number} > $${p}_value::DOUBLE`;
+    case 'between':
+      return `${present} AND ${isNumber} AND ${number} BETWEEN $${p}_low::DOUBLE AND $${p}_high::DOUBLE`;
+  }
+}
+
+function attributeParams(filter: AttributeFilter, p: string): Record<string, DuckDBValue> {
+  // Attributes are written with JSON.stringify (span_processor.ts), so a present key occurs in the
+  // text exactly so; keys of ATTRIBUTE_KEY's grammar need no escaping.
+  const params: Record<string, DuckDBValue> = { [`${p}_quoted_key`]: `"${filter.key}"` };
+  if (filter.op === 'between') {
+    params[`${p}_low`] = filter.low;
+    params[`${p}_high`] = filter.high;
+  } else if (filter.op !== 'exists') {
+    params[`${p}_value`] = filter.value;
+  }
+  return params;
+}
+
+/** The JSON path of a top-level key, e.g. `$."http.method"` (dots inside the key are not steps). */
+function jsonPath(key: string): string {
+  if (!ATTRIBUTE_KEY.test(key)) throw new Error(`attribute key outside the search grammar: ${key}`);
+  return `'$."${key}"'`;
+}
+
+/** The conditions of a search beyond service and window, with their parameters. */
+function conditions(search: SpanSearch): { sql: string[]; params: Record<string, DuckDBValue> } {
+  const sql: string[] = [];
+  const params: Record<string, DuckDBValue> = {};
+  if (search.name !== undefined) {
+    sql.push('name = $name');
+    params.name = search.name;
+  }
+  if (search.spanType !== undefined) {
+    sql.push('junjo_span_type = $span_type');
+    params.span_type = search.spanType;
+  }
+  if (search.errorsOnly) sql.push("status_code = 'STATUS_CODE_ERROR'");
+  if (search.minDurationMicros !== undefined) {
+    sql.push('epoch_us(end_time) - epoch_us(start_time) >= $min_duration');
+    params.min_duration = search.minDurationMicros;
+  }
+  if (search.maxDurationMicros !== undefined) {
+    sql.push('epoch_us(end_time) - epoch_us(start_time) <= $max_duration');
+    params.max_duration = search.maxDurationMicros;
+  }
+  search.attributes.forEach((filter, i) => {
+    sql.push(attributeCondition(filter, `attr${i}`, jsonPath(filter.key)));
+    Object.assign(params, attributeParams(filter, `attr${i}`));
+  });
+  if (search.text !== undefined) {
+    // Every top-level value's text ('$.*' gives strings as themselves, the rest as JSON).
+    sql.push(`(contains(lower(name), lower($text))
+      OR len(list_filter(json_extract_string(attributes_json, '$.*'), lambda v: contains(lower(v), lower($text)))) > 0)`);
+    params.text = search.text;
+  }
+  return { sql, params };
+}
+
+function cursorCondition(page: PageRequest): { sql: string; params: Record<string, DuckDBValue> } {
+  if (!page.before) return { sql: '', params: {} };
+  const before = new DuckDBTimestampTZValue(page.before.startTime);
+  if (page.before.spanId === undefined) return { sql: 'AND start_time < $before', params: { before } };
+  return {
+    // The first conjunct alone prunes row groups by their start_time zone maps.
+    sql: 'AND start_time <= $before AND (start_time < $before OR span_id < $before_span_id)',
+    params: { before, before_span_id: page.before.spanId },
+  };
+}
+
+function searchStatement(search: SpanSearch, page: PageRequest) {
+  const found = conditions(search);
+  const cursor = cursorCondition(page);
+  const sql = `
+    WITH hits AS (
+      SELECT rowid AS hit_row FROM spans
+      WHERE service_name = $service_name AND start_time BETWEEN $window_start AND $window_end
+        ${cursor.sql} ${found.sql.map((condition) => `AND (${condition})`).join(' ')}
+      ${NEWEST_FIRST} LIMIT $limit)
+    SELECT ${SPAN_COLUMNS.join(', ')} FROM spans
+    WHERE rowid IN (SELECT hit_row FROM hits)
+    ${NEWEST_FIRST}`;
+  const params: Record<string, DuckDBValue> = {
+    service_name: search.serviceName,
+    window_start: new DuckDBTimestampTZValue(search.window.startMicros),
+    window_end: new DuckDBTimestampTZValue(search.window.endMicros),
+    limit: page.limit,
+    ...cursor.params,
+    ...found.params,
+  };
+  return { sql, params };
+}
+
+// Latest first, so that when a trace has two root spans (a broken export) the earliest, read last,
+// is the one kept.
+export const TRACE_ROOTS = `
+  SELECT trace_id, span_id, name, service_name, epoch_us(start_time), epoch_us(end_time)
+  FROM spans WHERE trace_id = ANY($trace_ids) AND parent_span_id IS NULL
+  ORDER BY start_time DESC, span_id DESC`;
+
+export function selectSearchHits(
+  conn: DuckDBConnection,
+  search: SpanSearch,
+  page: PageRequest,
+): Promise<SpanSearchHit[]> {
+  const statement = searchStatement(search, page);
+  // One snapshot: a root stored between the two statements would otherwise show for some hits only.
+  return inReadTransaction(conn, async () => {
+    const spans = (await selectRows(conn, statement.sql, statement.params)).map(spanRowFromResult);
+    if (spans.length === 0) return [];
+    const traceIds = [...new Set(spans.map((span) => span.trace_id))];
+    const roots = new Map<string, TraceRootSummary>();
+    const rootRows = await selectRows(conn, TRACE_ROOTS, {
+      trace_ids: listValue(traceIds),
+    });
+    for (const row of rootRows as ResultRow[]) {
+      roots.set(row[0] as string, {
+        spanId: row[1] as string,
+        name: row[2] as string,
+        serviceName: row[3] as string,
+        startTime: row[4] as bigint,
+        endTime: row[5] as bigint,
+      });
+    }
+    return spans.map((span) => ({ span, traceRoot: roots.get(span.trace_id) ?? null }));
+  });
+}
