@@ -7,6 +7,7 @@ import type {
   LlmModelList,
   LlmProviderList,
   LogRecord,
+  SearchResult,
   ServiceSummary,
   Span,
   User,
@@ -63,6 +64,10 @@ export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
   api.get<Span[]>(
     `/otel/service/${enc(service)}/${llmOnly ? 'root_spans_filtered' : 'root_spans'}?${pageQuery(page)}`,
   );
+
+/** `query`: the search page's parameters (lib/search_url.ts searchApiQuery), paged like the lists. */
+export const searchSpans = (query: URLSearchParams, page: Page) =>
+  api.get<SearchResult[]>(`/otel/search?${query}&${pageQuery(page)}`);
 
 export const traceSpans = (traceId: string) => api.get<Span[]>(`/otel/trace/${enc(traceId)}/nested_spans`);
 

@@ -18,4 +18,5 @@ export type {
   SpanEvent,
   StatePatch,
 } from '../../../src/features/otel/schemas.ts';
+export type { SearchResult } from '../../../src/features/search/schemas.ts';
 export type { User, UsersExist } from '../../../src/features/users/schemas.ts';
