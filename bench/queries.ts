@@ -207,7 +207,7 @@ async function runClient(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-const round = (n: number) => Math.round(n * 10) / 10;
+export const round = (n: number) => Math.round(n * 10) / 10;
 
 if (import.meta.main && process.argv.includes('--client')) {
   await runClient();

@@ -7,6 +7,7 @@ import { processTraceRequest } from '../src/spans/span_processor.ts';
 import { benchDuckDbInsert } from './duckdb_insert.ts';
 import { benchIngestion } from './ingestion.ts';
 import { benchQueries } from './queries.ts';
+import { benchSearch } from './search.ts';
 import { benchSpanProcessor } from './span_processor.ts';
 import { benchWal } from './wal.ts';
 import { benchWorkflowStats } from './workflow_stats.ts';
@@ -45,6 +46,12 @@ console.log('\n== service overview charts (workflow stats) over HTTP ==');
 results.workflow_stats = await benchWorkflowStats({
   spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000),
 });
+console.log('\n== trace search over HTTP (BENCH_SEARCH_DATA_DIR: an existing data dir, e.g. 10M spans) ==');
+results.search = await benchSearch(
+  process.env.BENCH_SEARCH_DATA_DIR
+    ? { dataDir: process.env.BENCH_SEARCH_DATA_DIR }
+    : { spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) },
+);
 console.log('\n== web UI time to interactive (headless Chromium) ==');
 spawnSync(process.execPath, [new URL('./web.ts', import.meta.url).pathname], { stdio: 'inherit' });
 

@@ -26,6 +26,7 @@ import { llmRoutes } from './features/llm/routes.ts';
 import { Metrics } from './features/metrics/metrics.ts';
 import { metricsRoutes } from './features/metrics/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
+import { searchRoutes } from './features/search/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
 import { workflowStatsRoutes } from './features/workflow_stats/routes.ts';
 import { requireInternalSecret } from './grpc/internal_secret.ts';
@@ -175,6 +176,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         ...accounts.features,
         otelRoutes({ store }),
         workflowStatsRoutes({ store }),
+        searchRoutes({ store }),
         metricsRoutes({ token: config.metricsToken, metrics }),
         backupRoutes({
           token: readOrCreateSecretFile(adminTokenFile(config)),

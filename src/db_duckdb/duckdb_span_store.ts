@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
+import type { SpanSearch, SpanSearchHit } from '../spans/span_search.ts';
 import type {
   InsertedCounts,
   PageRequest,
@@ -32,6 +33,7 @@ import {
 } from './span_queries.ts';
 import { SpanRepository } from './span_repository.ts';
 import { deleteStep } from './span_retention.ts';
+import { selectSearchHits } from './span_search_queries.ts';
 import { prepareQuerySupport } from './summaries.ts';
 import { selectWorkflowStats } from './workflow_stats.ts';
 
@@ -105,6 +107,10 @@ export class DuckDbSpanStore implements SpanStore {
 
   workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]> {
     return this.db.read((conn) => selectWorkflowStats(conn, serviceName, query));
+  }
+
+  searchSpans(search: SpanSearch, page: PageRequest): Promise<SpanSearchHit[]> {
+    return this.db.read((conn) => selectSearchHits(conn, search, page));
   }
 
   // ---- maintenance ----

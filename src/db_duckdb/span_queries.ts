@@ -139,21 +139,22 @@ function forEachCursor(list: SpanList): Record<Cursor, string> {
 
 // ---- running them ------------------------------------------------------------------------------
 
-async function rows(conn: DuckDBConnection, sql: string, params?: Record<string, DuckDBValue>) {
+/** Every row of one statement. */
+export async function selectRows(conn: DuckDBConnection, sql: string, params?: Record<string, DuckDBValue>) {
   const reader = await conn.runAndReadAll(sql, params);
   return reader.getRows() as ResultRow[];
 }
 
 export async function selectServiceNames(conn: DuckDBConnection): Promise<string[]> {
-  return (await rows(conn, SERVICE_NAMES)).map((row) => row[0] as string);
+  return (await selectRows(conn, SERVICE_NAMES)).map((row) => row[0] as string);
 }
 
 export async function selectTotalSpans(conn: DuckDBConnection): Promise<number> {
-  return Number((await rows(conn, TOTAL_SPANS))[0]![0] as bigint);
+  return Number((await selectRows(conn, TOTAL_SPANS))[0]![0] as bigint);
 }
 
 export async function selectServices(conn: DuckDBConnection): Promise<ServiceSummary[]> {
-  return (await rows(conn, SERVICES)).map((row) => ({
+  return (await selectRows(conn, SERVICES)).map((row) => ({
     serviceName: row[0] as string,
     spanCount: Number(row[1] as bigint),
     traceCount: Number(row[2] as bigint),
@@ -182,15 +183,16 @@ export function selectListPage(
   // One snapshot for both statements: the window must hold the rows the page then reads.
   return inReadTransaction(conn, async () => {
     const windowParams = { service_name: serviceName, limit: page.limit, until };
-    const [start] = (await rows(conn, WINDOW_STARTS[list], windowParams))[0] ?? [];
+    const [start] = (await selectRows(conn, WINDOW_STARTS[list], windowParams))[0] ?? [];
     params.window_start = (start as DuckDBTimestampTZValue | undefined) ?? DuckDBTimestampTZValue.NegInf;
-    return (await rows(conn, LIST_PAGES[list][cursor], params)).map(
+    return (await selectRows(conn, LIST_PAGES[list][cursor], params)).map(
       (row) => (row[0] as DuckDBBlobValue).bytes,
     );
   });
 }
 
-async function inReadTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`'s statements in one snapshot. */
+export async function inReadTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
   await conn.run('BEGIN TRANSACTION');
   try {
     return await fn();
@@ -200,7 +202,7 @@ async function inReadTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>
 }
 
 export async function selectTraceSpans(conn: DuckDBConnection, traceId: string): Promise<SpanRow[]> {
-  return (await rows(conn, TRACE_SPANS, { trace_id: traceId })).map(spanRowFromResult);
+  return (await selectRows(conn, TRACE_SPANS, { trace_id: traceId })).map(spanRowFromResult);
 }
 
 export async function selectSpan(
@@ -208,7 +210,7 @@ export async function selectSpan(
   traceId: string,
   spanId: string,
 ): Promise<SpanRow | null> {
-  const [row] = await rows(conn, ONE_SPAN, { trace_id: traceId, span_id: spanId });
+  const [row] = await selectRows(conn, ONE_SPAN, { trace_id: traceId, span_id: spanId });
   return row ? spanRowFromResult(row) : null;
 }
 
@@ -219,8 +221,8 @@ export async function selectStatePatches(
 ): Promise<StatePatchRow[]> {
   const found =
     storeId === undefined
-      ? await rows(conn, TRACE_STATE_PATCHES, { trace_id: traceId })
-      : await rows(conn, TRACE_STORE_STATE_PATCHES, { trace_id: traceId, store_id: storeId });
+      ? await selectRows(conn, TRACE_STATE_PATCHES, { trace_id: traceId })
+      : await selectRows(conn, TRACE_STORE_STATE_PATCHES, { trace_id: traceId, store_id: storeId });
   return found.map(statePatchRowFromResult);
 }
 
@@ -229,7 +231,7 @@ export async function selectSpanLogRecords(
   traceId: string,
   spanId: string,
 ): Promise<LogRecordRow[]> {
-  return (await rows(conn, SPAN_LOG_RECORDS, { trace_id: traceId, span_id: spanId })).map(
+  return (await selectRows(conn, SPAN_LOG_RECORDS, { trace_id: traceId, span_id: spanId })).map(
     logRecordRowFromResult,
   );
 }

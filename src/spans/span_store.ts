@@ -4,6 +4,7 @@
 // db_duckdb/duckdb_span_store.ts implements them, and span_store_contract.ts is the test suite every
 // implementation passes.
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
+import type { SpanSearch, SpanSearchHit } from './span_search.ts';
 
 /** Rows actually inserted; rows already stored (or repeated within the batch) are not counted. */
 export interface InsertedCounts {
@@ -114,6 +115,13 @@ export interface SpanReader {
    * none has.
    */
   workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]>;
+  /**
+   * Spans of one service that started within the search's window and match every one of its
+   * conditions (span_search.ts defines each), newest first (start_time, then span_id, descending),
+   * one page at a time; each with a summary of its trace's root span (null while that root is not
+   * stored). The window is what bounds the work: callers always give one.
+   */
+  searchSpans(search: SpanSearch, page: PageRequest): Promise<SpanSearchHit[]>;
 }
 
 export interface RetentionStep {

@@ -7,6 +7,7 @@ import { isUnavailable } from '../errors.ts';
 import { OPENINFERENCE_KIND } from './llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import { parseTimestamp } from './span_json.ts';
+import type { AttributeFilter, SpanSearch, SpanSearchHit } from './span_search.ts';
 import type { PageRequest, SpanStore, WorkflowStatsSeries } from './span_store.ts';
 
 export interface StoreUnderTest {
@@ -448,6 +449,186 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
           assert.deepEqual(await store.workflowStats('a', { ...range, workflow: hostile }), []);
         }
         assertStats(await store.workflowStats('a', range), [alpha, beta]);
+      });
+    });
+
+    describe('searchSpans', () => {
+      const window = { startMicros: T0, endMicros: T0 + HOUR };
+      // Service a's spans in the window, newest first: o6, c5, c3, c2 (c3 and c2 share a start), r1.
+      const r1 = {
+        ...span({ trace: 1, span: 1, service: 'a', start: T0, type: 'workflow' }),
+        name: 'checkout',
+        attributes_json: JSON.stringify({ 'http.method': 'GET', 'http.status_code': 200, user: 'Ann Lee' }),
+      };
+      const c2 = {
+        ...span({ trace: 1, span: 2, parent: r1, service: 'a', start: T0 + 10n * SECOND, type: 'node' }),
+        name: 'call llm',
+        end_time: T0 + 15n * SECOND,
+        status_code: 'STATUS_CODE_ERROR',
+        attributes_json: JSON.stringify({ 'llm.model_name': 'gemini-2.5-flash', tokens: 1500, flag: true }),
+      };
+      const c3 = {
+        ...span({ trace: 1, span: 3, parent: r1, service: 'a', start: T0 + 10n * SECOND, type: 'node' }),
+        name: 'call llm',
+        attributes_json: JSON.stringify({ 'llm.model_name': 'gpt-4o', tokens: 300, note: null }),
+      };
+      const r4 = { ...span({ trace: 2, span: 4, service: 'b', start: T0 + 20n * SECOND }), name: 'ingest' };
+      const c5 = {
+        ...span({ trace: 2, span: 5, parent: r4, service: 'a', start: T0 + 30n * SECOND }),
+        name: 'lookup',
+        end_time: T0 + 32n * SECOND,
+        attributes_json: JSON.stringify({
+          'http.method': 'POST',
+          'db.statement': "SELECT 'x'",
+          tokens: '1500',
+        }),
+      };
+      const o6 = {
+        ...span({ trace: 3, span: 6, service: 'a', start: T0 + 40n * SECOND }),
+        parent_span_id: spanId(99),
+        name: 'orphan',
+        attributes_json: JSON.stringify({ 'http.method': 'GET', text: 'Naïve ✓ "quoted"' }),
+      };
+      const old = {
+        ...span({ trace: 4, span: 7, service: 'a', start: T0 - HOUR }),
+        attributes_json: JSON.stringify({ 'http.method': 'GET' }),
+      };
+      const ids = (hits: SpanSearchHit[]) => hits.map((hit) => Number.parseInt(hit.span.span_id, 16) - 1);
+      const find = async (search: Partial<SpanSearch>, limit = 100) =>
+        ids(await store.searchSpans({ serviceName: 'a', window, attributes: [], ...search }, { limit }));
+      beforeEach(async () => {
+        await store.insertBatch({ spans: [r1, c2, c3, r4, c5, o6, old], patches: [] });
+      });
+
+      test('without conditions: the service’s spans within the window, newest first, whole rows, each with its trace root', async () => {
+        const hits = await store.searchSpans({ serviceName: 'a', window, attributes: [] }, { limit: 100 });
+        assert.deepEqual(ids(hits), [6, 5, 3, 2, 1]);
+        assert.deepEqual(hits[1]!.span, c5);
+        const summary = (root: SpanRow) => ({
+          spanId: root.span_id,
+          name: root.name,
+          serviceName: root.service_name,
+          startTime: root.start_time,
+          endTime: root.end_time,
+        });
+        assert.deepEqual(hits[0]!.traceRoot, null, 'the orphan’s root was never stored');
+        assert.deepEqual(hits[1]!.traceRoot, summary(r4), 'a root of another service');
+        assert.deepEqual(hits[3]!.traceRoot, summary(r1));
+        assert.deepEqual(hits[4]!.traceRoot, summary(r1), 'a root is its own trace root');
+        assert.deepEqual(await find({ serviceName: 'b' }), [4]);
+        assert.deepEqual(await find({ serviceName: 'nobody' }), []);
+        assert.deepEqual(await find({ window: { startMicros: T0 - 2n * HOUR, endMicros: T0 - 1n } }), [7]);
+        assert.deepEqual(
+          await find({ window: { startMicros: T0 + 10n * SECOND, endMicros: T0 + 30n * SECOND } }),
+          [5, 3, 2],
+          'the window includes both bounds',
+        );
+        assert.deepEqual(await find({}, 2), [6, 5], 'capped at the limit');
+      });
+
+      test('name, span type, errors only and duration bounds', async () => {
+        assert.deepEqual(await find({ name: 'call llm' }), [3, 2]);
+        assert.deepEqual(await find({ name: 'call' }), [], 'the name matches whole');
+        assert.deepEqual(await find({ spanType: 'node' }), [3, 2]);
+        assert.deepEqual(await find({ spanType: 'workflow' }), [1]);
+        assert.deepEqual(await find({ errorsOnly: true }), [2]);
+        assert.deepEqual(await find({ minDurationMicros: 2n * SECOND }), [5, 2]);
+        assert.deepEqual(await find({ maxDurationMicros: SECOND }), [6, 3, 1], 'bounds are inclusive');
+        assert.deepEqual(await find({ minDurationMicros: 2n * SECOND, maxDurationMicros: 4n * SECOND }), [5]);
+      });
+
+      test('attribute filters: equals, not equals, exists, contains, and numeric comparisons', async () => {
+        const attr = (...attributes: AttributeFilter[]) => find({ attributes });
+        assert.deepEqual(await attr({ key: 'http.method', op: 'equals', value: 'GET' }), [6, 1]);
+        assert.deepEqual(await attr({ key: 'http.method', op: 'equals', value: 'get' }), [], 'case counts');
+        assert.deepEqual(
+          await attr({ key: 'http.method', op: 'not_equals', value: 'GET' }),
+          [5],
+          'spans without the attribute do not match',
+        );
+        assert.deepEqual(await attr({ key: 'http.method', op: 'exists' }), [6, 5, 1]);
+        assert.deepEqual(await attr({ key: 'note', op: 'exists' }), [3], 'a JSON null is present');
+        assert.deepEqual(await attr({ key: 'http', op: 'exists' }), [], 'a key is matched whole');
+        assert.deepEqual(await attr({ key: 'llm.model_name', op: 'contains', value: 'GEMINI' }), [2]);
+        assert.deepEqual(
+          await attr({ key: 'tokens', op: 'equals', value: '1500' }),
+          [5, 2],
+          'a number matches its JSON text, like a string',
+        );
+        assert.deepEqual(await attr({ key: 'flag', op: 'equals', value: 'true' }), [2]);
+        assert.deepEqual(
+          await attr({ key: 'tokens', op: 'greater_than', value: 1000 }),
+          [2],
+          'numeric comparisons take JSON numbers only',
+        );
+        assert.deepEqual(await attr({ key: 'tokens', op: 'less_than', value: 1000 }), [3]);
+        assert.deepEqual(await attr({ key: 'tokens', op: 'less_than', value: 300 }), []);
+        assert.deepEqual(await attr({ key: 'tokens', op: 'between', low: 300, high: 1500 }), [3, 2]);
+        assert.deepEqual(
+          await attr({ key: 'http.status_code', op: 'between', low: 199.5, high: 200.5 }),
+          [1],
+        );
+        assert.deepEqual(
+          await attr({ key: 'http.method', op: 'exists' }, { key: 'user', op: 'contains', value: 'lee' }),
+          [1],
+          'every filter must hold',
+        );
+      });
+
+      test('free text: names and attribute values (not keys), ignoring case', async () => {
+        assert.deepEqual(await find({ text: 'CHECKOUT' }), [1]);
+        assert.deepEqual(await find({ text: 'ann l' }), [1]);
+        assert.deepEqual(await find({ text: 'gemini' }), [2]);
+        assert.deepEqual(await find({ text: "select 'x'" }), [5]);
+        assert.deepEqual(await find({ text: '1500' }), [5, 2]);
+        assert.deepEqual(await find({ text: 'NAÏVE ✓ "QUOTED"' }), [6]);
+        assert.deepEqual(await find({ text: 'model_name' }), [], 'keys are not searched');
+      });
+
+      test('conditions combine, and hostile values match nothing and harm nothing', async () => {
+        const search = {
+          spanType: 'node',
+          errorsOnly: true,
+          attributes: [{ key: 'tokens', op: 'greater_than' as const, value: 100 }],
+          text: 'flash',
+        };
+        assert.deepEqual(await find(search), [2]);
+        assert.deepEqual(await find({ ...search, name: 'lookup' }), []);
+        for (const hostile of ["'; DROP TABLE spans; --", '"}', '\\', '%', '_', '$.*', "' OR 1=1 --"]) {
+          assert.deepEqual(await find({ name: hostile }), [], hostile);
+          assert.deepEqual(await find({ text: hostile }), [], hostile);
+          assert.deepEqual(await find({ attributes: [{ key: 'user', op: 'equals', value: hostile }] }), []);
+          assert.deepEqual(await find({ attributes: [{ key: 'user', op: 'contains', value: hostile }] }), []);
+        }
+        assert.equal((await store.stats()).spans, 7);
+      });
+
+      test('paging visits every hit once, across identical start times', async () => {
+        const tied: SpanRow[] = [];
+        for (let i = 0; i < 23; i++) {
+          tied.push(span({ trace: 50 + i, span: 50 + i, service: 'c', start: T0 + BigInt(i % 3) * SECOND }));
+        }
+        await store.insertBatch({ spans: tied, patches: [] });
+        const expected = tied.sort(newestFirst).map((s) => s.span_id);
+        for (const limit of [1, 4, 23]) {
+          const seen: string[] = [];
+          let before: PageRequest['before'];
+          for (;;) {
+            const search = { serviceName: 'c', window, attributes: [] };
+            const hits = await store.searchSpans(search, before ? { limit, before } : { limit });
+            assert.ok(hits.length <= limit);
+            seen.push(...hits.map((hit) => hit.span.span_id));
+            if (hits.length < limit) break;
+            const last = hits.at(-1)!.span;
+            before = { startTime: last.start_time, spanId: last.span_id };
+          }
+          assert.deepEqual(seen, expected, `pages of ${limit}`);
+        }
+        const beforeTime = await store.searchSpans(
+          { serviceName: 'c', window, attributes: [] },
+          { limit: 100, before: { startTime: T0 + SECOND } },
+        );
+        assert.equal(beforeTime.length, 8, 'a cursor of a time alone excludes that time');
       });
     });
 

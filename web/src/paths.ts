@@ -8,6 +8,8 @@ export const paths = {
   overview: (service: string, query = '') =>
     `/services/${encodeURIComponent(service)}/overview${query ? `?${query}` : ''}`,
   traces: (service: string) => `/services/${encodeURIComponent(service)}/traces`,
+  /** The trace search, optionally with its query (lib/search_url.ts). */
+  search: (query?: URLSearchParams) => (query && query.size > 0 ? `/search?${query}` : '/search'),
   trace: (traceId: string, spanId?: string) => `/traces/${traceId}${spanId ? `?span=${spanId}` : ''}`,
   /** The prompt playground, opened on an LLM span when given one. */
   playground: (traceId?: string, spanId?: string) =>

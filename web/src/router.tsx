@@ -9,6 +9,7 @@ import { Layout } from './components/Layout.tsx';
 import { Loading } from './components/status.tsx';
 import { ApiKeysPage } from './pages/ApiKeysPage.tsx';
 import { NotFoundPage, RouteErrorPage } from './pages/ErrorPages.tsx';
+import { SearchPage } from './pages/SearchPage.tsx';
 import { ServicesPage } from './pages/ServicesPage.tsx';
 import { TracePage } from './pages/TracePage.tsx';
 import { TracesPage } from './pages/TracesPage.tsx';
@@ -54,6 +55,7 @@ export function createAppRouter(queryClient: QueryClient) {
         },
         { path: 'services/:service/traces', element: <TracesPage /> },
         { path: 'traces/:traceId', ...once, element: <TracePage /> },
+        { path: 'search', element: <SearchPage /> },
         {
           path: 'playground',
           lazy: async () => ({ Component: (await import('./pages/PlaygroundPage.tsx')).PlaygroundPage }),

@@ -7,6 +7,7 @@ import type {
   LlmModelList,
   LlmProviderList,
   LogRecord,
+  SearchResult,
   ServiceSummary,
   Span,
   User,
@@ -67,6 +68,9 @@ export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
 
 export const workflowStats = (service: string, range: { from: string; to: string }) =>
   api.get<WorkflowStats>(`/otel/service/${enc(service)}/workflow_stats?${new URLSearchParams(range)}`);
+/** `query`: the search page's parameters (lib/search_url.ts searchApiQuery), paged like the lists. */
+export const searchSpans = (query: URLSearchParams, page: Page) =>
+  api.get<SearchResult[]>(`/otel/search?${query}&${pageQuery(page)}`);
 
 export const traceSpans = (traceId: string) => api.get<Span[]>(`/otel/trace/${enc(traceId)}/nested_spans`);
 

@@ -18,6 +18,7 @@ export type {
   SpanEvent,
   StatePatch,
 } from '../../../src/features/otel/schemas.ts';
+export type { SearchResult } from '../../../src/features/search/schemas.ts';
 export type { User, UsersExist } from '../../../src/features/users/schemas.ts';
 /** GET /otel/service/:service/workflow_stats: the service overview charts' data. */
 export type { WorkflowStats, WorkflowStatsBucket } from '../../../src/features/workflow_stats/schemas.ts';

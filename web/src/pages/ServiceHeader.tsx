@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
 import { paths } from '../paths.ts';
 
-/** Breadcrumb and the views of a service. */
+/** Breadcrumb, the views of a service and a link to search its spans. */
 export function ServiceHeader({ service, children }: { service: string; children?: ReactNode }) {
   return (
     <div className="page-head">
@@ -25,6 +25,7 @@ export function ServiceHeader({ service, children }: { service: string; children
         <NavLink to={paths.traces(service)} end>
           Traces
         </NavLink>
+        <Link to={paths.search(new URLSearchParams({ service }))}>Search</Link>
       </nav>
     </div>
   );
