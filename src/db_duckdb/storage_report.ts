@@ -102,7 +102,8 @@ export async function indexStorage(db: DuckDb, scratchFile: string): Promise<Sto
         await conn.run(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX idx ON storage_scratch.keys (${columns})`);
         const after = await scratchUsedBytes(conn);
         await conn.run('DROP TABLE storage_scratch.keys');
-        indexes.push({ index, table, bytes: after - before });
+        // An empty index may free a block the table had spare: never below zero.
+        indexes.push({ index, table, bytes: Math.max(0, after - before) });
       }
       return indexes.sort((a, b) => b.bytes - a.bytes);
     } finally {
