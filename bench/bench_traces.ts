@@ -48,6 +48,24 @@ export async function sendSpans(port: number, apiKey: string, fixtureSpans: Fixt
   await exporter.shutdown();
 }
 
+/**
+ * Makes every `every`-th span of the trace (the root excepted) an OpenInference LLM span with a
+ * prompt of `bytes` in its attributes, as an LLM-heavy workflow would send; returns how many.
+ */
+export function addLargePrompts(trace: TraceFixture, every: number, bytes: number): number {
+  const chosen = trace.spans.filter(({ span }, i) => i % every === every - 1 && span.parentSpanId.length > 0);
+  for (const { span } of chosen) {
+    span.attributes.push(
+      { key: 'openinference.span.kind', value: { type: 'string', value: 'LLM' } },
+      {
+        key: 'input.value',
+        value: { type: 'string', value: 'a long prompt '.repeat(Math.ceil(bytes / 14)) },
+      },
+    );
+  }
+  return chosen.length;
+}
+
 export function rootSpanId(trace: TraceFixture): string {
   const root = trace.spans.find((s) => s.span.parentSpanId.length === 0)!;
   return Buffer.from(root.span.spanId).toString('hex');

@@ -9,6 +9,7 @@ import { benchIngestion } from './ingestion.ts';
 import { benchQueries } from './queries.ts';
 import { benchSpanProcessor } from './span_processor.ts';
 import { benchWal } from './wal.ts';
+import { benchWireBytes } from './wire_bytes.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const results: Record<string, Record<string, number>> = {};
@@ -40,6 +41,8 @@ results.ingestion_split_mode = await benchIngestion({
 });
 console.log('\n== span queries over HTTP ==');
 results.queries = await benchQueries({ spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) });
+console.log('\n== span API bytes on the wire: identity, gzip, br; whole and compact traces ==');
+results.wire_bytes = await benchWireBytes();
 console.log('\n== web UI time to interactive (headless Chromium) ==');
 spawnSync(process.execPath, [new URL('./web.ts', import.meta.url).pathname], { stdio: 'inherit' });
 
