@@ -1,5 +1,6 @@
 // DuckDB result rows ↔ the span domain's rows: the columns every span and state-patch query selects,
 // and how a result row reads back as a SpanRow or StatePatchRow.
+import type { DuckDBListValue } from '@duckdb/node-api';
 import {
   type CompactSpanRow,
   DEBUGGER_ATTRIBUTES,
@@ -35,9 +36,14 @@ export const SPAN_COLUMNS = [
   'junjo_wf_store_id',
 ] as const;
 
-/** isLlmAttributes (spans/llm_span.ts) in SQL, from the same keys. */
-export const IS_LLM = `(attributes_json ->> '${OPENINFERENCE_KIND}' = '${OPENINFERENCE_LLM}'
-  OR ${GEN_AI_KEYS.map((key) => `json_exists(attributes_json, '$."${key}"')`).join(' OR ')})`;
+/**
+ * The attributes that decide isLlmAttributes (spans/llm_span.ts), extracted in one parse of the
+ * JSON (a prompt can be 100 KB); only from text that mentions one of them.
+ */
+const LLM_KEYS = [OPENINFERENCE_KIND, ...GEN_AI_KEYS];
+const LLM_KEY_VALUES = `CASE WHEN contains(attributes_json, '${OPENINFERENCE_KIND}') OR contains(attributes_json, 'gen_ai.')
+  THEN json_extract(attributes_json, [${LLM_KEYS.map((key) => `'$."${key}"'`).join(', ')}]) END`;
+const LLM_KIND_JSON = JSON.stringify(OPENINFERENCE_LLM);
 
 const DEBUGGER_SPAN = `junjo_span_type IN (${DEBUGGER_SPAN_TYPES.map((type) => `'${type}'`).join(', ')})`;
 
@@ -64,8 +70,7 @@ export const COMPACT_SPAN_COLUMNS = [
   'junjo_wf_state_start',
   'junjo_wf_state_end',
   'junjo_wf_graph_structure',
-  `CASE WHEN contains(attributes_json, '${OPENINFERENCE_KIND}') OR contains(attributes_json, 'gen_ai.')
-     THEN coalesce(${IS_LLM}, false) ELSE false END`,
+  LLM_KEY_VALUES,
   "CASE WHEN contains(events_json, 'set_state') OR contains(events_json, 'exception') THEN events_json END",
   ...DEBUGGER_ATTRIBUTES.map(
     (key) => `CASE WHEN ${DEBUGGER_SPAN} THEN json_extract(attributes_json, '$."${key}"') END`,
@@ -162,11 +167,18 @@ export function compactSpanRowFromResult(row: ResultRow): CompactSpanRow {
     junjo_wf_state_start: json(14),
     junjo_wf_state_end: json(15),
     junjo_wf_graph_structure: json(16),
-    is_llm: row[17] as boolean,
+    is_llm: isLlmKeyValues(row[17] as DuckDBListValue | null),
     has_exception: hasException,
     state_events_json: stateEventsJson,
     junjo_attributes_json: `{${attributes.join(',')}}`,
   };
+}
+
+/** LLM_KEY_VALUES' answer (JSON text of each key's value, NULL when absent) read as isLlmAttributes. */
+function isLlmKeyValues(values: DuckDBListValue | null): boolean {
+  if (values === null) return false;
+  const [kind, ...genAi] = values.items;
+  return kind === LLM_KIND_JSON || genAi.some((value) => value !== null);
 }
 
 /** A result row of STATE_PATCH_COLUMNS as a StatePatchRow (NULLs read as empty values too). */

@@ -14,11 +14,16 @@ import {
   DuckDBTimestampTZValue,
   listValue,
 } from '@duckdb/node-api';
-import { isLlmAttributesJson } from '../spans/llm_span.ts';
+import {
+  GEN_AI_KEYS,
+  isLlmAttributesJson,
+  OPENINFERENCE_KIND,
+  OPENINFERENCE_LLM,
+} from '../spans/llm_span.ts';
 import type { SpanRow } from '../spans/rows.ts';
 import { renderSpan } from '../spans/span_json.ts';
 import type { DuckDb } from './connection.ts';
-import { IS_LLM, SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
+import { SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
 
 const MICROS_PER_SECOND = 1_000_000n;
 /** A root's LLM descendants start after it; this much clock skew between services is tolerated. */
@@ -250,6 +255,10 @@ function appendSpanListRow(appender: DuckDBAppender, span: SpanRow, hasLlm: bool
 }
 
 // ---- start-up and retention ---------------------------------------------------------------------
+
+/** isLlmAttributes (spans/llm_span.ts) in SQL, from the same keys. */
+const IS_LLM = `(attributes_json ->> '${OPENINFERENCE_KIND}' = '${OPENINFERENCE_LLM}'
+  OR ${GEN_AI_KEYS.map((key) => `json_exists(attributes_json, '$."${key}"')`).join(' OR ')})`;
 
 // Any of them empty while spans is not: a database from before they existed (or a partial one).
 const NEEDS_BACKFILL = `
