@@ -10,6 +10,7 @@ import { benchQueries } from './queries.ts';
 import { benchSearch } from './search.ts';
 import { benchSpanProcessor } from './span_processor.ts';
 import { benchWal } from './wal.ts';
+import { benchWireBytes } from './wire_bytes.ts';
 import { benchWorkflowStats } from './workflow_stats.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -52,6 +53,8 @@ results.search = await benchSearch(
     ? { dataDir: process.env.BENCH_SEARCH_DATA_DIR }
     : { spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) },
 );
+console.log('\n== span API bytes on the wire: identity, gzip, br; whole and compact traces ==');
+results.wire_bytes = await benchWireBytes();
 console.log('\n== web UI time to interactive (headless Chromium) ==');
 spawnSync(process.execPath, [new URL('./web.ts', import.meta.url).pathname], { stdio: 'inherit' });
 

@@ -5,6 +5,7 @@
 // so an insert batch is either wholly visible or not at all.
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
+import type { CompactSpanRow } from '../spans/compact_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { SpanSearch, SpanSearchHit } from '../spans/span_search.ts';
 import type {
@@ -22,6 +23,7 @@ import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
 import { migrateStore } from './migrations.ts';
 import { snapshotDuckDb } from './snapshot.ts';
 import {
+  selectCompactTrace,
   selectListPage,
   selectServiceNames,
   selectServices,
@@ -84,6 +86,11 @@ export class DuckDbSpanStore implements SpanStore {
   // is applied to the rows found.
   async traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]> {
     const spans = await this.db.read((conn) => selectTraceSpans(conn, traceId));
+    return window ? spans.filter((span) => within(span.start_time, window)) : spans;
+  }
+
+  async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
+    const spans = await this.db.read((conn) => selectCompactTrace(conn, traceId));
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 

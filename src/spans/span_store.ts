@@ -3,6 +3,7 @@
 // needs. Receivers, the poller, retention, /health and the routes depend on these interfaces only;
 // db_duckdb/duckdb_span_store.ts implements them, and span_store_contract.ts is the test suite every
 // implementation passes.
+import type { CompactSpanRow } from './compact_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import type { SpanSearch, SpanSearchHit } from './span_search.ts';
 
@@ -98,6 +99,14 @@ export interface SpanReader {
   workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]>;
   /** Every span of the trace, newest first (start_time, then span_id, descending); [] when unknown. */
   traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]>;
+  /**
+   * Every span of the trace as compact_span.ts defines it, in traceSpans' order; [] when unknown.
+   * For the waterfall and the debugger: a store reads neither the attributes (beyond the few the
+   * definition names, and whether the span is an LLM span) nor events other than state and
+   * exception events into the answer, so a trace of spans with large prompts answers as fast as one
+   * without. Equal to `traceSpans(traceId, window).map(compactSpanOf)`.
+   */
+  compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]>;
   span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null>;
   /**
    * The trace's state patches in the order they happened (event_time, then patch_id), optionally of

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isUnavailable } from '../errors.ts';
+import { type CompactSpanRow, compactSpanOf } from './compact_span.ts';
 import { OPENINFERENCE_KIND } from './llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import { parseTimestamp } from './span_json.ts';
@@ -204,6 +205,116 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         );
         const everything = { startMicros: T0, endMicros: T0 + HOUR };
         assert.equal((await store.traceSpans(traceId(1), everything)).length, 2, 'bounds are inclusive');
+      });
+
+      test('a compact trace: the narrow columns, event facts, LLM flag and debugger attributes of each span', async () => {
+        const prompt = 'x'.repeat(100_000);
+        const stateEvent = (n: number) =>
+          `{"name":"set_state","timeUnixNano":17490000000${n}0000001,"droppedAttributesCount":0,` +
+          `"attributes":{"id":"e${n}","junjo.store.id":"store_1","junjo.state_json_patch":"[]"}}`;
+        const workflow = span({
+          trace: 1,
+          span: 1,
+          service: 'a',
+          start: T0,
+          type: 'workflow',
+          attributes: {
+            'junjo.workflow.node.count': 3,
+            'junjo.workflow.parent_store.id': 'p',
+            other: prompt,
+          },
+        });
+        workflow.events_json = `[${stateEvent(1)},{"name":"note","timeUnixNano":1,"droppedAttributesCount":0,"attributes":{}},${stateEvent(2)}]`;
+        const failed = span({ trace: 1, span: 2, parent: workflow, service: 'a', start: T0 + 1n });
+        failed.status_code = 'STATUS_CODE_ERROR';
+        failed.status_message = 'boom';
+        failed.events_json =
+          '[{"name":"exception","timeUnixNano":5,"droppedAttributesCount":0,"attributes":{"exception.type":"E"}}]';
+        const hookError = span({ trace: 1, span: 3, parent: workflow, service: 'a', start: T0 + 2n });
+        hookError.events_json =
+          '[{"name":"junjo.hook_error","timeUnixNano":6,"droppedAttributesCount":0,"attributes":{"exception.type":"E"}}]';
+        const llm = span({
+          trace: 1,
+          span: 4,
+          parent: workflow,
+          service: 'b',
+          start: T0 + 3n,
+          attributes: { [OPENINFERENCE_KIND]: 'LLM', 'input.value': prompt },
+        });
+        const genAi = span({
+          trace: 1,
+          span: 5,
+          parent: workflow,
+          service: 'b',
+          start: T0 + 4n,
+          attributes: { 'gen_ai.operation.name': 'chat', 'junjo.agent.store.id': 'not an agent' },
+        });
+        const notLlm = span({
+          trace: 1,
+          span: 6,
+          parent: workflow,
+          service: 'b',
+          start: T0 + 5n,
+          attributes: { 'gen_ai.system': 'openai', [OPENINFERENCE_KIND]: 'CHAIN', note: 'exception' },
+        });
+        const agent = span({
+          trace: 1,
+          span: 7,
+          parent: workflow,
+          service: 'a',
+          start: T0 + 6n,
+          type: 'agent',
+          attributes: { 'junjo.agent.store.id': 'agent_store', 'junjo.agent.state.start': '{"n":1}', x: 1 },
+        });
+        agent.events_json = `[${stateEvent(3)}]`;
+        const other = span({ trace: 2, span: 8, service: 'a', start: T0 });
+        const spans = [workflow, failed, hookError, llm, genAi, notLlm, agent, other];
+        await store.insertBatch({ spans, patches: [] });
+
+        const compact = await store.compactTrace(traceId(1));
+        assert.deepEqual(
+          compact.map(parsedCompact),
+          (await store.traceSpans(traceId(1))).map(compactSpanOf).map(parsedCompact),
+          'the reference, compactSpanOf, of the trace newest first',
+        );
+        const byId = new Map(compact.map((c) => [c.span_id, parsedCompact(c)]));
+        const facts = (n: number) => {
+          const c = byId.get(spanId(n))!;
+          return [c.has_exception, c.is_llm, c.state_events, c.junjo_attributes];
+        };
+        assert.deepEqual(facts(1), [
+          false,
+          false,
+          [JSON.parse(stateEvent(1)), JSON.parse(stateEvent(2))],
+          { 'junjo.workflow.node.count': 3, 'junjo.workflow.parent_store.id': 'p' },
+        ]);
+        assert.match(
+          compact.find((c) => c.span_id === spanId(1))!.state_events_json,
+          /1749000000010000001/,
+          'nanosecond times keep every digit',
+        );
+        assert.deepEqual(facts(2), [true, false, [], {}], 'an exception event');
+        assert.deepEqual(facts(3), [true, false, [], {}], 'an event with exception.type');
+        assert.deepEqual(facts(4), [false, true, [], {}], 'OpenInference LLM');
+        assert.deepEqual(facts(5), [false, true, [], {}], 'GenAI; agent attributes only on agent spans');
+        assert.deepEqual(facts(6), [false, false, [], {}], 'gen_ai.system alone is not an LLM span');
+        assert.deepEqual(facts(7), [
+          false,
+          false,
+          [JSON.parse(stateEvent(3))],
+          { 'junjo.agent.store.id': 'agent_store', 'junjo.agent.state.start': '{"n":1}' },
+        ]);
+        assert.ok(
+          compact.every((c) => !Object.values(c).some((v) => typeof v === 'string' && v.includes(prompt))),
+          'no prompt in the answer',
+        );
+
+        assert.deepEqual(await store.compactTrace(traceId(9)), []);
+        const window = { startMicros: T0 + 2n, endMicros: T0 + 4n };
+        assert.deepEqual(
+          (await store.compactTrace(traceId(1), window)).map((c) => c.span_id),
+          [spanId(5), spanId(4), spanId(3)],
+        );
       });
 
       test('state patches in the order they happened (event time, then patch id), optionally of one store', async () => {
@@ -720,6 +831,16 @@ async function pageThrough(
 
 const idOf = (bytes: Uint8Array): string =>
   (JSON.parse(Buffer.from(bytes).toString('utf8')) as { span_id: string }).span_id;
+
+/** A compact span with its JSON text parsed, to compare meaning rather than spelling. */
+function parsedCompact(c: CompactSpanRow) {
+  const { state_events_json, junjo_attributes_json, ...rest } = c;
+  return {
+    ...rest,
+    state_events: JSON.parse(state_events_json) as unknown,
+    junjo_attributes: JSON.parse(junjo_attributes_json) as Record<string, unknown>,
+  };
+}
 
 function newestFirst(a: SpanRow, b: SpanRow): number {
   if (a.start_time !== b.start_time) return a.start_time > b.start_time ? -1 : 1;

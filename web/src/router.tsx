@@ -1,7 +1,7 @@
 // Every view has its own URL, so any of them can be bookmarked, shared or reloaded.
 import type { QueryClient } from '@tanstack/react-query';
 import { createBrowserRouter, type LoaderFunctionArgs, Navigate } from 'react-router';
-import { traceQuery } from './api/queries.ts';
+import { compactTraceQuery } from './api/queries.ts';
 import { RequireAuth } from './auth/RequireAuth.tsx';
 import { SetupPage } from './auth/SetupPage.tsx';
 import { SignInPage } from './auth/SignInPage.tsx';
@@ -21,7 +21,7 @@ export function createAppRouter(queryClient: QueryClient) {
   // A trace's spans are requested as soon as the URL is known, in parallel with the session check
   // and the page's code, instead of after the page has rendered.
   const prefetchTrace = ({ params }: LoaderFunctionArgs) => {
-    if (params.traceId) void queryClient.prefetchQuery(traceQuery(params.traceId));
+    if (params.traceId) void queryClient.prefetchQuery(compactTraceQuery(params.traceId));
     return null;
   };
   // Loaders only start work; stepping through a run (search params) must not re-run them.

@@ -19,6 +19,7 @@ const OTEL_ROUTES = [
   '/otel/spans/type/workflow/:service_name',
   '/otel/trace/:trace_id/nested_spans',
   '/otel/trace/:trace_id/nested-spans',
+  '/otel/trace/:trace_id/compact',
   '/otel/trace/:trace_id/span/:span_id',
   '/otel/trace/:trace_id/span/:span_id/logs',
   '/otel/trace/:trace_id/otlp',

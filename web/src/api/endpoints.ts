@@ -1,8 +1,9 @@
 // Every REST call the UI makes, typed by the server's schemas.
-import { api } from './client.ts';
+import { ApiError, api } from './client.ts';
 import type {
   ApiKey,
   AuthTest,
+  CompactSpan,
   CreatedApiKey,
   LlmModelList,
   LlmProviderList,
@@ -72,7 +73,19 @@ export const workflowStats = (service: string, range: { from: string; to: string
 export const searchSpans = (query: URLSearchParams, page: Page) =>
   api.get<SearchResult[]>(`/otel/search?${query}&${pageQuery(page)}`);
 
-export const traceSpans = (traceId: string) => api.get<Span[]>(`/otel/trace/${enc(traceId)}/nested_spans`);
+/**
+ * The trace's spans without attributes and ordinary events: what the waterfall and debugger draw.
+ * An unknown trace (404) is one whose spans have not arrived yet: no spans.
+ */
+export const compactTrace = (traceId: string) =>
+  api.get<CompactSpan[]>(`/otel/trace/${enc(traceId)}/compact`).catch((error: unknown) => {
+    if (error instanceof ApiError && error.status === 404) return [];
+    throw error;
+  });
+
+/** One span with its attributes and events, fetched when it is opened. */
+export const traceSpan = (traceId: string, spanId: string) =>
+  api.get<Span>(`/otel/trace/${enc(traceId)}/span/${enc(spanId)}`);
 
 export const spanLogRecords = (traceId: string, spanId: string) =>
   api.get<LogRecord[]>(`/otel/trace/${enc(traceId)}/span/${enc(spanId)}/logs`);

@@ -12,6 +12,7 @@ export type {
 } from '../../../src/features/llm/schemas.ts';
 /** GET /otel/services: a service with its span and trace counts and last activity. */
 export type {
+  CompactSpan,
   LogRecord,
   Service as ServiceSummary,
   Span,
