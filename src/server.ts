@@ -27,6 +27,7 @@ import { Metrics } from './features/metrics/metrics.ts';
 import { metricsRoutes } from './features/metrics/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
+import { workflowRunRoutes } from './features/workflow_runs/routes.ts';
 import { requireInternalSecret } from './grpc/internal_secret.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
 import { startIngestion } from './ingestion/ingestion_service.ts';
@@ -165,6 +166,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         healthRoutes(health),
         ...accounts.features,
         otelRoutes({ store }),
+        workflowRunRoutes({ store }),
         metricsRoutes({ token: config.metricsToken, metrics }),
         backupRoutes({
           token: readOrCreateSecretFile(adminTokenFile(config)),

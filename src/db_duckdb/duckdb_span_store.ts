@@ -15,6 +15,7 @@ import type {
   SpanStoreStats,
   TimeWindow,
 } from '../spans/span_store.ts';
+import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
 import { migrateStore } from './migrations.ts';
 import { snapshotDuckDb } from './snapshot.ts';
@@ -31,6 +32,7 @@ import {
 import { SpanRepository } from './span_repository.ts';
 import { deleteStep } from './span_retention.ts';
 import { prepareQuerySupport } from './summaries.ts';
+import { selectWorkflowRunPage } from './workflow_run_queries.ts';
 
 export class DuckDbSpanStore implements SpanStore {
   /** The database itself, for DuckDB-only tools (benchmarks, the data generator, tests). */
@@ -72,6 +74,10 @@ export class DuckDbSpanStore implements SpanStore {
 
   workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]> {
     return this.db.read((conn) => selectListPage(conn, 'workflow', serviceName, page));
+  }
+
+  workflowRunPage(serviceName: string, filter: WorkflowRunFilter, page: PageRequest): Promise<Uint8Array[]> {
+    return this.db.read((conn) => selectWorkflowRunPage(conn, serviceName, filter, page));
   }
 
   // DuckDB has no partitions to skip: the trace_id index finds a trace's rows, and a second

@@ -4,6 +4,7 @@
 // db_duckdb/duckdb_span_store.ts implements them, and span_store_contract.ts is the test suite every
 // implementation passes.
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
+import type { WorkflowRunFilter } from './workflow_run_filter.ts';
 
 /** Rows actually inserted; rows already stored (or repeated within the batch) are not counted. */
 export interface InsertedCounts {
@@ -60,6 +61,12 @@ export interface SpanReader {
   rootSpanPage(serviceName: string, page: PageRequest, filter: { llmOnly: boolean }): Promise<Uint8Array[]>;
   /** Workflow spans of the service (subflows excluded), as rootSpanPage returns them. */
   workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]>;
+  /**
+   * The workflow spans of workflowSpanPage that meet every condition of the filter (its doc comment
+   * in workflow_run_filter.ts says what each one means), in the same order, with the same keyset
+   * paging and the same bytes.
+   */
+  workflowRunPage(serviceName: string, filter: WorkflowRunFilter, page: PageRequest): Promise<Uint8Array[]>;
   /** Every span of the trace, newest first (start_time, then span_id, descending); [] when unknown. */
   traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]>;
   span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null>;

@@ -30,7 +30,7 @@ For the next page pass the last span's start_time as \`before\` and its span_id 
  * or buffer with a JSON content type through unchanged, so the response schemas document these
  * routes without re-serializing.
  */
-function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
+export function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
