@@ -47,6 +47,10 @@ export function createAppRouter(queryClient: QueryClient) {
           // The graph libraries are the heaviest part of the UI: loaded with the debugger only.
           lazy: async () => ({ Component: (await import('./pages/WorkflowPage.tsx')).default }),
         },
+        {
+          path: 'services/:service/compare',
+          lazy: async () => ({ Component: (await import('./pages/CompareRunsPage.tsx')).default }),
+        },
         { path: 'services/:service/traces', element: <TracesPage /> },
         { path: 'traces/:traceId', ...once, element: <TracePage /> },
         {
