@@ -167,7 +167,7 @@ interface ClientResult {
  * the server's event loop and garbage collector, and its CPU would count as the server's. This
  * process's CPU (Fastify, the service, DuckDB's threads) is measured from the end of the warm-up.
  */
-async function measure(base: string, url: (i: number) => string, calls: number) {
+export async function measure(base: string, url: (i: number) => string, calls: number) {
   const warmUp = Math.max(5, Math.round(calls / 10));
   const urls = Array.from({ length: warmUp + calls }, (_, i) => base + url(i));
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--client'], {
@@ -207,7 +207,7 @@ async function runClient(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-const round = (n: number) => Math.round(n * 10) / 10;
+export const round = (n: number) => Math.round(n * 10) / 10;
 
 if (import.meta.main && process.argv.includes('--client')) {
   await runClient();

@@ -9,6 +9,7 @@ import { benchIngestion } from './ingestion.ts';
 import { benchQueries } from './queries.ts';
 import { benchSpanProcessor } from './span_processor.ts';
 import { benchWal } from './wal.ts';
+import { benchWorkflowRuns } from './workflow_runs.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const results: Record<string, Record<string, number>> = {};
@@ -40,6 +41,11 @@ results.ingestion_split_mode = await benchIngestion({
 });
 console.log('\n== span queries over HTTP ==');
 results.queries = await benchQueries({ spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) });
+console.log('\n== filtered workflow runs over HTTP (state paths, nodes; 24 h of one service) ==');
+results.workflow_runs = await benchWorkflowRuns({
+  spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000),
+  ...(process.env.BENCH_RUNS_DATA_DIR ? { dataDir: process.env.BENCH_RUNS_DATA_DIR } : {}),
+});
 console.log('\n== web UI time to interactive (headless Chromium) ==');
 spawnSync(process.execPath, [new URL('./web.ts', import.meta.url).pathname], { stdio: 'inherit' });
 
