@@ -7,7 +7,9 @@
 // about time order). Each state path is extracted once per candidate run (the `state_n` columns),
 // so the document is parsed once however many tests a condition makes. Node conditions are
 // semi-joins on node spans of the same traces, bounded by the same start window. Only the page's
-// rows then fetch their rendered JSON from span_list_entries.
+// rows then read their rendered JSON from span_list_entries, by row id (as span_queries.ts's list
+// pages do): joined directly, the scan reads the multi-KB JSON of every entry in the page's time
+// range (measured at 250k spans: 234 → 146 ms of CPU per state-filtered page).
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
 import type { PageRequest } from '../spans/span_store.ts';
 import type { JsonPath, StateCondition, WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
@@ -144,13 +146,16 @@ export function workflowRunPageQuery(
         AND start_time >= $from AND start_time < $to ${candidates.join(' ')}),
     page AS (
       SELECT trace_id, span_id, start_time FROM runs r WHERE true ${conditions.join(' ')}
-      ORDER BY start_time DESC, span_id DESC LIMIT $limit)
-    SELECT e.span_json FROM span_list_entries e
-    JOIN page p ON e.trace_id = p.trace_id AND e.span_id = p.span_id
-    WHERE e.service_name = $service_name AND e.junjo_span_type = 'workflow'
-      AND e.start_time >= (SELECT min(start_time) FROM page)
-      AND e.start_time <= (SELECT max(start_time) FROM page)
-    ORDER BY e.start_time DESC, e.span_id DESC`;
+      ORDER BY start_time DESC, span_id DESC LIMIT $limit),
+    listed AS (
+      SELECT e.rowid AS listed_row FROM span_list_entries e
+      JOIN page p ON e.trace_id = p.trace_id AND e.span_id = p.span_id
+      WHERE e.service_name = $service_name AND e.junjo_span_type = 'workflow'
+        AND e.start_time >= (SELECT min(start_time) FROM page)
+        AND e.start_time <= (SELECT max(start_time) FROM page))
+    SELECT span_json FROM span_list_entries
+    WHERE rowid IN (SELECT listed_row FROM listed)
+    ORDER BY start_time DESC, span_id DESC`;
   return { sql, params };
 }
 
