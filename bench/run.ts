@@ -11,6 +11,7 @@ import { benchSearch } from './search.ts';
 import { benchSpanProcessor } from './span_processor.ts';
 import { benchWal } from './wal.ts';
 import { benchWireBytes } from './wire_bytes.ts';
+import { benchWorkflowRuns } from './workflow_runs.ts';
 import { benchWorkflowStats } from './workflow_stats.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -55,6 +56,11 @@ results.search = await benchSearch(
 );
 console.log('\n== span API bytes on the wire: identity, gzip, br; whole and compact traces ==');
 results.wire_bytes = await benchWireBytes();
+console.log('\n== filtered workflow runs over HTTP (state paths, nodes; 24 h of one service) ==');
+results.workflow_runs = await benchWorkflowRuns({
+  spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000),
+  ...(process.env.BENCH_RUNS_DATA_DIR ? { dataDir: process.env.BENCH_RUNS_DATA_DIR } : {}),
+});
 console.log('\n== web UI time to interactive (headless Chromium) ==');
 spawnSync(process.execPath, [new URL('./web.ts', import.meta.url).pathname], { stdio: 'inherit' });
 

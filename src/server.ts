@@ -28,6 +28,7 @@ import { metricsRoutes } from './features/metrics/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
 import { searchRoutes } from './features/search/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
+import { workflowRunRoutes } from './features/workflow_runs/routes.ts';
 import { workflowStatsRoutes } from './features/workflow_stats/routes.ts';
 import { requireInternalSecret } from './grpc/internal_secret.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
@@ -177,6 +178,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         otelRoutes({ store }),
         workflowStatsRoutes({ store }),
         searchRoutes({ store }),
+        workflowRunRoutes({ store }),
         metricsRoutes({ token: config.metricsToken, metrics }),
         backupRoutes({
           token: readOrCreateSecretFile(adminTokenFile(config)),

@@ -19,6 +19,7 @@ import type {
   WorkflowStatsQuery,
   WorkflowStatsSeries,
 } from '../spans/span_store.ts';
+import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
 import { migrateStore } from './migrations.ts';
 import { snapshotDuckDb } from './snapshot.ts';
@@ -37,6 +38,7 @@ import { SpanRepository } from './span_repository.ts';
 import { deleteStep } from './span_retention.ts';
 import { selectSearchHits } from './span_search_queries.ts';
 import { prepareQuerySupport } from './summaries.ts';
+import { selectWorkflowRunPage } from './workflow_run_queries.ts';
 import { selectWorkflowStats } from './workflow_stats.ts';
 
 export class DuckDbSpanStore implements SpanStore {
@@ -79,6 +81,10 @@ export class DuckDbSpanStore implements SpanStore {
 
   workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]> {
     return this.db.read((conn) => selectListPage(conn, 'workflow', serviceName, page));
+  }
+
+  workflowRunPage(serviceName: string, filter: WorkflowRunFilter, page: PageRequest): Promise<Uint8Array[]> {
+    return this.db.read((conn) => selectWorkflowRunPage(conn, serviceName, filter, page));
   }
 
   // DuckDB has no partitions to skip: the trace_id index finds a trace's rows, and a second

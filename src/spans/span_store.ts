@@ -6,6 +6,7 @@
 import type { CompactSpanRow } from './compact_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import type { SpanSearch, SpanSearchHit } from './span_search.ts';
+import type { WorkflowRunFilter } from './workflow_run_filter.ts';
 
 /** Rows actually inserted; rows already stored (or repeated within the batch) are not counted. */
 export interface InsertedCounts {
@@ -97,6 +98,12 @@ export interface SpanReader {
   rootSpanPage(serviceName: string, page: PageRequest, filter: { llmOnly: boolean }): Promise<Uint8Array[]>;
   /** Workflow spans of the service (subflows excluded), as rootSpanPage returns them. */
   workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]>;
+  /**
+   * The workflow spans of workflowSpanPage that meet every condition of the filter (its doc comment
+   * in workflow_run_filter.ts says what each one means), in the same order, with the same keyset
+   * paging and the same bytes.
+   */
+  workflowRunPage(serviceName: string, filter: WorkflowRunFilter, page: PageRequest): Promise<Uint8Array[]>;
   /** Every span of the trace, newest first (start_time, then span_id, descending); [] when unknown. */
   traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]>;
   /**

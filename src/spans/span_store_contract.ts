@@ -10,6 +10,7 @@ import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts'
 import { parseTimestamp } from './span_json.ts';
 import type { AttributeFilter, SpanSearch, SpanSearchHit } from './span_search.ts';
 import type { PageRequest, SpanStore, WorkflowStatsSeries } from './span_store.ts';
+import { parseStateCondition, type WorkflowRunFilter } from './workflow_run_filter.ts';
 
 export interface StoreUnderTest {
   /** Empty and prepared. */
@@ -743,6 +744,125 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
       });
     });
 
+    describe('workflow run filters', () => {
+      // Four runs of service a (ids 1–4), a subflow and a run of service b that no filter may return;
+      // the expected ids of every case are worked out by hand from these rows.
+      beforeEach(() => store.insertBatch(runFilterFixture()));
+      const runs = async (filter: Partial<WorkflowRunFilter>, service = 'a') =>
+        (await store.workflowRunPage(service, { ...NO_FILTER, ...filter }, { limit: 100 })).map(idOf);
+      const state = (...texts: string[]) => ({ state: texts.map((text) => parseStateCondition(text)) });
+
+      test('by workflow name, and no filter but the service: workflow spans only, newest first', async () => {
+        assert.deepEqual(await runs({}), [spanId(4), spanId(3), spanId(2), spanId(1)]);
+        assert.deepEqual(await runs({ workflow: 'Triage' }), [spanId(3), spanId(2), spanId(1)]);
+        assert.deepEqual(await runs({ workflow: 'triage' }), []);
+        assert.deepEqual(await runs({}, 'b'), [spanId(5)]);
+      });
+
+      test('by nodes run, not run and failed', async () => {
+        assert.deepEqual(await runs({ nodes: ['Classify'] }), [spanId(4), spanId(2), spanId(1)]);
+        assert.deepEqual(await runs({ nodes: ['Classify', 'Route'] }), [spanId(1)]);
+        assert.deepEqual(await runs({ notNodes: ['Route'] }), [spanId(4), spanId(2)]);
+        assert.deepEqual(await runs({ notNodes: ['Route', 'Classify'] }), []);
+        assert.deepEqual(await runs({ failedNodes: ['Escalate'] }), [spanId(2)]);
+        assert.deepEqual(await runs({ failedNodes: ['Classify'] }), []);
+        // Its node span is named Summarize but it is a subflow span, not a node.
+        assert.deepEqual(await runs({ nodes: ['Summarize'] }), []);
+      });
+
+      test('by duration (bounds inclusive) and start time (from inclusive, to exclusive)', async () => {
+        assert.deepEqual(await runs({ minDurationMicros: 3n * SECOND }), [spanId(3), spanId(2)]);
+        assert.deepEqual(await runs({ maxDurationMicros: 3n * SECOND }), [spanId(4), spanId(2), spanId(1)]);
+        assert.deepEqual(await runs({ minDurationMicros: 2n * SECOND, maxDurationMicros: 4n * SECOND }), [
+          spanId(2),
+        ]);
+        assert.deepEqual(await runs({ fromMicros: T0 + 10n * SECOND, toMicros: T0 + 30n * SECOND }), [
+          spanId(3),
+          spanId(2),
+        ]);
+        assert.deepEqual(await runs({ fromMicros: T0 + 31n * SECOND }), []);
+      });
+
+      test('by end state: = and != compare JSON type and value', async () => {
+        assert.deepEqual(await runs(state('$.intent = "billing"')), [spanId(4), spanId(3), spanId(1)]);
+        assert.deepEqual(await runs(state('$.intent != "billing"')), [spanId(2)]);
+        assert.deepEqual(await runs(state('$.score = 7')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.score = 7.0')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.score = "7"')), [spanId(3)]);
+        assert.deepEqual(await runs(state('$.score != 7')), [spanId(4), spanId(3), spanId(2)]);
+        assert.deepEqual(await runs(state('$.flag = true')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.flag = false')), [spanId(2)]);
+        assert.deepEqual(await runs(state('$.note = null')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.items[0] = 1')), [spanId(2), spanId(1)]);
+        assert.deepEqual(await runs(state('$.nested.deep[1].name = "b"')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$["odd key/~\\"quoted\\""] = "x"')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$["länge"] = "ü"')), [spanId(2)]);
+      });
+
+      test('by end state: <, >, .length, contains and exists', async () => {
+        assert.deepEqual(await runs(state('$.score > 5')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.score < 5')), [spanId(4), spanId(2)]);
+        assert.deepEqual(await runs(state('$.score > -1')), [spanId(2), spanId(1)]);
+        assert.deepEqual(await runs(state('$.items.length > 3')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.items.length = 0')), [spanId(3)]);
+        assert.deepEqual(await runs(state('$.text.length = 3')), [spanId(2)]);
+        assert.deepEqual(await runs(state('$.items.length != 1')), [spanId(4), spanId(3), spanId(1)]);
+        assert.deepEqual(await runs(state('$.tags contains "vip"')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.tags contains "eu"')), [spanId(2), spanId(1)]);
+        assert.deepEqual(await runs(state('$.text contains "o w"')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.items contains 4')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.note exists')), [spanId(1)]);
+        assert.deepEqual(await runs(state('$.items exists')), [spanId(3), spanId(2), spanId(1)]);
+        assert.deepEqual(await runs(state('$.items.length exists')), [spanId(3), spanId(2), spanId(1)]);
+      });
+
+      test('by start state, and every condition together', async () => {
+        assert.deepEqual(await runs({ stateOf: 'start', ...state('$.intent = "unknown"') }), [spanId(1)]);
+        assert.deepEqual(await runs({ stateOf: 'start', ...state('$.intent = "billing"') }), []);
+        assert.deepEqual(
+          await runs({
+            workflow: 'Triage',
+            nodes: ['Classify'],
+            ...state('$.intent = "billing"', '$.score > 1'),
+          }),
+          [spanId(1)],
+        );
+        assert.deepEqual(
+          await runs({ notNodes: ['Escalate'], maxDurationMicros: SECOND, ...state('$.intent = "billing"') }),
+          [spanId(4), spanId(1)],
+        );
+      });
+
+      test('paging through a filtered list visits each match once, newest first', async () => {
+        const filter = { ...NO_FILTER, ...state('$.intent = "billing"') };
+        for (const limit of [1, 2]) {
+          assert.deepEqual(await pageThrough((page) => store.workflowRunPage('a', filter, page), limit), [
+            spanId(4),
+            spanId(3),
+            spanId(1),
+          ]);
+        }
+      });
+
+      test('hostile values find nothing and change nothing', async () => {
+        for (const hostile of [
+          "'; DROP TABLE spans; --",
+          'a"b\\c',
+          '\u0000',
+          '🚀'.repeat(200),
+          "' OR '1'='1",
+        ]) {
+          assert.deepEqual(await runs({ workflow: hostile, nodes: [hostile] }), []);
+          assert.deepEqual(await runs(state(`$.intent = ${JSON.stringify(hostile)}`)), []);
+          assert.deepEqual(
+            await runs(state(`$[${JSON.stringify(hostile.replaceAll('\u0000', ''))}] exists`)),
+            [],
+          );
+        }
+        assert.equal((await store.stats()).spans, runFilterFixture().spans.length);
+      });
+    });
+
     describe('maintenance', () => {
       test('prepare is idempotent', async () => {
         await store.insertBatch(spansOfOneTrace(1, 'a', T0, 3));
@@ -942,4 +1062,86 @@ function spansOfOneTrace(
     spans,
     patches: spans.map((s, i) => patch(trace * 10_000 + i, s, s.start_time)),
   };
+}
+
+const NO_FILTER: WorkflowRunFilter = { nodes: [], notNodes: [], failedNodes: [], stateOf: 'end', state: [] };
+
+/** The runs the workflow-run filter tests ask about: see the comment in that describe block. */
+function runFilterFixture(): SpanBatch {
+  const spans: SpanRow[] = [];
+  const run = (
+    n: number,
+    f: { name: string; service?: string; startS: number; seconds: number; start?: unknown; end: unknown },
+  ) => {
+    const workflow = {
+      ...span({
+        trace: n,
+        span: n,
+        service: f.service ?? 'a',
+        start: T0 + BigInt(f.startS) * SECOND,
+        type: 'workflow',
+      }),
+      name: f.name,
+      junjo_wf_state_start: JSON.stringify(f.start ?? {}),
+      junjo_wf_state_end: JSON.stringify(f.end),
+    };
+    workflow.end_time = workflow.start_time + BigInt(f.seconds) * SECOND;
+    spans.push(workflow);
+    return workflow;
+  };
+  const node = (n: number, of: SpanRow, name: string, failed = false, type = 'node') => {
+    const child = {
+      ...span({ trace: 0, span: n, parent: of, service: of.service_name, start: of.start_time, type }),
+      name,
+    };
+    child.trace_id = of.trace_id;
+    if (failed) child.status_code = 'STATUS_CODE_ERROR';
+    spans.push(child);
+  };
+  const r1 = run(1, {
+    name: 'Triage',
+    startS: 0,
+    seconds: 1,
+    start: { intent: 'unknown' },
+    end: {
+      intent: 'billing',
+      items: [1, 2, 3, 4],
+      score: 7,
+      flag: true,
+      note: null,
+      tags: ['vip', 'eu'],
+      text: 'hello world',
+      nested: { deep: [{ name: 'a' }, { name: 'b' }] },
+      'odd key/~"quoted"': 'x',
+    },
+  });
+  node(101, r1, 'Classify');
+  node(102, r1, 'Route');
+  const summary = {
+    ...span({ trace: 1, span: 103, parent: r1, service: 'a', start: T0, type: 'subflow' }),
+    name: 'Summarize',
+  };
+  summary.trace_id = r1.trace_id;
+  summary.junjo_wf_state_end = JSON.stringify({ intent: 'support' });
+  spans.push(summary);
+  const r2 = run(2, {
+    name: 'Triage',
+    startS: 10,
+    seconds: 3,
+    end: { intent: 'support', items: [1], score: 2.5, flag: false, tags: ['eu'], text: 'bye', länge: 'ü' },
+  });
+  node(201, r2, 'Classify');
+  node(202, r2, 'Escalate', true);
+  const r3 = run(3, {
+    name: 'Triage',
+    startS: 20,
+    seconds: 5,
+    end: { intent: 'billing', items: [], score: '7' },
+  });
+  node(301, r3, 'Route');
+  const r4 = run(4, { name: 'Other', startS: 30, seconds: 1, end: { intent: 'billing', score: -3 } });
+  node(401, r4, 'Classify');
+  const r5 = run(5, { name: 'Triage', service: 'b', startS: 0, seconds: 1, end: { intent: 'billing' } });
+  node(501, r5, 'Classify');
+  return { spans, patches: [] };
 }

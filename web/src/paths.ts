@@ -1,7 +1,12 @@
 // URL of every view (the routes are declared in router.tsx).
 export const paths = {
   services: () => '/services',
-  workflowRuns: (service: string) => `/services/${encodeURIComponent(service)}/workflows`,
+  /** `filters`: run_filters.ts parameters. */
+  workflowRuns: (service: string, filters?: URLSearchParams) =>
+    `/services/${encodeURIComponent(service)}/workflows${filters?.size ? `?${filters}` : ''}`,
+  /** `runs`: `<traceId>:<spanId>,…` (run_compare.ts formatRunRefs). */
+  compareRuns: (service: string, runs: string) =>
+    `/services/${encodeURIComponent(service)}/compare?${new URLSearchParams({ runs })}`,
   workflow: (service: string, traceId: string, spanId: string) =>
     `/services/${encodeURIComponent(service)}/workflows/${traceId}/${spanId}`,
   /** The service's charts; `query` is the range and workflow (lib/overview.ts). */

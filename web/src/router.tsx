@@ -53,6 +53,10 @@ export function createAppRouter(queryClient: QueryClient) {
           // The chart library comes with the page only.
           lazy: async () => ({ Component: (await import('./pages/OverviewPage.tsx')).default }),
         },
+        {
+          path: 'services/:service/compare',
+          lazy: async () => ({ Component: (await import('./pages/CompareRunsPage.tsx')).default }),
+        },
         { path: 'services/:service/traces', element: <TracesPage /> },
         { path: 'traces/:traceId', ...once, element: <TracePage /> },
         { path: 'search', element: <SearchPage /> },

@@ -59,8 +59,11 @@ export const deleteApiKey = (id: string) => api.delete(`/api_keys/${enc(id)}`);
 
 export const listServices = () => api.get<ServiceSummary[]>('/otel/services');
 
-export const listWorkflowRuns = (service: string, page: Page) =>
-  api.get<Span[]>(`/otel/spans/type/workflow/${enc(service)}?${pageQuery(page)}`);
+/** Runs of the service; with filters (run_filters.ts parameters) from the filtered run list. */
+export const listWorkflowRuns = (service: string, page: Page, filters: URLSearchParams) =>
+  filters.size === 0
+    ? api.get<Span[]>(`/otel/spans/type/workflow/${enc(service)}?${pageQuery(page)}`)
+    : api.get<Span[]>(`/otel/service/${enc(service)}/workflow_runs?${pageQuery(page)}&${filters}`);
 
 export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
   api.get<Span[]>(

@@ -11,7 +11,7 @@ export interface NeighbourRuns {
 }
 
 export function useNeighbourRuns(service: string, workflow: CompactSpan): NeighbourRuns {
-  const fetchPage = (page: Page) => listWorkflowRuns(service, page);
+  const fetchPage = (page: Page) => listWorkflowRuns(service, page, new URLSearchParams());
   // Only top-level workflows are in the runs list; subflows and agents have no neighbours there.
   const enabled = workflow.junjo_span_type === 'workflow';
   const key = ['run-neighbours', service, workflow.trace_id, workflow.span_id];
