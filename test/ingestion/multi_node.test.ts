@@ -236,3 +236,19 @@ test('a node moved to another address keeps its position; a wiped node gets a ne
   assert.doesNotMatch(backend.output(), /behind this poller's position/, 'a new id, not a refused position');
   await checkStoredOnce();
 });
+
+test('a repeated or malformed ingestion address stops the backend with exit code 2, naming the setting', async () => {
+  for (const list of ['127.0.0.1:50052,127.0.0.1:50052', '127.0.0.1:50052,nowhere', '127.0.0.1:50052,']) {
+    const failure = await startServerProcess({
+      env: { JUNJO_ROLE: 'backend', JUNJO_INGESTION_ADDRESS: list },
+    }).then(
+      async (started) => {
+        await started.cleanup();
+        return 'started';
+      },
+      (error: Error) => error.message,
+    );
+    assert.match(failure, /exited \(code 2/, list);
+    assert.match(failure, /JUNJO_INGESTION_ADDRESS/);
+  }
+});
