@@ -1,16 +1,20 @@
 // Ingestion benchmark: N concurrent OTLP/gRPC clients send realistic 512-span requests of the Junjo
 // workflow mix to the real server (child process). Prints acknowledged spans/s, ack latency,
 // indexed spans/s, ack-to-queryable lag, peak RSS, and the same load against a baseline receiver
-// that only decodes and acknowledges.
+// that only decodes and acknowledges. Deployments: one process, or split into N ingestion nodes and
+// one backend (one poller per node), the clients spread over the nodes. The load average is printed
+// beside the figures: on a shared machine they are only comparable at a similar load.
+
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
 import { encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
 import { freePort } from '../test/support/ports.ts';
-import { startServerProcess } from '../test/support/server_process.ts';
+import { type ServerProcess, startServerProcess } from '../test/support/server_process.ts';
 import { indexedSpans } from '../test/support/wait.ts';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -43,7 +47,7 @@ function buildRequests(totalSpans: number, seed: number): Array<{ bytes: Buffer;
 }
 
 async function runLoad(
-  address: string,
+  addresses: string[],
   apiKey: string,
   clients: number,
   requests: Array<{ bytes: Buffer; spans: number }>,
@@ -53,8 +57,8 @@ async function runLoad(
   const start = performance.now();
   const metadata = new grpc.Metadata();
   metadata.set('x-junjo-api-key', apiKey);
-  const worker = async () => {
-    const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+  const worker = async (index: number) => {
+    const client = new grpc.Client(addresses[index % addresses.length]!, grpc.credentials.createInsecure(), {
       'grpc.max_send_message_length': -1,
     });
     while (next < requests.length) {
@@ -83,7 +87,7 @@ async function runLoad(
     }
     client.close();
   };
-  await Promise.all(Array.from({ length: clients }, worker));
+  await Promise.all(Array.from({ length: clients }, (_, index) => worker(index)));
   result.seconds = (performance.now() - start) / 1000;
   return result;
 }
@@ -99,7 +103,7 @@ async function baseline(clients: number, requests: Array<{ bytes: Buffer; spans:
   );
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   try {
-    const load = await runLoad(`127.0.0.1:${port}`, 'none', clients, requests);
+    const load = await runLoad([`127.0.0.1:${port}`], 'none', clients, requests);
     return load.spans / load.seconds;
   } finally {
     child.kill('SIGTERM');
@@ -107,15 +111,18 @@ async function baseline(clients: number, requests: Array<{ bytes: Buffer; spans:
 }
 
 export async function benchIngestion(
-  options: { spans?: number; clients?: number; split?: boolean } = {},
+  /** ingestionNodes: 0 (default) runs one process; N ≥ 1 runs N ingestion nodes and a backend. */
+  options: { spans?: number; clients?: number; ingestionNodes?: number } = {},
 ): Promise<Record<string, number>> {
   const totalSpans = options.spans ?? 200_000;
   const clients = options.clients ?? 8;
+  const ingestionNodes = options.ingestionNodes ?? 0;
   process.stdout.write(`ingestion: building ${totalSpans} spans of the Junjo mix in 512-span requests…\n`);
   const requests = buildRequests(totalSpans, 7);
   const baselineSpansPerSecond = await baseline(clients, requests);
 
-  const deployment = await startDeployment(options.split ?? false);
+  const loadAvgBefore = os.loadavg()[0]!;
+  const deployment = await startDeployment(ingestionNodes);
   const server = deployment.backend;
   try {
     const session = await signIn(server.baseUrl);
@@ -130,7 +137,12 @@ export async function benchIngestion(
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    const load = await runLoad(`127.0.0.1:${deployment.ingestion.ports.otlpGrpc}`, key, clients, requests);
+    const load = await runLoad(
+      deployment.ingestion.map((node) => `127.0.0.1:${node.ports.otlpGrpc}`),
+      key,
+      clients,
+      requests,
+    );
     while ((indexedSamples.at(-1)?.[1] ?? 0) < load.spans)
       await new Promise((resolve) => setTimeout(resolve, 20));
     sampling = false;
@@ -149,7 +161,8 @@ export async function benchIngestion(
     const acked = load.spans / load.seconds;
     const results = {
       clients,
-      split_mode: options.split ? 1 : 0,
+      split_mode: ingestionNodes > 0 ? 1 : 0,
+      ingestion_nodes: ingestionNodes,
       spans: load.spans,
       acknowledged_spans_per_s: Math.round(acked),
       ack_p50_ms: round(percentile(load.ackLatenciesMs, 50)),
@@ -160,6 +173,9 @@ export async function benchIngestion(
       server_peak_rss_mb: round(peakRssMb),
       baseline_spans_per_s: Math.round(baselineSpansPerSecond),
       ratio_to_baseline: round(acked / baselineSpansPerSecond, 2),
+      load_avg_1m_before: round(loadAvgBefore, 2),
+      load_avg_1m_after: round(os.loadavg()[0]!, 2),
+      cpus: os.availableParallelism(),
     };
     console.table(results);
     return results;
@@ -168,41 +184,42 @@ export async function benchIngestion(
   }
 }
 
-/** One process (default), or the ingestion and backend roles as two processes (split mode). */
-async function startDeployment(split: boolean) {
+/** One process (0 nodes), or N ingestion nodes and one backend reading them all (split mode). */
+async function startDeployment(ingestionNodes: number) {
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
   const env: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
-  if (!split) {
+  const stopAll = async (children: ServerProcess[]) => {
+    for (const child of children) {
+      await child.stop('SIGTERM');
+      await child.cleanup();
+    }
+  };
+  if (ingestionNodes === 0) {
     const server = await startServerProcess({ env });
-    return {
-      backend: server,
-      ingestion: server,
-      processes: () => [server],
-      stop: async () => {
-        await server.stop('SIGTERM');
-        await server.cleanup();
-      },
-    };
+    return { backend: server, ingestion: [server], processes: () => [server], stop: () => stopAll([server]) };
   }
-  const [readSpans, internalAuth] = [await freePort(), await freePort()];
-  const ingestion = await startServerProcess({
-    ports: { readSpans },
-    env: { ...env, JUNJO_ROLE: 'ingestion', JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${internalAuth}` },
-  });
+  const internalAuth = await freePort();
+  const ingestion: ServerProcess[] = [];
+  for (let index = 0; index < ingestionNodes; index++) {
+    ingestion.push(
+      await startServerProcess({
+        env: { ...env, JUNJO_ROLE: 'ingestion', JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${internalAuth}` },
+      }),
+    );
+  }
   const backend = await startServerProcess({
     ports: { internalAuth },
-    env: { ...env, JUNJO_ROLE: 'backend', JUNJO_INGESTION_ADDRESS: `127.0.0.1:${readSpans}` },
+    env: {
+      ...env,
+      JUNJO_ROLE: 'backend',
+      JUNJO_INGESTION_ADDRESS: ingestion.map((node) => `127.0.0.1:${node.ports.readSpans}`).join(','),
+    },
   });
   return {
     backend,
     ingestion,
-    processes: () => [ingestion, backend],
-    stop: async () => {
-      for (const child of [ingestion, backend]) {
-        await child.stop('SIGTERM');
-        await child.cleanup();
-      }
-    },
+    processes: () => [...ingestion, backend],
+    stop: () => stopAll([...ingestion, backend]),
   };
 }
 
@@ -214,6 +231,7 @@ if (import.meta.main) {
   await benchIngestion({
     spans: arg('spans'),
     clients: arg('clients'),
-    split: process.argv.includes('--split'),
+    // --split: one ingestion node and a backend; --nodes N: N ingestion nodes and a backend.
+    ingestionNodes: arg('nodes') ?? (process.argv.includes('--split') ? 1 : 0),
   });
 }

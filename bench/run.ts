@@ -36,7 +36,12 @@ results.ingestion = await benchIngestion({ spans: Math.round(200_000 * scale), c
 results.ingestion_split_mode = await benchIngestion({
   spans: Math.round(200_000 * scale),
   clients: 8,
-  split: true,
+  ingestionNodes: 1,
+});
+results.ingestion_two_nodes = await benchIngestion({
+  spans: Math.round(200_000 * scale),
+  clients: 8,
+  ingestionNodes: 2,
 });
 console.log('\n== span queries over HTTP ==');
 results.queries = await benchQueries({ spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) });

@@ -219,7 +219,9 @@ export class IngestionPoller {
         }
         this.#consecutiveFailures += 1;
         this.stats.failures += 1;
-        const backoffMs = Math.min(30_000, 250 * 2 ** Math.min(this.#consecutiveFailures, 7));
+        // Mostly an unreachable source (a node restarting): retried often enough that a node
+        // coming back is read within seconds; a failed attempt costs one connection.
+        const backoffMs = Math.min(5_000, 250 * 2 ** Math.min(this.#consecutiveFailures, 5));
         this.#options.logger.error({ err: error, backoffMs }, 'poller batch failed; will retry');
         await this.#sleepUnlessStopped(backoffMs);
       }
