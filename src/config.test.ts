@@ -39,6 +39,11 @@ for (const [name, value, expected] of [
   ['JUNJO_SESSION_SECRET', 'short', 'at least 32 characters'],
   ['JUNJO_RETENTION_DAYS', '-3', 'a positive integer'],
   ['JUNJO_INGESTION_ADDRESS', 'nowhere', 'host:port'],
+  ['JUNJO_INGESTION_ADDRESS', '10.0.0.1:50052,nowhere', 'host:port'],
+  ['JUNJO_INGESTION_ADDRESS', '10.0.0.1:50052,,10.0.0.2:50052', 'distinct host:port entries'],
+  ['JUNJO_INGESTION_ADDRESS', '10.0.0.1:50052, 10.0.0.1:50052', 'one is repeated'],
+  ['JUNJO_INGESTION_ADDRESS', 'Node-A:50052,node-a:50052', 'one is repeated'],
+  ['JUNJO_INGESTION_ADDRESS', '10.0.0.1:0', 'a TCP port number'],
   ['JUNJO_LOG_LEVEL', 'loud', 'one of trace'],
   ['JUNJO_LLM_PROVIDERS', 'openai', 'name=http(s)://base-url'],
   ['JUNJO_LLM_PROVIDERS', 'local=ftp://127.0.0.1/v1', 'name=http(s)://base-url'],
@@ -57,6 +62,15 @@ for (const [name, value, expected] of [
     );
   });
 }
+
+test('JUNJO_INGESTION_ADDRESS lists one ReadSpans address per ingestion node', () => {
+  assert.deepEqual(loadConfig({}).addresses.ingestion, ['127.0.0.1:50052']);
+  assert.deepEqual(
+    loadConfig({ JUNJO_INGESTION_ADDRESS: ' 10.0.0.1:50052, ingest-b.internal:50052,[fd00::3]:50052' })
+      .addresses.ingestion,
+    ['10.0.0.1:50052', 'ingest-b.internal:50052', '[fd00::3]:50052'],
+  );
+});
 
 test('split mode needs JUNJO_INTERNAL_SECRET; internal listeners default to loopback', () => {
   const secret = 'i'.repeat(32);

@@ -101,7 +101,18 @@ const byteSize = (raw: string, name: string): string =>
     ? raw
     : fail(name, 'a size such as 256MiB or 1GB (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)', raw);
 const address = (raw: string, name: string): string =>
-  /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) ? raw : fail(name, 'host:port', raw);
+  /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) && port(raw.slice(raw.lastIndexOf(':') + 1), name)
+    ? raw
+    : fail(name, 'host:port', raw);
+/** Comma-separated host:port entries, at least one, none twice (two pollers on one node would race). */
+const addresses = (raw: string, name: string): string[] => {
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const expected = 'a comma-separated list of distinct host:port entries';
+  if (entries.some((entry) => entry === '')) return fail(name, expected, raw);
+  for (const entry of entries) address(entry, name);
+  const distinct = new Set(entries.map((entry) => entry.toLowerCase()));
+  return distinct.size === entries.length ? entries : fail(name, `${expected} (one is repeated)`, raw);
+};
 
 export const variables = {
   JUNJO_ROLE: {
@@ -145,8 +156,9 @@ export const variables = {
   },
   JUNJO_INGESTION_ADDRESS: {
     default: '127.0.0.1:50052',
-    describe: 'where the backend role reaches ReadSpans (split mode)',
-    parse: address,
+    describe:
+      'where the backend role reaches ReadSpans (split mode): one `host:port` per ingestion node, comma-separated; one poller each',
+    parse: addresses,
   },
   JUNJO_BACKEND_AUTH_ADDRESS: {
     default: '127.0.0.1:50053',
@@ -289,7 +301,8 @@ export interface Config {
   /** Internal listeners (split mode) and the secret their callers must present. */
   internal: { host: string; secret: string };
   ports: { http: number; otlpGrpc: number; otlpHttp: number; readSpans: number; internalAuth: number };
-  addresses: { ingestion: string; backendAuth: string };
+  /** ingestion: the ReadSpans address of every ingestion node the backend reads. */
+  addresses: { ingestion: string[]; backendAuth: string };
   paths: { dataDir: string; sqlite: string; duckdb: string; wal: string };
   duckdb: { memoryLimit: string; threads: number };
   sessionSecret: string;

@@ -13,7 +13,10 @@ export interface Health {
     array_buffers_bytes: number;
   };
   span_store?: { spans: number; bytes: number; memory_bytes: number; memory_limit: string };
-  poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; last_key: string | null };
+  /** The counters of every poller, summed. */
+  poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; records: number };
+  /** One entry per poller: `local` in one process, one per ingestion node on a split backend. */
+  pollers?: PollerHealth[];
   ingestion?: {
     accepted_requests: number;
     refused_unauthenticated: number;
@@ -25,6 +28,18 @@ export interface Health {
     backlog_bytes: number;
     inflight_request_bytes: number;
   };
+}
+
+export interface PollerHealth {
+  node: string;
+  node_id: string | null;
+  spans_indexed: number;
+  records: number;
+  failures: number;
+  last_key: string | null;
+  lag_seconds: number | null;
+  consecutive_failures: number;
+  last_error: string | null;
 }
 
 export interface Credentials {
