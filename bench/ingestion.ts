@@ -1,5 +1,6 @@
 // Ingestion benchmark: N concurrent OTLP/gRPC clients send realistic 512-span requests of the Junjo
-// workflow mix to the real server (child process) as fast as it acknowledges them, once with
+// workflow mix to the real server (child processes: one process, or N ingestion nodes and one
+// backend with the clients spread over the nodes) as fast as it acknowledges them, once with
 // DuckDB unlimited (its own defaults) and once with the server's default limits; then, on the
 // second server, the same mix at fixed rates (25%, 50%, 75% of the indexing capacity it just
 // measured). Prints acknowledged spans/s against a baseline receiver that only decodes and
@@ -82,9 +83,12 @@ function recordAck(result: LoadResult, request: EncodedRequest, sent: number, st
   result.acks.push([now - start, result.spans]);
 }
 
-/** Closed loop: `clients` concurrent exporters, each sending its next request once the last is acknowledged. */
+/**
+ * Closed loop: `clients` concurrent exporters, spread over the addresses, each sending its next
+ * request once the last is acknowledged.
+ */
 async function runLoad(
-  address: string,
+  addresses: string[],
   apiKey: string,
   clients: number,
   requests: EncodedRequest[],
@@ -93,8 +97,8 @@ async function runLoad(
   const result: LoadResult = { spans: 0, seconds: 0, ackLatenciesMs: [], acks: [] };
   let next = 0;
   const metadata = apiKeyMetadata(apiKey);
-  const worker = async () => {
-    const client = newClient(address);
+  const worker = async (index: number) => {
+    const client = newClient(addresses[index % addresses.length]!);
     while (next < requests.length) {
       const request = requests[next++]!;
       const sent = performance.now();
@@ -103,17 +107,18 @@ async function runLoad(
     }
     client.close();
   };
-  await Promise.all(Array.from({ length: clients }, worker));
+  await Promise.all(Array.from({ length: clients }, (_, index) => worker(index)));
   result.seconds = (performance.now() - start) / 1000;
   return result;
 }
 
 /**
  * Open loop: each request leaves at its scheduled time (`spansPerSecond` offered), whether or not
- * the earlier ones were acknowledged, as independent exporters would send.
+ * the earlier ones were acknowledged, as independent exporters would send; the addresses take
+ * turns.
  */
 async function runFixedRate(
-  address: string,
+  addresses: string[],
   apiKey: string,
   spansPerSecond: number,
   requests: EncodedRequest[],
@@ -121,20 +126,22 @@ async function runFixedRate(
 ): Promise<LoadResult> {
   const result: LoadResult = { spans: 0, seconds: 0, ackLatenciesMs: [], acks: [] };
   const metadata = apiKeyMetadata(apiKey);
-  const client = newClient(address);
+  const clients = addresses.map(newClient);
   const inFlight: Promise<void>[] = [];
   let offered = 0;
-  for (const request of requests) {
+  for (const [index, request] of requests.entries()) {
     const dueMs = (offered / spansPerSecond) * 1000 - (performance.now() - start);
     if (dueMs > 0) await new Promise((resolve) => setTimeout(resolve, dueMs));
     offered += request.spans;
     const sent = performance.now();
     inFlight.push(
-      exportWithRetry(client, metadata, request.bytes).then(() => recordAck(result, request, sent, start)),
+      exportWithRetry(clients[index % clients.length]!, metadata, request.bytes).then(() =>
+        recordAck(result, request, sent, start),
+      ),
     );
   }
   await Promise.all(inFlight);
-  client.close();
+  for (const client of clients) client.close();
   result.seconds = (performance.now() - start) / 1000;
   return result;
 }
@@ -150,7 +157,7 @@ async function baseline(clients: number, requests: EncodedRequest[]): Promise<nu
   );
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   try {
-    const load = await runLoad(`127.0.0.1:${port}`, 'none', clients, requests);
+    const load = await runLoad([`127.0.0.1:${port}`], 'none', clients, requests);
     return load.spans / load.seconds;
   } finally {
     child.kill('SIGTERM');
@@ -213,19 +220,18 @@ const UNLIMITED_DUCKDB_ENV = {
 
 /** Full load on a fresh deployment: how fast it acknowledges and indexes, and its peak RSS. */
 async function capacityRun(
-  split: boolean,
+  ingestionNodes: number,
   env: Record<string, string>,
   clients: number,
   requests: EncodedRequest[],
   then?: (deployment: Deployment, apiKey: string, indexedPerSecond: number) => Promise<void>,
 ) {
-  const deployment = await startDeployment(split, env);
+  const deployment = await startDeployment(ingestionNodes, env);
   try {
     const session = await signIn(deployment.backend.baseUrl);
     const { key } = await createApiKey(session);
-    const address = `127.0.0.1:${deployment.ingestion.ports.otlpGrpc}`;
     const { load, indexedSeconds, lags } = await loadAndIndex(deployment.backend.baseUrl, (start) =>
-      runLoad(address, key, clients, requests, start),
+      runLoad(deployment.otlpAddresses, key, clients, requests, start),
     );
     const indexedPerSecond = load.spans / indexedSeconds;
     await then?.(deployment, key, indexedPerSecond);
@@ -234,7 +240,7 @@ async function capacityRun(
       ackLatenciesMs: load.ackLatenciesMs,
       indexedPerSecond,
       lags,
-      peakRssMb: peakRssMb(deployment.processes()),
+      peakRssMb: peakRssMb(deployment.processes),
     };
   } finally {
     await deployment.stop();
@@ -242,41 +248,56 @@ async function capacityRun(
 }
 
 export async function benchIngestion(
-  options: { spans?: number; clients?: number; split?: boolean; fixedRateSeconds?: number } = {},
+  options: {
+    spans?: number;
+    clients?: number;
+    /** 0: one process; N ≥ 1: N ingestion nodes and one backend. */
+    ingestionNodes?: number;
+    /** Shorthand for `ingestionNodes: 1`. */
+    split?: boolean;
+    fixedRateSeconds?: number;
+  } = {},
 ): Promise<Record<string, number>> {
   const totalSpans = options.spans ?? 200_000;
   const clients = options.clients ?? 8;
-  const split = options.split ?? false;
+  const ingestionNodes = options.ingestionNodes ?? (options.split ? 1 : 0);
   const fixedRateSeconds = options.fixedRateSeconds ?? 20;
   process.stdout.write(`ingestion: building ${totalSpans} spans of the Junjo mix in 512-span requests…\n`);
   const requests = buildRequests(totalSpans, 7, 512);
   const baselineSpansPerSecond = await baseline(clients, requests);
 
   process.stdout.write('ingestion: full load, DuckDB unlimited (its defaults)…\n');
-  const unlimited = await capacityRun(split, UNLIMITED_DUCKDB_ENV, clients, requests);
+  const unlimited = await capacityRun(ingestionNodes, UNLIMITED_DUCKDB_ENV, clients, requests);
 
   // With the server's defaults: full load, then offered load at fixed fractions of the capacity it
   // just measured, on the same server (its tables already hold the full load's spans).
   process.stdout.write('ingestion: full load with the default settings, then fixed rates…\n');
   const fixedRates: Record<string, number> = {};
-  const limited = await capacityRun(split, {}, clients, requests, async (deployment, key, capacity) => {
-    for (const [index, share] of [0.25, 0.5, 0.75].entries()) {
-      const rate = capacity * share;
-      const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
-      const { lags } = await loadAndIndex(deployment.backend.baseUrl, (start) =>
-        runFixedRate(`127.0.0.1:${deployment.ingestion.ports.otlpGrpc}`, key, rate, paced, start),
-      );
-      const label = `at_${share * 100}pct`;
-      fixedRates[`${label}_offered_spans_per_s`] = Math.round(rate);
-      fixedRates[`${label}_ack_to_queryable_p50_ms`] = round(percentile(lags, 50));
-      fixedRates[`${label}_ack_to_queryable_p99_ms`] = round(percentile(lags, 99));
-    }
-  });
+  const limited = await capacityRun(
+    ingestionNodes,
+    {},
+    clients,
+    requests,
+    async (deployment, key, capacity) => {
+      for (const [index, share] of [0.25, 0.5, 0.75].entries()) {
+        const rate = capacity * share;
+        const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
+        const { lags } = await loadAndIndex(deployment.backend.baseUrl, (start) =>
+          runFixedRate(deployment.otlpAddresses, key, rate, paced, start),
+        );
+        const label = `at_${share * 100}pct`;
+        fixedRates[`${label}_offered_spans_per_s`] = Math.round(rate);
+        fixedRates[`${label}_ack_to_queryable_p50_ms`] = round(percentile(lags, 50));
+        fixedRates[`${label}_ack_to_queryable_p99_ms`] = round(percentile(lags, 99));
+      }
+    },
+  );
 
   const [load1, load5] = os.loadavg();
   const results = {
     clients,
-    split_mode: split ? 1 : 0,
+    split_mode: ingestionNodes > 0 ? 1 : 0,
+    ingestion_nodes: ingestionNodes,
     spans: totalSpans,
     acknowledged_spans_per_s: Math.round(limited.acked),
     ack_p50_ms: round(percentile(limited.ackLatenciesMs, 50)),
@@ -300,47 +321,56 @@ export async function benchIngestion(
 
 interface Deployment {
   backend: ServerProcess;
-  ingestion: ServerProcess;
-  processes: () => ServerProcess[];
+  /** Where the exporters send: every ingestion node's OTLP/gRPC address. */
+  otlpAddresses: string[];
+  processes: ServerProcess[];
   stop: () => Promise<void>;
 }
 
-/** One process (default), or the ingestion and backend roles as two processes (split mode). */
-async function startDeployment(split: boolean, settings: Record<string, string>): Promise<Deployment> {
+/** One process (0 nodes), or N ingestion nodes and one backend with a poller per node (split mode). */
+async function startDeployment(
+  ingestionNodes: number,
+  settings: Record<string, string>,
+): Promise<Deployment> {
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
   const env: Record<string, string> = { ...settings, ...(nodeOptions && { NODE_OPTIONS: nodeOptions }) };
-  if (!split) {
-    const server = await startServerProcess({ env });
+  const deployment = (backend: ServerProcess, ingestion: ServerProcess[]): Deployment => {
+    // A single process is both the backend and its only ingestion node: stop it (and count it) once.
+    const processes = [...new Set([...ingestion, backend])];
     return {
-      backend: server,
-      ingestion: server,
-      processes: () => [server],
+      backend,
+      otlpAddresses: ingestion.map((node) => `127.0.0.1:${node.ports.otlpGrpc}`),
+      processes,
       stop: async () => {
-        await server.stop('SIGTERM');
-        await server.cleanup();
+        for (const child of processes) {
+          await child.stop('SIGTERM');
+          await child.cleanup();
+        }
       },
     };
+  };
+  if (ingestionNodes === 0) {
+    const server = await startServerProcess({ env });
+    return deployment(server, [server]);
   }
-  const [readSpans, internalAuth] = [await freePort(), await freePort()];
-  const ingestion = await startServerProcess({
-    ports: { readSpans },
-    env: { ...env, JUNJO_ROLE: 'ingestion', JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${internalAuth}` },
-  });
+  const internalAuth = await freePort();
+  const ingestion: ServerProcess[] = [];
+  for (let index = 0; index < ingestionNodes; index++) {
+    ingestion.push(
+      await startServerProcess({
+        env: { ...env, JUNJO_ROLE: 'ingestion', JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${internalAuth}` },
+      }),
+    );
+  }
   const backend = await startServerProcess({
     ports: { internalAuth },
-    env: { ...env, JUNJO_ROLE: 'backend', JUNJO_INGESTION_ADDRESS: `127.0.0.1:${readSpans}` },
-  });
-  return {
-    backend,
-    ingestion,
-    processes: () => [ingestion, backend],
-    stop: async () => {
-      for (const child of [ingestion, backend]) {
-        await child.stop('SIGTERM');
-        await child.cleanup();
-      }
+    env: {
+      ...env,
+      JUNJO_ROLE: 'backend',
+      JUNJO_INGESTION_ADDRESS: ingestion.map((node) => `127.0.0.1:${node.ports.readSpans}`).join(','),
     },
-  };
+  });
+  return deployment(backend, ingestion);
 }
 
 if (import.meta.main) {
@@ -351,7 +381,8 @@ if (import.meta.main) {
   await benchIngestion({
     spans: arg('spans'),
     clients: arg('clients'),
-    split: process.argv.includes('--split'),
+    // --split: one ingestion node and a backend; --nodes N: N ingestion nodes and a backend.
+    ingestionNodes: arg('nodes') ?? (process.argv.includes('--split') ? 1 : 0),
     fixedRateSeconds: arg('fixed-rate-seconds'),
   });
 }

@@ -42,6 +42,11 @@ results.ingestion_split_mode = await benchIngestion({
   clients: 8,
   split: true,
 });
+results.ingestion_two_nodes = await benchIngestion({
+  spans: Math.round(200_000 * scale),
+  clients: 8,
+  ingestionNodes: 2,
+});
 console.log('\n== span queries over HTTP ==');
 results.queries = await benchQueries({ spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) });
 console.log('\n== service overview charts (workflow stats) over HTTP ==');
