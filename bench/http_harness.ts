@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { generateSpans } from '../scripts/generate.ts';
 import { loadConfig } from '../src/config.ts';
 import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
@@ -30,6 +31,22 @@ export interface HttpBenchSetup {
   /** Names the temp dir, e.g. 'search'. */
   name: string;
   routes: (store: DuckDbSpanStore) => HttpPlugin[];
+}
+
+/** The command line of an HTTP query bench run alone: --spans N (default 1M) or --data-dir DIR, --calls N. */
+export function benchArgs(defaultCalls: number): { spans: number; calls: number; dataDir?: string } {
+  const { values } = parseArgs({
+    options: {
+      spans: { type: 'string', default: '1000000' },
+      calls: { type: 'string', default: String(defaultCalls) },
+      'data-dir': { type: 'string' },
+    },
+  });
+  return {
+    spans: Number(values.spans),
+    calls: Number(values.calls),
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+  };
 }
 
 /** Runs `bench` against a listening server (no auth guard: the guard's cost is not the query's). */

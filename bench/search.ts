@@ -5,10 +5,9 @@
 // Run alone: node_modules/.bin/node bench/search.ts --data-dir DIR [--calls 50]
 //   (fill DIR first: npm run generate -- --spans 1000000 --data-dir DIR)
 // Without --data-dir it generates --spans (default 1M) into a temp dir and deletes it afterwards.
-import { parseArgs } from 'node:util';
 import type { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { searchRoutes } from '../src/features/search/routes.ts';
-import { measureCases, withBenchServer } from './http_harness.ts';
+import { benchArgs, measureCases, withBenchServer } from './http_harness.ts';
 
 export interface SearchBenchOptions {
   /** Measure this data dir as it is; without it, generate `spans` into a temp dir. */
@@ -69,18 +68,4 @@ export async function benchSearch(opts: SearchBenchOptions): Promise<Record<stri
   });
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      'data-dir': { type: 'string' },
-      spans: { type: 'string', default: '1000000' },
-      calls: { type: 'string', default: '50' },
-    },
-  });
-  const result = await benchSearch({
-    spans: Number(values.spans),
-    calls: Number(values.calls),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-  });
-  console.log(JSON.stringify(result, null, 2));
-}
+if (import.meta.main) console.log(JSON.stringify(await benchSearch(benchArgs(50)), null, 2));

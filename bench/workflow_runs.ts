@@ -7,11 +7,10 @@
 // Run alone: node_modules/.bin/node bench/workflow_runs.ts --data-dir DIR [--calls 100]
 //            (DIR filled by `npm run generate -- --spans 1000000 --data-dir DIR`), or --spans N to
 //            generate into a temp dir that is deleted afterwards.
-import { parseArgs } from 'node:util';
 import type { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { workflowRunRoutes } from '../src/features/workflow_runs/routes.ts';
 import { formatTimestamp } from '../src/spans/span_json.ts';
-import { measureCases, withBenchServer } from './http_harness.ts';
+import { benchArgs, measureCases, withBenchServer } from './http_harness.ts';
 
 const DAY_MICROS = 86_400_000_000n;
 
@@ -67,18 +66,4 @@ export async function benchWorkflowRuns(opts: {
   });
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      spans: { type: 'string', default: '1000000' },
-      calls: { type: 'string', default: '100' },
-      'data-dir': { type: 'string' },
-    },
-  });
-  const result = await benchWorkflowRuns({
-    spans: Number(values.spans),
-    calls: Number(values.calls),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-  });
-  console.log(JSON.stringify(result, null, 2));
-}
+if (import.meta.main) console.log(JSON.stringify(await benchWorkflowRuns(benchArgs(100)), null, 2));

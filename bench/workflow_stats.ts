@@ -7,10 +7,9 @@
 // maps skip. Run alone:
 //   node_modules/.bin/node bench/workflow_stats.ts --spans 1000000 [--calls 200]
 //   node_modules/.bin/node bench/workflow_stats.ts --data-dir DIR [--calls 200]
-import { parseArgs } from 'node:util';
 import type { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { workflowStatsRoutes } from '../src/features/workflow_stats/routes.ts';
-import { measureCases, withBenchServer } from './http_harness.ts';
+import { benchArgs, measureCases, withBenchServer } from './http_harness.ts';
 
 export interface WorkflowStatsBenchOptions {
   spans: number;
@@ -67,18 +66,4 @@ async function firstWorkflowName(base: string, service: string, newestMs: number
   return body.workflows[0]?.workflow ?? 'none';
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      spans: { type: 'string', default: '1000000' },
-      calls: { type: 'string', default: '200' },
-      'data-dir': { type: 'string' },
-    },
-  });
-  const result = await benchWorkflowStats({
-    spans: Number(values.spans),
-    calls: Number(values.calls),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-  });
-  console.log(JSON.stringify(result, null, 2));
-}
+if (import.meta.main) console.log(JSON.stringify(await benchWorkflowStats(benchArgs(200)), null, 2));
