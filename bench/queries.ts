@@ -6,14 +6,10 @@
 // `npm run generate`) instead.
 // Run alone: node_modules/.bin/node bench/queries.ts --spans 1000000 [--services 5] [--calls 200]
 //            node_modules/.bin/node bench/queries.ts --data-dir DIR [--calls 200]
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { text } from 'node:stream/consumers';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateSpans } from '../scripts/generate.ts';
 import { loadConfig } from '../src/config.ts';
@@ -23,6 +19,7 @@ import { formatStorageReport, storageReport } from '../src/db_duckdb/storage_rep
 import { otelRoutes } from '../src/features/otel/routes.ts';
 import { buildHttpApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
+import { measureCases, round } from './http_harness.ts';
 
 export interface QueryBenchOptions {
   spans: number;
@@ -93,12 +90,6 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
     for (const { index, bytes } of storage.indexes) result[`disk_${index}_bytes_per_span`] = perSpan(bytes);
 
     await app.listen({ host: '127.0.0.1', port: 0 });
-    console.log(
-      `load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')}`,
-    );
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const sample = await sampleParameters(base, db);
     const pick = <T>(items: T[], i: number): T => items[i % items.length]!;
@@ -121,28 +112,7 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
       },
       state_patches: (i) => `/otel/trace/${pick(sample.traces, i).traceId}/state_patches`,
     };
-    // CPU is the server process's per call (the client runs apart): a number that noisy
-    // neighbours on the machine disturb less than latency.
-    console.log('endpoint                   p50 ms   p99 ms   max ms   CPU ms   avg KB');
-    for (const [name, url] of Object.entries(endpoints)) {
-      const { latencies, bytes, cpuMs } = await measure(base, url, calls);
-      const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-      result[`${name}_p50_ms`] = round(p(0.5));
-      result[`${name}_p99_ms`] = round(p(0.99));
-      result[`${name}_cpu_ms`] = round(cpuMs);
-      console.log(
-        `${name.padEnd(26)} ${p(0.5).toFixed(1).padStart(6)} ${p(0.99).toFixed(1).padStart(8)} ` +
-          `${latencies.at(-1)!.toFixed(1).padStart(8)} ${cpuMs.toFixed(1).padStart(8)} ` +
-          `${(bytes / latencies.length / 1024).toFixed(0).padStart(8)}`,
-      );
-    }
-    result.load_average_1m = round(os.loadavg()[0]!);
-    console.log(
-      `load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' ')}`,
-    );
+    Object.assign(result, await measureCases(base, endpoints, calls));
     return result;
   } finally {
     await app.close();
@@ -176,61 +146,7 @@ async function sampleParameters(base: string, db: DuckDb): Promise<Sample> {
   return { serviceNames, traces, cursors };
 }
 
-interface ClientResult {
-  latencies: number[];
-  bytes: number;
-}
-
-/**
- * Calls the URLs from a child process, like an outside client: an in-process client would share
- * the server's event loop and garbage collector, and its CPU would count as the server's. This
- * process's CPU (Fastify, the service, DuckDB's threads) is measured from the end of the warm-up.
- */
-export async function measure(base: string, url: (i: number) => string, calls: number) {
-  const warmUp = Math.max(5, Math.round(calls / 10));
-  const urls = Array.from({ length: warmUp + calls }, (_, i) => base + url(i));
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--client'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin.end(JSON.stringify({ urls, warmUp }));
-  let cpu = process.cpuUsage();
-  let result: ClientResult | undefined;
-  for await (const line of createInterface({ input: child.stdout })) {
-    if (line === 'warm') cpu = process.cpuUsage();
-    else result = JSON.parse(line) as ClientResult;
-  }
-  const used = process.cpuUsage(cpu);
-  if (!result) throw new Error(`the bench client failed on ${urls[0]}`);
-  return {
-    latencies: result.latencies.sort((a, b) => a - b),
-    bytes: result.bytes,
-    cpuMs: (used.user + used.system) / 1000 / calls,
-  };
-}
-
-async function runClient(): Promise<void> {
-  const { urls, warmUp } = JSON.parse(await text(process.stdin)) as { urls: string[]; warmUp: number };
-  const result: ClientResult = { latencies: [], bytes: 0 };
-  for (let i = 0; i < urls.length; i++) {
-    if (i === warmUp) process.stdout.write('warm\n');
-    const started = performance.now();
-    const response = await fetch(urls[i]!);
-    const body = await response.arrayBuffer();
-    const elapsed = performance.now() - started;
-    if (response.status !== 200) throw new Error(`${urls[i]} → ${response.status} ${Buffer.from(body)}`);
-    if (i >= warmUp) {
-      result.latencies.push(elapsed);
-      result.bytes += body.byteLength;
-    }
-  }
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-export const round = (n: number) => Math.round(n * 10) / 10;
-
-if (import.meta.main && process.argv.includes('--client')) {
-  await runClient();
-} else if (import.meta.main) {
+if (import.meta.main) {
   const { values } = parseArgs({
     options: {
       spans: { type: 'string', default: '1000000' },

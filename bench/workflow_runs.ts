@@ -7,19 +7,10 @@
 // Run alone: node_modules/.bin/node bench/workflow_runs.ts --data-dir DIR [--calls 100]
 //            (DIR filled by `npm run generate -- --spans 1000000 --data-dir DIR`), or --spans N to
 //            generate into a temp dir that is deleted afterwards.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { generateSpans } from '../scripts/generate.ts';
-import { loadConfig } from '../src/config.ts';
-import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
+import type { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { workflowRunRoutes } from '../src/features/workflow_runs/routes.ts';
-import { buildHttpApp } from '../src/http/app.ts';
-import { createLogger } from '../src/logger.ts';
 import { formatTimestamp } from '../src/spans/span_json.ts';
-import { measure, round } from './queries.ts';
+import { benchArgs, measureCases, withBenchServer } from './http_harness.ts';
 
 const DAY_MICROS = 86_400_000_000n;
 
@@ -28,16 +19,13 @@ export async function benchWorkflowRuns(opts: {
   spans?: number;
   calls?: number;
 }): Promise<Record<string, number>> {
-  const calls = opts.calls ?? 100;
-  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'junjo-bench-runs-'));
-  const file = loadConfig({ JUNJO_DATA_DIR: dataDir }).paths.duckdb;
-  mkdirSync(path.dirname(file), { recursive: true });
-  const logger = createLogger('warn');
-  const store = await DuckDbSpanStore.open(file, logger);
-  const app = await buildHttpApp({ logger, guards: [], features: [workflowRunRoutes({ store })] });
-  try {
-    if (opts.dataDir) await store.prepare();
-    else await generateSpans(store, { spans: opts.spans ?? 1_000_000, services: 5, seed: 7 });
+  const setup = {
+    dataDir: opts.dataDir,
+    spans: opts.spans ?? 1_000_000,
+    name: 'runs',
+    routes: (store: DuckDbSpanStore) => [workflowRunRoutes({ store })],
+  };
+  return withBenchServer(setup, async ({ store, base }) => {
     // Per service, the 24 hours up to its newest workflow run (generated data ends near "now").
     const windows = await store.db.read(async (conn) => {
       const reader = await conn.runAndReadAll(`
@@ -54,8 +42,6 @@ export async function benchWorkflowRuns(opts: {
     const workflows = windows.reduce((sum, w) => sum + w.runs, 0);
     console.log(`${spans} spans, ${workflows} workflow runs over ${windows.length} services`);
 
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const day = (i: number, query: Record<string, string>) => {
       const w = windows[i % windows.length]!;
       const params = new URLSearchParams({ ...query, from: w.from, to: w.to, limit: '50' });
@@ -76,49 +62,8 @@ export async function benchWorkflowRuns(opts: {
         return `/otel/service/${encodeURIComponent(w.service)}/workflow_runs?limit=50&state=${encodeURIComponent('$.status = "validating"')}`;
       },
     };
-    const result: Record<string, number> = { spans, workflow_runs: workflows };
-    console.log(
-      `load average before: ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
-    console.log('filter                     p50 ms   p99 ms   max ms   CPU ms   load1');
-    for (const [name, url] of Object.entries(cases)) {
-      const { latencies, cpuMs } = await measure(base, url, calls);
-      const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-      const load = os.loadavg()[0]!;
-      Object.assign(result, {
-        [`${name}_p50_ms`]: round(p(0.5)),
-        [`${name}_p99_ms`]: round(p(0.99)),
-        [`${name}_cpu_ms`]: round(cpuMs),
-        [`${name}_load1`]: round(load),
-      });
-      console.log(
-        `${name.padEnd(26)} ${p(0.5).toFixed(1).padStart(6)} ${p(0.99).toFixed(1).padStart(8)} ` +
-          `${latencies.at(-1)!.toFixed(1).padStart(8)} ${cpuMs.toFixed(1).padStart(8)} ${load.toFixed(2).padStart(7)}`,
-      );
-    }
-    return result;
-  } finally {
-    await app.close();
-    await store.close();
-    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }
+    return { spans, workflow_runs: workflows, ...(await measureCases(base, cases, opts.calls ?? 100)) };
+  });
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      spans: { type: 'string', default: '1000000' },
-      calls: { type: 'string', default: '100' },
-      'data-dir': { type: 'string' },
-    },
-  });
-  const result = await benchWorkflowRuns({
-    spans: Number(values.spans),
-    calls: Number(values.calls),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
-  });
-  console.log(JSON.stringify(result, null, 2));
-}
+if (import.meta.main) console.log(JSON.stringify(await benchWorkflowRuns(benchArgs(100)), null, 2));

@@ -10,8 +10,8 @@ import {
 import { GEN_AI_KEYS, OPENINFERENCE_KIND, OPENINFERENCE_LLM } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 
-/** The span columns every span query selects, in this order (timestamps as epoch microseconds). */
-export const SPAN_COLUMNS = [
+/** The columns whole and compact spans both start with (timestamps as epoch microseconds). */
+const SPAN_HEAD_COLUMNS = [
   'trace_id',
   'span_id',
   'parent_span_id',
@@ -22,6 +22,11 @@ export const SPAN_COLUMNS = [
   'epoch_us(end_time)',
   'status_code',
   'status_message',
+] as const;
+
+/** The span columns every span query selects, in this order. */
+export const SPAN_COLUMNS = [
+  ...SPAN_HEAD_COLUMNS,
   'attributes_json',
   'events_json',
   'links_json',
@@ -53,16 +58,7 @@ const DEBUGGER_SPAN = `junjo_span_type IN (${DEBUGGER_SPAN_TYPES.map((type) => `
  * mentions a state event or an exception.
  */
 export const COMPACT_SPAN_COLUMNS = [
-  'trace_id',
-  'span_id',
-  'parent_span_id',
-  'service_name',
-  'name',
-  'kind',
-  'epoch_us(start_time)',
-  'epoch_us(end_time)',
-  'status_code',
-  'status_message',
+  ...SPAN_HEAD_COLUMNS,
   'junjo_id',
   'junjo_parent_id',
   'junjo_span_type',
@@ -108,12 +104,11 @@ export const LOG_RECORD_COLUMNS = [
 export type ResultRow = readonly unknown[];
 
 /**
- * A result row of SPAN_COLUMNS as a SpanRow. NULL in a column the contract does not make nullable
- * (rows written by other tools) reads as the column's empty value.
+ * The SPAN_HEAD_COLUMNS of a result row. NULL in a column the contract does not make nullable
+ * (rows written by other tools) reads as the column's empty value, here and below.
  */
-export function spanRowFromResult(row: ResultRow): SpanRow {
+function spanHeadFromResult(row: ResultRow) {
   const text = (i: number) => (row[i] as string | null) ?? '';
-  const json = (i: number, empty: string) => (row[i] as string | null) ?? empty;
   return {
     trace_id: text(0),
     span_id: text(1),
@@ -125,6 +120,15 @@ export function spanRowFromResult(row: ResultRow): SpanRow {
     end_time: row[7] as bigint,
     status_code: text(8),
     status_message: text(9),
+  };
+}
+
+/** A result row of SPAN_COLUMNS as a SpanRow. */
+export function spanRowFromResult(row: ResultRow): SpanRow {
+  const text = (i: number) => (row[i] as string | null) ?? '';
+  const json = (i: number, empty: string) => (row[i] as string | null) ?? empty;
+  return {
+    ...spanHeadFromResult(row),
     attributes_json: json(10, '{}'),
     events_json: json(11, '[]'),
     links_json: json(12, '[]'),
@@ -150,16 +154,7 @@ export function compactSpanRowFromResult(row: ResultRow): CompactSpanRow {
     return value === null ? [] : [`${JSON.stringify(key)}:${value}`];
   });
   return {
-    trace_id: text(0),
-    span_id: text(1),
-    parent_span_id: row[2] as string | null,
-    service_name: text(3),
-    name: text(4),
-    kind: text(5),
-    start_time: row[6] as bigint,
-    end_time: row[7] as bigint,
-    status_code: text(8),
-    status_message: text(9),
+    ...spanHeadFromResult(row),
     junjo_id: text(10),
     junjo_parent_id: text(11),
     junjo_span_type: text(12),

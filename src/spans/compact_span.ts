@@ -26,24 +26,8 @@ export const DEBUGGER_ATTRIBUTES = [
 export const DEBUGGER_SPAN_TYPES = ['workflow', 'subflow', 'agent'] as const;
 
 /** A span without its attributes, links and ordinary events (SpanRow's columns keep their meaning). */
-export interface CompactSpanRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  service_name: string;
-  name: string;
-  kind: string;
-  start_time: bigint;
-  end_time: bigint;
-  status_code: string;
-  status_message: string;
-  junjo_id: string;
-  junjo_parent_id: string;
-  junjo_span_type: string;
-  junjo_wf_store_id: string;
-  junjo_wf_state_start: string;
-  junjo_wf_state_end: string;
-  junjo_wf_graph_structure: string;
+export interface CompactSpanRow
+  extends Omit<SpanRow, 'attributes_json' | 'events_json' | 'links_json' | 'trace_flags' | 'trace_state'> {
   /** An event is named `exception` or has an `exception.type` attribute (e.g. junjo.hook_error). */
   has_exception: boolean;
   /** The span is an LLM span (llm_span.ts). */

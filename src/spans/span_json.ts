@@ -10,6 +10,32 @@
 import type { CompactSpanRow } from './compact_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from './rows.ts';
 
+/** The columns whole and compact spans both start with (result_rows.ts reads them alike). */
+type SpanHead = Pick<
+  SpanRow,
+  | 'trace_id'
+  | 'span_id'
+  | 'parent_span_id'
+  | 'service_name'
+  | 'name'
+  | 'kind'
+  | 'start_time'
+  | 'end_time'
+  | 'status_code'
+  | 'status_message'
+>;
+
+/** The opening of a Span's or CompactSpan's JSON text: its head keys, the object left open. */
+function spanHeadJson(span: SpanHead): string {
+  return (
+    `{"trace_id":${quote(span.trace_id)},"span_id":${quote(span.span_id)}` +
+    `,"parent_span_id":${span.parent_span_id === null ? 'null' : quote(span.parent_span_id)}` +
+    `,"service_name":${quote(span.service_name)},"name":${quote(span.name)},"kind":${quote(span.kind)}` +
+    `,"start_time":"${formatTimestamp(span.start_time)}","end_time":"${formatTimestamp(span.end_time)}"` +
+    `,"status_code":${quote(span.status_code)},"status_message":${quote(span.status_message)}`
+  );
+}
+
 /**
  * The JSON text of one Span (features/otel/schemas.ts). Used for the trace endpoints and, at insert
  * time, for the rows the list endpoints serve (a store may keep them rendered), so both render
@@ -17,11 +43,7 @@ import type { LogRecordRow, SpanRow, StatePatchRow } from './rows.ts';
  */
 export function renderSpan(span: SpanRow): string {
   return (
-    `{"trace_id":${quote(span.trace_id)},"span_id":${quote(span.span_id)}` +
-    `,"parent_span_id":${span.parent_span_id === null ? 'null' : quote(span.parent_span_id)}` +
-    `,"service_name":${quote(span.service_name)},"name":${quote(span.name)},"kind":${quote(span.kind)}` +
-    `,"start_time":"${formatTimestamp(span.start_time)}","end_time":"${formatTimestamp(span.end_time)}"` +
-    `,"status_code":${quote(span.status_code)},"status_message":${quote(span.status_message)}` +
+    spanHeadJson(span) +
     `,"attributes_json":${span.attributes_json},"events_json":${span.events_json}` +
     `,"links_json":${span.links_json},"trace_flags":${span.trace_flags}` +
     `,"trace_state":${span.trace_state === null ? 'null' : quote(span.trace_state)}` +
@@ -36,11 +58,7 @@ export function renderSpan(span: SpanRow): string {
 /** The JSON text of one CompactSpan (schemas.ts): renderSpan's keys for the columns it shares. */
 export function renderCompactSpan(span: CompactSpanRow): string {
   return (
-    `{"trace_id":${quote(span.trace_id)},"span_id":${quote(span.span_id)}` +
-    `,"parent_span_id":${span.parent_span_id === null ? 'null' : quote(span.parent_span_id)}` +
-    `,"service_name":${quote(span.service_name)},"name":${quote(span.name)},"kind":${quote(span.kind)}` +
-    `,"start_time":"${formatTimestamp(span.start_time)}","end_time":"${formatTimestamp(span.end_time)}"` +
-    `,"status_code":${quote(span.status_code)},"status_message":${quote(span.status_message)}` +
+    spanHeadJson(span) +
     `,"junjo_id":${quote(span.junjo_id)},"junjo_parent_id":${quote(span.junjo_parent_id)}` +
     `,"junjo_span_type":${quote(span.junjo_span_type)},"junjo_wf_store_id":${quote(span.junjo_wf_store_id)}` +
     `,"junjo_wf_state_start":${span.junjo_wf_state_start},"junjo_wf_state_end":${span.junjo_wf_state_end}` +

@@ -6,18 +6,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Metadata } from '@grpc/grpc-js';
-import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import type { Page } from 'playwright-core';
 import type { WorkflowStats } from '../../src/features/workflow_stats/schemas.ts';
-import { legacyWorkflowTrace, toExportRequest } from '../../src/fixtures/junjo_traces.ts';
+import { legacyWorkflowTrace } from '../../src/fixtures/junjo_traces.ts';
 import { countAxisMax } from '../../web/src/lib/overview.ts';
-import { createApiKey, signIn } from '../support/accounts.ts';
-import { toReadableSpans } from '../support/otel_spans.ts';
-import { startServerProcess } from '../support/server_process.ts';
-import { indexedSpans, waitFor } from '../support/wait.ts';
-import { launchChromium, recordProblems, SIGNED_OUT_PROBE, signInThroughUi } from './browser.ts';
+import { waitFor } from '../support/wait.ts';
+import { exportTraces, signUpWithApiKey, walkInChromium } from './ui_session.ts';
 
 const USER = { email: 'overview@example.com', password: 'correct horse battery staple' };
 const SERVICE = 'e2e overview service';
@@ -43,38 +36,10 @@ function runs(nowMs: number) {
 }
 
 test('service overview charts in Chromium', { timeout: 240_000 }, async (t) => {
-  const server = await startServerProcess();
-  t.after(() => server.cleanup());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems = recordProblems(page, [SIGNED_OUT_PROBE]);
-  try {
-    await walkThrough(page);
-  } catch (error) {
-    await page.screenshot({ path: FAILURE_SHOT }).catch(() => {});
-    t.diagnostic(
-      `url: ${page.url()}\nconsole: ${problems.join('\n')}\nserver: ${server.output().slice(-3000)}`,
-    );
-    throw error;
-  }
-  assert.deepEqual(problems, [], 'no console errors or warnings');
-
-  async function walkThrough(page: Page) {
-    await page.goto(server.baseUrl);
-    await page.waitForURL(/\/setup$/);
-    await signInThroughUi(page, USER.email, USER.password);
-    const session = await signIn(server.baseUrl, USER.email, USER.password);
-    const { key } = await createApiKey(session, 'overview e2e');
-    const metadata = new Metadata();
-    metadata.set('x-junjo-api-key', key);
-    const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${server.ports.otlpGrpc}`, metadata });
-    const spans = toReadableSpans(toExportRequest(runs(Date.now()).flatMap((trace) => trace.spans)));
-    const sent = await new Promise<{ code: number; error?: Error }>((resolve) =>
-      exporter.export(spans, resolve),
-    ).finally(() => exporter.shutdown());
-    assert.equal(sent.code, ExportResultCode.SUCCESS, sent.error?.message);
-    await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= spans.length, 'spans indexed');
+  const viewport = { width: 1280, height: 900 };
+  await walkInChromium(t, { viewport, failureShot: FAILURE_SHOT }, async ({ server, page }) => {
+    const key = await signUpWithApiKey({ server, page }, USER);
+    await exportTraces(server, USER, key, runs(Date.now()));
 
     // From the services list to the service's overview, the last hour.
     await page.goto(`${server.baseUrl}/services`);
@@ -149,5 +114,5 @@ test('service overview charts in Chromium', { timeout: 240_000 }, async (t) => {
     await page.waitForSelector('html[data-theme=dark]');
     await waitFor(async () => (await axisColour()) !== before, 'the chart re-drawn for the dark theme');
     await card.locator('[role=img][aria-label*="3 runs, 2 errors"] canvas').waitFor();
-  }
+  });
 });

@@ -6,16 +6,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Metadata } from '@grpc/grpc-js';
-import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { legacyWorkflowTrace, toExportRequest } from '../../src/fixtures/junjo_traces.ts';
+import { legacyWorkflowTrace } from '../../src/fixtures/junjo_traces.ts';
 import { bytesToHex } from '../../src/otlp/hex.ts';
-import { createApiKey, signIn } from '../support/accounts.ts';
-import { toReadableSpans } from '../support/otel_spans.ts';
-import { startServerProcess } from '../support/server_process.ts';
-import { indexedSpans, waitFor } from '../support/wait.ts';
-import { launchChromium, recordProblems, SIGNED_OUT_PROBE, signInThroughUi } from './browser.ts';
+import { waitFor } from '../support/wait.ts';
+import { exportTraces, signUpWithApiKey, walkInChromium } from './ui_session.ts';
 
 const USER = { email: 'compare@example.com', password: 'correct horse battery staple' };
 const SERVICE = 'e2e-compare-service';
@@ -23,34 +17,16 @@ const FAILURE_SHOT = path.resolve(import.meta.dirname, '../../test-output/e2e-co
 const MINUTE_NS = 60_000_000_000n;
 
 test('filter runs by state, compare two, see where they diverge', { timeout: 240_000 }, async (t) => {
-  const server = await startServerProcess();
-  t.after(() => server.cleanup());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const problems = recordProblems(page, [SIGNED_OUT_PROBE]);
-  const filteredRequests: URL[] = [];
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (url.pathname === `/otel/service/${SERVICE}/workflow_runs`) filteredRequests.push(url);
-  });
-  try {
-    await walkThrough();
-  } catch (error) {
-    await page.screenshot({ path: FAILURE_SHOT }).catch(() => {});
-    t.diagnostic(
-      `url: ${page.url()}\nconsole: ${problems.join('\n')}\nserver: ${server.output().slice(-3000)}`,
-    );
-    throw error;
-  }
-  assert.deepEqual(problems, [], 'no console errors or warnings');
-
-  async function walkThrough() {
-    await page.goto(server.baseUrl);
-    await page.waitForURL(/\/setup$/);
-    await signInThroughUi(page, USER.email, USER.password);
-    const session = await signIn(server.baseUrl, USER.email, USER.password);
-    const { key } = await createApiKey(session, 'compare e2e');
+  const viewport = { width: 1400, height: 900 };
+  await walkInChromium(t, { viewport, failureShot: FAILURE_SHOT }, async ({ server, page }) => {
+    const filteredRequests: URL[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === `/otel/service/${SERVICE}/workflow_runs`) filteredRequests.push(url);
+    });
+    const waitForRows = (count: number) =>
+      waitFor(async () => (await page.$$('tbody tr')).length === count, `${count} rows`);
+    const key = await signUpWithApiKey({ server, page }, USER);
 
     // Three runs: seeds 1 and 3 end with greeting "🚀✨ ready", seed 2 with another one; seed 3
     // fails in ValidateNode, a node the other runs never reach.
@@ -68,16 +44,7 @@ test('filter runs by state, compare two, see where they diverge', { timeout: 240
         startTimeUnixNano: now - ago * MINUTE_NS,
       }),
     );
-    const metadata = new Metadata();
-    metadata.set('x-junjo-api-key', key);
-    const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${server.ports.otlpGrpc}`, metadata });
-    const spans = toReadableSpans(toExportRequest(runs.flatMap((r) => r.spans)));
-    const sent = await new Promise<{ code: number; error?: Error }>((resolve) =>
-      exporter.export(spans, resolve),
-    );
-    await exporter.shutdown();
-    assert.equal(sent.code, ExportResultCode.SUCCESS, sent.error?.message);
-    await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= spans.length, 'spans indexed');
+    await exportTraces(server, USER, key, runs);
     const [first, , failed] = runs.map((r) =>
       bytesToHex(r.spans.find((s) => s.span.parentSpanId.length === 0)!.span.spanId),
     );
@@ -121,9 +88,5 @@ test('filter runs by state, compare two, see where they diverge', { timeout: 240
       async () => (await page.locator('.compare-steps tr.first-divergence:focus').count()) === 1,
       'the first divergence focused',
     );
-  }
-
-  async function waitForRows(count: number) {
-    await waitFor(async () => (await page.$$('tbody tr')).length === count, `${count} rows`);
-  }
+  });
 });

@@ -49,45 +49,38 @@ function totalCounter(registry: Registry, name: string, help: string, read: () =
   });
 }
 
-/** A per-poller running total, labelled by node, read at scrape time. */
-function pollerCounter(
+/**
+ * A per-poller series labelled by node, read at scrape time: a counter for a running total, a gauge
+ * for a level. A poller without a value has no sample.
+ */
+function pollerSeries(
   registry: Registry,
-  name: string,
-  help: string,
-  pollers: () => PollerFacts[],
-  read: (facts: PollerFacts) => number,
-) {
-  return new Counter({
-    name,
-    help,
-    labelNames: ['node'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const facts of pollers()) this.inc({ node: facts.node }, read(facts));
-    },
-  });
-}
-
-/** A per-poller value, labelled by node; a poller without a value has no sample. */
-function pollerGauge(
-  registry: Registry,
+  kind: 'total' | 'level',
   name: string,
   help: string,
   pollers: () => PollerFacts[],
   read: (facts: PollerFacts) => number | null,
 ) {
+  const options = { name, help, labelNames: ['node'], registers: [registry] };
+  const samples = () =>
+    pollers().flatMap((facts) => {
+      const value = read(facts);
+      return value === null ? [] : [{ labels: { node: facts.node }, value }];
+    });
+  if (kind === 'total') {
+    return new Counter({
+      ...options,
+      collect() {
+        this.reset();
+        for (const { labels, value } of samples()) this.inc(labels, value);
+      },
+    });
+  }
   return new Gauge({
-    name,
-    help,
-    labelNames: ['node'],
-    registers: [registry],
+    ...options,
     collect() {
       this.reset();
-      for (const facts of pollers()) {
-        const value = read(facts);
-        if (value !== null) this.set({ node: facts.node }, value);
-      }
+      for (const { labels, value } of samples()) this.set(labels, value);
     },
   });
 }
@@ -184,36 +177,41 @@ export class Metrics {
       () => ingestion()?.free_disk_bytes,
     );
 
-    pollerCounter(
+    pollerSeries(
       registry,
+      'total',
       'junjo_spans_indexed_total',
       'Spans the poller inserted into the span store',
       pollers,
       (p) => p.spans_indexed,
     );
-    pollerCounter(
+    pollerSeries(
       registry,
+      'total',
       'junjo_state_patches_indexed_total',
       'State patches the poller inserted',
       pollers,
       (p) => p.patches_indexed,
     );
-    pollerCounter(
+    pollerSeries(
       registry,
+      'total',
       'junjo_poller_records_total',
       'Write-ahead log records the poller committed',
       pollers,
       (p) => p.records,
     );
-    pollerCounter(
+    pollerSeries(
       registry,
+      'total',
       'junjo_poller_dead_lettered_total',
       'Records moved to <data>/dead-letter because they could not be indexed',
       pollers,
       (p) => p.dead_lettered,
     );
-    pollerCounter(
+    pollerSeries(
       registry,
+      'total',
       'junjo_poller_failures_total',
       'Failed poller reads and batches (retried)',
       pollers,
@@ -226,22 +224,25 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
-    pollerGauge(
+    pollerSeries(
       registry,
+      'level',
       'junjo_poller_lag_seconds',
       'While records wait to be indexed: age of the newest record indexed so far (0 when caught up)',
       pollers,
       (p) => p.lag_seconds,
     );
-    pollerGauge(
+    pollerSeries(
       registry,
+      'level',
       'junjo_poller_last_commit_timestamp_seconds',
       'Unix time of the poller’s last committed batch',
       pollers,
       (p) => (p.last_commit_ms_ago === null ? null : (Date.now() - p.last_commit_ms_ago) / 1000),
     );
-    pollerGauge(
+    pollerSeries(
       registry,
+      'level',
       'junjo_poller_up',
       '1 while the poller reads its node, 0 while reads fail (the node is down or refuses)',
       pollers,

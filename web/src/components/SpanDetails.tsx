@@ -9,6 +9,7 @@ import { paths } from '../paths.ts';
 import { ExceptionList } from './ExceptionList.tsx';
 import { JsonScalar, JsonView } from './JsonView.tsx';
 import { OpenInPlayground } from './OpenInPlayground.tsx';
+import { StatusBadge } from './SpanBadges.tsx';
 import { Time } from './Time.tsx';
 
 export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; showWorkflowLink?: boolean }) {
@@ -29,11 +30,7 @@ export function SpanDetails({ span, showWorkflowLink = true }: { span: Span; sho
             <span className={`badge type-${span.junjo_span_type}`}>{span.junjo_span_type}</span>
           )}
           {llm && <span className="badge llm">LLM</span>}
-          {isErrorSpan(span) ? (
-            <span className="badge error">error</span>
-          ) : (
-            <span className="badge ok">ok</span>
-          )}
+          <StatusBadge failed={isErrorSpan(span)} />
         </div>
       </header>
       {debuggable && showWorkflowLink && (

@@ -6,6 +6,7 @@ import { type FormEvent, useCallback, useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { listServices, type Page, searchSpans } from '../api/endpoints.ts';
 import type { SearchResult } from '../api/types.ts';
+import { SpanTypeBadge, StatusBadge } from '../components/SpanBadges.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
 import { usePagedSpans } from '../hooks/usePagedSpans.ts';
@@ -229,14 +230,10 @@ function SearchResults({ query }: { query: URLSearchParams }) {
                 </td>
                 <td className="num">{duration(span.start_time, span.end_time)}</td>
                 <td>
-                  {span.junjo_span_type ? (
-                    <span className={`badge type-${span.junjo_span_type}`}>{span.junjo_span_type}</span>
-                  ) : (
-                    <span className="muted">{span.kind.toLowerCase()}</span>
-                  )}
+                  <SpanTypeBadge span={span} />
                 </td>
                 <td>
-                  {failed ? <span className="badge error">error</span> : <span className="badge ok">ok</span>}
+                  <StatusBadge failed={failed} />
                 </td>
               </tr>
             );

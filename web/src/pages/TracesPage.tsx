@@ -2,6 +2,7 @@
 import { useCallback, useRef, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { listRootSpans, type Page } from '../api/endpoints.ts';
+import { SpanTypeBadge, StatusBadge } from '../components/SpanBadges.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
 import { usePagedSpans } from '../hooks/usePagedSpans.ts';
@@ -93,18 +94,10 @@ export function TracesPage() {
                       )}
                     </td>
                     <td>
-                      {root.junjo_span_type ? (
-                        <span className={`badge type-${root.junjo_span_type}`}>{root.junjo_span_type}</span>
-                      ) : (
-                        <span className="muted">{root.kind.toLowerCase()}</span>
-                      )}
+                      <SpanTypeBadge span={root} />
                     </td>
                     <td>
-                      {failed ? (
-                        <span className="badge error">error</span>
-                      ) : (
-                        <span className="badge ok">ok</span>
-                      )}
+                      <StatusBadge failed={failed} />
                     </td>
                     <td className="mono muted">{root.trace_id.slice(0, 12)}…</td>
                   </tr>
