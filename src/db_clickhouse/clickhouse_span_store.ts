@@ -63,6 +63,11 @@ export class ClickHouseSpanStore implements SpanStore {
     this.#sql = storeQueries(options);
   }
 
+  /** The ClickHouse database holding the tables (JUNJO_CLICKHOUSE_DATABASE). */
+  get database(): string {
+    return this.#options.database;
+  }
+
   /** Creates the client; prepare() checks the server and the schema before serving. */
   static async open(options: ClickHouseStoreOptions, logger: Logger): Promise<ClickHouseSpanStore> {
     return new ClickHouseSpanStore(await openClickHouse(options), options, logger);

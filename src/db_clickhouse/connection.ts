@@ -2,7 +2,7 @@
 // (`chdb:///dir`: the ClickHouse engine embedded in this process, for tests and single-machine
 // trials; chdb is a dev dependency, loaded only for such a URL). Start-up checks say in one line
 // what is wrong: unreachable, credentials refused, or a server too old for the schema.
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { StartupError } from '../errors.ts';
 
 export interface ClickHouseSettings {
@@ -13,6 +13,10 @@ export interface ClickHouseSettings {
 
 /** The oldest server with everything the schema and queries use (lightweight DELETE, TTL, FINAL). */
 export const MIN_SERVER_VERSION = [24, 8] as const;
+
+// The client would print each failed request with its stack; the store reports errors itself
+// (a start-up failure in one line, a write failure through the poller's log).
+const QUIET = { level: ClickHouseLogLevel.OFF };
 
 /** Opens a client; nothing is sent until the first query. */
 export async function openClickHouse(settings: ClickHouseSettings): Promise<ClickHouseClient> {
@@ -25,7 +29,7 @@ export async function openClickHouse(settings: ClickHouseSettings): Promise<Clic
       );
     });
     const connection = createChdbConnection({ path: decodeURIComponent(url.pathname) });
-    return createClient({ connection: connection as never });
+    return createClient({ connection: connection as never, log: QUIET });
   }
   return createClient({
     url: settings.url,
@@ -33,6 +37,7 @@ export async function openClickHouse(settings: ClickHouseSettings): Promise<Clic
     password: settings.password,
     // Every statement waits for its work (inserts, DDL, lightweight deletes) before answering.
     clickhouse_settings: { wait_end_of_query: 1 },
+    log: QUIET,
   });
 }
 
