@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { freePort } from './support/ports.ts';
 import { startServerProcess } from './support/server_process.ts';
 
 test('npm start serves /health and /ping and stops cleanly on SIGTERM', async (t) => {
@@ -42,4 +44,33 @@ test('an invalid setting stops start-up with a message naming the variable', () 
   });
   assert.equal(result.status, 2);
   assert.match(result.stderr, /JUNJO_HTTP_PORT="eighty": expected a TCP port number 1-65535/);
+});
+
+test('an unreachable ClickHouse stops start-up with one line saying so, and no stack trace', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junjo-server-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const nobody = await freePort();
+  const result = spawnSync(process.execPath, ['src/main.ts'], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    env: {
+      PATH: process.env.PATH ?? '',
+      JUNJO_DATA_DIR: dataDir,
+      JUNJO_HTTP_PORT: String(await freePort()),
+      JUNJO_OTLP_GRPC_PORT: String(await freePort()),
+      JUNJO_OTLP_HTTP_PORT: String(await freePort()),
+      JUNJO_SPAN_STORE: 'clickhouse',
+      JUNJO_CLICKHOUSE_URL: `http://127.0.0.1:${nobody}`,
+    },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(result.status, 1, result.stderr + result.stdout);
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `^junjo-server: cannot start: ClickHouse at 127\\.0\\.0\\.1:${nobody} is unreachable \\(check JUNJO_CLICKHOUSE_URL`,
+      'm',
+    ),
+  );
+  assert.doesNotMatch(result.stderr + result.stdout, /^\s+at /m, 'no stack trace');
 });
