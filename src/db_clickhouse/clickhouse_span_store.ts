@@ -134,25 +134,28 @@ export class ClickHouseSpanStore implements SpanStore {
 
   async #traceRanges(traceIds: string[]): Promise<Map<string, TraceRange>> {
     const ranges = new Map<string, TraceRange>();
-    if (traceIds.length === 0) return ranges;
-    for (const [traceId, from, to] of await this.#rows(this.#sql.traceRanges, { trace_ids: traceIds })) {
-      ranges.set(traceId as string, { from: BigInt(from as string), to: BigInt(to as string) });
+    for (const chunk of chunks(traceIds)) {
+      for (const [traceId, from, to] of await this.#rows(this.#sql.traceRanges, { trace_ids: chunk })) {
+        ranges.set(traceId as string, { from: BigInt(from as string), to: BigInt(to as string) });
+      }
     }
     return ranges;
   }
 
   async #storedSpanKeys(known: Map<string, TraceRange>): Promise<Set<string>> {
     const keys = new Set<string>();
-    if (known.size === 0) return keys;
-    // One time range covering every known trace: the partitions the lookup reads.
-    let { from, to } = known.values().next().value!;
-    for (const range of known.values()) {
-      if (range.from < from) from = range.from;
-      if (range.to > to) to = range.to;
-    }
-    const params = { trace_ids: [...known.keys()], from: String(from), to: String(to) };
-    for (const [traceId, spanId] of await this.#rows(this.#sql.storedSpanKeys, params)) {
-      keys.add(`${traceId}/${spanId}`);
+    for (const traceIds of chunks([...known.keys()])) {
+      // One time range covering the chunk's traces: the partitions the lookup reads.
+      let { from, to } = known.get(traceIds[0]!)!;
+      for (const id of traceIds) {
+        const range = known.get(id)!;
+        if (range.from < from) from = range.from;
+        if (range.to > to) to = range.to;
+      }
+      const params = { trace_ids: traceIds, from: String(from), to: String(to) };
+      for (const [traceId, spanId] of await this.#rows(this.#sql.storedSpanKeys, params)) {
+        keys.add(`${traceId}/${spanId}`);
+      }
     }
     return keys;
   }
@@ -162,9 +165,12 @@ export class ClickHouseSpanStore implements SpanStore {
     rows: Row[],
     id: (row: Row) => string,
   ): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
-    const params = { trace_ids: unique(rows.map((r) => r.trace_id)), ids: rows.map(id) };
-    return new Set((await this.#rows(query, params)).map(([stored]) => stored as string));
+    const stored = new Set<string>();
+    for (const chunk of chunks(rows)) {
+      const params = { trace_ids: unique(chunk.map((r) => r.trace_id)), ids: chunk.map(id) };
+      for (const [found] of await this.#rows(query, params)) stored.add(found as string);
+    }
+    return stored;
   }
 
   // ---- reader ----
@@ -365,6 +371,16 @@ function llmTraceRows(spans: SpanRow[]): Record<string, unknown>[] {
     if (seen === undefined || span.start_time < seen) earliest.set(span.trace_id, span.start_time);
   }
   return [...earliest].map(([trace_id, start]) => ({ trace_id, start_time: time(start) }));
+}
+
+// Ids per lookup: over HTTP the query parameters travel in the URL, which ClickHouse caps (1 MiB
+// by default); a thousand ids stay far below it whatever the batch size.
+const LOOKUP_CHUNK = 1000;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += LOOKUP_CHUNK) out.push(items.slice(i, i + LOOKUP_CHUNK));
+  return out;
 }
 
 function spanKey(row: { trace_id: string; span_id: string }): string {

@@ -112,6 +112,20 @@ test('a batch replayed after a crash between its inserts stores only what was mi
   assert.equal((await store.statePatches(batch.spans[0]!.trace_id)).length, batch.patches.length);
 });
 
+test('a replay of a batch with more traces than one lookup takes (1000) still stores nothing', async (t) => {
+  const store = await openStore();
+  t.after(() => store.close());
+  const [template] = workflowBatch().spans;
+  const spans = Array.from({ length: 2500 }, (_, i) => ({
+    ...template!,
+    trace_id: (i + 1).toString(16).padStart(32, '0'),
+    parent_span_id: null,
+  }));
+  assert.equal((await store.insertBatch({ spans, patches: [] })).spans, 2500);
+  assert.equal((await store.insertBatch({ spans, patches: [] })).spans, 0);
+  assert.equal((await store.stats()).spans, 2500);
+});
+
 test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again without it', async (t) => {
   const database = `ttl_${process.pid}`;
   const kept = await openStore({ database, retentionDays: 3 });
