@@ -1,16 +1,20 @@
 // Ingestion benchmark: N concurrent OTLP/gRPC clients send realistic 512-span requests of the Junjo
-// workflow mix to the real server (child process). Prints acknowledged spans/s, ack latency,
-// indexed spans/s, ack-to-queryable lag, peak RSS, and the same load against a baseline receiver
-// that only decodes and acknowledges.
+// workflow mix to the real server (child process) as fast as it acknowledges them, once with
+// DuckDB unlimited (its own defaults) and once with the server's default limits; then, on the
+// second server, the same mix at fixed rates (25%, 50%, 75% of the indexing capacity it just
+// measured). Prints acknowledged spans/s against a baseline receiver that only decodes and
+// acknowledges, indexed spans/s limited vs unlimited, ack → queryable lag at full load and at each
+// fixed rate, peak RSS, and the load average (the figures are only as quiet as the machine).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
 import { encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
 import { freePort } from '../test/support/ports.ts';
-import { startServerProcess } from '../test/support/server_process.ts';
+import { type ServerProcess, startServerProcess } from '../test/support/server_process.ts';
 import { indexedSpans } from '../test/support/wait.ts';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -30,10 +34,12 @@ const percentile = (values: number[], p: number) => {
 };
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+type EncodedRequest = { bytes: Buffer; spans: number };
+
 /** Pre-encodes unique requests so the load generator spends its CPU sending, not building. */
-function buildRequests(totalSpans: number, seed: number): Array<{ bytes: Buffer; spans: number }> {
+function buildRequests(totalSpans: number, seed: number, spansPerRequest: number): EncodedRequest[] {
   const spans = workflowMix({ traces: Math.ceil(totalSpans / 14), services: 5, seed });
-  return packRequests(spans.slice(0, totalSpans), 512).map((request) => ({
+  return packRequests(spans.slice(0, totalSpans), spansPerRequest).map((request) => ({
     bytes: Buffer.from(encodeTraceRequestProtobuf(request)),
     spans: request.resourceSpans.reduce(
       (sum, rs) => sum + rs.scopeSpans.reduce((inner, ss) => inner + ss.spans.length, 0),
@@ -42,44 +48,58 @@ function buildRequests(totalSpans: number, seed: number): Array<{ bytes: Buffer;
   }));
 }
 
+/** Exports one request, retrying while the server asks to (backpressure); resolves on the ack. */
+async function exportWithRetry(client: grpc.Client, metadata: grpc.Metadata, bytes: Buffer): Promise<void> {
+  for (;;) {
+    const error = await new Promise<grpc.ServiceError | null>((resolve) =>
+      client.makeUnaryRequest(
+        EXPORT_PATH,
+        (value: Buffer) => value,
+        (reply: Buffer) => reply,
+        bytes,
+        metadata,
+        (err) => resolve(err),
+      ),
+    );
+    if (!error) return;
+    if (error.code !== grpc.status.RESOURCE_EXHAUSTED && error.code !== grpc.status.UNAVAILABLE) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const apiKeyMetadata = (apiKey: string) => {
+  const metadata = new grpc.Metadata();
+  metadata.set('x-junjo-api-key', apiKey);
+  return metadata;
+};
+const newClient = (address: string) =>
+  new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
+
+function recordAck(result: LoadResult, request: EncodedRequest, sent: number, start: number): void {
+  const now = performance.now();
+  result.ackLatenciesMs.push(now - sent);
+  result.spans += request.spans;
+  result.acks.push([now - start, result.spans]);
+}
+
+/** Closed loop: `clients` concurrent exporters, each sending its next request once the last is acknowledged. */
 async function runLoad(
   address: string,
   apiKey: string,
   clients: number,
-  requests: Array<{ bytes: Buffer; spans: number }>,
+  requests: EncodedRequest[],
+  start = performance.now(),
 ): Promise<LoadResult> {
   const result: LoadResult = { spans: 0, seconds: 0, ackLatenciesMs: [], acks: [] };
   let next = 0;
-  const start = performance.now();
-  const metadata = new grpc.Metadata();
-  metadata.set('x-junjo-api-key', apiKey);
+  const metadata = apiKeyMetadata(apiKey);
   const worker = async () => {
-    const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
-      'grpc.max_send_message_length': -1,
-    });
+    const client = newClient(address);
     while (next < requests.length) {
       const request = requests[next++]!;
       const sent = performance.now();
-      for (;;) {
-        const error = await new Promise<grpc.ServiceError | null>((resolve) =>
-          client.makeUnaryRequest(
-            EXPORT_PATH,
-            (value: Buffer) => value,
-            (bytes: Buffer) => bytes,
-            request.bytes,
-            metadata,
-            (err) => resolve(err),
-          ),
-        );
-        if (!error) break;
-        if (error.code !== grpc.status.RESOURCE_EXHAUSTED && error.code !== grpc.status.UNAVAILABLE)
-          throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      const now = performance.now();
-      result.ackLatenciesMs.push(now - sent);
-      result.spans += request.spans;
-      result.acks.push([now - start, result.spans]);
+      await exportWithRetry(client, metadata, request.bytes);
+      recordAck(result, request, sent, start);
     }
     client.close();
   };
@@ -88,7 +108,38 @@ async function runLoad(
   return result;
 }
 
-async function baseline(clients: number, requests: Array<{ bytes: Buffer; spans: number }>): Promise<number> {
+/**
+ * Open loop: each request leaves at its scheduled time (`spansPerSecond` offered), whether or not
+ * the earlier ones were acknowledged, as independent exporters would send.
+ */
+async function runFixedRate(
+  address: string,
+  apiKey: string,
+  spansPerSecond: number,
+  requests: EncodedRequest[],
+  start = performance.now(),
+): Promise<LoadResult> {
+  const result: LoadResult = { spans: 0, seconds: 0, ackLatenciesMs: [], acks: [] };
+  const metadata = apiKeyMetadata(apiKey);
+  const client = newClient(address);
+  const inFlight: Promise<void>[] = [];
+  let offered = 0;
+  for (const request of requests) {
+    const dueMs = (offered / spansPerSecond) * 1000 - (performance.now() - start);
+    if (dueMs > 0) await new Promise((resolve) => setTimeout(resolve, dueMs));
+    offered += request.spans;
+    const sent = performance.now();
+    inFlight.push(
+      exportWithRetry(client, metadata, request.bytes).then(() => recordAck(result, request, sent, start)),
+    );
+  }
+  await Promise.all(inFlight);
+  client.close();
+  result.seconds = (performance.now() - start) / 1000;
+  return result;
+}
+
+async function baseline(clients: number, requests: EncodedRequest[]): Promise<number> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -106,72 +157,158 @@ async function baseline(clients: number, requests: Array<{ bytes: Buffer; spans:
   }
 }
 
-export async function benchIngestion(
-  options: { spans?: number; clients?: number; split?: boolean } = {},
-): Promise<Record<string, number>> {
-  const totalSpans = options.spans ?? 200_000;
-  const clients = options.clients ?? 8;
-  process.stdout.write(`ingestion: building ${totalSpans} spans of the Junjo mix in 512-span requests…\n`);
-  const requests = buildRequests(totalSpans, 7);
-  const baselineSpansPerSecond = await baseline(clients, requests);
+/**
+ * Acknowledgement → queryable lag of each sampled acknowledgement: the first moment the indexed
+ * count (minus what was indexed before the load began) covered every span acknowledged by then.
+ */
+function lagsMs(load: LoadResult, samples: Array<[number, number]>, indexedBefore: number): number[] {
+  return load.acks
+    .filter((_, i) => i % Math.max(1, Math.floor(load.acks.length / 400)) === 0)
+    .map(([ackedAt, cumulative]) => {
+      const sample = samples.find(([, indexed]) => indexed - indexedBefore >= cumulative);
+      return sample ? Math.max(0, sample[0] - ackedAt) : Number.NaN;
+    });
+}
 
-  const deployment = await startDeployment(options.split ?? false);
-  const server = deployment.backend;
-  try {
-    const session = await signIn(server.baseUrl);
-    const { key } = await createApiKey(session);
-    // Sample the poller's progress to time when acknowledged spans become queryable.
-    const indexedSamples: Array<[number, number]> = [];
-    const start = performance.now();
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        indexedSamples.push([performance.now() - start, await indexedSpans(server.baseUrl)]);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
-    const load = await runLoad(`127.0.0.1:${deployment.ingestion.ports.otlpGrpc}`, key, clients, requests);
-    while ((indexedSamples.at(-1)?.[1] ?? 0) < load.spans)
+/**
+ * Runs `send` while sampling the poller's indexed count, then waits until everything acknowledged
+ * is indexed. Times are from the start of the load.
+ */
+async function loadAndIndex(
+  baseUrl: string,
+  send: (start: number) => Promise<LoadResult>,
+): Promise<{ load: LoadResult; indexedSeconds: number; lags: number[] }> {
+  const indexedBefore = await indexedSpans(baseUrl);
+  const samples: Array<[number, number]> = [];
+  const start = performance.now();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push([performance.now() - start, await indexedSpans(baseUrl)]);
       await new Promise((resolve) => setTimeout(resolve, 20));
-    sampling = false;
-    await sampler;
-    const indexedSeconds = indexedSamples.find(([, indexed]) => indexed >= load.spans)![0] / 1000;
-    const lags = load.acks
-      .filter((_, i) => i % 5 === 0)
-      .map(([ackedAt, cumulative]) => {
-        const sample = indexedSamples.find(([, indexed]) => indexed >= cumulative);
-        return sample ? Math.max(0, sample[0] - ackedAt) : Number.NaN;
-      });
-    const peakRssMb = deployment.processes().reduce((sum, child) => {
-      const status = readFileSync(`/proc/${child.child.pid}/status`, 'utf8');
-      return sum + Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    }, 0);
-    const acked = load.spans / load.seconds;
-    const results = {
-      clients,
-      split_mode: options.split ? 1 : 0,
-      spans: load.spans,
-      acknowledged_spans_per_s: Math.round(acked),
-      ack_p50_ms: round(percentile(load.ackLatenciesMs, 50)),
-      ack_p99_ms: round(percentile(load.ackLatenciesMs, 99)),
-      indexed_spans_per_s: Math.round(load.spans / indexedSeconds),
-      ack_to_queryable_p50_ms: round(percentile(lags, 50)),
-      ack_to_queryable_p99_ms: round(percentile(lags, 99)),
-      server_peak_rss_mb: round(peakRssMb),
-      baseline_spans_per_s: Math.round(baselineSpansPerSecond),
-      ratio_to_baseline: round(acked / baselineSpansPerSecond, 2),
+    }
+  })();
+  const load = await send(start);
+  while ((samples.at(-1)?.[1] ?? 0) - indexedBefore < load.spans)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  sampling = false;
+  await sampler;
+  const indexedAt = samples.find(([, indexed]) => indexed - indexedBefore >= load.spans)![0];
+  return { load, indexedSeconds: indexedAt / 1000, lags: lagsMs(load, samples, indexedBefore) };
+}
+
+/** Peak resident memory (VmHWM) of the deployment's processes, summed, in MB. */
+function peakRssMb(processes: ServerProcess[]): number {
+  return processes.reduce((sum, server) => {
+    const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+    return sum + Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  }, 0);
+}
+
+/** DuckDB's own default memory limit (80% of RAM): the "unlimited" reference. */
+const UNLIMITED_DUCKDB_ENV = {
+  JUNJO_DUCKDB_MEMORY_LIMIT: `${Math.floor((os.totalmem() * 0.8) / 2 ** 20)}MiB`,
+  JUNJO_DUCKDB_THREADS: String(os.cpus().length),
+};
+
+/** Full load on a fresh deployment: how fast it acknowledges and indexes, and its peak RSS. */
+async function capacityRun(
+  split: boolean,
+  env: Record<string, string>,
+  clients: number,
+  requests: EncodedRequest[],
+  then?: (deployment: Deployment, apiKey: string, indexedPerSecond: number) => Promise<void>,
+) {
+  const deployment = await startDeployment(split, env);
+  try {
+    const session = await signIn(deployment.backend.baseUrl);
+    const { key } = await createApiKey(session);
+    const address = `127.0.0.1:${deployment.ingestion.ports.otlpGrpc}`;
+    const { load, indexedSeconds, lags } = await loadAndIndex(deployment.backend.baseUrl, (start) =>
+      runLoad(address, key, clients, requests, start),
+    );
+    const indexedPerSecond = load.spans / indexedSeconds;
+    await then?.(deployment, key, indexedPerSecond);
+    return {
+      acked: load.spans / load.seconds,
+      ackLatenciesMs: load.ackLatenciesMs,
+      indexedPerSecond,
+      lags,
+      peakRssMb: peakRssMb(deployment.processes()),
     };
-    console.table(results);
-    return results;
   } finally {
     await deployment.stop();
   }
 }
 
+export async function benchIngestion(
+  options: { spans?: number; clients?: number; split?: boolean; fixedRateSeconds?: number } = {},
+): Promise<Record<string, number>> {
+  const totalSpans = options.spans ?? 200_000;
+  const clients = options.clients ?? 8;
+  const split = options.split ?? false;
+  const fixedRateSeconds = options.fixedRateSeconds ?? 20;
+  process.stdout.write(`ingestion: building ${totalSpans} spans of the Junjo mix in 512-span requests…\n`);
+  const requests = buildRequests(totalSpans, 7, 512);
+  const baselineSpansPerSecond = await baseline(clients, requests);
+
+  process.stdout.write('ingestion: full load, DuckDB unlimited (its defaults)…\n');
+  const unlimited = await capacityRun(split, UNLIMITED_DUCKDB_ENV, clients, requests);
+
+  // With the server's defaults: full load, then offered load at fixed fractions of the capacity it
+  // just measured, on the same server (its tables already hold the full load's spans).
+  process.stdout.write('ingestion: full load with the default settings, then fixed rates…\n');
+  const fixedRates: Record<string, number> = {};
+  const limited = await capacityRun(split, {}, clients, requests, async (deployment, key, capacity) => {
+    for (const [index, share] of [0.25, 0.5, 0.75].entries()) {
+      const rate = capacity * share;
+      const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
+      const { lags } = await loadAndIndex(deployment.backend.baseUrl, (start) =>
+        runFixedRate(`127.0.0.1:${deployment.ingestion.ports.otlpGrpc}`, key, rate, paced, start),
+      );
+      const label = `at_${share * 100}pct`;
+      fixedRates[`${label}_offered_spans_per_s`] = Math.round(rate);
+      fixedRates[`${label}_ack_to_queryable_p50_ms`] = round(percentile(lags, 50));
+      fixedRates[`${label}_ack_to_queryable_p99_ms`] = round(percentile(lags, 99));
+    }
+  });
+
+  const [load1, load5] = os.loadavg();
+  const results = {
+    clients,
+    split_mode: split ? 1 : 0,
+    spans: totalSpans,
+    acknowledged_spans_per_s: Math.round(limited.acked),
+    ack_p50_ms: round(percentile(limited.ackLatenciesMs, 50)),
+    ack_p99_ms: round(percentile(limited.ackLatenciesMs, 99)),
+    indexed_spans_per_s: Math.round(limited.indexedPerSecond),
+    indexed_spans_per_s_unlimited: Math.round(unlimited.indexedPerSecond),
+    indexed_limited_to_unlimited: round(limited.indexedPerSecond / unlimited.indexedPerSecond, 2),
+    overload_ack_to_queryable_p50_ms: round(percentile(limited.lags, 50)),
+    overload_ack_to_queryable_p99_ms: round(percentile(limited.lags, 99)),
+    ...fixedRates,
+    server_peak_rss_mb: round(limited.peakRssMb),
+    server_peak_rss_mb_unlimited: round(unlimited.peakRssMb),
+    baseline_spans_per_s: Math.round(baselineSpansPerSecond),
+    ratio_to_baseline: round(limited.acked / baselineSpansPerSecond, 2),
+    load_average_1m: round(load1!, 2),
+    load_average_5m: round(load5!, 2),
+  };
+  console.table(results);
+  return results;
+}
+
+interface Deployment {
+  backend: ServerProcess;
+  ingestion: ServerProcess;
+  processes: () => ServerProcess[];
+  stop: () => Promise<void>;
+}
+
 /** One process (default), or the ingestion and backend roles as two processes (split mode). */
-async function startDeployment(split: boolean) {
+async function startDeployment(split: boolean, settings: Record<string, string>): Promise<Deployment> {
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
-  const env: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+  const env: Record<string, string> = { ...settings, ...(nodeOptions && { NODE_OPTIONS: nodeOptions }) };
   if (!split) {
     const server = await startServerProcess({ env });
     return {
@@ -215,5 +352,6 @@ if (import.meta.main) {
     spans: arg('spans'),
     clients: arg('clients'),
     split: process.argv.includes('--split'),
+    fixedRateSeconds: arg('fixed-rate-seconds'),
   });
 }

@@ -19,6 +19,7 @@ import { generateSpans } from '../scripts/generate.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DuckDb } from '../src/db_duckdb/connection.ts';
 import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
+import { formatStorageReport, storageReport } from '../src/db_duckdb/storage_report.ts';
 import { otelRoutes } from '../src/features/otel/routes.ts';
 import { buildHttpApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
@@ -85,8 +86,19 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
     await db.checkpoint();
     result.disk_bytes_per_span = Math.round(statSync(file).size / result.spans!);
     console.log(`${result.spans} spans, ${result.disk_bytes_per_span} disk bytes/span`);
+    const storage = await storageReport(db, `${file}.storage-scratch`);
+    const perSpan = (bytes: number) => Math.round(bytes / result.spans!);
+    for (const line of formatStorageReport(storage, result.spans!)) console.log(line);
+    for (const { table, bytes } of storage.tables) result[`disk_${table}_bytes_per_span`] = perSpan(bytes);
+    for (const { index, bytes } of storage.indexes) result[`disk_${index}_bytes_per_span`] = perSpan(bytes);
 
     await app.listen({ host: '127.0.0.1', port: 0 });
+    console.log(
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const sample = await sampleParameters(base, db);
     const pick = <T>(items: T[], i: number): T => items[i % items.length]!;
@@ -124,6 +136,13 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
           `${(bytes / latencies.length / 1024).toFixed(0).padStart(8)}`,
       );
     }
+    result.load_average_1m = round(os.loadavg()[0]!);
+    console.log(
+      `load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     return result;
   } finally {
     await app.close();
@@ -167,7 +186,7 @@ interface ClientResult {
  * the server's event loop and garbage collector, and its CPU would count as the server's. This
  * process's CPU (Fastify, the service, DuckDB's threads) is measured from the end of the warm-up.
  */
-async function measure(base: string, url: (i: number) => string, calls: number) {
+export async function measure(base: string, url: (i: number) => string, calls: number) {
   const warmUp = Math.max(5, Math.round(calls / 10));
   const urls = Array.from({ length: warmUp + calls }, (_, i) => base + url(i));
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--client'], {
@@ -207,7 +226,7 @@ async function runClient(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-const round = (n: number) => Math.round(n * 10) / 10;
+export const round = (n: number) => Math.round(n * 10) / 10;
 
 if (import.meta.main && process.argv.includes('--client')) {
   await runClient();

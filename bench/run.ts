@@ -7,9 +7,13 @@ import { processTraceRequest } from '../src/spans/span_processor.ts';
 import { benchDuckDbInsert } from './duckdb_insert.ts';
 import { benchIngestion } from './ingestion.ts';
 import { benchQueries } from './queries.ts';
+import { benchSearch } from './search.ts';
 import { benchSpanProcessor } from './span_processor.ts';
 import { benchSpanStores } from './span_stores.ts';
 import { benchWal } from './wal.ts';
+import { benchWireBytes } from './wire_bytes.ts';
+import { benchWorkflowRuns } from './workflow_runs.ts';
+import { benchWorkflowStats } from './workflow_stats.ts';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const results: Record<string, Record<string, number>> = {};
@@ -48,6 +52,23 @@ results.ingestion_split_mode = await benchIngestion({
 });
 console.log('\n== span queries over HTTP ==');
 results.queries = await benchQueries({ spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) });
+console.log('\n== service overview charts (workflow stats) over HTTP ==');
+results.workflow_stats = await benchWorkflowStats({
+  spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000),
+});
+console.log('\n== trace search over HTTP (BENCH_SEARCH_DATA_DIR: an existing data dir, e.g. 10M spans) ==');
+results.search = await benchSearch(
+  process.env.BENCH_SEARCH_DATA_DIR
+    ? { dataDir: process.env.BENCH_SEARCH_DATA_DIR }
+    : { spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000) },
+);
+console.log('\n== span API bytes on the wire: identity, gzip, br; whole and compact traces ==');
+results.wire_bytes = await benchWireBytes();
+console.log('\n== filtered workflow runs over HTTP (state paths, nodes; 24 h of one service) ==');
+results.workflow_runs = await benchWorkflowRuns({
+  spans: Number(process.env.BENCH_QUERY_SPANS ?? 1_000_000),
+  ...(process.env.BENCH_RUNS_DATA_DIR ? { dataDir: process.env.BENCH_RUNS_DATA_DIR } : {}),
+});
 console.log('\n== web UI time to interactive (headless Chromium) ==');
 spawnSync(process.execPath, [new URL('./web.ts', import.meta.url).pathname], { stdio: 'inherit' });
 

@@ -19,6 +19,14 @@ test('defaults give the documented ports and a ./.data directory', () => {
   assert.equal(config.role, 'all');
 });
 
+test('DuckDB memory limit and threads default to the measured values and take DuckDB sizes', () => {
+  assert.deepEqual(loadConfig({}).duckdb, { memoryLimit: '192MiB', threads: 2 });
+  assert.deepEqual(loadConfig({ JUNJO_DUCKDB_MEMORY_LIMIT: '1.5GB', JUNJO_DUCKDB_THREADS: '4' }).duckdb, {
+    memoryLimit: '1.5GB',
+    threads: 4,
+  });
+});
+
 test('file paths follow JUNJO_DATA_DIR unless set on their own', () => {
   const config = loadConfig({ JUNJO_DATA_DIR: '/srv/junjo', JUNJO_WAL_DIR: '/fast/wal' });
   assert.equal(config.paths.sqlite, '/srv/junjo/sqlite/junjo.db');
@@ -31,11 +39,20 @@ for (const [name, value, expected] of [
   ['JUNJO_SESSION_SECRET', 'short', 'at least 32 characters'],
   ['JUNJO_RETENTION_DAYS', '-3', 'a positive integer'],
   ['JUNJO_INGESTION_ADDRESS', 'nowhere', 'host:port'],
+  ['JUNJO_INGESTION_ADDRESS', '10.0.0.1:50052,nowhere', 'host:port'],
+  ['JUNJO_INGESTION_ADDRESS', '10.0.0.1:50052,,10.0.0.2:50052', 'distinct host:port entries'],
+  ['JUNJO_INGESTION_ADDRESS', '10.0.0.1:50052, 10.0.0.1:50052', 'one is repeated'],
+  ['JUNJO_INGESTION_ADDRESS', 'Node-A:50052,node-a:50052', 'one is repeated'],
+  ['JUNJO_INGESTION_ADDRESS', '10.0.0.1:0', 'a TCP port number'],
   ['JUNJO_LOG_LEVEL', 'loud', 'one of trace'],
   ['JUNJO_LLM_PROVIDERS', 'openai', 'name=http(s)://base-url'],
   ['JUNJO_LLM_PROVIDERS', 'local=ftp://127.0.0.1/v1', 'name=http(s)://base-url'],
   ['JUNJO_LLM_PROVIDERS', 'proxy=https://user:sk-secret@llm.example/v1', 'name=http(s)://base-url'],
   ['JUNJO_LLM_PROVIDERS', 'a=http://x/v1,A=http://y/v1', 'distinct names'],
+  ['JUNJO_DUCKDB_MEMORY_LIMIT', '512', 'a size such as 256MiB'],
+  ['JUNJO_DUCKDB_MEMORY_LIMIT', "1GB'; SET threads=64; --", 'a size such as 256MiB'],
+  ['JUNJO_DUCKDB_THREADS', '0', 'a positive integer'],
+  ['JUNJO_DUCKDB_THREADS', 'all', 'a positive integer'],
 ] as const) {
   test(`${name}=${value} is refused with the expected form`, () => {
     assert.throws(
@@ -45,6 +62,15 @@ for (const [name, value, expected] of [
     );
   });
 }
+
+test('JUNJO_INGESTION_ADDRESS lists one ReadSpans address per ingestion node', () => {
+  assert.deepEqual(loadConfig({}).addresses.ingestion, ['127.0.0.1:50052']);
+  assert.deepEqual(
+    loadConfig({ JUNJO_INGESTION_ADDRESS: ' 10.0.0.1:50052, ingest-b.internal:50052,[fd00::3]:50052' })
+      .addresses.ingestion,
+    ['10.0.0.1:50052', 'ingest-b.internal:50052', '[fd00::3]:50052'],
+  );
+});
 
 test('split mode needs JUNJO_INTERNAL_SECRET; internal listeners default to loopback', () => {
   const secret = 'i'.repeat(32);

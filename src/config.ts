@@ -122,8 +122,24 @@ const clickHouseUrl = (raw: string, name: string): string => {
         raw,
       );
 };
+/** A byte size as DuckDB reads it (`512MB`, `1.5GiB`); bound by this grammar before it reaches SQL. */
+const byteSize = (raw: string, name: string): string =>
+  /^\d+(\.\d+)?\s?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(raw)
+    ? raw
+    : fail(name, 'a size such as 256MiB or 1GB (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)', raw);
 const address = (raw: string, name: string): string =>
-  /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) ? raw : fail(name, 'host:port', raw);
+  /^[\w.-]+:\d+$|^\[[\da-f:]+\]:\d+$/i.test(raw) && port(raw.slice(raw.lastIndexOf(':') + 1), name)
+    ? raw
+    : fail(name, 'host:port', raw);
+/** Comma-separated host:port entries, at least one, none twice (two pollers on one node would race). */
+const addresses = (raw: string, name: string): string[] => {
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const expected = 'a comma-separated list of distinct host:port entries';
+  if (entries.some((entry) => entry === '')) return fail(name, expected, raw);
+  for (const entry of entries) address(entry, name);
+  const distinct = new Set(entries.map((entry) => entry.toLowerCase()));
+  return distinct.size === entries.length ? entries : fail(name, `${expected} (one is repeated)`, raw);
+};
 
 export const variables = {
   JUNJO_ROLE: {
@@ -167,8 +183,9 @@ export const variables = {
   },
   JUNJO_INGESTION_ADDRESS: {
     default: '127.0.0.1:50052',
-    describe: 'where the backend role reaches ReadSpans (split mode)',
-    parse: address,
+    describe:
+      'where the backend role reaches ReadSpans (split mode): one `host:port` per ingestion node, comma-separated; one poller each',
+    parse: addresses,
   },
   JUNJO_BACKEND_AUTH_ADDRESS: {
     default: '127.0.0.1:50053',
@@ -209,6 +226,17 @@ export const variables = {
     describe:
       'ClickHouse cluster name: DDL `ON CLUSTER`, `Replicated*` tables and `Distributed` tables sharded by trace id (empty: one server)',
     parse: (raw: string, name: string) => (raw === '' ? '' : identifier(raw, name)),
+  },
+  JUNJO_DUCKDB_MEMORY_LIMIT: {
+    default: '192MiB',
+    describe:
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, query state); the whole process stays under ~512 MB with the default",
+    parse: byteSize,
+  },
+  JUNJO_DUCKDB_THREADS: {
+    default: '2',
+    describe: 'threads DuckDB may run queries and checkpoints on',
+    parse: positiveInt,
   },
   JUNJO_WAL_DIR: {
     default: '<data>/wal',
@@ -324,9 +352,11 @@ export interface Config {
   /** Internal listeners (split mode) and the secret their callers must present. */
   internal: { host: string; secret: string };
   ports: { http: number; otlpGrpc: number; otlpHttp: number; readSpans: number; internalAuth: number };
-  addresses: { ingestion: string; backendAuth: string };
+  /** ingestion: the ReadSpans address of every ingestion node the backend reads. */
+  addresses: { ingestion: string[]; backendAuth: string };
   paths: { dataDir: string; sqlite: string; duckdb: string; wal: string };
   spanStore: SpanStoreConfig;
+  duckdb: { memoryLimit: string; threads: number };
   sessionSecret: string;
   allowOrigins: string[];
   trustProxy: TrustProxy;
@@ -421,6 +451,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             database: v.JUNJO_CLICKHOUSE_DATABASE,
             cluster: v.JUNJO_CLICKHOUSE_CLUSTER,
           },
+    duckdb: { memoryLimit: v.JUNJO_DUCKDB_MEMORY_LIMIT, threads: v.JUNJO_DUCKDB_THREADS },
     sessionSecret: v.JUNJO_SESSION_SECRET ?? '',
     allowOrigins: v.JUNJO_ALLOW_ORIGINS,
     trustProxy: v.JUNJO_TRUST_PROXY,

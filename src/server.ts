@@ -5,7 +5,8 @@
 //   all        one process: ingestion (OTLP receivers → WAL) on a worker thread; poller → span
 //              store (DuckDB), REST API + web UI on the main thread
 //   ingestion  OTLP receivers → WAL, serves ReadSpans (:50052), checks keys via ValidateApiKey
-//   backend    poller reading ReadSpans → span store, serves ValidateApiKey (:50053), REST API + web UI
+//   backend    one poller per ingestion node (ReadSpans) → span store, serves ValidateApiKey (:50053),
+//              REST API + web UI
 //   (the internal services listen on JUNJO_INTERNAL_HOST and require JUNJO_INTERNAL_SECRET)
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -15,29 +16,36 @@ import { adminTokenFile, type Config, readOrCreateSecretFile } from './config.ts
 import { ClickHouseSpanStore } from './db_clickhouse/clickhouse_span_store.ts';
 import { DuckDbSpanStore } from './db_duckdb/duckdb_span_store.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
-import { createPollerStateRepository } from './db_sqlite/poller_state/poller_state_repository.ts';
+import {
+  createNodePollerStateRepository,
+  createPollerStateRepository,
+} from './db_sqlite/poller_state/poller_state_repository.ts';
 import { createSignInAttemptsRepository } from './db_sqlite/sign_in_attempts/sign_in_attempts_repository.ts';
 import { systemClock } from './features/auth/clock.ts';
 import { BackupService } from './features/backup/backup_service.ts';
 import { backupRoutes } from './features/backup/routes.ts';
-import { type HealthSource, healthRoutes } from './features/health/routes.ts';
+import { type HealthSource, healthRoutes, processMemory } from './features/health/routes.ts';
 import { addValidateApiKeyService, GrpcApiKeyValidator } from './features/internal_auth/grpc_validator.ts';
 import { createLlmService } from './features/llm/llm_service.ts';
 import { llmRoutes } from './features/llm/routes.ts';
 import { Metrics } from './features/metrics/metrics.ts';
 import { metricsRoutes } from './features/metrics/routes.ts';
 import { otelRoutes } from './features/otel/routes.ts';
+import { searchRoutes } from './features/search/routes.ts';
 import { webUiRoutes } from './features/web/routes.ts';
+import { workflowRunRoutes } from './features/workflow_runs/routes.ts';
+import { workflowStatsRoutes } from './features/workflow_stats/routes.ts';
 import { requireInternalSecret } from './grpc/internal_secret.ts';
 import { buildHttpApp, type HttpPlugin } from './http/app.ts';
 import { startIngestion } from './ingestion/ingestion_service.ts';
+import { readOrCreateNodeId } from './ingestion/node_id.ts';
 import { bindGrpc, grpcServerOptions, shutdownGrpc } from './ingestion/otlp_grpc_server.ts';
 import { addReadSpansService, GrpcWalSource } from './ingestion/read_spans_service.ts';
 import type { WalSource } from './ingestion/wal_source.ts';
 import { IngestionThread } from './ingestion/worker/ingestion_thread.ts';
 import type { Logger } from './logger.ts';
 import type { SpanStore } from './spans/span_store.ts';
-import { IngestionPoller } from './telemetry/ingestion_poller.ts';
+import { IngestionPoller, pollersFacts } from './telemetry/ingestion_poller.ts';
 import { RetentionJob } from './telemetry/retention.ts';
 
 export interface RunningServer {
@@ -68,7 +76,7 @@ async function startInternalGrpc(
 /** JUNJO_SPAN_STORE: the embedded DuckDB file, or ClickHouse (docs/scale-out.md). */
 function openSpanStore(config: Config, logger: Logger): Promise<SpanStore> {
   const chosen = config.spanStore;
-  if (chosen.kind === 'duckdb') return DuckDbSpanStore.open(config.paths.duckdb, logger);
+  if (chosen.kind === 'duckdb') return DuckDbSpanStore.open(config.paths.duckdb, logger, config.duckdb);
   return ClickHouseSpanStore.open({ ...chosen, retentionDays: config.retentionDays }, logger);
 }
 
@@ -85,7 +93,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }
     closers.length = 0;
   };
-  const health: HealthSource[] = [() => ({ role: config.role })];
+  const health: HealthSource[] = [() => ({ role: config.role }), processMemory];
 
   try {
     if (config.role === 'ingestion') {
@@ -93,12 +101,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       onClose('validate-api-key client', () => validator.close());
       const ingestion = await startIngestion(config, logger, { validator });
       onClose('ingestion', () => ingestion.close());
+      const nodeId = await readOrCreateNodeId(config.paths.wal);
+      logger.info({ nodeId }, 'ingestion node id (kept in the WAL directory)');
       const readSpans = await startInternalGrpc(
         config,
         logger,
         config.ports.readSpans,
         'ingestion.InternalIngestionService',
-        (server) => addReadSpansService(server, ingestion.wal, logger),
+        (server) => addReadSpansService(server, ingestion.wal, nodeId, logger),
       );
       onClose('read-spans', () => shutdownGrpc(readSpans));
     } else {
@@ -115,23 +125,34 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await store.prepare();
       logger.info({ ms: Date.now() - preparing }, 'span store ready');
       health.push(async () => ({
-        span_store: await store.stats().catch((err: unknown) => ({ error: String(err) })),
+        span_store: await store.stats().then(
+          (stats) => ({
+            spans: stats.spans,
+            bytes: stats.bytes,
+            memory_bytes: stats.memoryBytes,
+            memory_limit: stats.memoryLimit,
+          }),
+          (err: unknown) => ({ error: String(err) }),
+        ),
       }));
       const accounts = createAccounts({ sqlite, config, logger });
 
-      // Where the poller reads accepted exports from.
-      let source: WalSource;
+      // Where the pollers read accepted exports from: the worker thread's WAL, or each ingestion
+      // node's ReadSpans (one poller per node, so a node that is down holds up only its own).
+      const sources: Array<{ node: string; source: WalSource }> = [];
       let ingestionFacts: IngestionThread['facts'] | null = null;
       if (config.role === 'all') {
         const thread = await IngestionThread.start(config, logger);
         onClose('ingestion thread', () => thread.close());
         ingestionFacts = () => thread.facts();
         health.push(ingestionFacts);
-        source = thread;
+        sources.push({ node: 'local', source: thread });
       } else {
-        const remote = new GrpcWalSource(config.addresses.ingestion, config.internal.secret);
-        onClose('read-spans client', () => remote.close());
-        source = remote;
+        for (const address of config.addresses.ingestion) {
+          const remote = new GrpcWalSource(address, config.internal.secret);
+          onClose(`read-spans client ${address}`, () => remote.close());
+          sources.push({ node: address, source: remote });
+        }
         const internalAuth = await startInternalGrpc(
           config,
           logger,
@@ -141,24 +162,34 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         );
         onClose('internal-auth', () => shutdownGrpc(internalAuth));
       }
-      // Read at scrape time only, once the poller below exists.
+      // Read at scrape time only, once the pollers below exist.
       const metrics = new Metrics({
         ingestion: ingestionFacts,
-        pollerStats: () => poller.stats,
+        pollers: () => pollers.map((poller) => poller.facts()),
         duckdbPath: config.paths.duckdb,
       });
-      const poller = new IngestionPoller({
-        source,
-        store,
-        pollerState: createPollerStateRepository(sqlite),
-        logger: logger.child({ component: 'poller' }),
-        intervalMs: config.pollIntervalMs,
-        deadLetterDir: path.join(config.paths.dataDir, 'dead-letter'),
-        onBatch: (batch) => metrics.observeBatch(batch),
-      });
-      await poller.start();
-      onClose('poller', () => poller.stop());
-      health.push(() => poller.facts());
+      const pollers = sources.map(
+        ({ node, source }, index) =>
+          new IngestionPoller({
+            node,
+            source,
+            store,
+            // The first configured node inherits the position of a backend that read only one.
+            pollerState: (nodeId) =>
+              nodeId === null
+                ? createPollerStateRepository(sqlite)
+                : createNodePollerStateRepository(sqlite, nodeId, { adoptUnclaimedRow: index === 0 }),
+            logger: logger.child({ component: 'poller', node }),
+            intervalMs: config.pollIntervalMs,
+            deadLetterDir: path.join(config.paths.dataDir, 'dead-letter'),
+            onBatch: (pollerNode, batch) => metrics.observeBatch(pollerNode, batch),
+          }),
+      );
+      for (const poller of pollers) {
+        await poller.start();
+        onClose(`poller ${poller.facts().node}`, () => poller.stop());
+      }
+      health.push(() => pollersFacts(pollers));
 
       // JUNJO_RETENTION_DAYS: old spans deleted at start and hourly, a few thousand per transaction.
       const retention = new RetentionJob({
@@ -175,13 +206,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         healthRoutes(health),
         ...accounts.features,
         otelRoutes({ store }),
+        workflowStatsRoutes({ store }),
+        searchRoutes({ store }),
+        workflowRunRoutes({ store }),
         metricsRoutes({ token: config.metricsToken, metrics }),
         backupRoutes({
           token: readOrCreateSecretFile(adminTokenFile(config)),
           backups: new BackupService({
             store,
             sqlite,
-            poller,
+            // One process has one poller; a split backend's backups do not wait for any (see there).
+            poller: pollers[0]!,
             ingestion: ingestionFacts,
             logger: logger.child({ component: 'backup' }),
           }),

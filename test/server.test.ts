@@ -4,8 +4,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { RawGrpcClient } from './ingestion/otlp_clients.ts';
+import { UniqueRequests } from './ingestion/unique_requests.ts';
+import { createApiKey, signIn } from './support/accounts.ts';
+import { health } from './support/health.ts';
 import { freePort } from './support/ports.ts';
 import { startServerProcess } from './support/server_process.ts';
+import { indexedSpans, waitFor } from './support/wait.ts';
 
 test('npm start serves /health and /ping and stops cleanly on SIGTERM', async (t) => {
   const server = await startServerProcess();
@@ -37,13 +43,51 @@ test('the generated session secret survives a restart', async (t) => {
 });
 
 test('an invalid setting stops start-up with a message naming the variable', () => {
-  const result = spawnSync(process.execPath, ['src/main.ts'], {
-    cwd: path.resolve(import.meta.dirname, '..'),
-    env: { PATH: process.env.PATH ?? '', JUNJO_HTTP_PORT: 'eighty' },
-    encoding: 'utf8',
+  for (const [name, value, expected] of [
+    ['JUNJO_HTTP_PORT', 'eighty', /JUNJO_HTTP_PORT="eighty": expected a TCP port number 1-65535/],
+    ['JUNJO_DUCKDB_MEMORY_LIMIT', 'lots', /JUNJO_DUCKDB_MEMORY_LIMIT="lots": expected a size/],
+    ['JUNJO_DUCKDB_THREADS', '-1', /JUNJO_DUCKDB_THREADS="-1": expected a positive integer/],
+  ] as const) {
+    const result = spawnSync(process.execPath, ['src/main.ts'], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      env: { PATH: process.env.PATH ?? '', [name]: value },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 2, name);
+    assert.match(result.stderr, expected);
+  }
+});
+
+test('/health/details shows the process RSS and DuckDB memory under the configured limit', async (t) => {
+  const server = await startServerProcess({
+    env: { JUNJO_DUCKDB_MEMORY_LIMIT: '150MiB', JUNJO_DUCKDB_THREADS: '1' },
   });
-  assert.equal(result.status, 2);
-  assert.match(result.stderr, /JUNJO_HTTP_PORT="eighty": expected a TCP port number 1-65535/);
+  t.after(() => server.cleanup());
+  const details = await health(server.baseUrl);
+  assert.ok(details.process.rss_bytes > details.process.heap_used_bytes, JSON.stringify(details.process));
+  assert.ok(details.process.heap_used_bytes > 0);
+  assert.equal(details.span_store?.memory_limit, '150.0 MiB', 'the server applied JUNJO_DUCKDB_MEMORY_LIMIT');
+  assert.ok(Number.isInteger(details.span_store.memory_bytes) && details.span_store.memory_bytes >= 0);
+  const publicHealth = await fetch(`${server.baseUrl}/health`);
+  assert.deepEqual(await publicHealth.json(), { status: 'ok' }, 'the public answer stays liveness only');
+});
+
+test('one process indexes an acknowledged export at once, without waiting for the poll interval', async (t) => {
+  // An hour-long fallback interval: only the wake-up on append can index the export in time.
+  const server = await startServerProcess({ env: { JUNJO_POLL_INTERVAL_MS: '3600000' } });
+  t.after(() => server.cleanup());
+  const { key } = await createApiKey(await signIn(server.baseUrl));
+  const client = new RawGrpcClient(server.ports.otlpGrpc);
+  t.after(() => client.close());
+  // The poller found the WAL empty at start (before the REST API listened) and is in its idle wait.
+  const request = new UniqueRequests().next('protobuf');
+  assert.equal((await client.exportTraces(request.body, key)).code, grpc.status.OK);
+  const indexed = await waitFor(
+    async () => (await indexedSpans(server.baseUrl)) >= request.spans.length,
+    'the export to be indexed',
+    120_000,
+  );
+  assert.ok(indexed);
 });
 
 test('an unreachable ClickHouse stops start-up with one line saying so, and no stack trace', async (t) => {

@@ -1,8 +1,44 @@
 // Builds the web UI into web/dist, which the server serves at `/` (src/features/web).
 // `vite --config web/vite.config.ts` runs a dev server that proxies the API to a local backend.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+const brotli = promisify(brotliCompress);
+const gzipped = promisify(gzip);
+const COMPRESSIBLE = /\.(js|css|html|svg|json|txt|map)$/;
+/** The server's threshold for API answers (src/http/app.ts): smaller files go out as they are. */
+const MIN_BYTES = 1024;
+
+/**
+ * Writes `<file>.br` and `<file>.gz` beside every built asset worth compressing, at the highest
+ * levels (done once per build, not per request); the server sends the one the browser accepts.
+ */
+function precompress(): Plugin {
+  return {
+    name: 'junjo-precompress',
+    apply: 'build',
+    async writeBundle(options) {
+      const assets = path.join(options.dir ?? 'dist', 'assets');
+      const quality = { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY };
+      // In parallel: zlib works on libuv's thread pool.
+      const names = (await readdir(assets)).filter((name) => COMPRESSIBLE.test(name));
+      await Promise.all(
+        names.map(async (name) => {
+          const file = path.join(assets, name);
+          const bytes = await readFile(file);
+          if (bytes.length < MIN_BYTES) return;
+          await writeFile(`${file}.br`, await brotli(bytes, { params: quality }));
+          await writeFile(`${file}.gz`, await gzipped(bytes, { level: constants.Z_BEST_COMPRESSION }));
+        }),
+      );
+    },
+  };
+}
 
 const backend = process.env.JUNJO_BACKEND_URL ?? 'http://127.0.0.1:1323';
 const apiPrefixes = [
@@ -19,7 +55,7 @@ const apiPrefixes = [
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  plugins: [react()],
+  plugins: [react(), precompress()],
   // No source maps in the build: the server would publish the UI's full source to anyone.
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1024 },
   server: {

@@ -10,9 +10,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { invalidInput, storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { CompactSpanRow } from '../spans/compact_span.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { formatTimestamp, renderSpan } from '../spans/span_json.ts';
+import type { SpanSearch, SpanSearchHit, TraceRootSummary } from '../spans/span_search.ts';
 import type {
   InsertedCounts,
   PageRequest,
@@ -21,7 +23,10 @@ import type {
   SpanStore,
   SpanStoreStats,
   TimeWindow,
+  WorkflowStatsQuery,
+  WorkflowStatsSeries,
 } from '../spans/span_store.ts';
+import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import {
   type ClickHouseSettings,
   checkServer,
@@ -32,6 +37,7 @@ import { migrate } from './migrations.ts';
 import type { SchemaTarget } from './schema.ts';
 import {
   type Cursor,
+  compactFromRow,
   logRecordFromRow,
   patchFromRow,
   type SpanList,
@@ -39,6 +45,9 @@ import {
   spanFromRow,
   storeQueries,
 } from './span_queries.ts';
+import { searchHitRowsQuery, searchHitsQuery } from './span_search_queries.ts';
+import { workflowRunPageQuery } from './workflow_run_queries.ts';
+import { workflowStatsQuery, workflowStatsSeries } from './workflow_stats.ts';
 
 export interface ClickHouseStoreOptions extends ClickHouseSettings, SchemaTarget {
   /** JUNJO_RETENTION_DAYS, kept as table TTLs; null keeps everything. */
@@ -145,14 +154,7 @@ export class ClickHouseSpanStore implements SpanStore {
   async #storedSpanKeys(known: Map<string, TraceRange>): Promise<Set<string>> {
     const keys = new Set<string>();
     for (const traceIds of chunks([...known.keys()])) {
-      // One time range covering the chunk's traces: the partitions the lookup reads.
-      let { from, to } = known.get(traceIds[0]!)!;
-      for (const id of traceIds) {
-        const range = known.get(id)!;
-        if (range.from < from) from = range.from;
-        if (range.to > to) to = range.to;
-      }
-      const params = { trace_ids: traceIds, from: String(from), to: String(to) };
+      const params = { trace_ids: traceIds, ...coveringRange(known, traceIds) };
       for (const [traceId, spanId] of await this.#rows(this.#sql.storedSpanKeys, params)) {
         keys.add(`${traceId}/${spanId}`);
       }
@@ -215,6 +217,59 @@ export class ClickHouseSpanStore implements SpanStore {
     const range = await this.#lookupRange(traceId, window);
     if (!range) return [];
     return (await this.#rows(this.#sql.traceSpans, { trace_id: traceId, ...range })).map(spanFromRow);
+  }
+
+  async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
+    const range = await this.#lookupRange(traceId, window);
+    if (!range) return [];
+    return (await this.#rows(this.#sql.compactTrace, { trace_id: traceId, ...range })).map(compactFromRow);
+  }
+
+  async workflowRunPage(
+    serviceName: string,
+    filter: WorkflowRunFilter,
+    page: PageRequest,
+  ): Promise<Uint8Array[]> {
+    const { sql, params } = workflowRunPageQuery(this.#sql.tables.spans.read, serviceName, filter, page);
+    return (await this.#rows(sql, params)).map((row) => Buffer.from(renderSpan(spanFromRow(row))));
+  }
+
+  async workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]> {
+    const { sql, params } = workflowStatsQuery(this.#sql.tables.spans.read, serviceName, query);
+    return workflowStatsSeries(query, await this.#rows(sql, params));
+  }
+
+  async searchSpans(search: SpanSearch, page: PageRequest): Promise<SpanSearchHit[]> {
+    const spansTable = this.#sql.tables.spans.read;
+    const statement = searchHitsQuery(spansTable, search, page);
+    const hits = (await this.#rows(statement.sql, statement.params)) as [string, string][];
+    if (hits.length === 0) return [];
+    const spans = new Map<string, SpanRow>();
+    const rootOf = new Map<string, TraceRootSummary>();
+    const ranges = await this.#traceRanges(unique(hits.map(([traceId]) => traceId)));
+    const spanIds = unique(hits.map(([, spanId]) => spanId));
+    for (const traceIds of chunks([...ranges.keys()])) {
+      const params = { trace_ids: traceIds, span_ids: spanIds, ...coveringRange(ranges, traceIds) };
+      for (const span of (await this.#rows(searchHitRowsQuery(spansTable), params)).map(spanFromRow)) {
+        spans.set(spanKey(span), span);
+        const known = rootOf.get(span.trace_id);
+        // A trace with two root spans (a broken export) shows the earliest.
+        if (span.parent_span_id === null && (!known || span.start_time < known.startTime)) {
+          rootOf.set(span.trace_id, {
+            spanId: span.span_id,
+            name: span.name,
+            serviceName: span.service_name,
+            startTime: span.start_time,
+            endTime: span.end_time,
+          });
+        }
+      }
+    }
+    // Without a snapshot across the two reads, a hit that retention deleted in between is left out.
+    return hits.flatMap(([traceId, spanId]) => {
+      const span = spans.get(`${traceId}/${spanId}`);
+      return span ? [{ span, traceRoot: rootOf.get(traceId) ?? null }] : [];
+    });
   }
 
   async span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null> {
@@ -297,7 +352,9 @@ export class ClickHouseSpanStore implements SpanStore {
   async stats(): Promise<SpanStoreStats> {
     const spans = await this.#count(this.#sql.totalSpans);
     const bytes = await this.#count(this.#sql.bytesOnDisk, { database: this.#options.database });
-    return { spans, bytes };
+    // The server's memory is shared by all its clients and managed by its own limits; no figure of
+    // this process's share is worth a query per /health call (docs/scale-out.md).
+    return { spans, bytes, memoryBytes: 0, memoryLimit: 'n/a' };
   }
 
   /**
@@ -345,6 +402,17 @@ export class ClickHouseSpanStore implements SpanStore {
   async #command(query: string, params: Params): Promise<void> {
     await this.client.command({ query, query_params: params });
   }
+}
+
+/** One time range covering the given traces' ranges: the partitions a lookup of them reads. */
+function coveringRange(ranges: Map<string, TraceRange>, traceIds: string[]): { from: string; to: string } {
+  let { from, to } = ranges.get(traceIds[0]!)!;
+  for (const id of traceIds) {
+    const range = ranges.get(id)!;
+    if (range.from < from) from = range.from;
+    if (range.to > to) to = range.to;
+  }
+  return { from: String(from), to: String(to) };
 }
 
 /** DateTime64(6) text in UTC; every instant ClickHouse can hold (1900–2299) round-trips. */

@@ -2,6 +2,13 @@
 // table names come from schema.ts (database and cluster names pass a strict grammar in config.ts).
 // Reads use FINAL, so a row written twice is answered once even before the merge that collapses it.
 // Times cross the wire as Int64 epoch microseconds, in both directions, so nothing is rounded.
+import {
+  type CompactSpanRow,
+  compactSpanOf,
+  DEBUGGER_SPAN_TYPES,
+  STATE_EVENT,
+} from '../spans/compact_span.ts';
+import { OPENINFERENCE_KIND } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { onCluster, type SchemaTarget, tableNames } from './schema.ts';
 
@@ -60,6 +67,59 @@ export function spanFromRow(row: unknown[]): SpanRow {
     junjo_wf_graph_structure: r[20]!,
     junjo_wf_store_id: r[21]!,
   };
+}
+
+const COMPACT_SELECT = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'service_name',
+  'name',
+  'kind',
+  micros('start_time'),
+  micros('end_time'),
+  'status_code',
+  'status_message',
+  `if(junjo_span_type IN (${DEBUGGER_SPAN_TYPES.map((t) => `'${t}'`).join(', ')})
+      OR position(attributes_json, '${OPENINFERENCE_KIND}') > 0 OR position(attributes_json, 'gen_ai.') > 0,
+     attributes_json, '{}')`,
+  `if(position(events_json, '${STATE_EVENT}') > 0 OR position(events_json, 'exception') > 0, events_json, '[]')`,
+  'junjo_id',
+  'junjo_parent_id',
+  'junjo_span_type',
+  'junjo_wf_state_start',
+  'junjo_wf_state_end',
+  'junjo_wf_graph_structure',
+  'junjo_wf_store_id',
+].join(', ');
+
+/** A row of COMPACT_SELECT as compact_span.ts defines it (compactSpanOf on the trimmed row). */
+export function compactFromRow(row: unknown[]): CompactSpanRow {
+  const r = row as string[];
+  return compactSpanOf({
+    trace_id: r[0]!,
+    span_id: r[1]!,
+    parent_span_id: (row[2] as string | null) ?? null,
+    service_name: r[3]!,
+    name: r[4]!,
+    kind: r[5]!,
+    start_time: BigInt(r[6]!),
+    end_time: BigInt(r[7]!),
+    status_code: r[8]!,
+    status_message: r[9]!,
+    attributes_json: r[10]!,
+    events_json: r[11]!,
+    links_json: '[]',
+    trace_flags: 0,
+    trace_state: null,
+    junjo_id: r[12]!,
+    junjo_parent_id: r[13]!,
+    junjo_span_type: r[14]!,
+    junjo_wf_state_start: r[15]!,
+    junjo_wf_state_end: r[16]!,
+    junjo_wf_graph_structure: r[17]!,
+    junjo_wf_store_id: r[18]!,
+  });
 }
 
 const PATCH_SELECT = `patch_id, service_name, trace_id, span_id, workflow_id, node_id, ${micros('event_time')}, patch_json, patch_store_id`;
@@ -145,6 +205,15 @@ export function storeQueries(target: SchemaTarget) {
       FROM ${traceIndex.read} WHERE trace_id IN {trace_ids:Array(String)} GROUP BY trace_id`,
     traceSpans: `
       SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
+      WHERE trace_id = {trace_id:String} AND ${inRange} ORDER BY start_time DESC, span_id DESC`,
+    /**
+     * The trace's spans with only what compact_span.ts needs: events only when they mention a state
+     * event or an exception, attributes only of debugger span types or when they mention an LLM key
+     * (compactFromRow then applies the reference definition to them). The JSON columns are still
+     * read, but large prompts are neither sent nor parsed.
+     */
+    compactTrace: `
+      SELECT ${COMPACT_SELECT} FROM ${spans.read} FINAL
       WHERE trace_id = {trace_id:String} AND ${inRange} ORDER BY start_time DESC, span_id DESC`,
     oneSpan: `
       SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL

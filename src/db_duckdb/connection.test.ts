@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { createLogger } from '../logger.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
 
@@ -172,6 +172,40 @@ describe('openDuckDb', () => {
       assert.match(threshold, /^1(\.0)? GiB$/);
     } finally {
       await db.close();
+    }
+  });
+
+  test('creates new files with 16 KiB blocks and storage v1.5.0; older files keep their format', async () => {
+    const format = (db: DuckDb) =>
+      db.read((conn) =>
+        rows(
+          conn,
+          `SELECT block_size, tags['storage_version']
+           FROM pragma_database_size() JOIN duckdb_databases() USING (database_name)
+           WHERE database_name = current_database()`,
+        ),
+      );
+    const created = await openDuckDb(freshFile(), logger);
+    try {
+      assert.deepEqual(await format(created), [['16384', 'v1.5.0+']]);
+    } finally {
+      await created.close();
+    }
+    // A file written with DuckDB's defaults, as every version before this one created them.
+    const old = freshFile();
+    const instance = await DuckDBInstance.create(old);
+    const conn = await instance.connect();
+    await conn.run(readFileSync(new URL('./schemas/spans_schema.sql', import.meta.url), 'utf8'));
+    await conn.run(`INSERT INTO spans (trace_id, span_id, service_name, start_time, end_time)
+                    VALUES ('t', 's', 'svc', now(), now())`);
+    conn.closeSync();
+    instance.closeSync();
+    const reopened = await openDuckDb(old, logger);
+    try {
+      assert.deepEqual(await format(reopened), [['262144', 'v1.0.0+']]);
+      assert.deepEqual(await reopened.read((c) => rows(c, 'SELECT span_id FROM spans')), [['s']]);
+    } finally {
+      await reopened.close();
     }
   });
 
@@ -381,4 +415,21 @@ describe('DuckDb.checkpoint and close', () => {
       await reopened.close();
     }
   });
+});
+
+test('the memory limit and thread count are applied, and memory() reports use against that limit', async () => {
+  const db = await openDuckDb(freshFile(), logger, { memoryLimit: '100MiB', threads: 1 });
+  try {
+    const [[limit, threads]] = (await db.read((conn) =>
+      rows(conn, "SELECT current_setting('memory_limit'), current_setting('threads')"),
+    )) as [[string, number]];
+    assert.equal(limit, '100.0 MiB');
+    assert.equal(Number(threads), 1);
+    await db.write((conn) => conn.run('CREATE TABLE filler AS SELECT range AS n FROM range(200000)'));
+    const memory = await db.memory();
+    assert.equal(memory.limit, '100.0 MiB');
+    assert.ok(memory.usedBytes > 0, `DuckDB holds the new table's blocks: ${memory.usedBytes}`);
+  } finally {
+    await db.close();
+  }
 });

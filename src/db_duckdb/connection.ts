@@ -22,6 +22,8 @@ export interface DuckDb {
    * `idleCheckpointMs`; call it directly only to force one.
    */
   checkpoint(): Promise<void>;
+  /** What DuckDB's buffer manager holds now, and its cap (DuckDB's wording, e.g. `192.0 MiB`). */
+  memory(): Promise<{ usedBytes: number; limit: string }>;
   /** Lets queued writes and running reads finish, checkpoints, then closes every connection. */
   close(): Promise<void>;
 }
@@ -31,6 +33,10 @@ export interface DuckDbOptions {
   readers?: number;
   /** Checkpoint after this long without a write (default 10 s; 0: only checkpoint()/close()/1 GiB of WAL). */
   idleCheckpointMs?: number;
+  /** DuckDB's `memory_limit` (e.g. `192MiB`; default: DuckDB's own, 80% of RAM). */
+  memoryLimit?: string;
+  /** DuckDB's `threads` (default: DuckDB's own, one per core). */
+  threads?: number;
 }
 
 const DEFAULT_IDLE_CHECKPOINT_MS = 10_000;
@@ -42,7 +48,19 @@ const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql', 'log_recor
 // threshold (16 MiB of WAL, ~10k spans) runs one inside a commit. 1 GiB (~600k spans) leaves
 // checkpoints to idle moments; it only triggers under sustained load. Replaying that much WAL at
 // startup takes ~6 s.
-const INSTANCE_SETTINGS = { wal_autocheckpoint: '1GiB' };
+//
+// The file format applies to files created by this instance (an existing file keeps the one it was
+// created with): a trace lookup fetches its few rows from one block per column, and every block
+// missing from the buffer pool is read, checksummed and allocated whole. With 256 KiB blocks that
+// cost grew with the share of the table that no longer fits in memory (measured on a synthetic
+// 1M-span table with a 40 MB buffer pool: 17 ms CPU per lookup, 8 ms with 16 KiB blocks; README.md).
+// The current storage version
+// adds the newer string compression (DICT_FSST) over the v0.10.2 default.
+const INSTANCE_SETTINGS = {
+  wal_autocheckpoint: '1GiB',
+  default_block_size: '16384',
+  storage_compatibility_version: 'v1.5.0',
+};
 
 // Two DuckDB instances on one file in one process corrupt it, and closing either releases the
 // other's file lock (POSIX locks are per process), so a second open in this process is refused.
@@ -62,7 +80,11 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
   const connections: DuckDBConnection[] = [];
   let instance: DuckDBInstance | null = null;
   try {
-    instance = await createInstance(file);
+    instance = await createInstance(file, {
+      ...INSTANCE_SETTINGS,
+      ...(options.memoryLimit !== undefined && { memory_limit: options.memoryLimit }),
+      ...(options.threads !== undefined && { threads: String(options.threads) }),
+    });
     const readerCount = Math.max(1, options.readers ?? 2);
     for (let i = 0; i <= readerCount; i++) connections.push(await instance.connect());
     const [writer, ...readers] = connections as [DuckDBConnection, ...DuckDBConnection[]];
@@ -86,9 +108,9 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
   }
 }
 
-async function createInstance(file: string): Promise<DuckDBInstance> {
+async function createInstance(file: string, settings: Record<string, string>): Promise<DuckDBInstance> {
   try {
-    return await DuckDBInstance.create(file, INSTANCE_SETTINGS);
+    return await DuckDBInstance.create(file, settings);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/Could not set lock on file/.test(message)) {
@@ -177,6 +199,16 @@ class DuckDbHandle implements DuckDb {
   checkpoint(): Promise<void> {
     if (this.closing) return this.rejectClosed();
     return this.enqueueWrite(() => this.checkpointNow());
+  }
+
+  memory(): Promise<{ usedBytes: number; limit: string }> {
+    return this.read(async (conn) => {
+      const reader = await conn.runAndReadAll(
+        "SELECT (SELECT sum(memory_usage_bytes) FROM duckdb_memory())::BIGINT, current_setting('memory_limit')",
+      );
+      const [used, limit] = reader.getRows()[0] as [bigint | null, string];
+      return { usedBytes: Number(used ?? 0n), limit };
+    });
   }
 
   close(): Promise<void> {

@@ -5,7 +5,9 @@
 // so an insert batch is either wholly visible or not at all.
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
+import type { CompactSpanRow } from '../spans/compact_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
+import type { SpanSearch, SpanSearchHit } from '../spans/span_search.ts';
 import type {
   InsertedCounts,
   PageRequest,
@@ -14,11 +16,15 @@ import type {
   SpanStore,
   SpanStoreStats,
   TimeWindow,
+  WorkflowStatsQuery,
+  WorkflowStatsSeries,
 } from '../spans/span_store.ts';
+import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
 import { migrateStore } from './migrations.ts';
 import { snapshotDuckDb } from './snapshot.ts';
 import {
+  selectCompactTrace,
   selectListPage,
   selectServiceNames,
   selectServices,
@@ -30,7 +36,10 @@ import {
 } from './span_queries.ts';
 import { SpanRepository } from './span_repository.ts';
 import { deleteStep } from './span_retention.ts';
+import { selectSearchHits } from './span_search_queries.ts';
 import { prepareQuerySupport } from './summaries.ts';
+import { selectWorkflowRunPage } from './workflow_run_queries.ts';
+import { selectWorkflowStats } from './workflow_stats.ts';
 
 export class DuckDbSpanStore implements SpanStore {
   /** The database itself, for DuckDB-only tools (benchmarks, the data generator, tests). */
@@ -74,11 +83,20 @@ export class DuckDbSpanStore implements SpanStore {
     return this.db.read((conn) => selectListPage(conn, 'workflow', serviceName, page));
   }
 
+  workflowRunPage(serviceName: string, filter: WorkflowRunFilter, page: PageRequest): Promise<Uint8Array[]> {
+    return this.db.read((conn) => selectWorkflowRunPage(conn, serviceName, filter, page));
+  }
+
   // DuckDB has no partitions to skip: the trace_id index finds a trace's rows, and a second
   // condition in that scan would make DuckDB give the index up (span_queries.ts), so a time window
   // is applied to the rows found.
   async traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]> {
     const spans = await this.db.read((conn) => selectTraceSpans(conn, traceId));
+    return window ? spans.filter((span) => within(span.start_time, window)) : spans;
+  }
+
+  async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
+    const spans = await this.db.read((conn) => selectCompactTrace(conn, traceId));
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 
@@ -98,6 +116,14 @@ export class DuckDbSpanStore implements SpanStore {
 
   spanLogRecords(traceId: string, spanId: string): Promise<LogRecordRow[]> {
     return this.db.read((conn) => selectSpanLogRecords(conn, traceId, spanId));
+  }
+
+  workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]> {
+    return this.db.read((conn) => selectWorkflowStats(conn, serviceName, query));
+  }
+
+  searchSpans(search: SpanSearch, page: PageRequest): Promise<SpanSearchHit[]> {
+    return this.db.read((conn) => selectSearchHits(conn, search, page));
   }
 
   // ---- maintenance ----
@@ -129,7 +155,8 @@ export class DuckDbSpanStore implements SpanStore {
         () => 0, // no WAL right after a checkpoint; no file at all for ':memory:'
       );
     }
-    return { spans, bytes };
+    const memory = await this.db.memory();
+    return { spans, bytes, memoryBytes: memory.usedBytes, memoryLimit: memory.limit };
   }
 
   snapshot(target: string): Promise<{ spans: number; statePatches: number }> {

@@ -1,5 +1,13 @@
 // DuckDB result rows ↔ the span domain's rows: the columns every span and state-patch query selects,
 // and how a result row reads back as a SpanRow or StatePatchRow.
+import type { DuckDBListValue } from '@duckdb/node-api';
+import {
+  type CompactSpanRow,
+  DEBUGGER_ATTRIBUTES,
+  DEBUGGER_SPAN_TYPES,
+  eventFacts,
+} from '../spans/compact_span.ts';
+import { GEN_AI_KEYS, OPENINFERENCE_KIND, OPENINFERENCE_LLM } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 
 /** The span columns every span query selects, in this order (timestamps as epoch microseconds). */
@@ -26,6 +34,47 @@ export const SPAN_COLUMNS = [
   'junjo_wf_state_end',
   'junjo_wf_graph_structure',
   'junjo_wf_store_id',
+] as const;
+
+/**
+ * The attributes that decide isLlmAttributes (spans/llm_span.ts), extracted in one parse of the
+ * JSON (a prompt can be 100 KB); only from text that mentions one of them.
+ */
+const LLM_KEYS = [OPENINFERENCE_KIND, ...GEN_AI_KEYS];
+const LLM_KEY_VALUES = `CASE WHEN contains(attributes_json, '${OPENINFERENCE_KIND}') OR contains(attributes_json, 'gen_ai.')
+  THEN json_extract(attributes_json, [${LLM_KEYS.map((key) => `'$."${key}"'`).join(', ')}]) END`;
+const LLM_KIND_JSON = JSON.stringify(OPENINFERENCE_LLM);
+
+const DEBUGGER_SPAN = `junjo_span_type IN (${DEBUGGER_SPAN_TYPES.map((type) => `'${type}'`).join(', ')})`;
+
+/**
+ * The columns of a compact span (spans/compact_span.ts). The attributes are parsed only where a
+ * cheap substring test says they may hold what is asked for; events_json reaches JS only when it
+ * mentions a state event or an exception.
+ */
+export const COMPACT_SPAN_COLUMNS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'service_name',
+  'name',
+  'kind',
+  'epoch_us(start_time)',
+  'epoch_us(end_time)',
+  'status_code',
+  'status_message',
+  'junjo_id',
+  'junjo_parent_id',
+  'junjo_span_type',
+  'junjo_wf_store_id',
+  'junjo_wf_state_start',
+  'junjo_wf_state_end',
+  'junjo_wf_graph_structure',
+  LLM_KEY_VALUES,
+  "CASE WHEN contains(events_json, 'set_state') OR contains(events_json, 'exception') THEN events_json END",
+  ...DEBUGGER_ATTRIBUTES.map(
+    (key) => `CASE WHEN ${DEBUGGER_SPAN} THEN json_extract(attributes_json, '$."${key}"') END`,
+  ),
 ] as const;
 
 export const STATE_PATCH_COLUMNS = [
@@ -89,6 +138,47 @@ export function spanRowFromResult(row: ResultRow): SpanRow {
     junjo_wf_graph_structure: json(20, '{}'),
     junjo_wf_store_id: text(21),
   };
+}
+
+/** A result row of COMPACT_SPAN_COLUMNS as a CompactSpanRow (NULLs as spanRowFromResult reads them). */
+export function compactSpanRowFromResult(row: ResultRow): CompactSpanRow {
+  const text = (i: number) => (row[i] as string | null) ?? '';
+  const json = (i: number) => (row[i] as string | null) ?? '{}';
+  const { hasException, stateEventsJson } = eventFacts(row[18] as string | null);
+  const attributes = DEBUGGER_ATTRIBUTES.flatMap((key, k) => {
+    const value = row[19 + k] as string | null;
+    return value === null ? [] : [`${JSON.stringify(key)}:${value}`];
+  });
+  return {
+    trace_id: text(0),
+    span_id: text(1),
+    parent_span_id: row[2] as string | null,
+    service_name: text(3),
+    name: text(4),
+    kind: text(5),
+    start_time: row[6] as bigint,
+    end_time: row[7] as bigint,
+    status_code: text(8),
+    status_message: text(9),
+    junjo_id: text(10),
+    junjo_parent_id: text(11),
+    junjo_span_type: text(12),
+    junjo_wf_store_id: text(13),
+    junjo_wf_state_start: json(14),
+    junjo_wf_state_end: json(15),
+    junjo_wf_graph_structure: json(16),
+    is_llm: isLlmKeyValues(row[17] as DuckDBListValue | null),
+    has_exception: hasException,
+    state_events_json: stateEventsJson,
+    junjo_attributes_json: `{${attributes.join(',')}}`,
+  };
+}
+
+/** LLM_KEY_VALUES' answer (JSON text of each key's value, NULL when absent) read as isLlmAttributes. */
+function isLlmKeyValues(values: DuckDBListValue | null): boolean {
+  if (values === null) return false;
+  const [kind, ...genAi] = values.items;
+  return kind === LLM_KIND_JSON || genAi.some((value) => value !== null);
 }
 
 /** A result row of STATE_PATCH_COLUMNS as a StatePatchRow (NULLs read as empty values too). */

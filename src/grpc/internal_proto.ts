@@ -8,6 +8,8 @@ const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 export interface InternalProtoTypes {
   readSpansRequest: protobuf.Type;
   readSpansResponse: protobuf.Type;
+  describeNodeRequest: protobuf.Type;
+  describeNodeResponse: protobuf.Type;
   validateApiKeyRequest: protobuf.Type;
   validateApiKeyResponse: protobuf.Type;
   rpcStatus: protobuf.Type;
@@ -28,6 +30,8 @@ export function internalProtoTypes(): InternalProtoTypes {
   loaded = {
     readSpansRequest: root.lookupType('ingestion.ReadSpansRequest'),
     readSpansResponse: root.lookupType('ingestion.ReadSpansResponse'),
+    describeNodeRequest: root.lookupType('ingestion.DescribeNodeRequest'),
+    describeNodeResponse: root.lookupType('ingestion.DescribeNodeResponse'),
     validateApiKeyRequest: root.lookupType('ingestion.ValidateApiKeyRequest'),
     validateApiKeyResponse: root.lookupType('ingestion.ValidateApiKeyResponse'),
     rpcStatus: root.lookupType('google.rpc.Status'),

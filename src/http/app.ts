@@ -1,5 +1,6 @@
 // The REST API and web UI server (:1323). Every capability is a plugin registered here once;
 // feature routes are plugins that read like a table of contents.
+import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -30,6 +31,9 @@ export interface HttpAppOptions {
   guards: HttpPlugin[];
   features: HttpPlugin[];
 }
+
+/** Responses smaller than this go out uncompressed. */
+export const COMPRESSION_THRESHOLD_BYTES = 1024;
 
 /** Fastify takes a hop count as a function of the hop (its typings omit the number form). */
 const fastifyTrustProxy = (trust: TrustProxy) =>
@@ -73,6 +77,16 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       },
       security: [{ session: [] }],
     },
+  });
+  // Span lists and traces are JSON with the same keys over and over: br or gzip (whichever the
+  // client accepts, br first) makes them several times smaller on the wire. Bodies under the
+  // threshold gain too little for the CPU; the web UI's files are compressed once at build time
+  // (web/vite.config.ts) and served as they are (features/web). Registered before every route, as
+  // the static files need it. API request bodies are small JSON and are not decompressed.
+  await app.register(compress, {
+    encodings: ['br', 'gzip'],
+    threshold: COMPRESSION_THRESHOLD_BYTES,
+    globalDecompression: false,
   });
   for (const guard of options.guards) await app.register(guard);
   for (const feature of options.features) await app.register(feature);

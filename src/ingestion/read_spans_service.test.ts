@@ -2,18 +2,20 @@
 // addReadSpansService backed by a real write-ahead log. Records come back exactly as the local
 // log hands them out, page by page within the record and byte limits, and a read starting after
 // key K is what releases the log up to K — only a key the log has handed out, and only for a
-// caller holding the internal secret.
+// caller holding the internal secret. DescribeNode names the node, and a read meant for another
+// node (its id in the request) is refused and releases nothing.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { freePort } from '../../test/support/ports.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { requireInternalSecret } from '../grpc/internal_secret.ts';
 import { addReadSpansService, GrpcWalSource } from './read_spans_service.ts';
 import { capturingLogger, tempDir } from './wal/test_support.ts';
 import { type WalFormat, WriteAheadLog } from './wal/wal.ts';
-import { PositionAheadError, type WalSource } from './wal_source.ts';
+import { NodeChangedError, PositionAheadError, type WalSource } from './wal_source.ts';
 
 let dir: string;
 let remove: () => void;
@@ -22,6 +24,7 @@ let server: grpc.Server;
 let source: GrpcWalSource;
 let address: string;
 const SECRET = 's'.repeat(40);
+const NODE_ID = 'a1'.repeat(16);
 
 beforeEach(async () => {
   ({ dir, remove } = tempDir());
@@ -29,7 +32,7 @@ beforeEach(async () => {
   // Small segments, so that releasing deletes files the test can count.
   wal = await WriteAheadLog.open(path.join(dir, 'wal'), { groupCommitMs: 0, logger, segmentBytes: 4096 });
   server = new grpc.Server({ interceptors: [requireInternalSecret(SECRET, logger)] });
-  addReadSpansService(server, wal, logger);
+  addReadSpansService(server, wal, NODE_ID, logger);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
@@ -180,4 +183,51 @@ test('a start key above the highest key handed out is refused, releases nothing 
   const [next] = await appendRecords(1);
   assert.equal(next, keys.at(-1)! + 1n, 'the next key follows on');
   assert.equal((await source.read(keys.at(-1)!, everything)).length, 1, 'the highest key itself is fine');
+});
+
+async function serveAs(nodeId: string, port = 0): Promise<{ server: grpc.Server; port: number }> {
+  const { logger } = capturingLogger();
+  const other = new grpc.Server({ interceptors: [requireInternalSecret(SECRET, logger)] });
+  addReadSpansService(other, wal, nodeId, logger);
+  const bound = await new Promise<number>((resolve, reject) =>
+    other.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, result) =>
+      error ? reject(error) : resolve(result),
+    ),
+  );
+  return { server: other, port: bound };
+}
+
+test('DescribeNode names the node; a read meant for another node is refused and releases nothing', async () => {
+  const keys = await appendRecords(20);
+  const segments = segmentFiles().length;
+  assert.equal(await source.identify(), NODE_ID);
+  assert.equal((await source.read(keys[1]!, everything)).length, 18, 'reads name the identified node');
+
+  // Node b2 answers at an address; then another node (NODE_ID) takes that address over.
+  const first = await serveAs('b2'.repeat(16));
+  const reader = new GrpcWalSource(`127.0.0.1:${first.port}`, SECRET);
+  try {
+    assert.equal(await reader.identify(), 'b2'.repeat(16));
+    first.server.forceShutdown();
+    const second = await serveAs(NODE_ID, first.port);
+    try {
+      // The first reads may find the channel reconnecting (UNAVAILABLE); none may succeed.
+      await waitFor(
+        async () =>
+          (await reader.read(keys[15]!, everything).then(
+            () => assert.fail('a read for another node was served'),
+            (error: unknown) => error,
+          )) instanceof NodeChangedError,
+        'the node now at that address to refuse the read',
+      );
+      assert.equal(segmentFiles().length, segments, 'nothing released');
+      assert.equal((await wal.readAfter(keys[1]!, everything)).length, 18);
+      assert.equal(await reader.identify(), NODE_ID, 'identifying again names the new node');
+      assert.equal((await reader.read(keys[15]!, everything)).length, 4);
+    } finally {
+      second.server.forceShutdown();
+    }
+  } finally {
+    reader.close();
+  }
 });

@@ -3,7 +3,9 @@
 // A ReadSpans call starting after key K also acknowledges that everything up to K is committed
 // in DuckDB, which is when the ingestion role may delete those WAL segments. So K must be a key
 // this log has handed out: a larger one is refused and changes nothing (it would delete records
-// nobody has indexed, and push the next keys towards the end of the 64-bit range).
+// nobody has indexed, and push the next keys towards the end of the 64-bit range). K is also only
+// meaningful for the node it came from: DescribeNode gives the node's id, every read names it, and a
+// node with another id (an address now served by a different node) refuses and releases nothing.
 import * as grpc from '@grpc/grpc-js';
 import { invalidInput } from '../errors.ts';
 import { toGrpcError } from '../grpc/grpc_status.ts';
@@ -12,9 +14,10 @@ import { internalSecretMetadata } from '../grpc/internal_secret.ts';
 import type { Logger } from '../logger.ts';
 import type { WalRecord } from './wal/record_format.ts';
 import type { WriteAheadLog } from './wal/wal.ts';
-import { PositionAheadError, type ReadLimits, type WalSource } from './wal_source.ts';
+import { NodeChangedError, PositionAheadError, type ReadLimits, type WalSource } from './wal_source.ts';
 
 const READ_SPANS = '/ingestion.InternalIngestionService/ReadSpans';
+const DESCRIBE_NODE = '/ingestion.InternalIngestionService/DescribeNode';
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 /** ReadSpansResponse.format by enum number (internal_ingestion.proto PayloadFormat). */
 const PAYLOAD_FORMATS: Pick<WalRecord, 'signal' | 'format'>[] = [
@@ -28,6 +31,11 @@ interface ReadSpansRequest {
   start_key: Uint8Array;
   batch_size: number;
   max_bytes: number;
+  node_id: string;
+}
+
+interface NodeDescription {
+  node_id: string;
 }
 
 const keyToBytes = (key: bigint): Buffer => {
@@ -91,19 +99,44 @@ const readSpansMethod = (): grpc.MethodDefinition<ReadSpansRequest, WalRecord> =
   };
 };
 
-/** Registers ReadSpans on the ingestion role's internal server, backed by its write-ahead log. */
+const describeNodeMethod = (): grpc.MethodDefinition<Record<string, never>, NodeDescription> => {
+  const types = internalProtoTypes();
+  return {
+    path: DESCRIBE_NODE,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: () => Buffer.from(types.describeNodeRequest.encode({}).finish()),
+    requestDeserialize: () => ({}),
+    responseSerialize: (description) => Buffer.from(types.describeNodeResponse.encode(description).finish()),
+    responseDeserialize: (bytes) =>
+      types.describeNodeResponse.toObject(types.describeNodeResponse.decode(bytes), {
+        defaults: true,
+      }) as NodeDescription,
+  };
+};
+
+/**
+ * Registers ReadSpans and DescribeNode on the ingestion role's internal server, backed by its
+ * write-ahead log and identified by `nodeId` (node_id.ts).
+ */
 export function addReadSpansService(
   server: grpc.Server,
   wal: Pick<WriteAheadLog, 'readAfter' | 'releaseUpTo' | 'highestKey'>,
+  nodeId: string,
   logger: Logger,
 ): void {
   const readSpans: grpc.handleServerStreamingCall<ReadSpansRequest, WalRecord> = (call) => {
-    const { start_key, batch_size, max_bytes } = call.request;
+    const { start_key, batch_size, max_bytes, node_id } = call.request;
     const limits = {
       maxRecords: Math.max(1, batch_size || 100),
       maxBytes: max_bytes || DEFAULT_MAX_BYTES,
     };
     (async () => {
+      if (node_id && node_id !== nodeId) {
+        throw new NodeChangedError(
+          `this is ingestion node ${nodeId}, not ${node_id}: nothing read or released`,
+        );
+      }
       const afterKey = keyFromBytes(start_key);
       // highestKey() only grows, so a key that passes here is still valid when released.
       const highestKey = wal.highestKey();
@@ -122,23 +155,57 @@ export function addReadSpansService(
       logger.error({ err: error }, 'ReadSpans refused or failed');
       // emit('error') ends the call with this status; destroy() would send no status at all and
       // leave the backend's read hanging until its deadline.
-      call.emit('error', toGrpcError(error));
+      call.emit(
+        'error',
+        error instanceof NodeChangedError
+          ? { code: grpc.status.FAILED_PRECONDITION, details: error.message, metadata: new grpc.Metadata() }
+          : toGrpcError(error),
+      );
     });
   };
-  server.addService({ ReadSpans: readSpansMethod() }, { ReadSpans: readSpans });
+  const describeNode: grpc.handleUnaryCall<Record<string, never>, NodeDescription> = (_call, callback) =>
+    callback(null, { node_id: nodeId });
+  server.addService(
+    { ReadSpans: readSpansMethod(), DescribeNode: describeNodeMethod() },
+    { ReadSpans: readSpans, DescribeNode: describeNode },
+  );
 }
 
-/** The backend role's view of the ingestion role's WAL, over gRPC. */
+/** The backend role's view of one ingestion node's WAL, over gRPC. */
 export class GrpcWalSource implements WalSource {
   readonly #client: grpc.Client;
   readonly #method = readSpansMethod();
+  readonly #describe = describeNodeMethod();
   readonly #secret: string;
+  /** The node the reads are meant for, from the last identify(); reads name it. */
+  #nodeId = '';
 
   constructor(address: string, internalSecret: string) {
     this.#client = new grpc.Client(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': -1,
+      // A node that was down is noticed within seconds of its return (grpc-js waits up to 120 s).
+      'grpc.initial_reconnect_backoff_ms': 500,
+      'grpc.max_reconnect_backoff_ms': 5_000,
     });
     this.#secret = internalSecret;
+  }
+
+  identify(): Promise<string> {
+    return new Promise((resolve, reject) =>
+      this.#client.makeUnaryRequest(
+        this.#describe.path,
+        this.#describe.requestSerialize,
+        this.#describe.responseDeserialize,
+        {},
+        internalSecretMetadata(this.#secret),
+        { deadline: Date.now() + 30_000 },
+        (error, description) => {
+          if (error || !description) return reject(error ?? new Error('DescribeNode answered nothing'));
+          this.#nodeId = description.node_id;
+          resolve(description.node_id);
+        },
+      ),
+    );
   }
 
   read(afterKey: bigint | null, limits: ReadLimits): Promise<WalRecord[]> {
@@ -152,6 +219,7 @@ export class GrpcWalSource implements WalSource {
           start_key: afterKey === null ? Buffer.alloc(0) : keyToBytes(afterKey),
           batch_size: limits.maxRecords,
           max_bytes: limits.maxBytes,
+          node_id: this.#nodeId,
         },
         internalSecretMetadata(this.#secret),
         { deadline: Date.now() + 60_000 },
@@ -161,7 +229,9 @@ export class GrpcWalSource implements WalSource {
         reject(
           error.code === grpc.status.INVALID_ARGUMENT && afterKey !== null
             ? new PositionAheadError(error.details)
-            : error,
+            : error.code === grpc.status.FAILED_PRECONDITION
+              ? new NodeChangedError(error.details)
+              : error,
         ),
       );
       stream.on('end', () => resolve(records));

@@ -23,6 +23,12 @@ export interface WalSource {
   release(key: bigint): Promise<void>;
   /** Wakes the poller when records arrive (local mode); a source without it is polled. */
   onAppend?(listener: () => void): () => void;
+  /**
+   * The id of the ingestion node behind the source (split mode): positions are kept per node id,
+   * and later reads are refused with NodeChangedError if another node answers. A source without it
+   * is this process's own WAL.
+   */
+  identify?(): Promise<string>;
 }
 
 /**
@@ -30,3 +36,9 @@ export interface WalSource {
  * its log was lost or replaced (split mode). Everything it holds is then new to the reader.
  */
 export class PositionAheadError extends Error {}
+
+/**
+ * Another ingestion node answered than the one identified (its address now leads elsewhere): the
+ * reader's position belongs to the old node, so identify again and use the new node's position.
+ */
+export class NodeChangedError extends Error {}

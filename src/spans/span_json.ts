@@ -7,6 +7,7 @@
 // holds strict JSON: the span processor writes it with JSON.stringify or checks it with JSON.parse
 // before it is stored (DuckDB's own JSON check would also let NaN and trailing commas through).
 
+import type { CompactSpanRow } from './compact_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from './rows.ts';
 
 /**
@@ -29,6 +30,23 @@ export function renderSpan(span: SpanRow): string {
     `,"junjo_wf_state_start":${span.junjo_wf_state_start},"junjo_wf_state_end":${span.junjo_wf_state_end}` +
     `,"junjo_wf_graph_structure":${span.junjo_wf_graph_structure}` +
     `,"junjo_wf_store_id":${quote(span.junjo_wf_store_id)}}`
+  );
+}
+
+/** The JSON text of one CompactSpan (schemas.ts): renderSpan's keys for the columns it shares. */
+export function renderCompactSpan(span: CompactSpanRow): string {
+  return (
+    `{"trace_id":${quote(span.trace_id)},"span_id":${quote(span.span_id)}` +
+    `,"parent_span_id":${span.parent_span_id === null ? 'null' : quote(span.parent_span_id)}` +
+    `,"service_name":${quote(span.service_name)},"name":${quote(span.name)},"kind":${quote(span.kind)}` +
+    `,"start_time":"${formatTimestamp(span.start_time)}","end_time":"${formatTimestamp(span.end_time)}"` +
+    `,"status_code":${quote(span.status_code)},"status_message":${quote(span.status_message)}` +
+    `,"junjo_id":${quote(span.junjo_id)},"junjo_parent_id":${quote(span.junjo_parent_id)}` +
+    `,"junjo_span_type":${quote(span.junjo_span_type)},"junjo_wf_store_id":${quote(span.junjo_wf_store_id)}` +
+    `,"junjo_wf_state_start":${span.junjo_wf_state_start},"junjo_wf_state_end":${span.junjo_wf_state_end}` +
+    `,"junjo_wf_graph_structure":${span.junjo_wf_graph_structure}` +
+    `,"has_exception":${span.has_exception},"is_llm":${span.is_llm}` +
+    `,"state_events":${span.state_events_json},"junjo_attributes":${span.junjo_attributes_json}}`
   );
 }
 

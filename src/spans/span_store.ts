@@ -3,7 +3,10 @@
 // needs. Receivers, the poller, retention, /health and the routes depend on these interfaces only;
 // db_duckdb/duckdb_span_store.ts implements them, and span_store_contract.ts is the test suite every
 // implementation passes.
+import type { CompactSpanRow } from './compact_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
+import type { SpanSearch, SpanSearchHit } from './span_search.ts';
+import type { WorkflowRunFilter } from './workflow_run_filter.ts';
 
 /** Rows actually inserted; rows already stored (or repeated within the batch) are not counted. */
 export interface InsertedCounts {
@@ -49,6 +52,41 @@ export interface TimeWindow {
   endMicros: bigint;
 }
 
+/** What workflowStats counts: workflow spans of one service that started in [start, end). */
+export interface WorkflowStatsQuery {
+  /** Epoch microseconds, a multiple of bucketMicros (inclusive). */
+  startMicros: bigint;
+  /** Epoch microseconds, a multiple of bucketMicros, after startMicros (exclusive). */
+  endMicros: bigint;
+  bucketMicros: bigint;
+  /** Only the workflow spans with this name; all workflows when absent. */
+  workflow?: string;
+}
+
+/** One time bucket of one workflow's runs. */
+export interface WorkflowStatsBucket {
+  /** Epoch microseconds; the bucket holds the runs that started in [start, start + bucketMicros). */
+  startMicros: bigint;
+  runs: number;
+  /** Runs whose status_code is STATUS_CODE_ERROR. */
+  errors: number;
+  /**
+   * Quantiles of the runs' durations (end_time - start_time) in milliseconds, interpolated linearly
+   * between the closest ranks (DuckDB quantile_cont, numpy's default, ClickHouse
+   * quantileExactInclusive); null in a bucket without runs.
+   */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface WorkflowStatsSeries {
+  /** The workflow spans' name. */
+  workflow: string;
+  /** Every bucket of the range in time order, also those without runs (runs 0, errors 0). */
+  buckets: WorkflowStatsBucket[];
+}
+
 export interface SpanReader {
   /** Every service with a stored span, sorted by name. */
   serviceNames(): Promise<string[]>;
@@ -60,8 +98,22 @@ export interface SpanReader {
   rootSpanPage(serviceName: string, page: PageRequest, filter: { llmOnly: boolean }): Promise<Uint8Array[]>;
   /** Workflow spans of the service (subflows excluded), as rootSpanPage returns them. */
   workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]>;
+  /**
+   * The workflow spans of workflowSpanPage that meet every condition of the filter (its doc comment
+   * in workflow_run_filter.ts says what each one means), in the same order, with the same keyset
+   * paging and the same bytes.
+   */
+  workflowRunPage(serviceName: string, filter: WorkflowRunFilter, page: PageRequest): Promise<Uint8Array[]>;
   /** Every span of the trace, newest first (start_time, then span_id, descending); [] when unknown. */
   traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]>;
+  /**
+   * Every span of the trace as compact_span.ts defines it, in traceSpans' order; [] when unknown.
+   * For the waterfall and the debugger: a store reads neither the attributes (beyond the few the
+   * definition names, and whether the span is an LLM span) nor events other than state and
+   * exception events into the answer, so a trace of spans with large prompts answers as fast as one
+   * without. Equal to `traceSpans(traceId, window).map(compactSpanOf)`.
+   */
+  compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]>;
   span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null>;
   /**
    * The trace's state patches in the order they happened (event_time, then patch_id), optionally of
@@ -73,6 +125,19 @@ export interface SpanReader {
   ): Promise<StatePatchRow[]>;
   /** The span's log records in the order they happened (time, sequence, then log_id); [] when none. */
   spanLogRecords(traceId: string, spanId: string): Promise<LogRecordRow[]>;
+  /**
+   * Runs, errors and duration quantiles over time of the service's workflow spans (subflows
+   * excluded), one series per workflow name that has a run in the range, sorted by name; [] when
+   * none has.
+   */
+  workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]>;
+  /**
+   * Spans of one service that started within the search's window and match every one of its
+   * conditions (span_search.ts defines each), newest first (start_time, then span_id, descending),
+   * one page at a time; each with a summary of its trace's root span (null while that root is not
+   * stored). The window is what bounds the work: callers always give one.
+   */
+  searchSpans(search: SpanSearch, page: PageRequest): Promise<SpanSearchHit[]>;
 }
 
 export interface RetentionStep {
@@ -87,6 +152,10 @@ export interface SpanStoreStats {
   spans: number;
   /** What the store occupies on disk. */
   bytes: number;
+  /** Memory the store's engine holds in this process (caches, indexes, buffers). */
+  memoryBytes: number;
+  /** The engine's memory cap as it reports it (e.g. `192.0 MiB`). */
+  memoryLimit: string;
 }
 
 export interface SpanStoreMaintenance {

@@ -62,7 +62,8 @@ function startPoller(options: Partial<IngestionPollerOptions> = {}): IngestionPo
   const poller = new IngestionPoller({
     source: localWalSource(h.wal),
     store: h.store,
-    pollerState: h.pollerState,
+    node: 'local',
+    pollerState: () => h.pollerState,
     logger: capturingLogger().logger,
     intervalMs: 60_000,
     deadLetterDir: path.join(h.dir, 'dead-letter'),

@@ -3,8 +3,8 @@
 // on loopback, calls without JUNJO_INTERNAL_SECRET get UNAUTHENTICATED and nothing else, a ReadSpans
 // start key the WAL never handed out is refused without changing anything (also across restarts),
 // an empty key-jump segment left by an older version is repaired at start, a backend whose position
-// is ahead of a wiped ingestion node says so and loses nothing, and a role without the secret does
-// not start.
+// is ahead of an ingestion node whose WAL segments were lost says so and loses nothing, a wiped node
+// (a new node id) is read from its start, and a role without the secret does not start.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -241,13 +241,22 @@ test('an empty key-jump segment left by an older version is removed at start, an
   await exportAndIndex();
 });
 
-test('a backend ahead of a wiped ingestion node logs it and indexes that node’s exports; nothing is lost', async () => {
+test('a backend ahead of an ingestion node that lost its WAL logs it and indexes that node’s exports; nothing is lost', async () => {
+  // The segments lost but the node id kept (e.g. an old copy of the WAL put back): same node, keys
+  // restarted below the backend's position.
   assert.equal((await ingestion.stop('SIGTERM')).code, 0);
-  rmSync(walDir, { recursive: true, force: true });
+  for (const segment of walSegments()) rmSync(path.join(walDir, segment));
   ingestion = await startIngestion();
   await exportAndIndex();
   await exportAndIndex();
   assert.match(backend.output(), /the WAL source is behind this poller's position/);
+
+  // The whole directory wiped: a new node id, read from its start without that detour.
+  assert.equal((await ingestion.stop('SIGTERM')).code, 0);
+  rmSync(walDir, { recursive: true, force: true });
+  ingestion = await startIngestion();
+  await exportAndIndex();
+  assert.match(backend.output(), /another ingestion node answers at this address/);
 
   assert.equal((await backend.stop('SIGTERM')).code, 0);
   const report = await checkDurability(

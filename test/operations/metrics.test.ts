@@ -82,13 +82,15 @@ test('the metrics move after an export: accepted, refused, spans, WAL, poller, D
   moved('junjo_exports_refused_total{reason="unauthenticated"}', 1);
   moved('junjo_exports_refused_total{reason="invalid"}', 0);
   moved('junjo_spans_received_total', spanCount);
-  moved('junjo_spans_indexed_total', spanCount);
+  // One process has one poller, labelled `local` (a split backend labels each by its node's address).
+  moved('junjo_spans_indexed_total{node="local"}', spanCount);
   assert.ok(sample(after, 'junjo_received_bytes_total') > sample(before, 'junjo_received_bytes_total'));
-  assert.ok(sample(after, 'junjo_poller_batch_duration_seconds_count') >= 1);
-  assert.ok(sample(after, 'junjo_poller_last_commit_timestamp_seconds') > 0);
+  assert.ok(sample(after, 'junjo_poller_batch_duration_seconds_count{node="local"}') >= 1);
+  assert.ok(sample(after, 'junjo_poller_last_commit_timestamp_seconds{node="local"}') > 0);
+  assert.equal(sample(after, 'junjo_poller_up{node="local"}'), 1);
   assert.equal(sample(after, 'junjo_wal_backlog_records'), 0);
   assert.equal(sample(after, 'junjo_wal_backlog_bytes'), 0);
-  assert.equal(sample(after, 'junjo_poller_lag_seconds'), 0);
+  assert.equal(sample(after, 'junjo_poller_lag_seconds{node="local"}'), 0);
   assert.ok(sample(after, 'junjo_duckdb_file_bytes') > 0);
   assert.ok(sample(after, 'process_resident_memory_bytes') > 0);
   // The earlier 401 scrapes and the sign-in were timed under their route templates.

@@ -5,7 +5,18 @@ import { type Session, signIn } from './accounts.ts';
 export interface Health {
   status: string;
   role: string;
-  poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; last_key: string | null };
+  process: {
+    rss_bytes: number;
+    heap_used_bytes: number;
+    heap_total_bytes: number;
+    external_bytes: number;
+    array_buffers_bytes: number;
+  };
+  span_store?: { spans: number; bytes: number; memory_bytes: number; memory_limit: string };
+  /** The counters of every poller, summed. */
+  poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; records: number };
+  /** One entry per poller: `local` in one process, one per ingestion node on a split backend. */
+  pollers?: PollerHealth[];
   ingestion?: {
     accepted_requests: number;
     refused_unauthenticated: number;
@@ -17,6 +28,18 @@ export interface Health {
     backlog_bytes: number;
     inflight_request_bytes: number;
   };
+}
+
+export interface PollerHealth {
+  node: string;
+  node_id: string | null;
+  spans_indexed: number;
+  records: number;
+  failures: number;
+  last_key: string | null;
+  lag_seconds: number | null;
+  consecutive_failures: number;
+  last_error: string | null;
 }
 
 export interface Credentials {

@@ -65,6 +65,8 @@ export async function startServerProcess(
       ...(options.spanStore === 'clickhouse'
         ? { JUNJO_SPAN_STORE: 'clickhouse', JUNJO_CLICKHOUSE_URL: `chdb://${path.join(dataDir, 'chdb')}` }
         : {}),
+      // As `npm start` runs it: two malloc arenas instead of one per thread (see README, Memory).
+      MALLOC_ARENA_MAX: '2',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 // Every view has its own URL, so any of them can be bookmarked, shared or reloaded.
 import type { QueryClient } from '@tanstack/react-query';
 import { createBrowserRouter, type LoaderFunctionArgs, Navigate } from 'react-router';
-import { traceQuery } from './api/queries.ts';
+import { compactTraceQuery } from './api/queries.ts';
 import { RequireAuth } from './auth/RequireAuth.tsx';
 import { SetupPage } from './auth/SetupPage.tsx';
 import { SignInPage } from './auth/SignInPage.tsx';
@@ -9,6 +9,7 @@ import { Layout } from './components/Layout.tsx';
 import { Loading } from './components/status.tsx';
 import { ApiKeysPage } from './pages/ApiKeysPage.tsx';
 import { NotFoundPage, RouteErrorPage } from './pages/ErrorPages.tsx';
+import { SearchPage } from './pages/SearchPage.tsx';
 import { ServicesPage } from './pages/ServicesPage.tsx';
 import { TracePage } from './pages/TracePage.tsx';
 import { TracesPage } from './pages/TracesPage.tsx';
@@ -20,7 +21,7 @@ export function createAppRouter(queryClient: QueryClient) {
   // A trace's spans are requested as soon as the URL is known, in parallel with the session check
   // and the page's code, instead of after the page has rendered.
   const prefetchTrace = ({ params }: LoaderFunctionArgs) => {
-    if (params.traceId) void queryClient.prefetchQuery(traceQuery(params.traceId));
+    if (params.traceId) void queryClient.prefetchQuery(compactTraceQuery(params.traceId));
     return null;
   };
   // Loaders only start work; stepping through a run (search params) must not re-run them.
@@ -47,8 +48,18 @@ export function createAppRouter(queryClient: QueryClient) {
           // The graph libraries are the heaviest part of the UI: loaded with the debugger only.
           lazy: async () => ({ Component: (await import('./pages/WorkflowPage.tsx')).default }),
         },
+        {
+          path: 'services/:service/overview',
+          // The chart library comes with the page only.
+          lazy: async () => ({ Component: (await import('./pages/OverviewPage.tsx')).default }),
+        },
+        {
+          path: 'services/:service/compare',
+          lazy: async () => ({ Component: (await import('./pages/CompareRunsPage.tsx')).default }),
+        },
         { path: 'services/:service/traces', element: <TracesPage /> },
         { path: 'traces/:traceId', ...once, element: <TracePage /> },
+        { path: 'search', element: <SearchPage /> },
         {
           path: 'playground',
           lazy: async () => ({ Component: (await import('./pages/PlaygroundPage.tsx')).PlaygroundPage }),

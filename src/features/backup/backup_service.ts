@@ -101,8 +101,9 @@ export class BackupService {
   /** Waits until the poller has committed the newest record acknowledged now; returns its key. */
   async #catchUp(progress: (line: string) => void): Promise<bigint | null> {
     if (!this.#deps.ingestion) {
-      progress('split mode: records still in the ingestion process’s WAL are not part of this backup');
-      return this.#deps.poller.lastKey;
+      progress('split mode: records still in the ingestion nodes’ WALs are not part of this backup');
+      // Positions are per ingestion node (poller_state, in the SQLite copy): no single key says it.
+      return null;
     }
     const { wal } = (await this.#deps.ingestion()).ingestion;
     const target = BigInt(wal.lastKey ?? 0);

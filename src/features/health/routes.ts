@@ -8,6 +8,23 @@ import type { HttpPlugin } from '../../http/app.ts';
 /** Extra readiness facts (ingestion backlog, retention…) contributed by the running services. */
 export type HealthSource = () => Promise<Record<string, unknown>> | Record<string, unknown>;
 
+/**
+ * This process's memory: `rss_bytes` counts every thread (the ingestion worker too) and DuckDB's
+ * native allocations; the heap figures are the main thread's JavaScript share of it.
+ */
+export const processMemory: HealthSource = () => {
+  const usage = process.memoryUsage();
+  return {
+    process: {
+      rss_bytes: usage.rss,
+      heap_used_bytes: usage.heapUsed,
+      heap_total_bytes: usage.heapTotal,
+      external_bytes: usage.external,
+      array_buffers_bytes: usage.arrayBuffers,
+    },
+  };
+};
+
 export function healthRoutes(sources: HealthSource[]): HttpPlugin {
   return async (app) => {
     app.get(

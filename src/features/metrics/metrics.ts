@@ -2,7 +2,8 @@
 // values already exist as counters elsewhere — ingestion's (read through the worker thread, the same
 // path /health uses), the poller's, the WAL's — so they are read at scrape time instead of being
 // counted twice; only what has no counter yet is observed as it happens: poller batch durations and
-// HTTP request durations.
+// HTTP request durations. Poller series carry a `node` label: `local` in one process, the configured
+// ReadSpans address of each ingestion node on a split backend.
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -10,20 +11,19 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { HttpPlugin } from '../../http/app.ts';
 import type { IngestionFacts } from '../../ingestion/ingestion_service.ts';
 import type { IngestCounters } from '../../ingestion/trace_ingest.ts';
-import type { IngestionPoller } from '../../telemetry/ingestion_poller.ts';
+import type { PollerFacts } from '../../telemetry/ingestion_poller.ts';
 
 export interface MetricsSources {
   /** Ingestion's counters; null where ingestion runs in another process (split mode). */
   ingestion: (() => Promise<IngestionFacts>) | null;
-  pollerStats: () => IngestionPoller['stats'];
+  /** Every poller's facts (one per ingestion node). */
+  pollers: () => PollerFacts[];
   duckdbPath: string;
 }
 
 /** One committed poller batch, as IngestionPoller reports it. */
 export interface PollerBatch {
   durationMs: number;
-  /** When the newest record of the batch was accepted (its WAL receive time). */
-  newestReceivedAtMs: number;
 }
 
 const REFUSAL_REASONS: Record<string, keyof IngestCounters> = {
@@ -49,6 +49,49 @@ function totalCounter(registry: Registry, name: string, help: string, read: () =
   });
 }
 
+/** A per-poller running total, labelled by node, read at scrape time. */
+function pollerCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  pollers: () => PollerFacts[],
+  read: (facts: PollerFacts) => number,
+) {
+  return new Counter({
+    name,
+    help,
+    labelNames: ['node'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const facts of pollers()) this.inc({ node: facts.node }, read(facts));
+    },
+  });
+}
+
+/** A per-poller value, labelled by node; a poller without a value has no sample. */
+function pollerGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  pollers: () => PollerFacts[],
+  read: (facts: PollerFacts) => number | null,
+) {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['node'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const facts of pollers()) {
+        const value = read(facts);
+        if (value !== null) this.set({ node: facts.node }, value);
+      }
+    },
+  });
+}
+
 function gauge(registry: Registry, name: string, help: string, read: () => number | undefined) {
   return new Gauge({
     name,
@@ -67,8 +110,9 @@ export class Metrics {
   /** The facts of the scrape in progress, fetched once for every metric that reads them. */
   #ingestion: IngestionFacts['ingestion'] | undefined;
   #duckdbBytes: number | undefined;
-  #lastCommit: (PollerBatch & { atMs: number }) | undefined;
-  readonly #batchSeconds: Histogram;
+  /** The pollers' facts of the scrape in progress. */
+  #pollers: PollerFacts[] = [];
+  readonly #batchSeconds: Histogram<'node'>;
   readonly #httpSeconds: Histogram<'method' | 'route' | 'status_code'>;
 
   constructor(sources: MetricsSources) {
@@ -76,7 +120,7 @@ export class Metrics {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry });
     const ingestion = () => this.#ingestion;
-    const poller = sources.pollerStats;
+    const pollers = () => this.#pollers;
 
     totalCounter(
       registry,
@@ -140,58 +184,68 @@ export class Metrics {
       () => ingestion()?.free_disk_bytes,
     );
 
-    totalCounter(
+    pollerCounter(
       registry,
       'junjo_spans_indexed_total',
-      'Spans the poller inserted into DuckDB',
-      () => poller().spans_indexed,
+      'Spans the poller inserted into the span store',
+      pollers,
+      (p) => p.spans_indexed,
     );
-    totalCounter(
+    pollerCounter(
       registry,
       'junjo_state_patches_indexed_total',
       'State patches the poller inserted',
-      () => poller().patches_indexed,
+      pollers,
+      (p) => p.patches_indexed,
     );
-    totalCounter(
+    pollerCounter(
       registry,
       'junjo_poller_records_total',
       'Write-ahead log records the poller committed',
-      () => poller().records,
+      pollers,
+      (p) => p.records,
     );
-    totalCounter(
+    pollerCounter(
       registry,
       'junjo_poller_dead_lettered_total',
       'Records moved to <data>/dead-letter because they could not be indexed',
-      () => poller().dead_lettered,
+      pollers,
+      (p) => p.dead_lettered,
     );
-    totalCounter(
+    pollerCounter(
       registry,
       'junjo_poller_failures_total',
-      'Failed poller batches (retried)',
-      () => poller().failures,
+      'Failed poller reads and batches (retried)',
+      pollers,
+      (p) => p.failures,
     );
     this.#batchSeconds = new Histogram({
       name: 'junjo_poller_batch_duration_seconds',
-      help: 'Time to convert and commit one poller batch to DuckDB',
+      help: 'Time to convert and commit one poller batch to the span store',
+      labelNames: ['node'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
-    gauge(
+    pollerGauge(
       registry,
       'junjo_poller_lag_seconds',
       'While records wait to be indexed: age of the newest record indexed so far (0 when caught up)',
-      () => {
-        const backlog = ingestion()?.wal.backlogRecords;
-        if (backlog === undefined) return undefined;
-        if (backlog === 0) return 0;
-        return this.#lastCommit ? (Date.now() - this.#lastCommit.newestReceivedAtMs) / 1000 : undefined;
-      },
+      pollers,
+      (p) => p.lag_seconds,
     );
-    gauge(
+    pollerGauge(
       registry,
       'junjo_poller_last_commit_timestamp_seconds',
       'Unix time of the poller’s last committed batch',
-      () => (this.#lastCommit ? this.#lastCommit.atMs / 1000 : undefined),
+      pollers,
+      (p) => (p.last_commit_ms_ago === null ? null : (Date.now() - p.last_commit_ms_ago) / 1000),
+    );
+    pollerGauge(
+      registry,
+      'junjo_poller_up',
+      '1 while the poller reads its node, 0 while reads fail (the node is down or refuses)',
+      pollers,
+      (p) => (p.consecutive_failures === 0 ? 1 : 0),
     );
     gauge(
       registry,
@@ -209,15 +263,15 @@ export class Metrics {
   }
 
   /** IngestionPoller's onBatch hook. */
-  observeBatch(batch: PollerBatch): void {
-    this.#batchSeconds.observe(batch.durationMs / 1000);
-    this.#lastCommit = { ...batch, atMs: Date.now() };
+  observeBatch(node: string, batch: PollerBatch): void {
+    this.#batchSeconds.observe({ node }, batch.durationMs / 1000);
   }
 
   /** The exposition text; reads the ingestion facts and the DuckDB file size once per scrape. */
   async scrape(): Promise<{ contentType: string; body: string }> {
     this.#ingestion = (await this.#sources.ingestion?.())?.ingestion;
     this.#duckdbBytes = await fileBytes(this.#sources.duckdbPath);
+    this.#pollers = this.#sources.pollers();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 

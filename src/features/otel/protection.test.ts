@@ -1,10 +1,11 @@
-// The otel routes are never public (behind the session guard they answer 401 without a session)
+// The otel routes (and the search beside them) are never public (behind the session guard they answer 401 without a session)
 // and all of them are documented in /openapi.json.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { HttpPlugin } from '../../http/app.ts';
+import { searchRoutes } from '../search/routes.ts';
 import { hexId, type OtelTestServer, startOtelServer } from './test_helpers.ts';
 
 const OTEL_ROUTES = [
@@ -18,10 +19,12 @@ const OTEL_ROUTES = [
   '/otel/spans/type/workflow/:service_name',
   '/otel/trace/:trace_id/nested_spans',
   '/otel/trace/:trace_id/nested-spans',
+  '/otel/trace/:trace_id/compact',
   '/otel/trace/:trace_id/span/:span_id',
   '/otel/trace/:trace_id/span/:span_id/logs',
   '/otel/trace/:trace_id/otlp',
   '/otel/trace/:trace_id/state_patches',
+  '/otel/search',
 ];
 
 // A stand-in for the accounts guard: every route that is not `public` needs the header.
@@ -39,12 +42,16 @@ const guard: HttpPlugin = fp(async (app) => {
 
 let server: OtelTestServer;
 before(async () => {
-  server = await startOtelServer({ guards: [guard] });
+  server = await startOtelServer({ guards: [guard], features: (store) => [searchRoutes({ store })] });
 });
 after(() => server.close());
 
 const concrete = (route: string) =>
-  route.replace(':service_name', 'svc').replace(':trace_id', hexId(1, 32)).replace(':span_id', hexId(1, 16));
+  route
+    .replace('/otel/search', '/otel/search?service=svc')
+    .replace(':service_name', 'svc')
+    .replace(':trace_id', hexId(1, 32))
+    .replace(':span_id', hexId(1, 16));
 
 test('no otel route is public: each needs the session and answers once it has one', async () => {
   const registered = routes.filter((route) => route.url.startsWith('/otel/') && route.method === 'GET');

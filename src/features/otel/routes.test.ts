@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import type { SpanRow } from '../../spans/rows.ts';
-import { Service, Span, StatePatch } from './schemas.ts';
+import { CompactSpan, Service, Span, StatePatch } from './schemas.ts';
 import {
   hexId,
   LLM_ATTRIBUTES,
@@ -180,6 +180,28 @@ describe('one trace', () => {
     assert.equal((upper.body as Span[]).length, 4);
   });
 
+  test('compact: the spans of nested_spans, in its order, without attributes; 404 when unknown', async () => {
+    const { status, body } = await server.get(`/otel/trace/${t(1)}/compact`);
+    assert.equal(status, 200);
+    assert.ok(Value.Check(Type.Array(CompactSpan), body));
+    const full = (await server.get(`/otel/trace/${t(1)}/nested_spans`)).body as Span[];
+    const compact = body as CompactSpan[];
+    assert.deepEqual(ids(compact), ids(full));
+    for (const [i, span] of compact.entries()) {
+      const { attributes_json, events_json, links_json, trace_flags, trace_state, ...shared } = full[i]!;
+      const { has_exception, is_llm, state_events, junjo_attributes, ...rest } = span;
+      assert.deepEqual(rest, shared, 'every column they share reads the same');
+      assert.equal(has_exception, false);
+      assert.equal(is_llm, span.span_id === s(103), 'only the OpenInference LLM span is an LLM span');
+    }
+    assert.ok(!('attributes_json' in compact[0]!));
+    const missing = await server.get(`/otel/trace/${t(999)}/compact`);
+    assert.equal(missing.status, 404);
+    assert.match((missing.body as { message: string }).message, /not found/);
+    const upper = await server.get(`/otel/trace/${t(1).toUpperCase()}/compact`);
+    assert.deepEqual(upper.body, body);
+  });
+
   test('span: the one span, or 404 with a message', async () => {
     const found = await server.get(`/otel/trace/${t(3)}/span/${s(301)}`);
     assert.equal(found.status, 200);
@@ -214,6 +236,7 @@ describe('bad input', () => {
     `/otel/trace/${t(1).slice(1)}/nested_spans`,
     `/otel/trace/${t(1)}0/nested_spans`,
     `/otel/trace/${'g'.repeat(32)}/nested_spans`,
+    `/otel/trace/${t(1).slice(1)}/compact`,
     `/otel/trace/${t(1)}/span/${s(100).slice(1)}`,
     `/otel/trace/${t(1)}/span/${'x'.repeat(16)}`,
     `/otel/trace/${encodeURIComponent(`${t(1)}' OR 1=1 --`)}/state_patches`,

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import type { HttpPlugin } from '../../http/app.ts';
 import type { SpanReader } from '../../spans/span_store.ts';
 import {
+  CompactSpan,
   ErrorMessage,
   ListQuerystring,
   LogRecord,
@@ -30,7 +31,7 @@ For the next page pass the last span's start_time as \`before\` and its span_id 
  * or buffer with a JSON content type through unchanged, so the response schemas document these
  * routes without re-serializing.
  */
-function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
+export function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);
 }
 
@@ -138,6 +139,24 @@ export function otelRoutes(deps: { store: SpanReader }): HttpPlugin {
           sendJson(reply, await service.traceSpans(request.params.trace_id.toLowerCase())),
       );
     }
+
+    app.get(
+      '/otel/trace/:trace_id/compact',
+      {
+        schema: {
+          tags: TAGS,
+          summary: 'Every span of a trace, compact: what a waterfall and the workflow debugger need',
+          description:
+            'The spans of nested_spans (same order) without attributes, links and events other than ' +
+            '`set_state`; instead each says whether it has an exception event and whether it is an LLM ' +
+            'span. Fetch /otel/trace/{trace_id}/span/{span_id} for a span’s attributes and events.',
+          params: TraceParams,
+          response: { 200: Type.Array(CompactSpan), ...BadRequest, 404: ErrorMessage },
+        },
+      },
+      async (request, reply) =>
+        sendJson(reply, await service.compactTrace(request.params.trace_id.toLowerCase())),
+    );
 
     app.get(
       '/otel/trace/:trace_id/otlp',

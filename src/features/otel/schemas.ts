@@ -53,6 +53,43 @@ export const Span = Type.Object({
   junjo_wf_store_id: Type.String(),
 });
 export type Span = Static<typeof Span>;
+
+export const CompactSpan = Type.Object(
+  {
+    trace_id: Span.properties.trace_id,
+    span_id: Span.properties.span_id,
+    parent_span_id: Span.properties.parent_span_id,
+    service_name: Type.String(),
+    name: Type.String(),
+    kind: Span.properties.kind,
+    start_time: Timestamp,
+    end_time: Timestamp,
+    status_code: Span.properties.status_code,
+    status_message: Type.String(),
+    junjo_id: Type.String(),
+    junjo_parent_id: Type.String(),
+    junjo_span_type: Span.properties.junjo_span_type,
+    junjo_wf_store_id: Type.String(),
+    junjo_wf_state_start: Json,
+    junjo_wf_state_end: Json,
+    junjo_wf_graph_structure: Json,
+    has_exception: Type.Boolean({
+      description: 'an event is named `exception` or has an `exception.type` attribute',
+    }),
+    is_llm: Type.Boolean({
+      description:
+        'an LLM span: `openinference.span.kind` = `LLM`, or a `gen_ai.operation.name` or `gen_ai.provider.name` attribute',
+    }),
+    state_events: Type.Array(SpanEvent, { description: 'the span’s `set_state` events, in its order' }),
+    junjo_attributes: Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        'on workflow, subflow and agent spans, those of junjo.workflow.parent_store.id, junjo.workflow.node.count, ' +
+        'junjo.agent.store.id, junjo.agent.state.start and junjo.agent.state.end the span has; {} on other spans',
+    }),
+  },
+  { description: 'A span without its attributes, links and other events' },
+);
+export type CompactSpan = Static<typeof CompactSpan>;
 export type SpanEvent = Static<typeof SpanEvent>;
 
 export const StatePatch = Type.Object({

@@ -10,6 +10,7 @@ import {
   jsonArrayBytes,
   logRecordJson,
   parseTimestamp,
+  renderCompactSpan,
   renderSpan,
   statePatchJson,
 } from '../../spans/span_json.ts';
@@ -64,6 +65,13 @@ export class OtelQueryService {
   /** Every span of the trace, newest first (a flat list: clients build the tree); [] when unknown. */
   async traceSpans(traceId: string): Promise<string> {
     return jsonArray((await this.#store.traceSpans(traceId)).map(renderSpan));
+  }
+
+  /** The trace's compact spans (spans/compact_span.ts), newest first; NotFound when unknown. */
+  async compactTrace(traceId: string): Promise<string> {
+    const spans = await this.#store.compactTrace(traceId);
+    if (spans.length === 0) throw notFound(`trace ${traceId} not found`);
+    return jsonArray(spans.map(renderCompactSpan));
   }
 
   /** The whole trace as OTLP/JSON (trace_export.ts says what is rebuilt); NotFound when unknown. */

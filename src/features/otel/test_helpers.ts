@@ -9,6 +9,7 @@ import { DuckDbSpanStore } from '../../db_duckdb/duckdb_span_store.ts';
 import { buildHttpApp, type HttpPlugin } from '../../http/app.ts';
 import { createLogger } from '../../logger.ts';
 import type { SpanBatch, SpanRow, StatePatchRow } from '../../spans/rows.ts';
+import type { SpanReader } from '../../spans/span_store.ts';
 import { otelRoutes } from './routes.ts';
 
 export interface OtelTestServer {
@@ -20,7 +21,13 @@ export interface OtelTestServer {
   close(): Promise<void>;
 }
 
-export async function startOtelServer(options: { guards?: HttpPlugin[] } = {}): Promise<OtelTestServer> {
+export async function startOtelServer(
+  options: {
+    guards?: HttpPlugin[];
+    /** More routes on the same store (other features' tests), served beside the otel routes. */
+    features?: (store: SpanReader) => HttpPlugin[];
+  } = {},
+): Promise<OtelTestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-otel-test-'));
   const logger = createLogger('silent');
   const store = await DuckDbSpanStore.open(path.join(dir, 'otel_data.duckdb'), logger);
@@ -28,7 +35,7 @@ export async function startOtelServer(options: { guards?: HttpPlugin[] } = {}): 
   const app = await buildHttpApp({
     logger,
     guards: options.guards ?? [],
-    features: [otelRoutes({ store })],
+    features: [otelRoutes({ store }), ...(options.features?.(store) ?? [])],
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { startAccountsServer } from '../../../test/accounts/harness.ts';
 import { webUiRoutes } from './routes.ts';
 
@@ -43,6 +45,46 @@ test('the UI is served at / and at every client-side route, without a session', 
   assert.equal(await asset.text(), 'console.log("app")');
   const favicon = await fetch(`${server.url}/favicon.svg`);
   assert.equal(favicon.status, 200);
+});
+
+test('an asset goes out as the .br or .gz file the build wrote, by Accept-Encoding', async (t) => {
+  const dist = fakeDist();
+  const script = `export const app = ${JSON.stringify('x'.repeat(4000))};`;
+  const file = path.join(dist, 'assets', 'app-def456.js');
+  writeFileSync(file, script);
+  writeFileSync(`${file}.br`, brotliCompressSync(script));
+  writeFileSync(`${file}.gz`, gzipSync(script));
+  const server = await startAccountsServer({ features: [webUiRoutes({ distDir: dist })] });
+  t.after(async () => {
+    await server.close();
+    rmSync(dist, { recursive: true, force: true });
+  });
+  const get = (acceptEncoding: string) =>
+    new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      request(
+        `${server.url}/assets/app-def456.js`,
+        { headers: { 'accept-encoding': acceptEncoding } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+  const br = await get('gzip, br');
+  assert.equal(br.headers['content-encoding'], 'br');
+  assert.deepEqual(br.body, brotliCompressSync(script), 'the file as built, not compressed again');
+  assert.match(String(br.headers['content-type']), /javascript/);
+  assert.match(String(br.headers['cache-control']), /immutable/);
+  assert.equal(br.headers['x-content-type-options'], 'nosniff');
+  const gz = await get('gzip');
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.deepEqual(gz.body, gzipSync(script));
+  const plain = await get('identity');
+  assert.equal(plain.headers['content-encoding'], undefined);
+  assert.equal(plain.body.toString(), script);
 });
 
 test('API routes are not shadowed and unknown non-page requests stay JSON 404s', async (t) => {

@@ -1,5 +1,6 @@
 // Serves the built web UI (web/dist, made by `npm run build:web`) on the API's port.
-// - /assets/* are Vite's content-hashed files: cached for a year.
+// - /assets/* are Vite's content-hashed files: cached for a year, and sent as the .br or .gz file
+//   the build wrote beside each (web/vite.config.ts) when the browser accepts that encoding.
 // - Any other GET that a browser navigates to (Accept: text/html) and that no API route claims gets
 //   index.html, so client-side routes (/services/…, /traces/…) survive a reload or a shared link.
 //   API routes are never shadowed: they are matched before this catch-all, and a non-HTML request
@@ -47,6 +48,7 @@ export function webUiRoutes(options: { distDir?: string } = {}): HttpPlugin {
       prefix: '/assets/',
       index: false,
       immutable: true,
+      preCompressed: true,
       maxAge: '365d',
       suppressWarning: true,
       schemaHide: true,

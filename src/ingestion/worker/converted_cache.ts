@@ -15,6 +15,11 @@ export class ConvertedCache {
     this.#maxBytes = maxPayloadBytes;
   }
 
+  /** Payload bytes of the entries held. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   put(key: bigint, rows: SpanBatch, payloadBytes: number): void {
     if (this.#bytes + payloadBytes > this.#maxBytes) {
       this.stats.skipped_full += 1;

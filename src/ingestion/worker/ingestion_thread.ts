@@ -6,6 +6,8 @@ import type { IngestionFacts } from '../ingestion_service.ts';
 import type { ReadLimits, SourceRecord, WalSource } from '../wal_source.ts';
 import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 
+const YOUNG_GENERATION_MB = 16;
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -24,6 +26,9 @@ export class IngestionThread implements WalSource {
   static async start(config: Config, logger: Logger): Promise<IngestionThread> {
     const worker = new Worker(new URL('./ingestion_worker.ts', import.meta.url), {
       workerData: { config } satisfies WorkerInit,
+      // Every export is garbage a moment after it is acknowledged: a small young generation
+      // collects it as often, where V8's default let the thread's heap reach ~200 MB under load.
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     const thread = new IngestionThread(worker);
     await new Promise<void>((resolve, reject) => {

@@ -16,11 +16,17 @@ import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 const port = parentPort!;
 const { config } = workerData as WorkerInit;
 const logger = createLogger(config.logLevel).child({ thread: 'ingestion' });
-const send = (message: WorkerMessage) => port.postMessage(message);
+const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+/** Payloads handed to the main thread move instead of being copied a second time by postMessage. */
+const transferables = (value: unknown): ArrayBuffer[] =>
+  Array.isArray(value) ? (value as SourceRecord[]).map((record) => record.payload.buffer as ArrayBuffer) : [];
 
 try {
   const sqlite = openSqlite(config.paths.sqlite, logger);
-  const cache = new ConvertedCache(256 * 1024 * 1024);
+  // Rows take about twice their payload's bytes on the heap: 16 MiB of payloads (~35 MB) covers the
+  // poller's next four batches, while a larger cache only grows with the backlog under overload
+  // (256 MiB of payloads would hold ~500 MB of rows).
+  const cache = new ConvertedCache(16 * 1024 * 1024);
   const ingestion = await startIngestion(config, logger, {
     validator: new LocalApiKeyValidator(createApiKeysRepository(sqlite)),
     onAppended: (key, rows, bytes) => cache.put(key, rows, bytes),
@@ -40,7 +46,8 @@ try {
         const records = await ingestion.wal.readAfter(request.afterKey, request.limits);
         return records.map((record): SourceRecord => {
           // The payload always travels too (a cache miss decodes it); copied out of the
-          // WAL's shared read buffer, which would otherwise be cloned whole.
+          // WAL's shared read buffer, which would otherwise be cloned whole, into its own buffer
+          // that the reply then transfers.
           const rows = cache.take(record.key);
           return { ...record, payload: Uint8Array.from(record.payload), ...(rows && { rows }) };
         });
@@ -50,7 +57,13 @@ try {
         await ingestion.wal.releaseUpTo(request.key);
         return null;
       case 'facts':
-        return { ...ingestion.facts(), converted_cache: cache.stats };
+        return {
+          ...ingestion.facts(),
+          converted_cache: { ...cache.stats, bytes: cache.bytes },
+          // This thread's own JavaScript heap (the process RSS in /health/details includes it).
+          worker_heap_used_bytes: process.memoryUsage().heapUsed,
+          worker_heap_total_bytes: process.memoryUsage().heapTotal,
+        };
       case 'close':
         await ingestion.close();
         sqlite.close();
@@ -59,7 +72,7 @@ try {
   };
   port.on('message', (request: WorkerRequest) => {
     handle(request).then(
-      (value) => send({ type: 'reply', id: request.id, ok: true, value }),
+      (value) => send({ type: 'reply', id: request.id, ok: true, value }, transferables(value)),
       (error: unknown) => send({ type: 'reply', id: request.id, ok: false, message: String(error) }),
     );
   });

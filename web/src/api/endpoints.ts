@@ -1,16 +1,19 @@
 // Every REST call the UI makes, typed by the server's schemas.
-import { api } from './client.ts';
+import { ApiError, api } from './client.ts';
 import type {
   ApiKey,
   AuthTest,
+  CompactSpan,
   CreatedApiKey,
   LlmModelList,
   LlmProviderList,
   LogRecord,
+  SearchResult,
   ServiceSummary,
   Span,
   User,
   UsersExist,
+  WorkflowStats,
 } from './types.ts';
 
 const enc = encodeURIComponent;
@@ -56,15 +59,36 @@ export const deleteApiKey = (id: string) => api.delete(`/api_keys/${enc(id)}`);
 
 export const listServices = () => api.get<ServiceSummary[]>('/otel/services');
 
-export const listWorkflowRuns = (service: string, page: Page) =>
-  api.get<Span[]>(`/otel/spans/type/workflow/${enc(service)}?${pageQuery(page)}`);
+/** Runs of the service; with filters (run_filters.ts parameters) from the filtered run list. */
+export const listWorkflowRuns = (service: string, page: Page, filters: URLSearchParams) =>
+  filters.size === 0
+    ? api.get<Span[]>(`/otel/spans/type/workflow/${enc(service)}?${pageQuery(page)}`)
+    : api.get<Span[]>(`/otel/service/${enc(service)}/workflow_runs?${pageQuery(page)}&${filters}`);
 
 export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
   api.get<Span[]>(
     `/otel/service/${enc(service)}/${llmOnly ? 'root_spans_filtered' : 'root_spans'}?${pageQuery(page)}`,
   );
 
-export const traceSpans = (traceId: string) => api.get<Span[]>(`/otel/trace/${enc(traceId)}/nested_spans`);
+export const workflowStats = (service: string, range: { from: string; to: string }) =>
+  api.get<WorkflowStats>(`/otel/service/${enc(service)}/workflow_stats?${new URLSearchParams(range)}`);
+/** `query`: the search page's parameters (lib/search_url.ts searchApiQuery), paged like the lists. */
+export const searchSpans = (query: URLSearchParams, page: Page) =>
+  api.get<SearchResult[]>(`/otel/search?${query}&${pageQuery(page)}`);
+
+/**
+ * The trace's spans without attributes and ordinary events: what the waterfall and debugger draw.
+ * An unknown trace (404) is one whose spans have not arrived yet: no spans.
+ */
+export const compactTrace = (traceId: string) =>
+  api.get<CompactSpan[]>(`/otel/trace/${enc(traceId)}/compact`).catch((error: unknown) => {
+    if (error instanceof ApiError && error.status === 404) return [];
+    throw error;
+  });
+
+/** One span with its attributes and events, fetched when it is opened. */
+export const traceSpan = (traceId: string, spanId: string) =>
+  api.get<Span>(`/otel/trace/${enc(traceId)}/span/${enc(spanId)}`);
 
 export const spanLogRecords = (traceId: string, spanId: string) =>
   api.get<LogRecord[]>(`/otel/trace/${enc(traceId)}/span/${enc(spanId)}/logs`);

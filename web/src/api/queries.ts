@@ -1,9 +1,20 @@
 // Queries shared by a page and the route loader that starts them early.
-import { spanLogRecords, traceSpans } from './endpoints.ts';
+import { compactTrace, spanLogRecords, traceSpan } from './endpoints.ts';
 
-export const traceQuery = (traceId: string) => ({
+/** The trace for the waterfall and the debugger; a span's details come from spanQuery. */
+export const compactTraceQuery = (traceId: string) => ({
   queryKey: ['trace', traceId] as const,
-  queryFn: () => traceSpans(traceId),
+  queryFn: () => compactTrace(traceId),
+});
+
+/**
+ * One span with its attributes and events. A stored span never changes (a replayed export is
+ * ignored), so it stays fresh: reopening a span costs no request.
+ */
+export const spanQuery = (traceId: string, spanId: string) => ({
+  queryKey: ['span', traceId, spanId] as const,
+  queryFn: () => traceSpan(traceId, spanId),
+  staleTime: Number.POSITIVE_INFINITY,
 });
 
 /** The span's OTLP log records (e.g. GenAI prompt and completion events); [] for most spans. */

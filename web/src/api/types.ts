@@ -12,10 +12,14 @@ export type {
 } from '../../../src/features/llm/schemas.ts';
 /** GET /otel/services: a service with its span and trace counts and last activity. */
 export type {
+  CompactSpan,
   LogRecord,
   Service as ServiceSummary,
   Span,
   SpanEvent,
   StatePatch,
 } from '../../../src/features/otel/schemas.ts';
+export type { SearchResult } from '../../../src/features/search/schemas.ts';
 export type { User, UsersExist } from '../../../src/features/users/schemas.ts';
+/** GET /otel/service/:service/workflow_stats: the service overview charts' data. */
+export type { WorkflowStats, WorkflowStatsBucket } from '../../../src/features/workflow_stats/schemas.ts';

@@ -20,6 +20,7 @@ export function Layout() {
         </NavLink>
         <nav aria-label="Main">
           <NavLink to={paths.services()}>Services</NavLink>
+          <NavLink to={paths.search()}>Search</NavLink>
           <NavLink to={paths.playground()}>Playground</NavLink>
           <NavLink to={paths.apiKeys()}>API keys</NavLink>
           <NavLink to={paths.users()}>Users</NavLink>

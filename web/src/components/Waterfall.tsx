@@ -3,7 +3,6 @@
 // Keyboard (when the list has focus): ↑/↓ move, ←/→ collapse/expand, Home/End jump.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, memo, useEffect, useMemo, useRef, useState } from 'react';
-import { isLlmSpan } from '../lib/span_facts.ts';
 import { ancestorIds, type SpanNode, type SpanTree, visibleRows } from '../lib/span_tree.ts';
 import { formatDuration } from '../lib/time.ts';
 import { barGeometry, timeTicks } from '../lib/waterfall.ts';
@@ -164,7 +163,7 @@ const Row = memo(function Row(props: {
   const { node, selected, collapsed } = props;
   const span = node.span;
   const bar = barGeometry(node.start, node.end, props.traceStart, props.traceEnd);
-  const kind = node.error ? 'error' : span.junjo_span_type || (isLlmSpan(span) ? 'llm' : 'other');
+  const kind = node.error ? 'error' : span.junjo_span_type || (span.is_llm ? 'llm' : 'other');
   const hasChildren = node.children.length > 0;
   const labelOnRight = bar.leftPct + bar.widthPct < 75;
   return (

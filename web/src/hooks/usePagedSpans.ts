@@ -12,8 +12,8 @@ import { parseTimestampMicros } from '../lib/time.ts';
 const PAGE_SIZE = 50;
 const LIVE_INTERVAL_MS = 5000;
 
-export interface PagedSpans {
-  items: Span[];
+export interface PagedSpans<T extends Span = Span> {
+  items: T[];
   isLoading: boolean;
   error: unknown;
   refetch(): void;
@@ -24,10 +24,10 @@ export interface PagedSpans {
   updatedAt: number;
 }
 
-interface Retained {
+interface Retained<T extends Span> {
   /** the list this belongs to: switching lists (service, filter) starts over */
   list: string;
-  spans: ReadonlyMap<string, Span>;
+  spans: ReadonlyMap<string, T>;
   /** null until an older page was fetched; then: was the last one full? */
   olderPageFull: boolean | null;
   loading: boolean;
@@ -35,7 +35,7 @@ interface Retained {
 }
 
 const keyOf = (s: Span) => `${s.trace_id}:${s.span_id}`;
-const fresh = (list: string): Retained => ({
+const fresh = <T extends Span>(list: string): Retained<T> => ({
   list,
   spans: new Map(),
   olderPageFull: null,
@@ -43,17 +43,17 @@ const fresh = (list: string): Retained => ({
   error: null,
 });
 
-function withSpans(current: Retained, spans: readonly Span[]): Map<string, Span> {
+function withSpans<T extends Span>(current: Retained<T>, spans: readonly T[]): Map<string, T> {
   const next = new Map(current.spans);
   for (const span of spans) next.set(keyOf(span), span);
   return next;
 }
 
-export function usePagedSpans(
+export function usePagedSpans<T extends Span = Span>(
   queryKey: readonly unknown[],
-  fetchPage: (page: Page) => Promise<Span[]>,
+  fetchPage: (page: Page) => Promise<T[]>,
   live: boolean,
-): PagedSpans {
+): PagedSpans<T> {
   const head = useQuery({
     queryKey: [...queryKey, 'head'],
     queryFn: () => fetchPage({ limit: PAGE_SIZE }),
@@ -61,14 +61,14 @@ export function usePagedSpans(
     staleTime: 0,
   });
   const list = JSON.stringify(queryKey);
-  const [stored, setStored] = useState<Retained>(() => fresh(list));
-  const retained = stored.list === list ? stored : fresh(list);
+  const [stored, setStored] = useState<Retained<T>>(() => fresh<T>(list));
+  const retained = stored.list === list ? stored : fresh<T>(list);
   const headData = head.data;
 
   useEffect(() => {
     if (!headData) return;
     setStored((current) => {
-      const base = current.list === list ? current : fresh(list);
+      const base = current.list === list ? current : fresh<T>(list);
       return { ...base, spans: withSpans(base, headData) };
     });
   }, [headData, list]);

@@ -1,6 +1,8 @@
 // Span builders for the lib tests and the UI benchmark: spans shaped exactly like the API's
 // (api.md §5.1), with only the fields a test cares about spelled out.
-import type { Span, SpanEvent } from '../../../src/features/otel/schemas.ts';
+import type { CompactSpan, Span, SpanEvent } from '../../../src/features/otel/schemas.ts';
+import { DEBUGGER_ATTRIBUTES, DEBUGGER_SPAN_TYPES, STATE_EVENT } from '../../../src/spans/compact_span.ts';
+import { isLlmAttributes } from '../../../src/spans/llm_span.ts';
 
 const EPOCH_MS = Date.UTC(2025, 9, 12, 17, 0, 0);
 
@@ -47,6 +49,24 @@ export function makeSpan(
     junjo_wf_graph_structure: {},
     junjo_wf_store_id: '',
     ...rest,
+  };
+}
+
+/** makeSpan as GET /otel/trace/{id}/compact returns it (src/spans/compact_span.ts says what it keeps). */
+export function makeCompactSpan(fields: Parameters<typeof makeSpan>[0]): CompactSpan {
+  const { attributes_json, events_json, links_json, trace_flags, trace_state, ...shared } = makeSpan(fields);
+  const debuggerSpan = (DEBUGGER_SPAN_TYPES as readonly string[]).includes(shared.junjo_span_type);
+  return {
+    ...shared,
+    has_exception: events_json.some((e) => e.name === 'exception' || 'exception.type' in e.attributes),
+    is_llm: isLlmAttributes(attributes_json),
+    state_events: events_json.filter((e) => e.name === STATE_EVENT),
+    junjo_attributes: Object.fromEntries(
+      DEBUGGER_ATTRIBUTES.filter((key) => debuggerSpan && key in attributes_json).map((key) => [
+        key,
+        attributes_json[key],
+      ]),
+    ),
   };
 }
 

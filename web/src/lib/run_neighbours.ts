@@ -12,6 +12,8 @@ export const MAX_PAGES = 40;
 const FIRST_WINDOW_MICROS = 60_000_000;
 
 type FetchPage = (page: Page) => Promise<Span[]>;
+/** What identifies a run in the list: a listed span, or the compact span the debugger shows. */
+type Run = Pick<Span, 'span_id' | 'start_time' | 'name' | 'service_name'>;
 
 /** A position in the list's order: start time, then span id ('' = before every span of that instant). */
 interface Key {
@@ -19,12 +21,12 @@ interface Key {
   spanId: string;
 }
 
-const keyOf = (span: Span): Key => ({ micros: parseTimestampMicros(span.start_time), spanId: span.span_id });
+const keyOf = (span: Run): Key => ({ micros: parseTimestampMicros(span.start_time), spanId: span.span_id });
 const isAfter = (a: Key, b: Key) => a.micros > b.micros || (a.micros === b.micros && a.spanId > b.spanId);
-const sameWorkflow = (a: Span, b: Span) => a.name === b.name && a.service_name === b.service_name;
+const sameWorkflow = (a: Run, b: Run) => a.name === b.name && a.service_name === b.service_name;
 
 /** The newest run of the same workflow that started before `run`, or null. */
-export async function previousRun(run: Span, fetchPage: FetchPage): Promise<Span | null> {
+export async function previousRun(run: Run, fetchPage: FetchPage): Promise<Span | null> {
   let after: Page['after'] = { start_time: run.start_time, span_id: run.span_id };
   for (let pages = 0; pages < MAX_PAGES; pages++) {
     const page = await fetchPage({ limit: NEIGHBOUR_PAGE, after });
@@ -42,7 +44,7 @@ export async function previousRun(run: Span, fetchPage: FetchPage): Promise<Span
  * towards older runs, so it is read downwards from the end of ever longer windows after `run`
  * (1 min, 16 min, 4 h, …, then from the newest run), each window down to where the last one ended.
  */
-export async function nextRun(run: Span, fetchPage: FetchPage, nowMicros: number): Promise<Span | null> {
+export async function nextRun(run: Run, fetchPage: FetchPage, nowMicros: number): Promise<Span | null> {
   const start = keyOf(run);
   let floor = start;
   let pages = 0;

@@ -1,17 +1,21 @@
 // Builds the span tree of one trace from the flat list the API returns, and flattens it into the
 // rows of a waterfall. Iterative throughout: a trace may hold 10,000+ spans or a very deep chain.
-import type { Span } from '../../../src/features/otel/schemas.ts';
+// Works on whole spans and on compact ones (api/types.ts CompactSpan) alike.
+import type { CompactSpan, Span } from '../../../src/features/otel/schemas.ts';
 import { isErrorSpan } from './span_facts.ts';
 import { parseTimestampMicros } from './time.ts';
 
-export interface SpanNode {
-  span: Span;
+/** What the tree reads of a span. */
+export type TreeSpan = Pick<Span, 'span_id' | 'parent_span_id' | 'start_time' | 'end_time' | 'status_code'>;
+
+export interface SpanNode<S extends TreeSpan = CompactSpan> {
+  span: S;
   id: string;
   start: number;
   end: number;
   depth: number;
-  parent: SpanNode | null;
-  children: SpanNode[];
+  parent: SpanNode<S> | null;
+  children: SpanNode<S>[];
   error: boolean;
   /** true when this span or any descendant failed — shown on collapsed rows. */
   errorInSubtree: boolean;
@@ -19,22 +23,23 @@ export interface SpanNode {
   descendantCount: number;
 }
 
-export interface SpanTree {
-  roots: SpanNode[];
-  byId: Map<string, SpanNode>;
+export interface SpanTree<S extends TreeSpan = CompactSpan> {
+  roots: SpanNode<S>[];
+  byId: Map<string, SpanNode<S>>;
   /** earliest start and latest end over all spans (µs); 0 for an empty trace. */
   start: number;
   end: number;
 }
 
-const byStart = (a: SpanNode, b: SpanNode) => a.start - b.start || a.end - b.end || (a.id < b.id ? -1 : 1);
+const byStart = (a: SpanNode<TreeSpan>, b: SpanNode<TreeSpan>) =>
+  a.start - b.start || a.end - b.end || (a.id < b.id ? -1 : 1);
 
 /**
  * Parents come from `parent_span_id`. A span whose parent is not in the list (not yet received,
  * or outside the trace) becomes a root, as does any span caught in a parent cycle.
  */
-export function buildSpanTree(spans: readonly Span[]): SpanTree {
-  const byId = new Map<string, SpanNode>();
+export function buildSpanTree<S extends TreeSpan>(spans: readonly S[]): SpanTree<S> {
+  const byId = new Map<string, SpanNode<S>>();
   for (const span of spans) {
     if (byId.has(span.span_id)) continue;
     const start = parseTimestampMicros(span.start_time);
@@ -52,7 +57,7 @@ export function buildSpanTree(spans: readonly Span[]): SpanTree {
       descendantCount: 0,
     });
   }
-  const roots: SpanNode[] = [];
+  const roots: SpanNode<S>[] = [];
   for (const node of byId.values()) {
     const parentId = node.span.parent_span_id;
     const parent = parentId ? byId.get(parentId) : undefined;
@@ -87,7 +92,11 @@ export function buildSpanTree(spans: readonly Span[]): SpanTree {
 }
 
 /** Spans whose parent links form a loop are unreachable from any root: cut each loop once. */
-function breakCycles(byId: Map<string, SpanNode>, roots: SpanNode[], order: SpanNode[]): void {
+function breakCycles<S extends TreeSpan>(
+  byId: Map<string, SpanNode<S>>,
+  roots: SpanNode<S>[],
+  order: SpanNode<S>[],
+): void {
   const seen = new Set(order);
   for (const node of byId.values()) {
     if (seen.has(node)) continue;
@@ -103,9 +112,12 @@ function breakCycles(byId: Map<string, SpanNode>, roots: SpanNode[], order: Span
 }
 
 /** Depth-first pre-order, skipping the children of collapsed nodes when `collapsed` is given. */
-function preorder(roots: readonly SpanNode[], collapsed: ReadonlySet<string> | null): SpanNode[] {
-  const out: SpanNode[] = [];
-  const stack: SpanNode[] = [...roots].reverse();
+function preorder<S extends TreeSpan>(
+  roots: readonly SpanNode<S>[],
+  collapsed: ReadonlySet<string> | null,
+): SpanNode<S>[] {
+  const out: SpanNode<S>[] = [];
+  const stack: SpanNode<S>[] = [...roots].reverse();
   while (stack.length > 0) {
     const node = stack.pop()!;
     out.push(node);
@@ -116,19 +128,22 @@ function preorder(roots: readonly SpanNode[], collapsed: ReadonlySet<string> | n
 }
 
 /** The rows shown in the waterfall: every span whose ancestors are all expanded. */
-export function visibleRows(tree: SpanTree, collapsed: ReadonlySet<string>): SpanNode[] {
+export function visibleRows<S extends TreeSpan>(
+  tree: SpanTree<S>,
+  collapsed: ReadonlySet<string>,
+): SpanNode<S>[] {
   return preorder(tree.roots, collapsed);
 }
 
 /** Ids of the ancestors of a span (to expand them when the span is deep-linked). */
-export function ancestorIds(node: SpanNode): string[] {
+export function ancestorIds(node: SpanNode<TreeSpan>): string[] {
   const ids: string[] = [];
   for (let cursor = node.parent; cursor; cursor = cursor.parent) ids.push(cursor.id);
   return ids;
 }
 
 /** All spans under `root` (inclusive), e.g. the spans of one workflow run inside a larger trace. */
-export function subtreeSpans(tree: SpanTree, rootId: string): Span[] {
+export function subtreeSpans<S extends TreeSpan>(tree: SpanTree<S>, rootId: string): S[] {
   const root = tree.byId.get(rootId);
   return root ? preorder([root], null).map((node) => node.span) : [];
 }

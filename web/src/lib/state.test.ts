@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeSpan, nanosAt, setStateEvent } from './fixtures.ts';
+import { makeCompactSpan, nanosAt, setStateEvent } from './fixtures.ts';
 import { CHECKPOINT_EVERY, orderEvents, parsePatch, replayState } from './state.ts';
 
 const STORE = 'stK9l8M7n6O5p4Q3r2S1t';
 
 function workflow(fields: { start: unknown; end?: unknown; storeId?: string }) {
-  return makeSpan({
+  return makeCompactSpan({
     span_id: 'wf',
     name: 'sample_workflow',
     junjo_span_type: 'workflow',
@@ -19,7 +19,12 @@ function workflow(fields: { start: unknown; end?: unknown; storeId?: string }) {
 }
 
 function node(spanId: string, events: ReturnType<typeof setStateEvent>[]) {
-  return makeSpan({ span_id: spanId, parent_span_id: 'wf', junjo_span_type: 'node', events_json: events });
+  return makeCompactSpan({
+    span_id: spanId,
+    parent_span_id: 'wf',
+    junjo_span_type: 'node',
+    events_json: events,
+  });
 }
 
 test('the telemetry spec example replays to its reported end state, with "{}" as a no-op', () => {
@@ -127,7 +132,7 @@ test('a patch that cannot apply is flagged on its step and the state carries ove
 
 test('a subflow writing to its parent store replays against the parent, in time order', () => {
   const SUB = 'subStore0000000000001';
-  const subflow = makeSpan({
+  const subflow = makeCompactSpan({
     span_id: 'sub',
     parent_span_id: 'wf',
     junjo_span_type: 'subflow',
@@ -152,7 +157,7 @@ test('a subflow writing to its parent store replays against the parent, in time 
       setStateEvent({ atUs: 10, storeId: STORE, patch: '[{"op":"replace","path":"/count","value":1}]' }),
     ]),
     subflow,
-    makeSpan({
+    makeCompactSpan({
       span_id: 'inner',
       parent_span_id: 'sub',
       junjo_span_type: 'node',
@@ -262,14 +267,14 @@ test('events that JSON.parse rounds to the same instant keep their true order, w
     ...setStateEvent({ atUs: 0, storeId: STORE, id, patch }),
     timeUnixNano,
   });
-  const earlier = makeSpan({
+  const earlier = makeCompactSpan({
     span_id: 'n1',
     parent_span_id: 'wf',
     junjo_span_type: 'node',
     startUs: 400,
     events_json: [event('a', first, '[{"op":"add","path":"/x","value":1}]')],
   });
-  const later = makeSpan({
+  const later = makeCompactSpan({
     span_id: 'n2',
     parent_span_id: 'wf',
     junjo_span_type: 'node',

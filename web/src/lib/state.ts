@@ -1,5 +1,5 @@
 // Rebuilds the state of every store of a workflow run, step by step, from the `set_state` span
-// events: start from the owner's `state.start` and apply each event's RFC 6902 patch with
+// events (the compact trace carries them: CompactSpan.state_events): start from the owner's `state.start` and apply each event's RFC 6902 patch with
 // fast-json-patch (telemetry.md §3, §6).
 //
 // Stores: the workflow's own store, each subflow's store, and (contract 2) agent stores. A subflow
@@ -15,12 +15,12 @@
 // state before/after a given step is rebuilt on demand from the nearest checkpoint, so a run with
 // 10,000 updates of a large state costs neither 10,000 copies of it nor quadratic time.
 import jsonpatch, { type Operation } from 'fast-json-patch';
-import type { Span } from '../../../src/features/otel/schemas.ts';
+import type { CompactSpan } from '../../../src/features/otel/schemas.ts';
 import { parseMaybeJson } from './span_facts.ts';
 import { parseNanos, parseTimestampMicros } from './time.ts';
 
 export interface StateEvent {
-  /** the event's `id` attribute, else `<span id>:<event index>` */
+  /** the event's `id` attribute, else `<span id>:<index among the span's state events>` */
   id: string;
   spanId: string;
   storeId: string;
@@ -114,15 +114,14 @@ export function parsePatch(raw: unknown): ParsedPatch {
  * JSON.parse reads the server's nanosecond numbers as float64, a multiple of 256 ns, so two events
  * close together may read as the same instant whatever order the API listed their spans in.
  */
-function collectStateEvents(spans: readonly Span[]): StateEvent[] {
+function collectStateEvents(spans: readonly CompactSpan[]): StateEvent[] {
   const events: StateEvent[] = [];
   const startOrder = spans
     .map((span) => ({ span, start: parseTimestampMicros(span.start_time) }))
     .sort((a, b) => a.start - b.start || (a.span.span_id < b.span.span_id ? -1 : 1))
     .map(({ span }) => span);
   for (const span of startOrder) {
-    span.events_json.forEach((event, index) => {
-      if (event.name !== 'set_state') return;
+    span.state_events.forEach((event, index) => {
       const a = event.attributes;
       events.push({
         id: typeof a.id === 'string' && a.id ? a.id : `${span.span_id}:${index}`,
@@ -145,10 +144,10 @@ function toSequence(value: unknown): number | null {
 }
 
 /** Stores owned by the workflow, subflow and agent spans among `spans`. */
-function collectStores(spans: readonly Span[]): Map<string, StoreInfo> {
+function collectStores(spans: readonly CompactSpan[]): Map<string, StoreInfo> {
   const stores = new Map<string, StoreInfo>();
   for (const span of spans) {
-    const a = span.attributes_json;
+    const a = span.junjo_attributes;
     if (span.junjo_span_type === 'workflow' || span.junjo_span_type === 'subflow') {
       const id = span.junjo_wf_store_id;
       if (!id || id === '{}' || stores.has(id)) continue;
@@ -232,7 +231,7 @@ function compareBigInt(a: bigint, b: bigint): number {
 }
 
 /** Replays every store of the given spans (normally the spans of one workflow run). */
-export function replayState(spans: readonly Span[]): StateReplay {
+export function replayState(spans: readonly CompactSpan[]): StateReplay {
   const stores = collectStores(spans);
   const events = orderEvents(collectStateEvents(spans));
   const working = new Map<string, { doc: unknown; steps: StateStep[]; checkpoints: unknown[] }>();

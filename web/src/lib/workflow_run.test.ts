@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeSpan, setStateEvent } from './fixtures.ts';
+import { makeCompactSpan, setStateEvent } from './fixtures.ts';
 import { buildWorkflowRun, graphNodeOf } from './workflow_run.ts';
 
 const STORE = 'store-1';
@@ -14,8 +14,8 @@ const graph = {
 };
 
 const trace = [
-  makeSpan({ span_id: 'http', name: 'POST /chat', startUs: 0, endUs: 2000 }),
-  makeSpan({
+  makeCompactSpan({ span_id: 'http', name: 'POST /chat', startUs: 0, endUs: 2000 }),
+  makeCompactSpan({
     span_id: 'wf',
     parent_span_id: 'http',
     junjo_span_type: 'workflow',
@@ -27,7 +27,7 @@ const trace = [
     startUs: 10,
     endUs: 1900,
   }),
-  makeSpan({
+  makeCompactSpan({
     span_id: 'inc1',
     parent_span_id: 'wf',
     junjo_span_type: 'node',
@@ -37,7 +37,7 @@ const trace = [
       setStateEvent({ atUs: 30, storeId: STORE, patch: '[{"op":"replace","path":"/n","value":1}]' }),
     ],
   }),
-  makeSpan({
+  makeCompactSpan({
     span_id: 'inc2',
     parent_span_id: 'wf',
     junjo_span_type: 'node',
@@ -48,8 +48,8 @@ const trace = [
       setStateEvent({ atUs: 50, storeId: STORE, patch: '[{"op":"replace","path":"/n","value":2}]' }),
     ],
   }),
-  makeSpan({ span_id: 'model', parent_span_id: 'inc2', name: 'gemini.generate', startUs: 45 }),
-  makeSpan({ span_id: 'other-wf', junjo_span_type: 'workflow', startUs: 5000 }),
+  makeCompactSpan({ span_id: 'model', parent_span_id: 'inc2', name: 'gemini.generate', startUs: 45 }),
+  makeCompactSpan({ span_id: 'other-wf', junjo_span_type: 'workflow', startUs: 5000 }),
 ];
 
 test('a run covers its workflow span subtree only, with executions per graph node', () => {

@@ -1,33 +1,36 @@
-// Everything the workflow debugger shows about one run, derived from the spans of its trace:
+// Everything the workflow debugger shows about one run, derived from the compact spans of its trace:
 // the run's own spans, its graph, which graph nodes ran (and failed), and the state replay.
-import type { Span } from '../../../src/features/otel/schemas.ts';
+import type { CompactSpan } from '../../../src/features/otel/schemas.ts';
 import { type GraphResult, normaliseGraph } from './graph.ts';
 import { isErrorSpan } from './span_facts.ts';
 import { buildSpanTree, type SpanTree, subtreeSpans } from './span_tree.ts';
 import { replayState, type StateReplay } from './state.ts';
 
 export interface NodeExecutions {
-  spans: Span[];
+  spans: CompactSpan[];
   failed: boolean;
 }
 
 export interface WorkflowRun {
-  workflow: Span;
+  workflow: CompactSpan;
   /** the workflow span and everything under it */
-  spans: Span[];
-  spanById: Map<string, Span>;
-  tree: SpanTree;
+  spans: CompactSpan[];
+  spanById: Map<string, CompactSpan>;
+  tree: SpanTree<CompactSpan>;
   graph: GraphResult;
   /** graph node id → the spans that executed it (a node in a loop runs several times) */
   executions: Map<string, NodeExecutions>;
   replay: StateReplay;
   /** span id → indexes of the steps its set_state events produced */
   stepsBySpan: Map<string, number[]>;
-  errorSpans: Span[];
+  errorSpans: CompactSpan[];
 }
 
 /** null when the trace does not (yet) hold the workflow span. */
-export function buildWorkflowRun(traceSpans: readonly Span[], workflowSpanId: string): WorkflowRun | null {
+export function buildWorkflowRun(
+  traceSpans: readonly CompactSpan[],
+  workflowSpanId: string,
+): WorkflowRun | null {
   const tree = buildSpanTree(traceSpans);
   if (!tree.byId.has(workflowSpanId)) return null;
   const spans = subtreeSpans(tree, workflowSpanId);

@@ -1,7 +1,8 @@
+import type { Span } from '../api/types.ts';
 import { ErrorNotice } from '../components/status.tsx';
 import type { PagedSpans } from '../hooks/usePagedSpans.ts';
 
-export function LoadOlder({ list, noun }: { list: PagedSpans; noun: string }) {
+export function LoadOlder<T extends Span>({ list, noun }: { list: PagedSpans<T>; noun: string }) {
   return (
     <div className="load-older">
       {list.olderError ? <ErrorNotice error={list.olderError} retry={list.loadOlder} /> : null}

@@ -4,9 +4,10 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { ApiError } from '../api/client.ts';
 import { listLlmModels, listLlmProviders } from '../api/endpoints.ts';
 import { streamGeneration } from '../api/llm_stream.ts';
-import { spanLogsQuery, traceQuery } from '../api/queries.ts';
+import { spanLogsQuery, spanQuery } from '../api/queries.ts';
 import { type EditableMessage, editable, MessageEditor } from '../components/playground/MessageEditor.tsx';
 import { type Answer, RunComparison } from '../components/playground/RunComparison.tsx';
 import {
@@ -29,8 +30,12 @@ export function PlaygroundPage() {
   const spanId = params.get('span');
   const queryClient = useQueryClient();
   const providers = useQuery({ queryKey: ['llm-providers'], queryFn: listLlmProviders });
-  const trace = useQuery({ ...traceQuery(traceId ?? ''), enabled: Boolean(traceId) });
-  const span = trace.data?.find((s) => s.span_id === spanId) ?? null;
+  const spanResult = useQuery({
+    ...spanQuery(traceId ?? '', spanId ?? ''),
+    enabled: Boolean(traceId && spanId),
+  });
+  const span = spanResult.data ?? null;
+  const spanMissing = spanResult.error instanceof ApiError && spanResult.error.status === 404;
   // The GenAI instrumentations send the messages as log records of the span, not on it.
   const logs = useQuery({ ...spanLogsQuery(traceId ?? '', spanId ?? ''), enabled: Boolean(span) });
   const prefill = useMemo(
@@ -51,7 +56,11 @@ export function PlaygroundPage() {
   useEffect(() => {
     // Without the span (not found, or its trace failed to load) the page still gets a provider.
     const key = `${spanId ?? ''}:${prefill ? 'span' : 'none'}`;
-    if (!providers.data || (traceId && (trace.isLoading || logs.isLoading)) || prefilledFor.current === key)
+    if (
+      !providers.data ||
+      (traceId && (spanResult.isLoading || logs.isLoading)) ||
+      prefilledFor.current === key
+    )
       return;
     prefilledFor.current = key;
     const provider = matchProvider(prefill?.provider ?? null, providerNames) ?? '';
@@ -59,7 +68,7 @@ export function PlaygroundPage() {
       if (prefill.messages.length > 0) setMessages(prefill.messages.map(editable));
       setSettings(settingsFrom(prefill, provider));
     } else setSettings((s) => ({ ...s, provider }));
-  }, [providers.data, prefill, providerNames, spanId, traceId, trace.isLoading, logs.isLoading]);
+  }, [providers.data, prefill, providerNames, spanId, traceId, spanResult.isLoading, logs.isLoading]);
   useEffect(() => () => running.current?.abort(), []);
 
   const models = useQuery({
@@ -147,7 +156,8 @@ export function PlaygroundPage() {
   };
   const streaming = runs.some((r) => r.status === 'streaming');
 
-  if (providers.isLoading || (traceId && trace.isLoading)) return <Loading label="Loading the playground" />;
+  if (providers.isLoading || (traceId && spanResult.isLoading))
+    return <Loading label="Loading the playground" />;
   return (
     <div className="page page-wide playground-page">
       <div className="page-head">
@@ -167,8 +177,10 @@ export function PlaygroundPage() {
         </div>
       </div>
       {providers.error && <ErrorNotice error={providers.error} retry={() => void providers.refetch()} />}
-      {trace.error && <ErrorNotice error={trace.error} title="The span could not be loaded" />}
-      {traceId && trace.data && !span && (
+      {spanResult.error && !spanMissing && (
+        <ErrorNotice error={spanResult.error} title="The span could not be loaded" />
+      )}
+      {spanMissing && (
         <p className="notice notice-warn">
           Span {spanId} is not in trace {traceId} (yet): starting from an empty prompt.
         </p>

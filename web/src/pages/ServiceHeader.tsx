@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
 import { paths } from '../paths.ts';
 
-/** Breadcrumb and the two views of a service. */
+/** Breadcrumb, the views of a service and a link to search its spans. */
 export function ServiceHeader({ service, children }: { service: string; children?: ReactNode }) {
   return (
     <div className="page-head">
@@ -16,12 +16,16 @@ export function ServiceHeader({ service, children }: { service: string; children
         {children}
       </div>
       <nav className="tabs" aria-label="Service views">
+        <NavLink to={paths.overview(service)} end>
+          Overview
+        </NavLink>
         <NavLink to={paths.workflowRuns(service)} end>
           Workflow runs
         </NavLink>
         <NavLink to={paths.traces(service)} end>
           Traces
         </NavLink>
+        <Link to={paths.search(new URLSearchParams({ service }))}>Search</Link>
       </nav>
     </div>
   );

@@ -61,6 +61,7 @@ export function ServicesPage() {
                   <Time value={service.last_seen} relative />
                 </td>
                 <td className="row-links">
+                  <Link to={paths.overview(service.service_name)}>Overview</Link>
                   <Link to={paths.workflowRuns(service.service_name)}>Workflow runs</Link>
                   <Link to={paths.traces(service.service_name)}>Traces</Link>
                 </td>

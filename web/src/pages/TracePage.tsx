@@ -1,12 +1,13 @@
 // One trace: waterfall timeline on the left, the selected span's details on the right.
-// The selected span is in the URL (?span=), so a span can be linked to directly.
+// The selected span is in the URL (?span=), so a span can be linked to directly. The waterfall is
+// drawn from the compact trace; the selected span's attributes and events are fetched when it opens.
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { traceQuery } from '../api/queries.ts';
+import { compactTraceQuery } from '../api/queries.ts';
 import { DownloadTraceButton } from '../components/DownloadTraceButton.tsx';
+import { OpenedSpanDetails } from '../components/OpenedSpanDetails.tsx';
 import { ReloadButton } from '../components/ReloadButton.tsx';
-import { SpanDetails } from '../components/SpanDetails.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
 import { Waterfall } from '../components/Waterfall.tsx';
@@ -18,7 +19,7 @@ export function TracePage() {
   const traceId = useParams().traceId!;
   const [params, setParams] = useSearchParams();
   const selectedId = params.get('span');
-  const spans = useQuery(traceQuery(traceId));
+  const spans = useQuery(compactTraceQuery(traceId));
   const tree = useMemo(() => buildSpanTree(spans.data ?? []), [spans.data]);
 
   const select = (id: string | null) => {
@@ -105,7 +106,7 @@ export function TracePage() {
             >
               ✕
             </button>
-            <SpanDetails span={selected.span} />
+            <OpenedSpanDetails key={selected.id} traceId={traceId} spanId={selected.id} />
           </aside>
         )}
       </div>

@@ -5,7 +5,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { traceQuery } from '../api/queries.ts';
+import { compactTraceQuery } from '../api/queries.ts';
 import type { Span } from '../api/types.ts';
 import { DownloadTraceButton } from '../components/DownloadTraceButton.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -23,7 +23,7 @@ import { paths } from '../paths.ts';
 
 export default function WorkflowPage() {
   const { service, traceId, spanId } = useParams() as { service: string; traceId: string; spanId: string };
-  const spans = useQuery(traceQuery(traceId));
+  const spans = useQuery(compactTraceQuery(traceId));
   const run = useMemo(() => (spans.data ? buildWorkflowRun(spans.data, spanId) : null), [spans.data, spanId]);
 
   if (spans.isLoading) return <Loading label="Loading workflow run" />;
@@ -178,7 +178,7 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
 
   const workflow = run.workflow;
   const duration = parseTimestampMicros(workflow.end_time) - parseTimestampMicros(workflow.start_time);
-  const nodeCount = workflow.attributes_json['junjo.workflow.node.count'];
+  const nodeCount = workflow.junjo_attributes['junjo.workflow.node.count'];
   const mismatched = [...run.replay.stores.values()].filter((s) => s.matchesEnd === false);
   const currentNode = step ? graphNodeOf(run, step.event.spanId) : null;
   const selectedNode = params.get('span') ? graphNodeOf(run, focusSpan.span_id) : null;

@@ -1,14 +1,18 @@
-// The tabs under the graph: what the current state step did, and the span in focus.
+// The tabs under the graph: what the current state step did, and the span in focus. The run holds
+// compact spans; the focused span's attributes and events are fetched for the tabs that show them.
+import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import type { Span } from '../../api/types.ts';
+import { spanQuery } from '../../api/queries.ts';
+import type { CompactSpan } from '../../api/types.ts';
 import { type Change, diffStates, toPointer } from '../../lib/diff.ts';
-import { exceptionsOf } from '../../lib/span_facts.ts';
+import { type ExceptionInfo, exceptionsOf } from '../../lib/span_facts.ts';
 import type { StateReplay, StateStep, StoreReplay } from '../../lib/state.ts';
 import { formatDuration, nanosToMicros, parseTimestampMicros } from '../../lib/time.ts';
 import { CodeBlock } from '../CodeBlock.tsx';
 import { ExceptionList } from '../ExceptionList.tsx';
 import { type Highlight, JsonView } from '../JsonView.tsx';
-import { SpanDetails } from '../SpanDetails.tsx';
+import { OpenedSpanDetails } from '../OpenedSpanDetails.tsx';
+import { Loading } from '../status.tsx';
 import { ChangeList } from './ChangeList.tsx';
 
 const TABS = [
@@ -31,9 +35,9 @@ export function StepDetails(props: {
   step: StateStep | undefined;
   replay: StateReplay;
   store: StoreReplay | undefined;
-  workflow: Span;
-  focusSpan: Span;
-  errorSpans: Span[];
+  workflow: CompactSpan;
+  focusSpan: CompactSpan;
+  errorSpans: CompactSpan[];
   onFocusSpan(spanId: string): void;
 }) {
   const { tab, step, focusSpan } = props;
@@ -43,7 +47,12 @@ export function StepDetails(props: {
     () => ({ before: highlightOf(changes, 'before'), after: highlightOf(changes, 'after') }),
     [changes],
   );
-  const exceptionCount = exceptionsOf(focusSpan).length;
+  // Only a span with exceptions needs its events before its tab is opened, for the count.
+  const focused = useQuery({
+    ...spanQuery(focusSpan.trace_id, focusSpan.span_id),
+    enabled: focusSpan.has_exception,
+  });
+  const exceptionCount = focused.data ? exceptionsOf(focused.data).length : 0;
   return (
     <section className="step-details" aria-label="Step details">
       <div className="tabs" role="tablist" aria-label="Step views">
@@ -55,7 +64,7 @@ export function StepDetails(props: {
             id={`tab-${t.id}`}
             aria-selected={t.id === tab}
             aria-controls="step-panel"
-            className={t.id === 'exceptions' && exceptionCount > 0 ? 'tab-alert' : undefined}
+            className={t.id === 'exceptions' && focusSpan.has_exception ? 'tab-alert' : undefined}
             onClick={() => props.onTab(t.id)}
           >
             {t.label}
@@ -66,10 +75,16 @@ export function StepDetails(props: {
       </div>
       <div id="step-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} className="step-panel">
         {tab === 'span' ? (
-          <SpanDetails span={focusSpan} showWorkflowLink={focusSpan.span_id !== props.workflow.span_id} />
+          <OpenedSpanDetails
+            key={focusSpan.span_id}
+            traceId={focusSpan.trace_id}
+            spanId={focusSpan.span_id}
+            showWorkflowLink={focusSpan.span_id !== props.workflow.span_id}
+          />
         ) : tab === 'exceptions' ? (
           <ExceptionsTab
             focusSpan={focusSpan}
+            exceptions={focusSpan.has_exception ? (focused.data ? exceptionsOf(focused.data) : null) : []}
             errorSpans={props.errorSpans}
             onFocusSpan={props.onFocusSpan}
           />
@@ -96,7 +111,7 @@ function StepSummary({
 }: {
   step: StateStep;
   store: StoreReplay | undefined;
-  workflow: Span;
+  workflow: CompactSpan;
 }) {
   const offset = nanosToMicros(step.event.timeNanos) - parseTimestampMicros(workflow.start_time);
   return (
@@ -167,13 +182,21 @@ function PatchTab({ step }: { step: StateStep }) {
   );
 }
 
-function ExceptionsTab(props: { focusSpan: Span; errorSpans: Span[]; onFocusSpan(id: string): void }) {
-  const exceptions = exceptionsOf(props.focusSpan);
+function ExceptionsTab(props: {
+  focusSpan: CompactSpan;
+  /** null while the focused span's events are being fetched */
+  exceptions: ExceptionInfo[] | null;
+  errorSpans: CompactSpan[];
+  onFocusSpan(id: string): void;
+}) {
+  const { exceptions } = props;
   const others = props.errorSpans.filter((s) => s.span_id !== props.focusSpan.span_id);
   return (
     <>
       <h3>{props.focusSpan.name}</h3>
-      {exceptions.length > 0 ? (
+      {exceptions === null ? (
+        <Loading label="Loading exceptions" />
+      ) : exceptions.length > 0 ? (
         <ExceptionList exceptions={exceptions} />
       ) : (
         <p className="muted">No exceptions were recorded on this span.</p>

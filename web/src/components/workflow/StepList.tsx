@@ -3,7 +3,7 @@
 // moving one step re-renders two rows.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useRef } from 'react';
-import type { Span } from '../../api/types.ts';
+import type { CompactSpan } from '../../api/types.ts';
 import type { StateStep } from '../../lib/state.ts';
 
 const ROW_HEIGHT = 48;
@@ -11,7 +11,7 @@ const ROW_HEIGHT = 48;
 export const StepList = memo(function StepList(props: {
   steps: StateStep[];
   current: number;
-  spanById: Map<string, Span>;
+  spanById: Map<string, CompactSpan>;
   showStore: boolean;
   onSelect(index: number): void;
 }) {

@@ -45,6 +45,8 @@ interface NodeData extends Record<string, unknown> {
   collapsible: boolean;
   collapsed: boolean;
   direction: LayoutDirection;
+  /** ran in some of the compared runs and not in others */
+  differs: boolean;
 }
 
 /** Where edges enter and leave a box: ranks run down, or to the right. */
@@ -60,7 +62,8 @@ const kindLabel = { node: '', concurrent: 'RunConcurrent', subflow: 'Subflow' } 
 
 function statusClass(data: NodeData): string {
   const run = data.executions;
-  return run ? (run.failed ? 'ran failed' : 'ran') : 'not-run';
+  const status = run ? (run.failed ? 'ran failed' : 'ran') : 'not-run';
+  return data.differs ? `${status} differs` : status;
 }
 
 function RunBadge({ data }: { data: NodeData }) {
@@ -102,7 +105,7 @@ function StepNode({ data }: NodeProps<Node<NodeData, 'step'>>) {
       <button
         type="button"
         className="gnode-body nodrag"
-        title={`${data.node.type || data.node.label} — ${data.executions ? 'executed' : 'not executed'}`}
+        title={`${data.node.type || data.node.label} — ${data.executions ? 'executed' : 'not executed'}${data.differs ? ' (differs between the compared runs)' : ''}`}
       >
         {data.node.kind !== 'node' && <span className="gnode-kind">{kindLabel[data.node.kind]}</span>}
         <span className="gnode-label">{data.node.label}</span>
@@ -139,8 +142,10 @@ export function WorkflowGraph(props: {
   currentNodeId: string | null;
   selectedNodeId: string | null;
   onSelectNode(nodeId: string): void;
+  /** Run comparison: nodes that ran in some of the compared runs and not in others. */
+  differing?: ReadonlySet<string>;
 }) {
-  const { graph, executions, currentNodeId, selectedNodeId, onSelectNode } = props;
+  const { graph, executions, currentNodeId, selectedNodeId, onSelectNode, differing } = props;
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
   const [direction, setDirection] = useState(() => storedDirection(localStorage));
   const [labels, setLabels] = useState(() => edgeLabelsShown(localStorage, graph.nodes.length));
@@ -167,10 +172,11 @@ export function WorkflowGraph(props: {
             collapsible: placed.node.kind === 'subflow' && hasMembers,
             collapsed: collapsed.has(placed.node.id),
             direction,
+            differs: differing?.has(placed.node.id) ?? false,
           },
         };
       }),
-    [layout, containers, executions, collapsed, direction],
+    [layout, containers, executions, collapsed, direction, differing],
   );
 
   const edges = useMemo<Edge[]>(

@@ -1,0 +1,195 @@
+// The SQL of a span search (spans/span_search.ts says what each condition means). A search has a
+// varying set of conditions, so its statement is assembled, but only from the fixed fragments below:
+// every value is a bound parameter, and the one thing spliced into the text is an attribute's JSON
+// path, built from a key that matched ATTRIBUTE_KEY (no quote, no backslash can reach the SQL).
+//
+// What keeps it fast on a large table, in one read transaction:
+// 1. the service and the start_time window are plain column filters, pushed into the scan: `spans`
+//    is written in arrival order, close to time order, so the zone maps on start_time skip every
+//    row group outside the window, whatever the table's size;
+// 2. each attribute condition first asks whether the key's quoted name occurs in attributes_json
+//    at all (a plain substring test, no parsing) and DuckDB evaluates a conjunction left to right on
+//    the rows still selected, so the JSON is parsed only for the rows that can match;
+// 3. the top-N keeps only (trace_id, span_id); the page's whole rows and its traces' root spans are
+//    then read through the trace_id index.
+import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+import type { SpanRow } from '../spans/rows.ts';
+import {
+  ATTRIBUTE_KEY,
+  type AttributeFilter,
+  type SpanSearch,
+  type SpanSearchHit,
+  type TraceRootSummary,
+} from '../spans/span_search.ts';
+import type { PageRequest } from '../spans/span_store.ts';
+import { SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
+import { inReadTransaction, selectRows } from './span_queries.ts';
+
+const NEWEST_FIRST = 'ORDER BY start_time DESC, span_id DESC';
+const NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')";
+
+/** The condition of one attribute filter; `p` prefixes its parameters, `path` is its JSON path. */
+function attributeCondition(filter: AttributeFilter, p: string, path: string): string {
+  const text = `json_extract_string(attributes_json, ${path})`;
+  const isNumber = `json_type(attributes_json, ${path}) IN ${NUMBER_TYPES}`;
+  const number = `CAST(json_extract(attributes_json, ${path}) AS DOUBLE)`;
+  const present = `contains(attributes_json, $${p}_quoted_key)`;
+  switch (filter.op) {
+    case 'equals':
+      return `${present} AND ${text} = $${p}_value`;
+    case 'not_equals':
+      return `${present} AND ${text} <> $${p}_value`;
+    case 'contains':
+      return `${present} AND contains(lower(${text}), lower($${p}_value))`;
+    case 'exists':
+      return `${present} AND json_exists(attributes_json, ${path})`;
+    case 'less_than':
+      return `${present} AND ${isNumber} AND ${number} < $${p}_value::DOUBLE`;
+    case 'greater_than':
+      return `${present} AND ${isNumber} AND ${number} > $${p}_value::DOUBLE`;
+    case 'between':
+      return `${present} AND ${isNumber} AND ${number} BETWEEN $${p}_low::DOUBLE AND $${p}_high::DOUBLE`;
+  }
+}
+
+function attributeParams(filter: AttributeFilter, p: string): Record<string, DuckDBValue> {
+  // Attributes are written with JSON.stringify (span_processor.ts), so a present key occurs in the
+  // text exactly so; keys of ATTRIBUTE_KEY's grammar need no escaping.
+  const params: Record<string, DuckDBValue> = { [`${p}_quoted_key`]: `"${filter.key}"` };
+  if (filter.op === 'between') {
+    params[`${p}_low`] = filter.low;
+    params[`${p}_high`] = filter.high;
+  } else if (filter.op !== 'exists') {
+    params[`${p}_value`] = filter.value;
+  }
+  return params;
+}
+
+/** The JSON path of a top-level key, e.g. `$."http.method"` (dots inside the key are not steps). */
+function jsonPath(key: string): string {
+  if (!ATTRIBUTE_KEY.test(key)) throw new Error(`attribute key outside the search grammar: ${key}`);
+  return `'$."${key}"'`;
+}
+
+/** The conditions of a search beyond service and window, with their parameters. */
+function conditions(search: SpanSearch): { sql: string[]; params: Record<string, DuckDBValue> } {
+  const sql: string[] = [];
+  const params: Record<string, DuckDBValue> = {};
+  if (search.name !== undefined) {
+    sql.push('name = $name');
+    params.name = search.name;
+  }
+  if (search.spanType !== undefined) {
+    sql.push('junjo_span_type = $span_type');
+    params.span_type = search.spanType;
+  }
+  if (search.errorsOnly) sql.push("status_code = 'STATUS_CODE_ERROR'");
+  if (search.minDurationMicros !== undefined) {
+    sql.push('epoch_us(end_time) - epoch_us(start_time) >= $min_duration');
+    params.min_duration = search.minDurationMicros;
+  }
+  if (search.maxDurationMicros !== undefined) {
+    sql.push('epoch_us(end_time) - epoch_us(start_time) <= $max_duration');
+    params.max_duration = search.maxDurationMicros;
+  }
+  search.attributes.forEach((filter, i) => {
+    sql.push(attributeCondition(filter, `attr${i}`, jsonPath(filter.key)));
+    Object.assign(params, attributeParams(filter, `attr${i}`));
+  });
+  if (search.text !== undefined) {
+    // Every top-level value's text ('$.*' gives strings as themselves, the rest as JSON).
+    sql.push(`(contains(lower(name), lower($text))
+      OR len(list_filter(json_extract_string(attributes_json, '$.*'), lambda v: contains(lower(v), lower($text)))) > 0)`);
+    params.text = search.text;
+  }
+  return { sql, params };
+}
+
+function cursorCondition(page: PageRequest): { sql: string; params: Record<string, DuckDBValue> } {
+  if (!page.before) return { sql: '', params: {} };
+  const before = new DuckDBTimestampTZValue(page.before.startTime);
+  if (page.before.spanId === undefined) return { sql: 'AND start_time < $before', params: { before } };
+  return {
+    // The first conjunct alone prunes row groups by their start_time zone maps.
+    sql: 'AND start_time <= $before AND (start_time < $before OR span_id < $before_span_id)',
+    params: { before, before_span_id: page.before.spanId },
+  };
+}
+
+function searchStatement(search: SpanSearch, page: PageRequest) {
+  const found = conditions(search);
+  const cursor = cursorCondition(page);
+  const sql = `
+    SELECT trace_id, span_id FROM spans
+    WHERE service_name = $service_name AND start_time BETWEEN $window_start AND $window_end
+      ${cursor.sql} ${found.sql.map((condition) => `AND (${condition})`).join(' ')}
+    ${NEWEST_FIRST} LIMIT $limit`;
+  const params: Record<string, DuckDBValue> = {
+    service_name: search.serviceName,
+    window_start: new DuckDBTimestampTZValue(search.window.startMicros),
+    window_end: new DuckDBTimestampTZValue(search.window.endMicros),
+    limit: page.limit,
+    ...cursor.params,
+    ...found.params,
+  };
+  return { sql, params };
+}
+
+/**
+ * The found spans' whole rows and their traces' root spans, one `$trace_N` / `$span_N` parameter
+ * each. An IN list of parameters in a materialized CTE is what makes DuckDB use the trace_id index
+ * (a few ms at 1M spans); reading the rows by rowid, `= ANY($list)`, or a second condition in the
+ * same scan read far more of the table (100+ ms).
+ */
+function hitRowsStatement(traceIds: string[], spanIds: string[]) {
+  const params: Record<string, DuckDBValue> = {};
+  const list = (prefix: string, values: string[]) =>
+    values
+      .map((value, i) => {
+        params[`${prefix}_${i}`] = value;
+        return `$${prefix}_${i}`;
+      })
+      .join(', ');
+  const sql = `
+    WITH trace AS MATERIALIZED (
+      SELECT ${SPAN_COLUMNS.join(', ')}, span_id AS wanted, parent_span_id AS parent
+      FROM spans WHERE trace_id IN (${list('trace', traceIds)}))
+    SELECT * EXCLUDE (wanted, parent) FROM trace
+    WHERE wanted IN (${list('span', spanIds)}) OR parent IS NULL`;
+  return { sql, params };
+}
+
+export function selectSearchHits(
+  conn: DuckDBConnection,
+  search: SpanSearch,
+  page: PageRequest,
+): Promise<SpanSearchHit[]> {
+  const statement = searchStatement(search, page);
+  // One snapshot: the rows found must still be there for the second statement.
+  return inReadTransaction(conn, async () => {
+    const hits = (await selectRows(conn, statement.sql, statement.params)) as [string, string][];
+    if (hits.length === 0) return [];
+    const traceIds = [...new Set(hits.map(([traceId]) => traceId))];
+    const rows = hitRowsStatement(traceIds, [...new Set(hits.map(([, spanId]) => spanId))]);
+    const spans = new Map<string, SpanRow>();
+    const rootOf = new Map<string, TraceRootSummary>();
+    for (const span of (await selectRows(conn, rows.sql, rows.params)).map(spanRowFromResult)) {
+      spans.set(`${span.trace_id}:${span.span_id}`, span);
+      const known = rootOf.get(span.trace_id);
+      // A trace with two root spans (a broken export) shows the earliest.
+      if (span.parent_span_id === null && (!known || span.start_time < known.startTime)) {
+        rootOf.set(span.trace_id, {
+          spanId: span.span_id,
+          name: span.name,
+          serviceName: span.service_name,
+          startTime: span.start_time,
+          endTime: span.end_time,
+        });
+      }
+    }
+    return hits.map(([traceId, spanId]) => ({
+      span: spans.get(`${traceId}:${spanId}`)!,
+      traceRoot: rootOf.get(traceId) ?? null,
+    }));
+  });
+}

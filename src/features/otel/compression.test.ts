@@ -1,0 +1,88 @@
+// API answers are compressed by what the client accepts (br first, then gzip), above a size
+// threshold, without losing the security headers or no-store; read as raw bytes over real HTTP.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, test } from 'node:test';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { COMPRESSION_THRESHOLD_BYTES } from '../../http/app.ts';
+import { hexId, type OtelTestServer, SECOND, spanRow, startOtelServer, T0 } from './test_helpers.ts';
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A GET whose body is returned as the bytes on the wire (fetch would decode them). */
+function rawGet(url: string, acceptEncoding?: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const headers = acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding };
+    request(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+const SERVICE = 'compressed';
+let server: OtelTestServer;
+let listUrl: string;
+
+before(async () => {
+  server = await startOtelServer();
+  const roots = Array.from({ length: 50 }, (_, i) =>
+    spanRow({
+      trace: hexId(i, 32),
+      span: hexId(i, 16),
+      service: SERVICE,
+      start: T0 + BigInt(i) * SECOND,
+      type: 'workflow',
+    }),
+  );
+  await server.insert({ spans: roots });
+  listUrl = `${server.url}/otel/service/${SERVICE}/root_spans?limit=50`;
+});
+after(() => server.close());
+
+test('a list page goes out as br or gzip by Accept-Encoding, and decodes to the identity body', async () => {
+  const identity = await rawGet(listUrl, 'identity');
+  assert.equal(identity.status, 200);
+  assert.equal(identity.headers['content-encoding'], undefined);
+  assert.ok(identity.body.length > COMPRESSION_THRESHOLD_BYTES);
+  assert.equal((JSON.parse(identity.body.toString()) as unknown[]).length, 50);
+
+  const br = await rawGet(listUrl, 'gzip, deflate, br');
+  assert.equal(br.headers['content-encoding'], 'br', 'br is preferred when both are accepted');
+  assert.deepEqual(brotliDecompressSync(br.body), identity.body);
+  assert.ok(br.body.length < identity.body.length);
+
+  const gzip = await rawGet(listUrl, 'gzip');
+  assert.equal(gzip.headers['content-encoding'], 'gzip');
+  assert.deepEqual(gunzipSync(gzip.body), identity.body);
+
+  const none = await rawGet(listUrl);
+  assert.equal(none.headers['content-encoding'], undefined, 'no Accept-Encoding: sent as it is');
+  assert.deepEqual(none.body, identity.body);
+
+  for (const response of [br, gzip]) {
+    assert.match(String(response.headers.vary), /accept-encoding/i);
+    assert.equal(response.headers['cache-control'], 'no-store');
+    assert.equal(response.headers['x-content-type-options'], 'nosniff');
+    assert.match(String(response.headers['content-type']), /application\/json/);
+  }
+});
+
+test('an answer under the threshold is not compressed', async () => {
+  const tiny = await rawGet(`${server.url}/otel/span_service_names`, 'br, gzip');
+  assert.equal(tiny.status, 200);
+  assert.ok(tiny.body.length < COMPRESSION_THRESHOLD_BYTES);
+  assert.equal(tiny.headers['content-encoding'], undefined);
+  assert.deepEqual(JSON.parse(tiny.body.toString()), [SERVICE]);
+  assert.equal(tiny.headers['cache-control'], 'no-store');
+});
