@@ -27,6 +27,7 @@ import type {
   WorkflowStatsSeries,
 } from '../spans/span_store.ts';
 import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
+import { type WorkflowStatsGroup, workflowStatsSeries } from '../spans/workflow_stats_series.ts';
 import {
   type ClickHouseSettings,
   checkServer,
@@ -47,7 +48,7 @@ import {
 } from './span_queries.ts';
 import { searchHitRowsQuery, searchHitsQuery } from './span_search_queries.ts';
 import { workflowRunPageQuery } from './workflow_run_queries.ts';
-import { workflowStatsQuery, workflowStatsSeries } from './workflow_stats.ts';
+import { workflowStatsQuery } from './workflow_stats.ts';
 
 export interface ClickHouseStoreOptions extends ClickHouseSettings, SchemaTarget {
   /** JUNJO_RETENTION_DAYS, kept as table TTLs; null keeps everything. */
@@ -236,7 +237,7 @@ export class ClickHouseSpanStore implements SpanStore {
 
   async workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]> {
     const { sql, params } = workflowStatsQuery(this.#sql.tables.spans.read, serviceName, query);
-    return workflowStatsSeries(query, await this.#rows(sql, params));
+    return workflowStatsSeries(query, (await this.#rows(sql, params)) as WorkflowStatsGroup[]);
   }
 
   async searchSpans(search: SpanSearch, page: PageRequest): Promise<SpanSearchHit[]> {

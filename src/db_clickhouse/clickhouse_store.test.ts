@@ -1,5 +1,6 @@
 // What the ClickHouse store adds to the contract (clickhouse_span_store.test.ts): rows written twice
-// (a crash between a batch's inserts, then its replay) are answered once, before and after merges;
+// (a crash between a batch's inserts, then its replay) are answered once by every reader query
+// (trace, compact trace, lists, search, run filters, overview figures), before and after merges;
 // the start-up check names what is wrong, over real HTTP exchanges with a stand-in server that
 // answers as ClickHouse does; a database from a newer version is refused; retention becomes TTLs.
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { StartupError } from '../errors.ts';
 import { legacyWorkflowTrace, toExportRequest } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
 import { processTraceRequest } from '../spans/span_processor.ts';
+import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import { ClickHouseSpanStore, type ClickHouseStoreOptions } from './clickhouse_span_store.ts';
 
 const logger = createLogger('silent');
@@ -47,10 +49,18 @@ function workflowBatch() {
   return processTraceRequest(toExportRequest(trace.spans));
 }
 
+const HOUR = 3_600_000_000n;
+const NO_FILTER: WorkflowRunFilter = { nodes: [], notNodes: [], failedNodes: [], stateOf: 'end', state: [] };
+
 /** Everything the reader answers about the batch's trace and service. */
 async function answers(store: ClickHouseSpanStore, batch: ReturnType<typeof workflowBatch>) {
   const traceId = batch.spans[0]!.trace_id;
   const service = batch.spans[0]!.service_name;
+  const starts = batch.spans.map((span) => span.start_time).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const window = { startMicros: starts[0]!, endMicros: starts.at(-1)! };
+  const startMicros = window.startMicros - (window.startMicros % HOUR);
+  const endMicros = window.endMicros - (window.endMicros % HOUR) + HOUR;
+  const node = batch.spans.find((span) => span.junjo_span_type === 'node')!;
   return {
     trace: await store.traceSpans(traceId),
     patches: await store.statePatches(traceId),
@@ -60,6 +70,13 @@ async function answers(store: ClickHouseSpanStore, batch: ReturnType<typeof work
     ),
     workflows: (await store.workflowSpanPage(service, { limit: 50 })).length,
     stats: (await store.stats()).spans,
+    compact: await store.compactTrace(traceId),
+    found: (await store.searchSpans({ serviceName: service, window, attributes: [] }, { limit: 50 })).map(
+      (hit) => [hit.span.span_id, hit.traceRoot?.spanId],
+    ),
+    runsWithNode: (await store.workflowRunPage(service, { ...NO_FILTER, nodes: [node.name] }, { limit: 50 }))
+      .length,
+    runStats: await store.workflowStats(service, { startMicros, endMicros, bucketMicros: HOUR }),
   };
 }
 
@@ -76,6 +93,11 @@ test('rows stored twice are answered once, before and after ClickHouse merges th
   const once = await answers(store, batch);
   assert.equal(once.trace.length, batch.spans.length);
   assert.equal(once.stats, batch.spans.length);
+  assert.equal(once.compact.length, batch.spans.length);
+  assert.ok(once.found.length > 0 && once.found.every(([, root]) => root !== undefined), 'hits with roots');
+  assert.equal(once.runsWithNode, 1, 'the run found through its node');
+  const runs = once.runStats.flatMap((series) => series.buckets).reduce((sum, b) => sum + b.runs, 0);
+  assert.equal(runs, 1, 'one run counted');
 
   // What a crash between an insert and the poller's bookkeeping can leave: the same rows twice
   // (written here straight into the tables, past the writer's own check).
