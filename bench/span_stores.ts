@@ -2,8 +2,10 @@
 // by the span processor, written as the poller writes them: insertBatch in batches of ~2000 spans):
 // - indexed spans/s while loading `spans` spans into each;
 // - disk bytes per span once loaded (DuckDB after a checkpoint; ClickHouse: its active parts);
-// - query p50/p99 at that size for a trace lookup, a 50-row root page and the service list, on the
-//   store (SpanReader), without HTTP, so that only the stores differ;
+// - query p50/p99 at that size for a trace lookup, a 50-row root page, the service list, a compact
+//   trace, a search page (attribute + free text over the whole data), a run-filter page (a node ran)
+//   and a day of overview figures, on the store (SpanReader), without HTTP, so that only the
+//   stores differ;
 // - insert → queryable p50/p99 at a fixed rate below capacity: from the start of a batch's
 //   insertBatch until traceSpans finds its last trace (the WAL fsync and the poller's wake-up come
 //   on top, the same for both stores).
@@ -26,6 +28,11 @@ const TRACES_PER_CHUNK = 400;
 const SERVICES = 5;
 const QUERY_ROUNDS = 200;
 const HOUR_NS = 3_600_000_000_000n;
+const HOUR_US = HOUR_NS / 1000n;
+const DATA_START_NS = 1_749_000_000_000_000_000n;
+/** The first chunk's hour, rounded down: workflowStats takes whole buckets. */
+const DATA_START_US = DATA_START_NS / 1000n - ((DATA_START_NS / 1000n) % HOUR_US);
+const LLM_MODEL = { key: 'llm.model_name', op: 'equals', value: 'gemini-2.5-flash' } as const;
 
 interface Options {
   spans: number;
@@ -85,11 +92,33 @@ export async function benchSpanStores(options: Options): Promise<Record<string, 
       result[`${name}_bytes_per_span`] = Math.round(stats.bytes / stats.spans);
     }
     const service = (await duckdb.serviceNames())[0]!;
+    const dataWindow = { startMicros: DATA_START_US, endMicros: DATA_START_US + BigInt(chunk) * HOUR_US };
+    const nodeName = chunkOfBatches(0)
+      .flatMap((batch) => batch.spans)
+      .find((span) => span.service_name === service && span.junjo_span_type === 'node')!.name;
     for (const { name, store } of stores) {
       const queries: Record<string, (i: number) => Promise<unknown>> = {
         trace: (i) => store.traceSpans(sampleTraces[i % sampleTraces.length]!),
         root_page_50: () => store.rootSpanPage(service, { limit: 50 }, { llmOnly: false }),
         services: () => store.services(),
+        compact_trace: (i) => store.compactTrace(sampleTraces[i % sampleTraces.length]!),
+        search_attr_50: () =>
+          store.searchSpans(
+            { serviceName: service, window: dataWindow, attributes: [LLM_MODEL], text: 'gemini' },
+            { limit: 50 },
+          ),
+        run_filter_50: () =>
+          store.workflowRunPage(
+            service,
+            { nodes: [nodeName], notNodes: [], failedNodes: [], stateOf: 'end', state: [] },
+            { limit: 50 },
+          ),
+        workflow_stats_24h: () =>
+          store.workflowStats(service, {
+            startMicros: DATA_START_US,
+            endMicros: DATA_START_US + 24n * HOUR_US,
+            bucketMicros: HOUR_US / 4n,
+          }),
       };
       for (const [query, run] of Object.entries(queries)) {
         const latencies = await measure(run);
@@ -117,7 +146,7 @@ function chunkOfBatches(chunk: number): SpanBatch[] {
     traces: TRACES_PER_CHUNK,
     services: SERVICES,
     seed: chunk + 1,
-    startTimeUnixNano: 1_749_000_000_000_000_000n + BigInt(chunk) * HOUR_NS,
+    startTimeUnixNano: DATA_START_NS + BigInt(chunk) * HOUR_NS,
   });
   const batches: SpanBatch[] = [];
   let current: SpanBatch = { spans: [], patches: [] };
@@ -191,6 +220,14 @@ function print(r: Record<string, number>, options: Options): void {
       row('50-row root page p99', 'root_page_50_p99_ms', ' ms'),
       row('service list p50', 'services_p50_ms', ' ms'),
       row('service list p99', 'services_p99_ms', ' ms'),
+      row('compact trace p50', 'compact_trace_p50_ms', ' ms'),
+      row('compact trace p99', 'compact_trace_p99_ms', ' ms'),
+      row('search (attribute + text) p50', 'search_attr_50_p50_ms', ' ms'),
+      row('search (attribute + text) p99', 'search_attr_50_p99_ms', ' ms'),
+      row('run filter (node ran) p50', 'run_filter_50_p50_ms', ' ms'),
+      row('run filter (node ran) p99', 'run_filter_50_p99_ms', ' ms'),
+      row('workflow stats 24h/15min p50', 'workflow_stats_24h_p50_ms', ' ms'),
+      row('workflow stats 24h/15min p99', 'workflow_stats_24h_p99_ms', ' ms'),
       row(`insert → queryable p50 @${options.ratePerSec}/s`, 'insert_to_queryable_p50_ms', ' ms'),
       row(`insert → queryable p99 @${options.ratePerSec}/s`, 'insert_to_queryable_p99_ms', ' ms'),
       `  ClickHouse / DuckDB indexing rate: ${r.clickhouse_to_duckdb_insert_ratio}`,

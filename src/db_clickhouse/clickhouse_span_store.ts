@@ -231,7 +231,7 @@ export class ClickHouseSpanStore implements SpanStore {
     filter: WorkflowRunFilter,
     page: PageRequest,
   ): Promise<Uint8Array[]> {
-    const { sql, params } = workflowRunPageQuery(this.#sql.tables.spans.read, serviceName, filter, page);
+    const { sql, params } = workflowRunPageQuery(this.#sql.tables.spans, serviceName, filter, page);
     return (await this.#rows(sql, params)).map((row) => Buffer.from(renderSpan(spanFromRow(row))));
   }
 

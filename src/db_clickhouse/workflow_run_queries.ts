@@ -11,6 +11,7 @@
 // page's keys leave the filter; its rows are then read by key.
 import type { PageRequest } from '../spans/span_store.ts';
 import type { JsonPath, StateCondition, WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
+import type { TableNames } from './schema.ts';
 import { at, SPAN_SELECT } from './span_queries.ts';
 
 type Params = Record<string, unknown>;
@@ -87,7 +88,7 @@ const DURATION = 'toUnixTimestamp64Micro(end_time) - toUnixTimestamp64Micro(star
 
 /** The statement and its parameters for one page of the filtered list. */
 export function workflowRunPageQuery(
-  spansTable: string,
+  spans: TableNames,
   serviceName: string,
   filter: WorkflowRunFilter,
   page: PageRequest,
@@ -153,25 +154,28 @@ export function workflowRunPageQuery(
   });
   const runs = `
       SELECT trace_id, span_id, start_time, end_time ${extracted.map((e) => `, ${e}`).join('')}
-      FROM ${spansTable} FINAL
+      FROM ${spans.local} FINAL
       WHERE service_name = {service_name:String} AND junjo_span_type = 'workflow' ${candidates.join(' ')}`;
   const nodeConditions = filter.nodes.length + filter.notNodes.length + filter.failedNodes.length > 0;
   // A trace without node spans joins an empty array (join_use_nulls is off).
   const nodes = nodeConditions
     ? `LEFT JOIN (
         SELECT trace_id, groupArray((name, start_time, status_code = 'STATUS_CODE_ERROR')) AS nodes
-        FROM ${spansTable} FINAL
+        FROM ${spans.local} FINAL
         WHERE junjo_span_type = 'node' ${nodeBound}
           AND trace_id IN (SELECT trace_id FROM (${runs}))
         GROUP BY trace_id) AS n ON n.trace_id = r.trace_id`
     : '';
+  // On a cluster the outer read is the Distributed table and the filter runs on each shard over its
+  // local table (a run's node spans share its shard: sharded by trace id); each shard's first page
+  // holds its share of the global one, so the outer ORDER BY … LIMIT gives the global page.
   const sql = `
-    SELECT ${SPAN_SELECT} FROM ${spansTable} FINAL
+    SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
     WHERE service_name = {service_name:String} AND junjo_span_type = 'workflow' ${bounds.join(' ')}
       AND (trace_id, span_id) IN (
         SELECT r.trace_id, r.span_id FROM (${runs}) AS r ${nodes}
         WHERE true ${conditions.join(' ')}
         ORDER BY r.start_time DESC, r.span_id DESC LIMIT {limit:UInt32})
-    ORDER BY start_time DESC, span_id DESC`;
+    ORDER BY start_time DESC, span_id DESC LIMIT {limit:UInt32}`;
   return { sql, params };
 }
