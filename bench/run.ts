@@ -9,6 +9,7 @@ import { benchIngestion } from './ingestion.ts';
 import { benchQueries } from './queries.ts';
 import { benchSearch } from './search.ts';
 import { benchSpanProcessor } from './span_processor.ts';
+import { benchSpanStores } from './span_stores.ts';
 import { benchWal } from './wal.ts';
 import { benchWireBytes } from './wire_bytes.ts';
 import { benchWorkflowRuns } from './workflow_runs.ts';
@@ -32,6 +33,13 @@ console.log('\n== span processor (decode + convert) ==');
 results.span_processor = await benchSpanProcessor(Math.round(20_000 * scale));
 console.log('\n== DuckDB insert: DuckDbSpanStore.insertBatch vs raw appender (Junjo workflow mix) ==');
 results.duckdb_insert = await benchDuckDbInsert(realisticRows(Math.round(10_000 * scale)));
+console.log('\n== span stores: DuckDB vs ClickHouse (chdb), same rows, same run ==');
+// BENCH_STORE_SPANS spans (1M by default); BENCH_DATA_DIR puts the stores on another disk.
+results.span_stores = await benchSpanStores({
+  spans: Number(process.env.BENCH_STORE_SPANS ?? Math.round(1_000_000 * scale)),
+  ratePerSec: Number(process.env.BENCH_STORE_RATE ?? 4000),
+  ...(process.env.BENCH_DATA_DIR ? { dataDir: process.env.BENCH_DATA_DIR } : {}),
+});
 console.log('\n== write-ahead log ==');
 results.wal = await benchWal(Math.max(2, Math.round(3 * scale)));
 console.log('\n== end-to-end ingestion over OTLP/gRPC ==');

@@ -146,3 +146,37 @@ test('JUNJO_TRUST_PROXY maps to Fastify trustProxy: false, true, a hop count or 
     assert.throws(() => trust(bad), /JUNJO_TRUST_PROXY/, bad);
   }
 });
+
+test('JUNJO_SPAN_STORE=clickhouse carries the ClickHouse settings; names and URLs pass a strict grammar', () => {
+  assert.deepEqual(loadConfig({}).spanStore, { kind: 'duckdb' });
+  assert.deepEqual(
+    loadConfig({
+      JUNJO_SPAN_STORE: 'clickhouse',
+      JUNJO_CLICKHOUSE_URL: 'chdb:///var/lib/junjo/chdb',
+      JUNJO_CLICKHOUSE_CLUSTER: 'traces_cluster',
+    }).spanStore,
+    {
+      kind: 'clickhouse',
+      url: 'chdb:///var/lib/junjo/chdb',
+      user: 'default',
+      password: '',
+      database: 'junjo',
+      cluster: 'traces_cluster',
+    },
+  );
+  for (const [name, value, expected] of [
+    ['JUNJO_SPAN_STORE', 'postgres', 'one of duckdb, clickhouse'],
+    ['JUNJO_CLICKHOUSE_DATABASE', 'junjo; DROP TABLE spans', 'letters, digits and _'],
+    ['JUNJO_CLICKHOUSE_CLUSTER', 'a-b', 'letters, digits and _'],
+    ['JUNJO_CLICKHOUSE_URL', 'http://user:pw@ch:8123', 'without credentials'],
+    ['JUNJO_CLICKHOUSE_URL', 'chdb://relative/dir', 'chdb:///absolute/dir'],
+    ['JUNJO_CLICKHOUSE_URL', 'tcp://ch:9000', 'http(s)://host:port'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ [name]: value }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.message.includes(name) && error.message.includes(expected),
+      `${name}=${value}`,
+    );
+  }
+});

@@ -95,6 +95,33 @@ const trustProxy = (raw: string, name: string): TrustProxy => {
     ? entries
     : fail(name, 'false, true, a hop count, or a comma-separated list of IP addresses/CIDRs', raw);
 };
+/** A database or cluster name: it goes into DDL as an identifier, so only a strict grammar passes. */
+const identifier = (raw: string, name: string): string =>
+  /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(raw)
+    ? raw
+    : fail(name, 'letters, digits and _ (not first), at most 63', raw);
+/** http(s)://host[:port] of a ClickHouse server, or chdb:///absolute/dir for the embedded engine. */
+const clickHouseUrl = (raw: string, name: string): string => {
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  const valid =
+    url !== null &&
+    (((url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.username === '' &&
+      url.password === '') ||
+      (url.protocol === 'chdb:' && url.host === '' && url.pathname.length > 1));
+  return valid
+    ? raw
+    : fail(
+        name,
+        'http(s)://host:port without credentials (they go in their own variables), or chdb:///absolute/dir',
+        raw,
+      );
+};
 /** A byte size as DuckDB reads it (`512MB`, `1.5GiB`); bound by this grammar before it reaches SQL. */
 const byteSize = (raw: string, name: string): string =>
   /^\d+(\.\d+)?\s?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(raw)
@@ -175,6 +202,30 @@ export const variables = {
     default: '<data>/duckdb/otel_data.duckdb',
     describe: 'DuckDB file: spans, state patches',
     parse: text,
+  },
+  JUNJO_SPAN_STORE: {
+    default: 'duckdb',
+    describe: 'where spans are kept: `duckdb` (the embedded file) or `clickhouse` (see docs/scale-out.md)',
+    parse: oneOf('duckdb', 'clickhouse'),
+  },
+  JUNJO_CLICKHOUSE_URL: {
+    default: 'http://127.0.0.1:8123',
+    describe:
+      'ClickHouse HTTP interface (`http(s)://host:port`); `chdb:///abs/dir` runs the embedded engine in-process (tests, single-machine trials; needs the `chdb` dev dependency)',
+    parse: clickHouseUrl,
+  },
+  JUNJO_CLICKHOUSE_USER: { default: 'default', describe: 'ClickHouse user', parse: text },
+  JUNJO_CLICKHOUSE_PASSWORD: { default: '', describe: 'ClickHouse password', parse: text },
+  JUNJO_CLICKHOUSE_DATABASE: {
+    default: 'junjo',
+    describe: 'ClickHouse database of the span tables (created when missing)',
+    parse: identifier,
+  },
+  JUNJO_CLICKHOUSE_CLUSTER: {
+    default: '',
+    describe:
+      'ClickHouse cluster name: DDL `ON CLUSTER`, `Replicated*` tables and `Distributed` tables sharded by trace id (empty: one server)',
+    parse: (raw: string, name: string) => (raw === '' ? '' : identifier(raw, name)),
   },
   JUNJO_DUCKDB_MEMORY_LIMIT: {
     default: '192MiB',
@@ -304,6 +355,7 @@ export interface Config {
   /** ingestion: the ReadSpans address of every ingestion node the backend reads. */
   addresses: { ingestion: string[]; backendAuth: string };
   paths: { dataDir: string; sqlite: string; duckdb: string; wal: string };
+  spanStore: SpanStoreConfig;
   duckdb: { memoryLimit: string; threads: number };
   sessionSecret: string;
   allowOrigins: string[];
@@ -322,6 +374,18 @@ export interface Config {
   metricsToken: string;
   llm: { providers: LlmProviderConfig[]; timeoutMs: number; generationsPerMinute: number };
 }
+
+export type SpanStoreConfig =
+  | { kind: 'duckdb' }
+  | {
+      kind: 'clickhouse';
+      url: string;
+      user: string;
+      password: string;
+      database: string;
+      /** '' for one server. */
+      cluster: string;
+    };
 
 export interface LlmProviderConfig {
   name: string;
@@ -376,6 +440,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       duckdb: under(v.JUNJO_DUCKDB_PATH, 'duckdb/otel_data.duckdb'),
       wal: under(v.JUNJO_WAL_DIR, 'wal'),
     },
+    spanStore:
+      v.JUNJO_SPAN_STORE === 'duckdb'
+        ? { kind: 'duckdb' }
+        : {
+            kind: 'clickhouse',
+            url: v.JUNJO_CLICKHOUSE_URL,
+            user: v.JUNJO_CLICKHOUSE_USER,
+            password: v.JUNJO_CLICKHOUSE_PASSWORD,
+            database: v.JUNJO_CLICKHOUSE_DATABASE,
+            cluster: v.JUNJO_CLICKHOUSE_CLUSTER,
+          },
     duckdb: { memoryLimit: v.JUNJO_DUCKDB_MEMORY_LIMIT, threads: v.JUNJO_DUCKDB_THREADS },
     sessionSecret: v.JUNJO_SESSION_SECRET ?? '',
     allowOrigins: v.JUNJO_ALLOW_ORIGINS,

@@ -46,3 +46,10 @@ export const storeUnavailable = (message: string, cause: unknown) =>
 export function isUnavailable(error: unknown): boolean {
   return error instanceof AppError && error.kind === 'unavailable';
 }
+
+/**
+ * A dependency the server cannot start without is missing or refuses it (e.g. the configured
+ * ClickHouse is unreachable, refuses the credentials or is too old): main.ts prints the message,
+ * which says what to fix, and exits non-zero without a stack trace.
+ */
+export class StartupError extends Error {}

@@ -1,5 +1,6 @@
 // Composition root: config → stores → services → servers. Nothing else starts work.
 import { ConfigError, loadConfig, prepareDataDir } from './config.ts';
+import { StartupError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './server.ts';
 
@@ -19,6 +20,12 @@ async function main(): Promise<void> {
   try {
     server = await startServer(config, logger);
   } catch (error) {
+    if (error instanceof StartupError) {
+      logger.fatal(`start-up failed: ${error.message}`);
+      process.stderr.write(`junjo-server: cannot start: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
     logger.fatal({ err: error }, 'start-up failed');
     process.exitCode = 1;
     return;

@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { createAccounts } from './accounts.ts';
 import { adminTokenFile, type Config, readOrCreateSecretFile } from './config.ts';
+import { ClickHouseSpanStore } from './db_clickhouse/clickhouse_span_store.ts';
 import { DuckDbSpanStore } from './db_duckdb/duckdb_span_store.ts';
 import { openSqlite } from './db_sqlite/connection.ts';
 import {
@@ -43,6 +44,7 @@ import { addReadSpansService, GrpcWalSource } from './ingestion/read_spans_servi
 import type { WalSource } from './ingestion/wal_source.ts';
 import { IngestionThread } from './ingestion/worker/ingestion_thread.ts';
 import type { Logger } from './logger.ts';
+import type { SpanStore } from './spans/span_store.ts';
 import { IngestionPoller, pollersFacts } from './telemetry/ingestion_poller.ts';
 import { RetentionJob } from './telemetry/retention.ts';
 
@@ -69,6 +71,13 @@ async function startInternalGrpc(
   new HealthImplementation({ '': 'SERVING', [serviceName]: 'SERVING' }).addToServer(server);
   await bindGrpc(server, config.internal.host, port, grpc.ServerCredentials.createInsecure());
   return server;
+}
+
+/** JUNJO_SPAN_STORE: the embedded DuckDB file, or ClickHouse (docs/scale-out.md). */
+function openSpanStore(config: Config, logger: Logger): Promise<SpanStore> {
+  const chosen = config.spanStore;
+  if (chosen.kind === 'duckdb') return DuckDbSpanStore.open(config.paths.duckdb, logger, config.duckdb);
+  return ClickHouseSpanStore.open({ ...chosen, retentionDays: config.retentionDays }, logger);
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -106,10 +115,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Stores (the ingestion worker opens its own SQLite connection, after the migrations ran).
       const sqlite = openSqlite(config.paths.sqlite, logger);
       onClose('sqlite', () => sqlite.close());
-      const store = await DuckDbSpanStore.open(config.paths.duckdb, logger, config.duckdb);
+      const store = await openSpanStore(config, logger);
       onClose('span store', () => store.close());
       // DuckDB: the query API's derived tables, created, and back-filled once from an older
-      // database (minutes for tens of millions of spans, hence the log lines).
+      // database (minutes for tens of millions of spans, hence the log lines). ClickHouse: the
+      // server's reachability, credentials and version checked, the schema migrated.
       const preparing = Date.now();
       logger.info('preparing the span store');
       await store.prepare();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -8,6 +9,7 @@ import { RawGrpcClient } from './ingestion/otlp_clients.ts';
 import { UniqueRequests } from './ingestion/unique_requests.ts';
 import { createApiKey, signIn } from './support/accounts.ts';
 import { health } from './support/health.ts';
+import { freePort } from './support/ports.ts';
 import { startServerProcess } from './support/server_process.ts';
 import { indexedSpans, waitFor } from './support/wait.ts';
 
@@ -86,4 +88,33 @@ test('one process indexes an acknowledged export at once, without waiting for th
     120_000,
   );
   assert.ok(indexed);
+});
+
+test('an unreachable ClickHouse stops start-up with one line saying so, and no stack trace', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junjo-server-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const nobody = await freePort();
+  const result = spawnSync(process.execPath, ['src/main.ts'], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    env: {
+      PATH: process.env.PATH ?? '',
+      JUNJO_DATA_DIR: dataDir,
+      JUNJO_HTTP_PORT: String(await freePort()),
+      JUNJO_OTLP_GRPC_PORT: String(await freePort()),
+      JUNJO_OTLP_HTTP_PORT: String(await freePort()),
+      JUNJO_SPAN_STORE: 'clickhouse',
+      JUNJO_CLICKHOUSE_URL: `http://127.0.0.1:${nobody}`,
+    },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(result.status, 1, result.stderr + result.stdout);
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `^junjo-server: cannot start: ClickHouse at 127\\.0\\.0\\.1:${nobody} is unreachable \\(check JUNJO_CLICKHOUSE_URL`,
+      'm',
+    ),
+  );
+  assert.doesNotMatch(result.stderr + result.stdout, /^\s+at /m, 'no stack trace');
 });

@@ -6,7 +6,8 @@
 // (the filter columns, never the JSON). Exact quantiles need every duration, so a per-bucket
 // pre-aggregate could not serve them; bench/workflow_stats.ts measures what this costs.
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
-import type { WorkflowStatsBucket, WorkflowStatsQuery, WorkflowStatsSeries } from '../spans/span_store.ts';
+import type { WorkflowStatsQuery, WorkflowStatsSeries } from '../spans/span_store.ts';
+import { type WorkflowStatsGroup, workflowStatsSeries } from '../spans/workflow_stats_series.ts';
 
 function workflowStatsSql(oneWorkflow: boolean): string {
   return `
@@ -37,35 +38,5 @@ export async function selectWorkflowStats(
   if (query.workflow !== undefined) params.workflow = query.workflow;
   const sql = query.workflow === undefined ? WORKFLOW_STATS : ONE_WORKFLOW_STATS;
   const reader = await conn.runAndReadAll(sql, params);
-  const bucketCount = Number((query.endMicros - query.startMicros) / query.bucketMicros);
-  const series = new Map<string, WorkflowStatsBucket[]>();
-  for (const [name, bucket, runs, errors, quantiles] of reader.getRowsJS()) {
-    let buckets = series.get(name as string);
-    if (!buckets) {
-      buckets = emptyBuckets(query, bucketCount);
-      series.set(name as string, buckets);
-    }
-    const [p50Ms, p95Ms, p99Ms] = quantiles as number[];
-    buckets[Number(bucket)] = {
-      startMicros: buckets[Number(bucket)]!.startMicros,
-      runs: Number(runs),
-      errors: Number(errors),
-      p50Ms: p50Ms!,
-      p95Ms: p95Ms!,
-      p99Ms: p99Ms!,
-    };
-  }
-  return [...series].map(([workflow, buckets]) => ({ workflow, buckets }));
-}
-
-/** Every bucket of the range without runs: a chart must show "none" as zero, not skip it. */
-function emptyBuckets(query: WorkflowStatsQuery, count: number): WorkflowStatsBucket[] {
-  return Array.from({ length: count }, (_, i) => ({
-    startMicros: query.startMicros + BigInt(i) * query.bucketMicros,
-    runs: 0,
-    errors: 0,
-    p50Ms: null,
-    p95Ms: null,
-    p99Ms: null,
-  }));
+  return workflowStatsSeries(query, reader.getRowsJS() as WorkflowStatsGroup[]);
 }

@@ -2,9 +2,9 @@
 // and posted to server B's /v1/traces reads back from B exactly as from A (every span, every state
 // patch, the services list), and B exports the same file again. Covers legacy, contract-2, agent and
 // failed workflows across services, and a hand-made trace with every attribute value type, links,
-// trace state, flags, kinds and statuses.
+// trace state, flags, kinds and statuses. Server B runs on each span store (DuckDB, ClickHouse).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import {
   agentTrace,
   contract2WorkflowTrace,
@@ -17,7 +17,12 @@ import { bytesToHex } from '../../src/otlp/hex.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, Span } from '../../src/otlp/types.ts';
 import { postOtlp } from '../ingestion/otlp_clients.ts';
 import { createApiKey, type Session, signIn } from '../support/accounts.ts';
-import { type ServerProcess, startServerProcess } from '../support/server_process.ts';
+import {
+  type ServerProcess,
+  SPAN_STORES,
+  type SpanStoreKind,
+  startServerProcess,
+} from '../support/server_process.ts';
 import { indexedSpans, waitFor } from '../support/wait.ts';
 
 interface Side {
@@ -25,23 +30,12 @@ interface Side {
   session: Session;
   apiKey: string;
 }
-let a: Side;
-let b: Side;
 
-async function side(): Promise<Side> {
-  const server = await startServerProcess();
+async function side(spanStore: SpanStoreKind): Promise<Side> {
+  const server = await startServerProcess({ spanStore });
   const session = await signIn(server.baseUrl);
   return { server, session, apiKey: (await createApiKey(session)).key };
 }
-
-before(async () => {
-  a = await side();
-  b = await side();
-});
-after(async () => {
-  await a?.server.cleanup();
-  await b?.server.cleanup();
-});
 
 const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });
 const str = (value: string): AnyValue => ({ type: 'string', value });
@@ -157,60 +151,77 @@ async function get(from: Side, path: string): Promise<Response> {
   return response;
 }
 
-test('a trace exported from one server and posted to another reads back identically', async () => {
-  for (const request of requests) {
-    const posted = await postOtlp(
-      a.server.ports.otlpHttp,
-      '/v1/traces',
-      encodeTraceRequestProtobuf(request),
-      {
-        apiKey: a.apiKey,
-        contentType: 'application/x-protobuf',
-      },
-    );
-    assert.equal(posted.status, 200);
-  }
-  await waitFor(async () => (await indexedSpans(a.server.baseUrl)) >= spanCount, 'server A to index');
-
-  const files = new Map<string, string>();
-  for (const traceId of traceIds) {
-    const response = await get(a, `/otel/trace/${traceId}/otlp`);
-    assert.equal(
-      response.headers.get('content-disposition'),
-      `attachment; filename="trace-${traceId}.otlp.json"`,
-    );
-    const file = await response.text();
-    files.set(traceId, file);
-    const posted = await postOtlp(b.server.ports.otlpHttp, '/v1/traces', file, {
-      apiKey: b.apiKey,
-      contentType: 'application/json',
+// Server A keeps DuckDB, the reference; server B runs each span store in turn, so on ClickHouse every
+// answer must equal DuckDB's, byte for byte once parsed.
+for (const store of SPAN_STORES) {
+  describe(`server B on ${store}`, () => {
+    let a: Side;
+    let b: Side;
+    before(async () => {
+      a = await side('duckdb');
+      b = await side(store);
     });
-    assert.equal(posted.status, 200, posted.body.toString());
-    assert.equal(posted.body.toString(), '{}', 'no span was rejected');
-  }
-  await waitFor(async () => (await indexedSpans(b.server.baseUrl)) >= spanCount, 'server B to index');
+    after(async () => {
+      await a?.server.cleanup();
+      await b?.server.cleanup();
+    });
 
-  const same = async (path: string) => {
-    const [fromA, fromB] = [await (await get(a, path)).json(), await (await get(b, path)).json()];
-    assert.deepEqual(fromB, fromA, path);
-    return fromA;
-  };
-  let patches = 0;
-  for (const traceId of traceIds) {
-    const spans = (await same(`/otel/trace/${traceId}/nested_spans`)) as Array<{ span_id: string }>;
-    assert.ok(spans.length > 0);
-    for (const { span_id } of spans) await same(`/otel/trace/${traceId}/span/${span_id}`);
-    patches += ((await same(`/otel/trace/${traceId}/state_patches`)) as unknown[]).length;
-    assert.equal(await (await get(b, `/otel/trace/${traceId}/otlp`)).text(), files.get(traceId));
-  }
-  assert.ok(patches > 0, 'the traces carry state patches');
-  await same('/otel/services');
-});
+    test('a trace exported from one server and posted to another reads back identically', async () => {
+      for (const request of requests) {
+        const posted = await postOtlp(
+          a.server.ports.otlpHttp,
+          '/v1/traces',
+          encodeTraceRequestProtobuf(request),
+          {
+            apiKey: a.apiKey,
+            contentType: 'application/x-protobuf',
+          },
+        );
+        assert.equal(posted.status, 200);
+      }
+      await waitFor(async () => (await indexedSpans(a.server.baseUrl)) >= spanCount, 'server A to index');
 
-test('exporting an unknown trace is a 404, and the export needs a session', async () => {
-  const unknown = await a.session.request('GET', `/otel/trace/${'0'.repeat(31)}1/otlp`);
-  assert.equal(unknown.status, 404);
-  assert.ok(((await unknown.json()) as { message: string }).message);
-  assert.equal((await fetch(`${a.server.baseUrl}/otel/trace/${traceIds[0]}/otlp`)).status, 401);
-  assert.equal((await a.session.request('GET', '/otel/trace/not-hex/otlp')).status, 400);
-});
+      const files = new Map<string, string>();
+      for (const traceId of traceIds) {
+        const response = await get(a, `/otel/trace/${traceId}/otlp`);
+        assert.equal(
+          response.headers.get('content-disposition'),
+          `attachment; filename="trace-${traceId}.otlp.json"`,
+        );
+        const file = await response.text();
+        files.set(traceId, file);
+        const posted = await postOtlp(b.server.ports.otlpHttp, '/v1/traces', file, {
+          apiKey: b.apiKey,
+          contentType: 'application/json',
+        });
+        assert.equal(posted.status, 200, posted.body.toString());
+        assert.equal(posted.body.toString(), '{}', 'no span was rejected');
+      }
+      await waitFor(async () => (await indexedSpans(b.server.baseUrl)) >= spanCount, 'server B to index');
+
+      const same = async (path: string) => {
+        const [fromA, fromB] = [await (await get(a, path)).json(), await (await get(b, path)).json()];
+        assert.deepEqual(fromB, fromA, path);
+        return fromA;
+      };
+      let patches = 0;
+      for (const traceId of traceIds) {
+        const spans = (await same(`/otel/trace/${traceId}/nested_spans`)) as Array<{ span_id: string }>;
+        assert.ok(spans.length > 0);
+        for (const { span_id } of spans) await same(`/otel/trace/${traceId}/span/${span_id}`);
+        patches += ((await same(`/otel/trace/${traceId}/state_patches`)) as unknown[]).length;
+        assert.equal(await (await get(b, `/otel/trace/${traceId}/otlp`)).text(), files.get(traceId));
+      }
+      assert.ok(patches > 0, 'the traces carry state patches');
+      await same('/otel/services');
+    });
+
+    test('exporting an unknown trace is a 404, and the export needs a session', async () => {
+      const unknown = await b.session.request('GET', `/otel/trace/${'0'.repeat(31)}1/otlp`);
+      assert.equal(unknown.status, 404);
+      assert.ok(((await unknown.json()) as { message: string }).message);
+      assert.equal((await fetch(`${b.server.baseUrl}/otel/trace/${traceIds[0]}/otlp`)).status, 401);
+      assert.equal((await b.session.request('GET', '/otel/trace/not-hex/otlp')).status, 400);
+    });
+  });
+}

@@ -21,9 +21,18 @@ const repoRoot = path.resolve(import.meta.dirname, '../..');
 /** Every test process gets this JUNJO_INTERNAL_SECRET, so two split-mode roles trust each other. */
 export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef';
 
+/**
+ * The span stores the end-to-end tests run against, each in turn. ClickHouse runs in the server's
+ * own process through chdb (JUNJO_CLICKHOUSE_URL=chdb://…, a directory under the data dir).
+ */
+export const SPAN_STORES = ['duckdb', 'clickhouse'] as const;
+export type SpanStoreKind = (typeof SPAN_STORES)[number];
+
 export async function startServerProcess(
   options: {
     env?: Record<string, string>;
+    /** JUNJO_SPAN_STORE; DuckDB unless given. */
+    spanStore?: SpanStoreKind;
     dataDir?: string;
     waitFor?: string;
     /** Ports to use instead of fresh ones (split mode: each role must know the other's port). */
@@ -53,6 +62,9 @@ export async function startServerProcess(
       JUNJO_INGESTION_ADDRESS: `127.0.0.1:${ports.readSpans}`,
       JUNJO_BACKEND_AUTH_ADDRESS: `127.0.0.1:${ports.internalAuth}`,
       JUNJO_INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+      ...(options.spanStore === 'clickhouse'
+        ? { JUNJO_SPAN_STORE: 'clickhouse', JUNJO_CLICKHOUSE_URL: `chdb://${path.join(dataDir, 'chdb')}` }
+        : {}),
       // As `npm start` runs it: two malloc arenas instead of one per thread (see README, Memory).
       MALLOC_ARENA_MAX: '2',
       ...options.env,

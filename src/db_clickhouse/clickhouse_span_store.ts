@@ -1,0 +1,471 @@
+// The SpanStore (spans/span_store.ts) on ClickHouse: the schema of schema.ts, the SQL of
+// span_queries.ts, one client (HTTP, or chdb in-process). Writes go one batch at a time (the
+// poller is the only writer); reads run concurrently.
+//
+// Idempotency, in two layers (docs/scale-out.md): before inserting, the writer asks which rows of
+// the batch are already stored (the trace index makes that a primary-key lookup, and a fresh
+// trace costs nothing more), so counts are exact and a replayed batch writes nothing; and every
+// table is a ReplacingMergeTree read with FINAL, so a row that was written twice anyway (a crash
+// between two of a batch's inserts, then the replay) is still answered once.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { invalidInput, storeUnavailable } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { CompactSpanRow } from '../spans/compact_span.ts';
+import { isLlmAttributesJson } from '../spans/llm_span.ts';
+import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
+import { formatTimestamp, renderSpan } from '../spans/span_json.ts';
+import type { SpanSearch, SpanSearchHit, TraceRootSummary } from '../spans/span_search.ts';
+import type {
+  InsertedCounts,
+  PageRequest,
+  RetentionStep,
+  ServiceSummary,
+  SpanStore,
+  SpanStoreStats,
+  TimeWindow,
+  WorkflowStatsQuery,
+  WorkflowStatsSeries,
+} from '../spans/span_store.ts';
+import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
+import { type WorkflowStatsGroup, workflowStatsSeries } from '../spans/workflow_stats_series.ts';
+import {
+  type ClickHouseSettings,
+  checkServer,
+  isClickHouseUnavailable,
+  openClickHouse,
+} from './connection.ts';
+import { migrate } from './migrations.ts';
+import type { SchemaTarget } from './schema.ts';
+import {
+  type Cursor,
+  compactFromRow,
+  logRecordFromRow,
+  patchFromRow,
+  type SpanList,
+  type StoreQueries,
+  spanFromRow,
+  storeQueries,
+} from './span_queries.ts';
+import { searchHitRowsQuery, searchHitsQuery } from './span_search_queries.ts';
+import { workflowRunPageQuery } from './workflow_run_queries.ts';
+import { workflowStatsQuery } from './workflow_stats.ts';
+
+export interface ClickHouseStoreOptions extends ClickHouseSettings, SchemaTarget {
+  /** JUNJO_RETENTION_DAYS, kept as table TTLs; null keeps everything. */
+  retentionDays: number | null;
+}
+
+type Params = Record<string, unknown>;
+type TraceRange = { from: bigint; to: bigint };
+
+export class ClickHouseSpanStore implements SpanStore {
+  readonly client: ClickHouseClient;
+  readonly #options: ClickHouseStoreOptions;
+  readonly #logger: Logger;
+  readonly #sql: StoreQueries;
+  /** The tail of the write queue: one batch or retention step at a time. */
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(client: ClickHouseClient, options: ClickHouseStoreOptions, logger: Logger) {
+    this.client = client;
+    this.#options = options;
+    this.#logger = logger;
+    this.#sql = storeQueries(options);
+  }
+
+  /** The ClickHouse database holding the tables (JUNJO_CLICKHOUSE_DATABASE). */
+  get database(): string {
+    return this.#options.database;
+  }
+
+  /** Creates the client; prepare() checks the server and the schema before serving. */
+  static async open(options: ClickHouseStoreOptions, logger: Logger): Promise<ClickHouseSpanStore> {
+    return new ClickHouseSpanStore(await openClickHouse(options), options, logger);
+  }
+
+  // ---- writer ----
+
+  insertBatch(batch: SpanBatch): Promise<InsertedCounts> {
+    return this.#serialized(async () => {
+      try {
+        return await this.#insert(batch);
+      } catch (error) {
+        throw isClickHouseUnavailable(error) ? storeUnavailable(String(error), error) : error;
+      }
+    });
+  }
+
+  async #insert(batch: SpanBatch): Promise<InsertedCounts> {
+    const spans = uniqueBy(batch.spans, spanKey);
+    const patches = uniqueBy(batch.patches, (p) => p.patch_id);
+    const logRecords = uniqueBy(batch.logRecords ?? [], (r) => r.log_id);
+    const known = await this.#traceRanges(unique([...spans, ...patches].map((row) => row.trace_id)));
+    const storedSpans = await this.#storedSpanKeys(known);
+    const newSpans = spans.filter((s) => !storedSpans.has(spanKey(s)));
+    const inBatch = new Set(spans.map(spanKey));
+    const withSpan = patches.filter((p) => inBatch.has(spanKey(p)) || storedSpans.has(spanKey(p)));
+    // A patch can be stored only once its span is, so only traces already indexed can hold it.
+    const storedPatches = await this.#storedIds(
+      this.#sql.storedPatchIds,
+      withSpan.filter((p) => known.has(p.trace_id)),
+      (p) => p.patch_id,
+    );
+    const newPatches = withSpan.filter((p) => !storedPatches.has(p.patch_id));
+    // Log records may come before their span: any of them may be stored.
+    const storedLogs = await this.#storedIds(this.#sql.storedLogIds, logRecords, (r) => r.log_id);
+    const newLogs = logRecords.filter((r) => !storedLogs.has(r.log_id));
+
+    const { tables } = this.#sql;
+    await this.#insertRows(tables.llm.read, llmTraceRows(newSpans));
+    await this.#insertRows(tables.spans.read, newSpans.map(spanValues));
+    await this.#insertRows(tables.patches.read, newPatches.map(patchValues));
+    await this.#insertRows(tables.logs.read, newLogs.map(logValues));
+    const orphans = patches.length - withSpan.length;
+    if (orphans > 0) {
+      this.#logger.warn(
+        { skipped: orphans, attempted: batch.patches.length },
+        'state patches skipped: their span is neither stored nor in the batch',
+      );
+    }
+    return { spans: newSpans.length, patches: newPatches.length, logRecords: newLogs.length };
+  }
+
+  async #insertRows(table: string, values: Record<string, unknown>[]): Promise<void> {
+    if (values.length === 0) return;
+    await this.client.insert({
+      table,
+      values,
+      format: 'JSONEachRow',
+      // On a cluster the Distributed table forwards the rows before answering, so a batch is on
+      // its shards when the poller records it as done.
+      clickhouse_settings: this.#options.cluster ? { distributed_foreground_insert: 1 } : {},
+    });
+  }
+
+  async #traceRanges(traceIds: string[]): Promise<Map<string, TraceRange>> {
+    const ranges = new Map<string, TraceRange>();
+    for (const chunk of chunks(traceIds)) {
+      for (const [traceId, from, to] of await this.#rows(this.#sql.traceRanges, { trace_ids: chunk })) {
+        ranges.set(traceId as string, { from: BigInt(from as string), to: BigInt(to as string) });
+      }
+    }
+    return ranges;
+  }
+
+  async #storedSpanKeys(known: Map<string, TraceRange>): Promise<Set<string>> {
+    const keys = new Set<string>();
+    for (const traceIds of chunks([...known.keys()])) {
+      const params = { trace_ids: traceIds, ...coveringRange(known, traceIds) };
+      for (const [traceId, spanId] of await this.#rows(this.#sql.storedSpanKeys, params)) {
+        keys.add(`${traceId}/${spanId}`);
+      }
+    }
+    return keys;
+  }
+
+  async #storedIds<Row extends { trace_id: string }>(
+    query: string,
+    rows: Row[],
+    id: (row: Row) => string,
+  ): Promise<Set<string>> {
+    const stored = new Set<string>();
+    for (const chunk of chunks(rows)) {
+      const params = { trace_ids: unique(chunk.map((r) => r.trace_id)), ids: chunk.map(id) };
+      for (const [found] of await this.#rows(query, params)) stored.add(found as string);
+    }
+    return stored;
+  }
+
+  // ---- reader ----
+
+  async serviceNames(): Promise<string[]> {
+    return (await this.#rows(this.#sql.serviceNames)).map(([name]) => name as string);
+  }
+
+  async services(): Promise<ServiceSummary[]> {
+    return (await this.#rows(this.#sql.services)).map((row) => ({
+      serviceName: row[0] as string,
+      spanCount: Number(row[1]),
+      traceCount: Number(row[2]),
+      lastSeenMicros: BigInt(row[3] as string),
+    }));
+  }
+
+  rootSpanPage(serviceName: string, page: PageRequest, filter: { llmOnly: boolean }): Promise<Uint8Array[]> {
+    return this.#listPage(filter.llmOnly ? 'llm_root' : 'root', serviceName, page);
+  }
+
+  workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]> {
+    return this.#listPage('workflow', serviceName, page);
+  }
+
+  async #listPage(list: SpanList, serviceName: string, page: PageRequest): Promise<Uint8Array[]> {
+    const params: Params = { service_name: serviceName, limit: page.limit };
+    let cursor: Cursor = 'first_page';
+    if (page.before) {
+      params.before = String(page.before.startTime);
+      cursor = 'before_time';
+      if (page.before.spanId !== undefined) {
+        params.before_span_id = page.before.spanId;
+        cursor = 'before_time_and_span';
+      }
+    }
+    const rows = await this.#rows(this.#sql.listPage(list, cursor), params);
+    return rows.map((row) => Buffer.from(renderSpan(spanFromRow(row))));
+  }
+
+  async traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]> {
+    const range = await this.#lookupRange(traceId, window);
+    if (!range) return [];
+    return (await this.#rows(this.#sql.traceSpans, { trace_id: traceId, ...range })).map(spanFromRow);
+  }
+
+  async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
+    const range = await this.#lookupRange(traceId, window);
+    if (!range) return [];
+    return (await this.#rows(this.#sql.compactTrace, { trace_id: traceId, ...range })).map(compactFromRow);
+  }
+
+  async workflowRunPage(
+    serviceName: string,
+    filter: WorkflowRunFilter,
+    page: PageRequest,
+  ): Promise<Uint8Array[]> {
+    const { sql, params } = workflowRunPageQuery(this.#sql.tables.spans, serviceName, filter, page);
+    return (await this.#rows(sql, params)).map((row) => Buffer.from(renderSpan(spanFromRow(row))));
+  }
+
+  async workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]> {
+    const { sql, params } = workflowStatsQuery(this.#sql.tables.spans.read, serviceName, query);
+    return workflowStatsSeries(query, (await this.#rows(sql, params)) as WorkflowStatsGroup[]);
+  }
+
+  async searchSpans(search: SpanSearch, page: PageRequest): Promise<SpanSearchHit[]> {
+    const spansTable = this.#sql.tables.spans.read;
+    const statement = searchHitsQuery(spansTable, search, page);
+    const hits = (await this.#rows(statement.sql, statement.params)) as [string, string][];
+    if (hits.length === 0) return [];
+    const spans = new Map<string, SpanRow>();
+    const rootOf = new Map<string, TraceRootSummary>();
+    const ranges = await this.#traceRanges(unique(hits.map(([traceId]) => traceId)));
+    const spanIds = unique(hits.map(([, spanId]) => spanId));
+    for (const traceIds of chunks([...ranges.keys()])) {
+      const params = { trace_ids: traceIds, span_ids: spanIds, ...coveringRange(ranges, traceIds) };
+      for (const span of (await this.#rows(searchHitRowsQuery(spansTable), params)).map(spanFromRow)) {
+        spans.set(spanKey(span), span);
+        const known = rootOf.get(span.trace_id);
+        // A trace with two root spans (a broken export) shows the earliest.
+        if (span.parent_span_id === null && (!known || span.start_time < known.startTime)) {
+          rootOf.set(span.trace_id, {
+            spanId: span.span_id,
+            name: span.name,
+            serviceName: span.service_name,
+            startTime: span.start_time,
+            endTime: span.end_time,
+          });
+        }
+      }
+    }
+    // Without a snapshot across the two reads, a hit that retention deleted in between is left out.
+    return hits.flatMap(([traceId, spanId]) => {
+      const span = spans.get(`${traceId}/${spanId}`);
+      return span ? [{ span, traceRoot: rootOf.get(traceId) ?? null }] : [];
+    });
+  }
+
+  async span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null> {
+    const range = await this.#lookupRange(traceId, window);
+    if (!range) return null;
+    const [row] = await this.#rows(this.#sql.oneSpan, { trace_id: traceId, span_id: spanId, ...range });
+    return row ? spanFromRow(row) : null;
+  }
+
+  /** The trace's time range from the trace index, narrowed by the caller's window; null: nothing there. */
+  async #lookupRange(traceId: string, window?: TimeWindow): Promise<{ from: string; to: string } | null> {
+    const range = (await this.#traceRanges([traceId])).get(traceId);
+    if (!range) return null;
+    const from = window && window.startMicros > range.from ? window.startMicros : range.from;
+    const to = window && window.endMicros < range.to ? window.endMicros : range.to;
+    return from <= to ? { from: String(from), to: String(to) } : null;
+  }
+
+  async statePatches(
+    traceId: string,
+    options: { storeId?: string; window?: TimeWindow } = {},
+  ): Promise<StatePatchRow[]> {
+    const { storeId, window } = options;
+    const params: Params = { trace_id: traceId };
+    if (storeId !== undefined) params.store_id = storeId;
+    if (window) Object.assign(params, { from: String(window.startMicros), to: String(window.endMicros) });
+    const query = this.#sql.statePatches(storeId !== undefined, window !== undefined);
+    return (await this.#rows(query, params)).map(patchFromRow);
+  }
+
+  async spanLogRecords(traceId: string, spanId: string): Promise<LogRecordRow[]> {
+    const rows = await this.#rows(this.#sql.spanLogRecords, { trace_id: traceId, span_id: spanId });
+    return rows.map(logRecordFromRow);
+  }
+
+  // ---- maintenance ----
+
+  /** Checks the server (reachable, credentials, version), then migrates the schema and sets the TTLs. */
+  async prepare(): Promise<void> {
+    const version = await checkServer(this.client, this.#options);
+    this.#logger.info({ version, database: this.#options.database }, 'ClickHouse server checked');
+    await migrate(this.client, this.#options, this.#logger, this.#options.retentionDays);
+  }
+
+  /**
+   * Same steps as the DuckDB store: the boundary is the start of the maxSpans-th oldest expired span;
+   * patches and log records go before their spans (their delete finds them through the spans).
+   * Lightweight DELETEs: the rows vanish from reads at once, their space goes at later merges.
+   */
+  deleteStartedBefore(cutoffMicros: bigint, maxSpans: number): Promise<RetentionStep> {
+    return this.#serialized(async () => {
+      const cutoff = String(cutoffMicros);
+      if ((await this.#count(this.#sql.anyExpiredSpan, { cutoff })) === 0) {
+        const logsExpired = (await this.#count(this.#sql.anyExpiredLog, { cutoff })) > 0;
+        const logRecords = logsExpired ? await this.#deleteLogs(cutoff) : 0;
+        return { spans: 0, patches: 0, logRecords, done: true };
+      }
+      const [boundary] = await this.#rows(this.#sql.stepBoundary, { cutoff, offset: maxSpans - 1 });
+      // Ties at the boundary go in the same step.
+      const limit = boundary ? String(BigInt(boundary[0] as string) + 1n) : cutoff;
+      const patches = await this.#count(this.#sql.countPatchesOf, { limit });
+      if (patches > 0) await this.#command(this.#sql.deletePatchesOf, { limit });
+      const logRecords = await this.#deleteLogs(limit);
+      const spans = await this.#count(this.#sql.countSpansBefore, { limit });
+      await this.#command(this.#sql.deleteLlmTracesBefore, { limit });
+      await this.#command(this.#sql.deleteSpansBefore, { limit });
+      return { spans, patches, logRecords, done: !boundary };
+    });
+  }
+
+  async #deleteLogs(limit: string): Promise<number> {
+    const count = await this.#count(this.#sql.countLogsOf, { limit });
+    if (count > 0) await this.#command(this.#sql.deleteLogsOf, { limit });
+    return count;
+  }
+
+  /** Lightweight-deleted rows are dropped by ClickHouse's background merges; nothing to do here. */
+  async reclaimSpace(): Promise<void> {}
+
+  async stats(): Promise<SpanStoreStats> {
+    const spans = await this.#count(this.#sql.totalSpans);
+    const bytes = await this.#count(this.#sql.bytesOnDisk, { database: this.#options.database });
+    // The server's memory is shared by all its clients and managed by its own limits; no figure of
+    // this process's share is worth a query per /health call (docs/scale-out.md).
+    return { spans, bytes, memoryBytes: 0, memoryLimit: 'n/a' };
+  }
+
+  /**
+   * ClickHouse's own BACKUP of the whole database into `target`, a directory ON THE CLICKHOUSE
+   * SERVER that its `backups.allowed_path` must cover (docs/scale-out.md).
+   */
+  async snapshot(target: string): Promise<{ spans: number; statePatches: number }> {
+    // BACKUP takes no query parameters: the path is a literal, so only a plain path passes.
+    if (!/^\/[\w./-]+$/.test(target) || target.includes('..')) {
+      throw invalidInput(
+        `backup path ${JSON.stringify(target)}: expected an absolute path of letters, digits, _ . / -`,
+      );
+    }
+    await this.client.command({ query: `BACKUP DATABASE ${this.#options.database} TO File('${target}')` });
+    return {
+      spans: await this.#count(this.#sql.totalSpans),
+      statePatches: await this.#count(this.#sql.totalPatches),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#writes;
+    await this.client.close();
+  }
+
+  // ---- plumbing ----
+
+  #serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(work, work);
+    this.#writes = run.catch(() => {});
+    return run;
+  }
+
+  async #rows(query: string, params?: Params): Promise<unknown[][]> {
+    const result = await this.client.query({ query, query_params: params, format: 'JSONCompactEachRow' });
+    return result.json<unknown[]>();
+  }
+
+  /** A query of one number (ClickHouse sends 64-bit integers as text). */
+  async #count(query: string, params?: Params): Promise<number> {
+    const [row] = await this.#rows(query, params);
+    return Number(row?.[0] ?? 0);
+  }
+
+  async #command(query: string, params: Params): Promise<void> {
+    await this.client.command({ query, query_params: params });
+  }
+}
+
+/** One time range covering the given traces' ranges: the partitions a lookup of them reads. */
+function coveringRange(ranges: Map<string, TraceRange>, traceIds: string[]): { from: string; to: string } {
+  let { from, to } = ranges.get(traceIds[0]!)!;
+  for (const id of traceIds) {
+    const range = ranges.get(id)!;
+    if (range.from < from) from = range.from;
+    if (range.to > to) to = range.to;
+  }
+  return { from: String(from), to: String(to) };
+}
+
+/** DateTime64(6) text in UTC; every instant ClickHouse can hold (1900–2299) round-trips. */
+const time = (micros: bigint) => formatTimestamp(micros).slice(0, -1).replace('T', ' ');
+
+function spanValues(span: SpanRow): Record<string, unknown> {
+  return { ...span, start_time: time(span.start_time), end_time: time(span.end_time) };
+}
+
+function patchValues(patch: StatePatchRow): Record<string, unknown> {
+  return { ...patch, event_time: time(patch.event_time) };
+}
+
+function logValues(record: LogRecordRow): Record<string, unknown> {
+  return { ...record, time: time(record.time), observed_time: time(record.observed_time) };
+}
+
+/** One row per trace of the batch with an LLM span (spans/llm_span.ts): its earliest start. */
+function llmTraceRows(spans: SpanRow[]): Record<string, unknown>[] {
+  const earliest = new Map<string, bigint>();
+  for (const span of spans) {
+    if (!isLlmAttributesJson(span.attributes_json)) continue;
+    const seen = earliest.get(span.trace_id);
+    if (seen === undefined || span.start_time < seen) earliest.set(span.trace_id, span.start_time);
+  }
+  return [...earliest].map(([trace_id, start]) => ({ trace_id, start_time: time(start) }));
+}
+
+// Ids per lookup: over HTTP the query parameters travel in the URL, which ClickHouse caps (1 MiB
+// by default); a thousand ids stay far below it whatever the batch size.
+const LOOKUP_CHUNK = 1000;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += LOOKUP_CHUNK) out.push(items.slice(i, i + LOOKUP_CHUNK));
+  return out;
+}
+
+function spanKey(row: { trace_id: string; span_id: string }): string {
+  return `${row.trace_id}/${row.span_id}`;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function uniqueBy<T>(rows: T[], key: (row: T) => string): T[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const k = key(row);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

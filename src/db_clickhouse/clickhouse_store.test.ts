@@ -1,0 +1,260 @@
+// What the ClickHouse store adds to the contract (clickhouse_span_store.test.ts): rows written twice
+// (a crash between a batch's inserts, then its replay) are answered once by every reader query
+// (trace, compact trace, lists, search, run filters, overview figures), before and after merges;
+// the start-up check names what is wrong, over real HTTP exchanges with a stand-in server that
+// answers as ClickHouse does; a database from a newer version is refused; retention becomes TTLs.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { StartupError } from '../errors.ts';
+import { legacyWorkflowTrace, toExportRequest } from '../fixtures/junjo_traces.ts';
+import { createLogger } from '../logger.ts';
+import { processTraceRequest } from '../spans/span_processor.ts';
+import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
+import { ClickHouseSpanStore, type ClickHouseStoreOptions } from './clickhouse_span_store.ts';
+
+const logger = createLogger('silent');
+let dir: string;
+let databases = 0;
+
+before(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-clickhouse-store-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function options(overrides: Partial<ClickHouseStoreOptions> = {}): ClickHouseStoreOptions {
+  return {
+    url: `chdb://${dir}`,
+    user: 'default',
+    password: '',
+    database: `store_${process.pid}_${++databases}`,
+    cluster: '',
+    retentionDays: null,
+    ...overrides,
+  };
+}
+
+async function openStore(overrides: Partial<ClickHouseStoreOptions> = {}) {
+  const store = await ClickHouseSpanStore.open(options(overrides), logger);
+  await store.prepare();
+  return store;
+}
+
+function workflowBatch() {
+  const trace = legacyWorkflowTrace({ seed: 7, nodeCount: 4 });
+  return processTraceRequest(toExportRequest(trace.spans));
+}
+
+const HOUR = 3_600_000_000n;
+const NO_FILTER: WorkflowRunFilter = { nodes: [], notNodes: [], failedNodes: [], stateOf: 'end', state: [] };
+
+/** Everything the reader answers about the batch's trace and service. */
+async function answers(store: ClickHouseSpanStore, batch: ReturnType<typeof workflowBatch>) {
+  const traceId = batch.spans[0]!.trace_id;
+  const service = batch.spans[0]!.service_name;
+  const starts = batch.spans.map((span) => span.start_time).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const window = { startMicros: starts[0]!, endMicros: starts.at(-1)! };
+  const startMicros = window.startMicros - (window.startMicros % HOUR);
+  const endMicros = window.endMicros - (window.endMicros % HOUR) + HOUR;
+  const node = batch.spans.find((span) => span.junjo_span_type === 'node')!;
+  return {
+    trace: await store.traceSpans(traceId),
+    patches: await store.statePatches(traceId),
+    services: await store.services(),
+    roots: (await store.rootSpanPage(service, { limit: 50 }, { llmOnly: false })).map((b) =>
+      Buffer.from(b).toString(),
+    ),
+    workflows: (await store.workflowSpanPage(service, { limit: 50 })).length,
+    stats: (await store.stats()).spans,
+    compact: await store.compactTrace(traceId),
+    found: (await store.searchSpans({ serviceName: service, window, attributes: [] }, { limit: 50 })).map(
+      (hit) => [hit.span.span_id, hit.traceRoot?.spanId],
+    ),
+    runsWithNode: (await store.workflowRunPage(service, { ...NO_FILTER, nodes: [node.name] }, { limit: 50 }))
+      .length,
+    runStats: await store.workflowStats(service, { startMicros, endMicros, bucketMicros: HOUR }),
+  };
+}
+
+test('rows stored twice are answered once, before and after ClickHouse merges them', async (t) => {
+  const store = await openStore();
+  t.after(() => store.close());
+  const batch = workflowBatch();
+  assert.ok(batch.spans.length > 3 && batch.patches.length > 0);
+  assert.deepEqual(await store.insertBatch(batch), {
+    spans: batch.spans.length,
+    patches: batch.patches.length,
+    logRecords: 0,
+  });
+  const once = await answers(store, batch);
+  assert.equal(once.trace.length, batch.spans.length);
+  assert.equal(once.stats, batch.spans.length);
+  assert.equal(once.compact.length, batch.spans.length);
+  assert.ok(once.found.length > 0 && once.found.every(([, root]) => root !== undefined), 'hits with roots');
+  assert.equal(once.runsWithNode, 1, 'the run found through its node');
+  const runs = once.runStats.flatMap((series) => series.buckets).reduce((sum, b) => sum + b.runs, 0);
+  assert.equal(runs, 1, 'one run counted');
+
+  // What a crash between an insert and the poller's bookkeeping can leave: the same rows twice
+  // (written here straight into the tables, past the writer's own check).
+  const db = store.client;
+  for (const table of ['spans', 'state_patches']) {
+    const source = `${store.database}.${table}`;
+    await db.command({ query: `INSERT INTO ${source} SELECT * FROM ${source}` });
+  }
+  const raw = await db.query({
+    query: `SELECT count() FROM ${store.database}.spans`,
+    format: 'JSONCompactEachRow',
+  });
+  assert.equal(Number(((await raw.json()) as string[][])[0]![0]), 2 * batch.spans.length, 'stored twice');
+  assert.deepEqual(await answers(store, batch), once, 'answered once before the merge');
+  assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0, logRecords: 0 });
+
+  for (const table of ['spans', 'state_patches']) {
+    await db.command({ query: `OPTIMIZE TABLE ${store.database}.${table} FINAL` });
+  }
+  assert.deepEqual(await answers(store, batch), once, 'and after it');
+});
+
+test('a batch replayed after a crash between its inserts stores only what was missing', async (t) => {
+  const store = await openStore();
+  t.after(() => store.close());
+  const batch = workflowBatch();
+  // The spans made it, the patches did not.
+  assert.equal((await store.insertBatch({ spans: batch.spans, patches: [] })).spans, batch.spans.length);
+  assert.deepEqual(await store.insertBatch(batch), {
+    spans: 0,
+    patches: batch.patches.length,
+    logRecords: 0,
+  });
+  assert.equal((await store.statePatches(batch.spans[0]!.trace_id)).length, batch.patches.length);
+});
+
+test('a replay of a batch with more traces than one lookup takes (1000) still stores nothing', async (t) => {
+  const store = await openStore();
+  t.after(() => store.close());
+  const [template] = workflowBatch().spans;
+  const spans = Array.from({ length: 2500 }, (_, i) => ({
+    ...template!,
+    trace_id: (i + 1).toString(16).padStart(32, '0'),
+    parent_span_id: null,
+  }));
+  assert.equal((await store.insertBatch({ spans, patches: [] })).spans, 2500);
+  assert.equal((await store.insertBatch({ spans, patches: [] })).spans, 0);
+  assert.equal((await store.stats()).spans, 2500);
+});
+
+test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again without it', async (t) => {
+  const database = `ttl_${process.pid}`;
+  const kept = await openStore({ database, retentionDays: 3 });
+  const ttl = async (store: ClickHouseSpanStore) => {
+    const result = await store.client.query({
+      query:
+        "SELECT name, create_table_query FROM system.tables WHERE database = {db:String} AND engine LIKE '%MergeTree' AND name <> 'junjo_schema_versions' ORDER BY name",
+      query_params: { db: database },
+      format: 'JSONCompactEachRow',
+    });
+    return ((await result.json()) as string[][]).map(([name, ddl]) => [
+      name,
+      /TTL toDateTime\(\w+\) \+ toIntervalDay\(3\)/.test(ddl!),
+    ]);
+  };
+  assert.deepEqual(await ttl(kept), [
+    ['llm_traces', true],
+    ['log_records', true],
+    ['spans', true],
+    ['state_patches', true],
+    ['trace_index', true],
+  ]);
+  await kept.close();
+  const forever = await openStore({ database, retentionDays: null });
+  t.after(() => forever.close());
+  assert.ok((await ttl(forever)).every(([, has]) => has === false));
+});
+
+test('a database written by a newer junjo-server is refused at start-up', async () => {
+  const database = `newer_${process.pid}`;
+  const first = await openStore({ database });
+  await first.client.insert({
+    table: `${database}.junjo_schema_versions`,
+    values: [{ version: 999, description: 'from the future' }],
+    format: 'JSONEachRow',
+  });
+  await first.close();
+  const again = await ClickHouseSpanStore.open(options({ database }), logger);
+  try {
+    await assert.rejects(
+      again.prepare(),
+      (error) => error instanceof StartupError && /schema version 999, newer than/.test(error.message),
+    );
+  } finally {
+    await again.close();
+  }
+});
+
+/** A stand-in for ClickHouse's HTTP interface answering every request with `reply`. */
+async function fakeClickHouse(
+  reply: (res: http.ServerResponse) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => reply(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function startupFailure(url: string, user = 'default'): Promise<string> {
+  const store = await ClickHouseSpanStore.open(options({ url, user }), logger);
+  try {
+    await store.prepare();
+  } catch (error) {
+    assert.ok(error instanceof StartupError, String(error));
+    return error.message;
+  } finally {
+    await store.close();
+  }
+  throw new Error('prepare() succeeded');
+}
+
+test('start-up says what is wrong: unreachable, credentials refused, too old a server', async () => {
+  const closed = await fakeClickHouse(() => {});
+  await closed.close();
+  assert.match(
+    await startupFailure(closed.url),
+    /^ClickHouse at 127\.0\.0\.1:\d+ is unreachable \(check JUNJO_CLICKHOUSE_URL/,
+  );
+
+  const refusing = await fakeClickHouse((res) => {
+    res.writeHead(516, { 'X-ClickHouse-Exception-Code': '516' });
+    res.end(
+      'Code: 516. DB::Exception: junjo: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)\n',
+    );
+  });
+  try {
+    assert.match(
+      await startupFailure(refusing.url, 'junjo'),
+      /refused user "junjo" \(check JUNJO_CLICKHOUSE_USER and JUNJO_CLICKHOUSE_PASSWORD\)/,
+    );
+  } finally {
+    await refusing.close();
+  }
+
+  const old = await fakeClickHouse((res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end('["18.16.1"]\n');
+  });
+  try {
+    assert.match(await startupFailure(old.url), /is version 18\.16\.1; the span store needs 24\.8 or newer$/);
+  } finally {
+    await old.close();
+  }
+});

@@ -1,0 +1,68 @@
+// The DDL schema.ts generates, one server and a cluster. chdb is one server, so the cluster form is
+// checked as text here (what runs on a real cluster is described in docs/scale-out.md).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bootstrapStatements, MIGRATIONS, retentionStatements, TABLES, tableNames } from './schema.ts';
+
+const single = { database: 'junjo', cluster: '' };
+const cluster = { database: 'junjo', cluster: 'traces' };
+const ddl = (target: typeof single) => MIGRATIONS.flatMap((m) => m.statements(target));
+
+test('one server: MergeTree-family tables partitioned by day, ordered for the lists and the trace lookups', () => {
+  const statements = ddl(single);
+  const spans = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.spans '))!;
+  assert.match(spans, /ENGINE = ReplacingMergeTree\n/);
+  assert.match(spans, /PARTITION BY toDate\(start_time\)/);
+  assert.match(spans, /ORDER BY \(service_name, start_time, span_id, trace_id\)/);
+  assert.match(spans, /start_time DateTime64\(6, 'UTC'\) CODEC\(Delta, ZSTD\(1\)\)/);
+  assert.match(spans, /service_name LowCardinality\(String\)/);
+  assert.match(spans, /attributes_json String CODEC/, 'attributes stay exact JSON text');
+  assert.match(spans, /INDEX idx_trace_id trace_id TYPE bloom_filter/);
+  assert.ok(
+    statements.some((s) =>
+      /MATERIALIZED VIEW IF NOT EXISTS junjo\.trace_index_mv\nTO junjo\.trace_index /.test(s),
+    ),
+  );
+  assert.ok(!statements.some((s) => /ON CLUSTER|Replicated|Distributed/.test(s)));
+  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length);
+});
+
+test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed tables sharded by trace id', () => {
+  const statements = [...bootstrapStatements(cluster), ...ddl(cluster), ...retentionStatements(cluster, 30)];
+  for (const statement of statements) assert.match(statement, / ON CLUSTER traces\b/, statement);
+  for (const { name } of TABLES) {
+    const local = statements.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS junjo.${name}_local `))!;
+    assert.match(
+      local,
+      new RegExp(
+        `ENGINE = Replicated\\w+MergeTree\\('/clickhouse/tables/\\{shard\\}/junjo/${name}_local', '\\{replica\\}'\\)`,
+      ),
+    );
+    const distributed = statements.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS junjo.${name} `))!;
+    assert.match(
+      distributed,
+      new RegExp(
+        `AS junjo\\.${name}_local\\nENGINE = Distributed\\(traces, junjo, ${name}_local, cityHash64\\(trace_id\\)\\)`,
+      ),
+    );
+  }
+  // The view reads the shard's own spans into the shard's own index.
+  assert.ok(statements.some((s) => /TO junjo\.trace_index_local AS[\s\S]*FROM junjo\.spans_local/.test(s)));
+  // Mutations and TTLs address the local tables.
+  assert.deepEqual(tableNames(cluster, 'spans'), { read: 'junjo.spans', local: 'junjo.spans_local' });
+  assert.match(
+    retentionStatements(cluster, 30)[0]!,
+    /^ALTER TABLE junjo\.spans_local ON CLUSTER traces MODIFY TTL toDateTime\(start_time\) \+ INTERVAL 30 DAY$/,
+  );
+});
+
+test('retention days become TTLs on every table, and no retention removes them', () => {
+  assert.deepEqual(
+    retentionStatements(single, 7),
+    TABLES.map((t) => `ALTER TABLE junjo.${t.name} MODIFY TTL toDateTime(${t.ttlColumn}) + INTERVAL 7 DAY`),
+  );
+  assert.deepEqual(
+    retentionStatements(single, null),
+    TABLES.map((t) => `ALTER TABLE junjo.${t.name} REMOVE TTL`),
+  );
+});

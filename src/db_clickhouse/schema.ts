@@ -1,0 +1,229 @@
+// The ClickHouse schema, designed for the span query API rather than copied from the DuckDB DDL
+// (docs/scale-out.md "ClickHouse span store" explains each choice):
+// - spans: partitioned by day of start_time, ordered (service_name, start_time, span_id, trace_id)
+//   so the per-service lists read newest-first in key order and stop after a page; a bloom-filter
+//   skip index on trace_id for the rare lookup without the trace index.
+// - trace_index: trace_id → first/last span start, kept by a materialized view on spans (as Jaeger
+//   and SigNoz do): a trace lookup reads only the partitions of its time range, and the writer's
+//   replay check ("which of these traces have stored spans?") is a primary-key lookup.
+// - state_patches and log_records: ordered by trace_id first (they are only ever read by trace).
+// - llm_traces: traces holding an LLM span (spans/llm_span.ts), for the "LLM only" root list.
+// Every table is a ReplacingMergeTree: a row written twice (a replay that slipped past the
+// writer's check) collapses at the next merge, and reads use FINAL so they are exact before it.
+// JSON columns stay String: ClickHouse's JSON type splits dotted keys such as `http.method`.
+//
+// With a cluster name every statement runs ON CLUSTER, each table is a Replicated* engine named
+// `<table>_local`, and `<table>` is a Distributed table over it sharded by trace id, so a trace,
+// its patches and its log records live on one shard (FINAL and the replay check stay shard-local).
+
+/** Where the store's tables live. */
+export interface SchemaTarget {
+  database: string;
+  /** '' for one server. */
+  cluster: string;
+}
+
+export type TableName = 'spans' | 'trace_index' | 'state_patches' | 'log_records' | 'llm_traces';
+
+/** How statements name a table: `read` for queries and inserts, `local` for mutations and DDL. */
+export interface TableNames {
+  read: string;
+  local: string;
+}
+
+export function tableNames(target: SchemaTarget, table: TableName): TableNames {
+  const read = `${target.database}.${table}`;
+  return { read, local: target.cluster ? `${read}_local` : read };
+}
+
+/** ` ON CLUSTER name`, or nothing on one server. */
+export function onCluster(target: SchemaTarget): string {
+  return target.cluster ? ` ON CLUSTER ${target.cluster}` : '';
+}
+
+const TIME = "DateTime64(6, 'UTC') CODEC(Delta, ZSTD(1))";
+const ID = 'String CODEC(ZSTD(1))';
+const JSON_TEXT = 'String CODEC(ZSTD(3))';
+
+interface TableSpec {
+  name: TableName;
+  columns: string;
+  /** The MergeTree family member without its Replicated prefix and arguments. */
+  engine: 'ReplacingMergeTree' | 'AggregatingMergeTree';
+  partitionBy: string;
+  orderBy: string;
+  /** Column whose day a row expires after with JUNJO_RETENTION_DAYS (retention.ts). */
+  ttlColumn: string;
+}
+
+export const TABLES: TableSpec[] = [
+  {
+    name: 'spans',
+    columns: `
+  trace_id ${ID},
+  span_id ${ID},
+  parent_span_id Nullable(String) CODEC(ZSTD(1)),
+  service_name LowCardinality(String),
+  name LowCardinality(String),
+  kind LowCardinality(String),
+  start_time ${TIME},
+  end_time ${TIME},
+  status_code LowCardinality(String),
+  status_message String CODEC(ZSTD(1)),
+  attributes_json ${JSON_TEXT},
+  events_json ${JSON_TEXT},
+  links_json ${JSON_TEXT},
+  trace_flags UInt32 CODEC(ZSTD(1)),
+  trace_state Nullable(String) CODEC(ZSTD(1)),
+  junjo_id ${ID},
+  junjo_parent_id ${ID},
+  junjo_span_type LowCardinality(String),
+  junjo_wf_state_start ${JSON_TEXT},
+  junjo_wf_state_end ${JSON_TEXT},
+  junjo_wf_graph_structure ${JSON_TEXT},
+  junjo_wf_store_id ${ID},
+  INDEX idx_trace_id trace_id TYPE bloom_filter(0.01) GRANULARITY 1`,
+    engine: 'ReplacingMergeTree',
+    partitionBy: 'toDate(start_time)',
+    orderBy: '(service_name, start_time, span_id, trace_id)',
+    ttlColumn: 'start_time',
+  },
+  {
+    name: 'trace_index',
+    columns: `
+  trace_id ${ID},
+  first_start SimpleAggregateFunction(min, DateTime64(6, 'UTC')),
+  last_start SimpleAggregateFunction(max, DateTime64(6, 'UTC'))`,
+    engine: 'AggregatingMergeTree',
+    // By day too, so that retention's TTL drops whole old parts; a lookup aggregates across them.
+    partitionBy: 'toDate(last_start)',
+    orderBy: 'trace_id',
+    ttlColumn: 'last_start',
+  },
+  {
+    name: 'state_patches',
+    columns: `
+  patch_id ${ID},
+  service_name LowCardinality(String),
+  trace_id ${ID},
+  span_id ${ID},
+  workflow_id ${ID},
+  node_id ${ID},
+  event_time ${TIME},
+  patch_json ${JSON_TEXT},
+  patch_store_id ${ID}`,
+    engine: 'ReplacingMergeTree',
+    partitionBy: 'toDate(event_time)',
+    orderBy: '(trace_id, event_time, patch_id)',
+    ttlColumn: 'event_time',
+  },
+  {
+    name: 'log_records',
+    columns: `
+  log_id ${ID},
+  trace_id ${ID},
+  span_id ${ID},
+  service_name LowCardinality(String),
+  time ${TIME},
+  observed_time ${TIME},
+  sequence UInt32 CODEC(ZSTD(1)),
+  severity_number UInt8,
+  severity_text LowCardinality(String),
+  event_name LowCardinality(String),
+  body_json ${JSON_TEXT},
+  attributes_json ${JSON_TEXT}`,
+    engine: 'ReplacingMergeTree',
+    partitionBy: 'toDate(time)',
+    orderBy: '(trace_id, span_id, time, sequence, log_id)',
+    ttlColumn: 'time',
+  },
+  {
+    name: 'llm_traces',
+    columns: `
+  trace_id ${ID},
+  -- Start of the trace's earliest LLM span of the insert that recorded it.
+  start_time ${TIME}`,
+    engine: 'ReplacingMergeTree',
+    partitionBy: 'toDate(start_time)',
+    orderBy: 'trace_id',
+    ttlColumn: 'start_time',
+  },
+];
+
+function engineClause(target: SchemaTarget, spec: TableSpec): string {
+  if (!target.cluster) return `${spec.engine}`;
+  return `Replicated${spec.engine}('/clickhouse/tables/{shard}/${target.database}/${spec.name}_local', '{replica}')`;
+}
+
+function createTable(target: SchemaTarget, spec: TableSpec): string[] {
+  const names = tableNames(target, spec.name);
+  const local = `CREATE TABLE IF NOT EXISTS ${names.local}${onCluster(target)} (${spec.columns}
+)
+ENGINE = ${engineClause(target, spec)}
+PARTITION BY ${spec.partitionBy}
+ORDER BY ${spec.orderBy}
+SETTINGS ttl_only_drop_parts = 1`;
+  if (!target.cluster) return [local];
+  return [
+    local,
+    `CREATE TABLE IF NOT EXISTS ${names.read}${onCluster(target)} AS ${names.local}
+ENGINE = Distributed(${target.cluster}, ${target.database}, ${spec.name}_local, cityHash64(trace_id))`,
+  ];
+}
+
+/** One version of the schema: statements run in order, each idempotent (IF NOT EXISTS). */
+export interface Migration {
+  version: number;
+  description: string;
+  statements: (target: SchemaTarget) => string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'spans, trace_index (+ view), state_patches, log_records, llm_traces',
+    statements: (target) => {
+      const spans = tableNames(target, 'spans');
+      const traceIndex = tableNames(target, 'trace_index');
+      return [
+        ...TABLES.flatMap((spec) => createTable(target, spec)),
+        // On each shard, from the local spans table into the local index: sharding by trace id
+        // keeps a trace's index row beside its spans.
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${target.database}.trace_index_mv${onCluster(target)}
+TO ${traceIndex.local} AS
+SELECT trace_id, min(start_time) AS first_start, max(start_time) AS last_start
+FROM ${spans.local} GROUP BY trace_id`,
+      ];
+    },
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/** The database and the table recording applied versions (created before any migration). */
+export function bootstrapStatements(target: SchemaTarget): string[] {
+  const engine = target.cluster
+    ? `ReplicatedMergeTree('/clickhouse/tables/${target.database}/junjo_schema_versions', '{replica}')`
+    : 'MergeTree';
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${target.database}${onCluster(target)}`,
+    `CREATE TABLE IF NOT EXISTS ${target.database}.junjo_schema_versions${onCluster(target)} (
+  version UInt32,
+  description String,
+  applied_at DateTime DEFAULT now()
+)
+ENGINE = ${engine}
+ORDER BY version`,
+  ];
+}
+
+/** JUNJO_RETENTION_DAYS as table TTLs (whole day partitions dropped at merges), or none. */
+export function retentionStatements(target: SchemaTarget, days: number | null): string[] {
+  return TABLES.map((spec) => {
+    const table = `${tableNames(target, spec.name).local}${onCluster(target)}`;
+    return days === null
+      ? `ALTER TABLE ${table} REMOVE TTL`
+      : `ALTER TABLE ${table} MODIFY TTL toDateTime(${spec.ttlColumn}) + INTERVAL ${days} DAY`;
+  });
+}

@@ -1,0 +1,256 @@
+// The SQL of the span query API on ClickHouse, every value a bound query parameter ({name:Type});
+// table names come from schema.ts (database and cluster names pass a strict grammar in config.ts).
+// Reads use FINAL, so a row written twice is answered once even before the merge that collapses it.
+// Times cross the wire as Int64 epoch microseconds, in both directions, so nothing is rounded.
+import {
+  type CompactSpanRow,
+  compactSpanOf,
+  DEBUGGER_SPAN_TYPES,
+  STATE_EVENT,
+} from '../spans/compact_span.ts';
+import { OPENINFERENCE_KIND } from '../spans/llm_span.ts';
+import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
+import { onCluster, type SchemaTarget, tableNames } from './schema.ts';
+
+const micros = (column: string) => `toString(toUnixTimestamp64Micro(${column}))`;
+/** An Int64 parameter of epoch microseconds as a DateTime64(6) value. */
+export const at = (param: string) => `fromUnixTimestamp64Micro({${param}:Int64}, 'UTC')`;
+
+export const SPAN_SELECT = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'service_name',
+  'name',
+  'kind',
+  micros('start_time'),
+  micros('end_time'),
+  'status_code',
+  'status_message',
+  'attributes_json',
+  'events_json',
+  'links_json',
+  'trace_flags',
+  'trace_state',
+  'junjo_id',
+  'junjo_parent_id',
+  'junjo_span_type',
+  'junjo_wf_state_start',
+  'junjo_wf_state_end',
+  'junjo_wf_graph_structure',
+  'junjo_wf_store_id',
+].join(', ');
+
+export function spanFromRow(row: unknown[]): SpanRow {
+  const r = row as string[];
+  return {
+    trace_id: r[0]!,
+    span_id: r[1]!,
+    parent_span_id: (row[2] as string | null) ?? null,
+    service_name: r[3]!,
+    name: r[4]!,
+    kind: r[5]!,
+    start_time: BigInt(r[6]!),
+    end_time: BigInt(r[7]!),
+    status_code: r[8]!,
+    status_message: r[9]!,
+    attributes_json: r[10]!,
+    events_json: r[11]!,
+    links_json: r[12]!,
+    trace_flags: Number(row[13]),
+    trace_state: (row[14] as string | null) ?? null,
+    junjo_id: r[15]!,
+    junjo_parent_id: r[16]!,
+    junjo_span_type: r[17]!,
+    junjo_wf_state_start: r[18]!,
+    junjo_wf_state_end: r[19]!,
+    junjo_wf_graph_structure: r[20]!,
+    junjo_wf_store_id: r[21]!,
+  };
+}
+
+const COMPACT_SELECT = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'service_name',
+  'name',
+  'kind',
+  micros('start_time'),
+  micros('end_time'),
+  'status_code',
+  'status_message',
+  `if(junjo_span_type IN (${DEBUGGER_SPAN_TYPES.map((t) => `'${t}'`).join(', ')})
+      OR position(attributes_json, '${OPENINFERENCE_KIND}') > 0 OR position(attributes_json, 'gen_ai.') > 0,
+     attributes_json, '{}')`,
+  `if(position(events_json, '${STATE_EVENT}') > 0 OR position(events_json, 'exception') > 0, events_json, '[]')`,
+  'junjo_id',
+  'junjo_parent_id',
+  'junjo_span_type',
+  'junjo_wf_state_start',
+  'junjo_wf_state_end',
+  'junjo_wf_graph_structure',
+  'junjo_wf_store_id',
+].join(', ');
+
+/** A row of COMPACT_SELECT as compact_span.ts defines it (compactSpanOf on the trimmed row). */
+export function compactFromRow(row: unknown[]): CompactSpanRow {
+  const r = row as string[];
+  return compactSpanOf({
+    trace_id: r[0]!,
+    span_id: r[1]!,
+    parent_span_id: (row[2] as string | null) ?? null,
+    service_name: r[3]!,
+    name: r[4]!,
+    kind: r[5]!,
+    start_time: BigInt(r[6]!),
+    end_time: BigInt(r[7]!),
+    status_code: r[8]!,
+    status_message: r[9]!,
+    attributes_json: r[10]!,
+    events_json: r[11]!,
+    links_json: '[]',
+    trace_flags: 0,
+    trace_state: null,
+    junjo_id: r[12]!,
+    junjo_parent_id: r[13]!,
+    junjo_span_type: r[14]!,
+    junjo_wf_state_start: r[15]!,
+    junjo_wf_state_end: r[16]!,
+    junjo_wf_graph_structure: r[17]!,
+    junjo_wf_store_id: r[18]!,
+  });
+}
+
+const PATCH_SELECT = `patch_id, service_name, trace_id, span_id, workflow_id, node_id, ${micros('event_time')}, patch_json, patch_store_id`;
+
+export function patchFromRow(row: unknown[]): StatePatchRow {
+  const r = row as string[];
+  return {
+    patch_id: r[0]!,
+    service_name: r[1]!,
+    trace_id: r[2]!,
+    span_id: r[3]!,
+    workflow_id: r[4]!,
+    node_id: r[5]!,
+    event_time: BigInt(r[6]!),
+    patch_json: r[7]!,
+    patch_store_id: r[8]!,
+  };
+}
+
+const LOG_SELECT = `log_id, trace_id, span_id, service_name, ${micros('time')}, ${micros('observed_time')}, sequence, severity_number, severity_text, event_name, body_json, attributes_json`;
+
+export function logRecordFromRow(row: unknown[]): LogRecordRow {
+  const r = row as string[];
+  return {
+    log_id: r[0]!,
+    trace_id: r[1]!,
+    span_id: r[2]!,
+    service_name: r[3]!,
+    time: BigInt(r[4]!),
+    observed_time: BigInt(r[5]!),
+    sequence: Number(r[6]),
+    severity_number: Number(r[7]),
+    severity_text: r[8]!,
+    event_name: r[9]!,
+    body_json: r[10]!,
+    attributes_json: r[11]!,
+  };
+}
+
+/** Which spans of a service a list shows. */
+export type SpanList = 'root' | 'llm_root' | 'workflow';
+/** Keyset cursor: after the first page, spans strictly older than the last one shown. */
+export type Cursor = 'first_page' | 'before_time' | 'before_time_and_span';
+
+const CURSOR_FILTERS: Record<Cursor, string> = {
+  first_page: '',
+  before_time: `AND start_time < ${at('before')}`,
+  before_time_and_span: `AND (start_time < ${at('before')} OR (start_time = ${at('before')} AND span_id < {before_span_id:String}))`,
+};
+
+/** Every statement of the store, for one database (and cluster). */
+export function storeQueries(target: SchemaTarget) {
+  const spans = tableNames(target, 'spans');
+  const traceIndex = tableNames(target, 'trace_index');
+  const patches = tableNames(target, 'state_patches');
+  const logs = tableNames(target, 'log_records');
+  const llm = tableNames(target, 'llm_traces');
+  // The list filters; the LLM one reads the shard-local llm_traces, which holds every trace of the
+  // shard's spans because both are sharded by trace id.
+  const listFilters: Record<SpanList, string> = {
+    root: 'parent_span_id IS NULL',
+    llm_root: `parent_span_id IS NULL AND trace_id IN (SELECT trace_id FROM ${llm.local})`,
+    workflow: "junjo_span_type = 'workflow'",
+  };
+  const listPage = (list: SpanList, cursor: Cursor) => `
+    SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
+    WHERE service_name = {service_name:String} AND ${listFilters[list]} ${CURSOR_FILTERS[cursor]}
+    ORDER BY start_time DESC, span_id DESC LIMIT {limit:UInt32}`;
+  const inRange = `start_time BETWEEN ${at('from')} AND ${at('to')}`;
+  const inSpan = `(trace_id, span_id) IN (SELECT trace_id, span_id FROM ${spans.local} WHERE start_time < ${at('limit')})`;
+  return {
+    serviceNames: `SELECT DISTINCT service_name FROM ${spans.read} ORDER BY service_name`,
+    services: `
+      SELECT service_name, count(), countIf(parent_span_id IS NULL), ${micros('max(start_time)')}
+      FROM ${spans.read} FINAL GROUP BY service_name ORDER BY service_name`,
+    totalSpans: `SELECT count() FROM ${spans.read} FINAL`,
+    totalPatches: `SELECT count() FROM ${patches.read} FINAL`,
+    bytesOnDisk: `SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND active`,
+    listPage,
+    /** Where the spans of each given trace started: the partitions a lookup must read. */
+    traceRanges: `
+      SELECT trace_id, ${micros('min(first_start)')}, ${micros('max(last_start)')}
+      FROM ${traceIndex.read} WHERE trace_id IN {trace_ids:Array(String)} GROUP BY trace_id`,
+    traceSpans: `
+      SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
+      WHERE trace_id = {trace_id:String} AND ${inRange} ORDER BY start_time DESC, span_id DESC`,
+    /**
+     * The trace's spans with only what compact_span.ts needs: events only when they mention a state
+     * event or an exception, attributes only of debugger span types or when they mention an LLM key
+     * (compactFromRow then applies the reference definition to them). The JSON columns are still
+     * read, but large prompts are neither sent nor parsed.
+     */
+    compactTrace: `
+      SELECT ${COMPACT_SELECT} FROM ${spans.read} FINAL
+      WHERE trace_id = {trace_id:String} AND ${inRange} ORDER BY start_time DESC, span_id DESC`,
+    oneSpan: `
+      SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
+      WHERE trace_id = {trace_id:String} AND span_id = {span_id:String} AND ${inRange} LIMIT 1`,
+    storedSpanKeys: `
+      SELECT trace_id, span_id FROM ${spans.read}
+      WHERE trace_id IN {trace_ids:Array(String)} AND ${inRange}`,
+    storedPatchIds: `
+      SELECT patch_id FROM ${patches.read}
+      WHERE trace_id IN {trace_ids:Array(String)} AND patch_id IN {ids:Array(String)}`,
+    storedLogIds: `
+      SELECT log_id FROM ${logs.read}
+      WHERE trace_id IN {trace_ids:Array(String)} AND log_id IN {ids:Array(String)}`,
+    statePatches: (byStore: boolean, windowed: boolean) => `
+      SELECT ${PATCH_SELECT} FROM ${patches.read} FINAL WHERE trace_id = {trace_id:String}
+      ${byStore ? 'AND patch_store_id = {store_id:String}' : ''}
+      ${windowed ? `AND event_time BETWEEN ${at('from')} AND ${at('to')}` : ''}
+      ORDER BY event_time, patch_id`,
+    spanLogRecords: `
+      SELECT ${LOG_SELECT} FROM ${logs.read} FINAL
+      WHERE trace_id = {trace_id:String} AND span_id = {span_id:String} ORDER BY time, sequence, log_id`,
+    tables: { spans, patches, logs, llm, traceIndex },
+    // ---- retention: counted first (DELETE reports no row count), then deleted ----
+    anyExpiredSpan: `SELECT count() FROM ${spans.read} WHERE start_time < ${at('cutoff')}`,
+    anyExpiredLog: `SELECT count() FROM ${logs.read} WHERE time < ${at('cutoff')}`,
+    /** Start of the (offset+1)-th oldest expired span; no row when fewer have expired. */
+    stepBoundary: `
+      SELECT ${micros('start_time')} FROM ${spans.read} FINAL WHERE start_time < ${at('cutoff')}
+      ORDER BY start_time LIMIT 1 OFFSET {offset:UInt64}`,
+    countSpansBefore: `SELECT count() FROM ${spans.read} FINAL WHERE start_time < ${at('limit')}`,
+    countPatchesOf: `SELECT count() FROM ${patches.read} FINAL WHERE ${inSpan}`,
+    countLogsOf: `SELECT count() FROM ${logs.read} FINAL WHERE time < ${at('limit')} OR ${inSpan}`,
+    deletePatchesOf: `DELETE FROM ${patches.local}${onCluster(target)} WHERE ${inSpan}`,
+    deleteLogsOf: `DELETE FROM ${logs.local}${onCluster(target)} WHERE time < ${at('limit')} OR ${inSpan}`,
+    deleteLlmTracesBefore: `DELETE FROM ${llm.local}${onCluster(target)} WHERE start_time < ${at('limit')}`,
+    deleteSpansBefore: `DELETE FROM ${spans.local}${onCluster(target)} WHERE start_time < ${at('limit')}`,
+  };
+}
+
+export type StoreQueries = ReturnType<typeof storeQueries>;
