@@ -14,7 +14,7 @@ import type { CompactSpanRow } from '../spans/compact_span.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { formatTimestamp, renderSpan } from '../spans/span_json.ts';
-import type { SpanSearch, SpanSearchHit, TraceRootSummary } from '../spans/span_search.ts';
+import { assembleSearchHits, type SpanSearch, type SpanSearchHit } from '../spans/span_search.ts';
 import type {
   InsertedCounts,
   PageRequest,
@@ -245,32 +245,15 @@ export class ClickHouseSpanStore implements SpanStore {
     const statement = searchHitsQuery(spansTable, search, page);
     const hits = (await this.#rows(statement.sql, statement.params)) as [string, string][];
     if (hits.length === 0) return [];
-    const spans = new Map<string, SpanRow>();
-    const rootOf = new Map<string, TraceRootSummary>();
     const ranges = await this.#traceRanges(unique(hits.map(([traceId]) => traceId)));
     const spanIds = unique(hits.map(([, spanId]) => spanId));
+    const rows: SpanRow[] = [];
     for (const traceIds of chunks([...ranges.keys()])) {
       const params = { trace_ids: traceIds, span_ids: spanIds, ...coveringRange(ranges, traceIds) };
-      for (const span of (await this.#rows(searchHitRowsQuery(spansTable), params)).map(spanFromRow)) {
-        spans.set(spanKey(span), span);
-        const known = rootOf.get(span.trace_id);
-        // A trace with two root spans (a broken export) shows the earliest.
-        if (span.parent_span_id === null && (!known || span.start_time < known.startTime)) {
-          rootOf.set(span.trace_id, {
-            spanId: span.span_id,
-            name: span.name,
-            serviceName: span.service_name,
-            startTime: span.start_time,
-            endTime: span.end_time,
-          });
-        }
-      }
+      rows.push(...(await this.#rows(searchHitRowsQuery(spansTable), params)).map(spanFromRow));
     }
     // Without a snapshot across the two reads, a hit that retention deleted in between is left out.
-    return hits.flatMap(([traceId, spanId]) => {
-      const span = spans.get(`${traceId}/${spanId}`);
-      return span ? [{ span, traceRoot: rootOf.get(traceId) ?? null }] : [];
-    });
+    return assembleSearchHits(hits, rows);
   }
 
   async span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null> {

@@ -13,13 +13,12 @@
 // 3. the top-N keeps only (trace_id, span_id); the page's whole rows and its traces' root spans are
 //    then read through the trace_id index.
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
-import type { SpanRow } from '../spans/rows.ts';
 import {
   ATTRIBUTE_KEY,
   type AttributeFilter,
+  assembleSearchHits,
   type SpanSearch,
   type SpanSearchHit,
-  type TraceRootSummary,
 } from '../spans/span_search.ts';
 import type { PageRequest } from '../spans/span_store.ts';
 import { SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
@@ -171,25 +170,6 @@ export function selectSearchHits(
     if (hits.length === 0) return [];
     const traceIds = [...new Set(hits.map(([traceId]) => traceId))];
     const rows = hitRowsStatement(traceIds, [...new Set(hits.map(([, spanId]) => spanId))]);
-    const spans = new Map<string, SpanRow>();
-    const rootOf = new Map<string, TraceRootSummary>();
-    for (const span of (await selectRows(conn, rows.sql, rows.params)).map(spanRowFromResult)) {
-      spans.set(`${span.trace_id}:${span.span_id}`, span);
-      const known = rootOf.get(span.trace_id);
-      // A trace with two root spans (a broken export) shows the earliest.
-      if (span.parent_span_id === null && (!known || span.start_time < known.startTime)) {
-        rootOf.set(span.trace_id, {
-          spanId: span.span_id,
-          name: span.name,
-          serviceName: span.service_name,
-          startTime: span.start_time,
-          endTime: span.end_time,
-        });
-      }
-    }
-    return hits.map(([traceId, spanId]) => ({
-      span: spans.get(`${traceId}:${spanId}`)!,
-      traceRoot: rootOf.get(traceId) ?? null,
-    }));
+    return assembleSearchHits(hits, (await selectRows(conn, rows.sql, rows.params)).map(spanRowFromResult));
   });
 }

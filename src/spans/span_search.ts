@@ -58,3 +58,34 @@ export interface SpanSearchHit {
   span: SpanRow;
   traceRoot: TraceRootSummary | null;
 }
+
+/**
+ * The search hits, in the order the store found them, from the rows it then read: each hit's span
+ * and its trace's root (the earliest root span, when a broken export left two; null when none of
+ * the rows is a root). A hit whose span is not among the rows (deleted between the two reads) is
+ * left out.
+ */
+export function assembleSearchHits(
+  hits: readonly [string, string][],
+  rows: Iterable<SpanRow>,
+): SpanSearchHit[] {
+  const spans = new Map<string, SpanRow>();
+  const rootOf = new Map<string, TraceRootSummary>();
+  for (const span of rows) {
+    spans.set(`${span.trace_id}:${span.span_id}`, span);
+    const known = rootOf.get(span.trace_id);
+    if (span.parent_span_id === null && (!known || span.start_time < known.startTime)) {
+      rootOf.set(span.trace_id, {
+        spanId: span.span_id,
+        name: span.name,
+        serviceName: span.service_name,
+        startTime: span.start_time,
+        endTime: span.end_time,
+      });
+    }
+  }
+  return hits.flatMap(([traceId, spanId]) => {
+    const span = spans.get(`${traceId}:${spanId}`);
+    return span ? [{ span, traceRoot: rootOf.get(traceId) ?? null }] : [];
+  });
+}

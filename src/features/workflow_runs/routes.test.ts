@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fp from 'fastify-plugin';
 import type { HttpPlugin } from '../../http/app.ts';
-import { otelRoutes } from '../otel/routes.ts';
 import { hexId, type OtelTestServer, SECOND, spanRow, startOtelServer, T0 } from '../otel/test_helpers.ts';
 import { workflowRunRoutes } from './routes.ts';
 
