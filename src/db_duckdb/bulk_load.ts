@@ -4,6 +4,7 @@
 // ingestion: nothing here is idempotent, and the files must hold only new rows.
 import type { DuckDb } from './connection.ts';
 import type { DuckDbSpanStore } from './duckdb_span_store.ts';
+import { INSERT_FROM_SPANS_FILE } from './span_attributes.ts';
 import { applyInsertedSpans, type InsertedSpansSummary } from './summaries.ts';
 
 /** One window of rows as NDJSON (timestamps as epoch microseconds, JSON columns as text). */
@@ -66,6 +67,7 @@ export class DuckDbBulkLoad {
   load(window: NdjsonWindow): Promise<void> {
     return this.#db.write(async (conn) => {
       await conn.run(LOAD_SPANS, { file: window.spansFile });
+      await conn.run(INSERT_FROM_SPANS_FILE, { file: window.spansFile });
       await conn.run(LOAD_PATCHES, { file: window.patchesFile });
       await applyInsertedSpans(conn, window.summary);
     });

@@ -84,3 +84,48 @@ describe('store migration 1 (event times as JSON numbers)', () => {
     await store.close();
   });
 });
+
+describe('store migration 2 (span_attributes)', () => {
+  it('fills the table from the stored spans, as inserts fill it, and search then finds by attribute', async () => {
+    const file = path.join(dir, 'before-attributes.duckdb');
+    const trace = legacyWorkflowTrace({ fail: true });
+    const { spans, patches } = processTraceRequest(toExportRequest(trace.spans));
+    const attributeRows = async (store: DuckDbSpanStore) =>
+      store.db.read(async (conn) =>
+        (await conn.runAndReadAll('SELECT * FROM span_attributes ORDER BY ALL')).getRows(),
+      );
+
+    let store = await open(file);
+    await store.prepare();
+    await store.insertBatch({ spans, patches });
+    const inserted = await attributeRows(store);
+    assert.ok(inserted.length > spans.length, 'the fixture has attributes');
+    // A database of a version without the table's rows and without migration 2.
+    await store.db.write(async (conn) => {
+      await conn.run('DELETE FROM span_attributes');
+      await conn.run('DELETE FROM store_migrations WHERE version = 2');
+    });
+    await store.close();
+
+    const logs: string[] = [];
+    store = await open(file, logs);
+    await store.prepare();
+    assert.ok(
+      logs.some((line) => line.includes('store migration 2:')),
+      'progress is logged',
+    );
+    assert.deepEqual(await attributeRows(store), inserted);
+    const withKey = spans.find((span) => span.attributes_json !== '{}')!;
+    const key = Object.keys(JSON.parse(withKey.attributes_json))[0]!;
+    const hits = await store.searchSpans(
+      {
+        serviceName: withKey.service_name,
+        window: { startMicros: withKey.start_time, endMicros: withKey.start_time },
+        attributes: [{ key, op: 'exists' }],
+      },
+      { limit: 10 },
+    );
+    assert.ok(hits.some((hit) => hit.span.span_id === withKey.span_id));
+    await store.close();
+  });
+});

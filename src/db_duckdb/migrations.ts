@@ -6,6 +6,7 @@ import { listValue } from '@duckdb/node-api';
 import type { Logger } from '../logger.ts';
 import { numericEventTimes, STRING_TIME_MARKER } from '../spans/event_json.ts';
 import type { DuckDb } from './connection.ts';
+import { recordStoredSpanAttributes } from './span_attributes.ts';
 import { rebuildQuerySupport } from './summaries.ts';
 
 interface Migration {
@@ -19,6 +20,11 @@ const MIGRATIONS: Migration[] = [
     version: 1,
     description: 'events_json[].timeUnixNano as a JSON number (api.md §7.3), not a decimal string',
     run: numericEventTimesInStore,
+  },
+  {
+    version: 2,
+    description: 'span_attributes filled from the stored spans (trace search reads it)',
+    run: backfillSpanAttributes,
   },
 ];
 
@@ -80,4 +86,23 @@ async function rewriteEventTimes(conn: DuckDBConnection, first: bigint, last: bi
     texts: listValue(rows.map(([, text]) => numericEventTimes(text))),
   });
   return rows.length;
+}
+
+// ---- 2: span_attributes -------------------------------------------------------------------------
+
+/**
+ * Starts from an empty table (a crash midway leaves a part, and the run is repeated), then one write
+ * transaction per STEP_ROWS row ids, in row id order: the table's rows then follow the spans'
+ * arrival order, as inserts keep them.
+ */
+async function backfillSpanAttributes(db: DuckDb, logger: Logger): Promise<void> {
+  await db.write((conn) => conn.run('DELETE FROM span_attributes'));
+  const maxRowid = await db.read(async (conn) => (await conn.runAndReadAll(MAX_ROWID)).getRows()[0]?.[0]);
+  if (typeof maxRowid !== 'bigint') return; // no spans
+  let attributes = 0;
+  for (let first = 0n; first <= maxRowid; first += STEP_ROWS) {
+    attributes += await db.write((conn) => recordStoredSpanAttributes(conn, first, first + STEP_ROWS - 1n));
+    const last = first + STEP_ROWS > maxRowid ? maxRowid + 1n : first + STEP_ROWS;
+    logger.info(`store migration 2: ${last} of ${maxRowid + 1n} span rows indexed, ${attributes} attributes`);
+  }
 }

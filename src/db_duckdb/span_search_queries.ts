@@ -7,9 +7,10 @@
 // 1. the service and the start_time window are plain column filters, pushed into the scan: `spans`
 //    is written in arrival order, close to time order, so the zone maps on start_time skip every
 //    row group outside the window, whatever the table's size;
-// 2. each attribute condition first asks whether the key's quoted name occurs in attributes_json
-//    at all (a plain substring test, no parsing) and DuckDB evaluates a conjunction left to right on
-//    the rows still selected, so the JSON is parsed only for the rows that can match;
+// 2. attribute and free-text conditions read span_attributes (span_attributes.ts: one narrow row per
+//    attribute, also in arrival order, so the same window bounds it), not attributes_json: a
+//    condition is a semi-join on the spans it finds there. Only a value longer than the table's cap
+//    is decided on attributes_json, and only for the spans that have one for the key;
 // 3. the top-N keeps only (trace_id, span_id); the page's whole rows and its traces' root spans are
 //    then read through the trace_id index.
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
@@ -22,39 +23,67 @@ import {
 } from '../spans/span_search.ts';
 import type { PageRequest } from '../spans/span_store.ts';
 import { SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
+import { ATTRIBUTE_TEXT_CAP_BYTES } from './span_attributes.ts';
 import { inReadTransaction, selectRows } from './span_queries.ts';
 
 const NEWEST_FIRST = 'ORDER BY start_time DESC, span_id DESC';
-const NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')";
+const IN_WINDOW = 'service_name = $service_name AND start_time BETWEEN $window_start AND $window_end';
 
-/** The condition of one attribute filter; `p` prefixes its parameters, `path` is its JSON path. */
+/** Spans of the window with an attribute row matching `condition` (on span_attributes' columns). */
+function withAttribute(condition: string): string {
+  return `(trace_id, span_id) IN (SELECT trace_id, span_id FROM span_attributes
+    WHERE ${IN_WINDOW} AND ${condition})`;
+}
+
+/** Whether a text of at most the cap may be the condition's answer on a long value too. */
+type LongValues = 'never' | 'always' | 'check';
+
+/**
+ * One attribute filter: the span_attributes condition for values kept in the table, and what a
+ * long value (not kept) gives: never a match, always one, or the condition read from
+ * attributes_json (`json`). `p` prefixes the parameters, `path` is the key's JSON path.
+ */
 function attributeCondition(filter: AttributeFilter, p: string, path: string): string {
+  const key = `key = $${p}_key`;
   const text = `json_extract_string(attributes_json, ${path})`;
-  const isNumber = `json_type(attributes_json, ${path}) IN ${NUMBER_TYPES}`;
-  const number = `CAST(json_extract(attributes_json, ${path}) AS DOUBLE)`;
-  const present = `contains(attributes_json, $${p}_quoted_key)`;
+  const kept = (condition: string, long: LongValues, json: string) => {
+    const fromTable = withAttribute(`${key} AND NOT long AND ${condition}`);
+    if (long === 'never') return fromTable;
+    if (long === 'always') return `${fromTable} OR ${withAttribute(`${key} AND long`)}`;
+    // Evaluated left to right: the JSON is parsed only for the spans with a long value of the key.
+    return `${fromTable} OR (${withAttribute(`${key} AND long`)} AND ${json})`;
+  };
   switch (filter.op) {
     case 'equals':
-      return `${present} AND ${text} = $${p}_value`;
+      // A text longer than the cap equals only a value that long.
+      return kept(`text = $${p}_value`, isLong(filter.value) ? 'check' : 'never', `${text} = $${p}_value`);
     case 'not_equals':
-      return `${present} AND ${text} <> $${p}_value`;
+      // A long text differs from any shorter value.
+      return kept(`text <> $${p}_value`, isLong(filter.value) ? 'check' : 'always', `${text} <> $${p}_value`);
     case 'contains':
-      return `${present} AND contains(lower(${text}), lower($${p}_value))`;
+      return kept(
+        `contains(lower(text), lower($${p}_value))`,
+        'check',
+        `contains(lower(${text}), lower($${p}_value))`,
+      );
     case 'exists':
-      return `${present} AND json_exists(attributes_json, ${path})`;
+      return withAttribute(key);
+    // Numbers are never long: their text is a JSON number's.
     case 'less_than':
-      return `${present} AND ${isNumber} AND ${number} < $${p}_value::DOUBLE`;
+      return withAttribute(`${key} AND number < $${p}_value::DOUBLE`);
     case 'greater_than':
-      return `${present} AND ${isNumber} AND ${number} > $${p}_value::DOUBLE`;
+      return withAttribute(`${key} AND number > $${p}_value::DOUBLE`);
     case 'between':
-      return `${present} AND ${isNumber} AND ${number} BETWEEN $${p}_low::DOUBLE AND $${p}_high::DOUBLE`;
+      return withAttribute(`${key} AND number BETWEEN $${p}_low::DOUBLE AND $${p}_high::DOUBLE`);
   }
 }
 
+function isLong(value: string): boolean {
+  return Buffer.byteLength(value, 'utf8') > ATTRIBUTE_TEXT_CAP_BYTES;
+}
+
 function attributeParams(filter: AttributeFilter, p: string): Record<string, DuckDBValue> {
-  // Attributes are written with JSON.stringify (span_processor.ts), so a present key occurs in the
-  // text exactly so; keys of ATTRIBUTE_KEY's grammar need no escaping.
-  const params: Record<string, DuckDBValue> = { [`${p}_quoted_key`]: `"${filter.key}"` };
+  const params: Record<string, DuckDBValue> = { [`${p}_key`]: filter.key };
   if (filter.op === 'between') {
     params[`${p}_low`] = filter.low;
     params[`${p}_high`] = filter.high;
@@ -96,9 +125,12 @@ function conditions(search: SpanSearch): { sql: string[]; params: Record<string,
     Object.assign(params, attributeParams(filter, `attr${i}`));
   });
   if (search.text !== undefined) {
-    // Every top-level value's text ('$.*' gives strings as themselves, the rest as JSON).
-    sql.push(`(contains(lower(name), lower($text))
-      OR len(list_filter(json_extract_string(attributes_json, '$.*'), lambda v: contains(lower(v), lower($text)))) > 0)`);
+    // Every top-level value's text ('$.*' gives strings as themselves, the rest as JSON); long
+    // values only from the JSON of the spans that have one.
+    sql.push(`contains(lower(name), lower($text))
+      OR ${withAttribute('NOT long AND contains(lower(text), lower($text))')}
+      OR (${withAttribute('long')}
+        AND len(list_filter(json_extract_string(attributes_json, '$.*'), lambda v: contains(lower(v), lower($text)))) > 0)`);
     params.text = search.text;
   }
   return { sql, params };

@@ -35,7 +35,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The three tables as sorted text, to compare two ways of filling them. */
+/** The query-support tables as sorted text, to compare two ways of filling them. */
 function snapshot(): Promise<Record<string, string[]>> {
   return db.read(async (conn) => {
     const rows = async (sql: string) =>
@@ -52,6 +52,9 @@ function snapshot(): Promise<Record<string, string[]>> {
       llmTraces: await rows('SELECT DISTINCT trace_id FROM llm_traces ORDER BY 1'),
       hours: await rows(
         'SELECT service_name, epoch_us(hour), roots, llm_roots, workflows FROM span_list_hours ORDER BY 1, 2',
+      ),
+      attributes: await rows(
+        'SELECT trace_id, span_id, key, service_name, epoch_us(start_time), text, number, long FROM span_attributes ORDER BY ALL',
       ),
     };
   });
@@ -136,6 +139,7 @@ describe('query-support tables', () => {
   test('maintained batch by batch, they equal a rebuild from spans', async () => {
     const incremental = await snapshot();
     assert.equal(incremental.services!.length, 6);
+    assert.ok(incremental.attributes!.length > incremental.listed!.length, 'one row per attribute');
     assert.ok(incremental.listed!.length >= 300);
     assert.ok(
       incremental.listed!.some((row) => row.includes(',true,')),
@@ -179,6 +183,8 @@ describe('query-support tables', () => {
     assert.deepEqual(pruned.services, rebuilt.services);
     assert.deepEqual(pruned.listed, rebuilt.listed);
     assert.deepEqual(pruned.hours, rebuilt.hours);
+    assert.ok(pruned.attributes!.length > 0);
+    assert.deepEqual(pruned.attributes, rebuilt.attributes, 'the attributes of deleted spans are gone');
   });
 });
 

@@ -24,6 +24,7 @@ import type { SpanRow } from '../spans/rows.ts';
 import { renderSpan } from '../spans/span_json.ts';
 import type { DuckDb } from './connection.ts';
 import { SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
+import { recordSpanAttributes, recordStoredSpanAttributes } from './span_attributes.ts';
 
 const MICROS_PER_SECOND = 1_000_000n;
 /** A root's LLM descendants start after it; this much clock skew between services is tolerated. */
@@ -116,7 +117,9 @@ export function hourOf(micros: bigint): bigint {
  * transaction with exactly the rows that transaction inserts: no row stored before, no key twice.
  */
 export async function recordInsertedSpans(conn: DuckDBConnection, spans: readonly SpanRow[]): Promise<void> {
-  if (spans.length > 0) await applyInsertedSpans(conn, summarizeInsertedSpans(spans));
+  if (spans.length === 0) return;
+  await applyInsertedSpans(conn, summarizeInsertedSpans(spans));
+  await recordSpanAttributes(conn, spans);
 }
 
 export async function applyInsertedSpans(
@@ -279,9 +282,13 @@ const COUNT_SPAN_LIST_HOURS = `
          count(*) FILTER (WHERE junjo_span_type = 'workflow')
   FROM span_list_entries GROUP BY ALL`;
 
-const CLEAR = ['span_list_hours', 'span_list_entries', 'llm_traces', 'service_summaries'].map(
-  (t) => `DELETE FROM ${t}`,
-);
+const CLEAR = [
+  'span_list_hours',
+  'span_list_entries',
+  'llm_traces',
+  'service_summaries',
+  'span_attributes',
+].map((t) => `DELETE FROM ${t}`);
 
 const COUNT_LLM_TRACES = `
   INSERT INTO llm_traces SELECT trace_id, min(start_time) FROM spans WHERE ${IS_LLM} GROUP BY trace_id`;
@@ -313,6 +320,7 @@ export async function rebuildQuerySupport(conn: DuckDBConnection): Promise<void>
     } finally {
       appender.closeSync();
     }
+    await recordStoredSpanAttributes(conn, first, first + BACKFILL_ROWS - 1n);
   }
   for (const sql of [COUNT_SPAN_LIST_HOURS, COUNT_SERVICES]) await conn.run(sql);
 }
@@ -334,6 +342,7 @@ export async function prepareQuerySupport(db: DuckDb): Promise<void> {
 const PRUNE = [
   'DELETE FROM span_list_entries WHERE start_time < $cutoff',
   'DELETE FROM llm_traces WHERE start_time < $cutoff',
+  'DELETE FROM span_attributes WHERE start_time < $cutoff',
 ];
 
 /**

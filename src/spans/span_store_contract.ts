@@ -697,6 +697,45 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         assert.deepEqual(await find({ text: 'model_name' }), [], 'keys are not searched');
       });
 
+      test('long values (a store may keep only short ones aside) give the same answers', async () => {
+        // Around 256 UTF-8 bytes, and far beyond: a prompt-sized value, and a key only long values have.
+        const prompt = `Summarise the refund policy. ${'word '.repeat(2000)}THE END`;
+        const atCap = 'é'.repeat(128);
+        const overCap = 'é'.repeat(129);
+        const withAttributes = (n: number, attributes: Record<string, unknown>) => ({
+          ...span({ trace: 10, span: n, service: 'long', start: T0 + BigInt(n) * SECOND }),
+          attributes_json: JSON.stringify(attributes),
+        });
+        await store.insertBatch({
+          spans: [
+            withAttributes(11, { prompt, only_long: prompt }),
+            withAttributes(12, { prompt: 'short', text: atCap }),
+            withAttributes(13, { text: overCap }),
+          ],
+          patches: [],
+        });
+        const inLong = (search: Partial<SpanSearch>) => find({ serviceName: 'long', ...search });
+        const attr = (filter: AttributeFilter) => inLong({ attributes: [filter] });
+        assert.deepEqual(await attr({ key: 'prompt', op: 'equals', value: prompt }), [11]);
+        assert.deepEqual(await attr({ key: 'prompt', op: 'equals', value: `${prompt}!` }), []);
+        assert.deepEqual(await attr({ key: 'prompt', op: 'equals', value: 'short' }), [12]);
+        assert.deepEqual(await attr({ key: 'prompt', op: 'not_equals', value: 'short' }), [11]);
+        assert.deepEqual(await attr({ key: 'prompt', op: 'not_equals', value: prompt }), [12]);
+        assert.deepEqual(await attr({ key: 'prompt', op: 'contains', value: 'the END' }), [11]);
+        assert.deepEqual(await attr({ key: 'prompt', op: 'contains', value: 'SHORT' }), [12]);
+        assert.deepEqual(await attr({ key: 'only_long', op: 'exists' }), [11], 'a key only a long value has');
+        assert.deepEqual(await attr({ key: 'only_long', op: 'contains', value: 'refund' }), [11]);
+        assert.deepEqual(await attr({ key: 'only_long', op: 'greater_than', value: 0 }), []);
+        assert.deepEqual(await attr({ key: 'text', op: 'equals', value: atCap }), [12]);
+        assert.deepEqual(await attr({ key: 'text', op: 'equals', value: overCap }), [13]);
+        assert.deepEqual(await attr({ key: 'text', op: 'not_equals', value: atCap }), [13]);
+        assert.deepEqual(await attr({ key: 'text', op: 'contains', value: 'ÉÉ' }), [13, 12]);
+        assert.deepEqual(await inLong({ text: 'the end' }), [11]);
+        assert.deepEqual(await inLong({ text: 'refund' }), [11]);
+        assert.deepEqual(await inLong({ text: overCap }), [13]);
+        assert.deepEqual(await inLong({ text: 'nowhere' }), []);
+      });
+
       test('conditions combine, and hostile values match nothing and harm nothing', async () => {
         const search = {
           spanType: 'node',

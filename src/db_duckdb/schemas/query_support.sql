@@ -58,3 +58,21 @@ CREATE TABLE IF NOT EXISTS llm_traces (
 
 -- state_patches has only a (trace_id, span_id) index, which a lookup by trace alone cannot use.
 CREATE INDEX IF NOT EXISTS idx_state_patches_trace_id ON state_patches (trace_id);
+
+-- One row per top-level attribute of each span (span_attributes.ts), for trace search: its
+-- conditions read these narrow columns instead of parsing attributes_json for every span of the
+-- window. Rows are in arrival order, so the zone maps on start_time bound a search's window; no
+-- index (the zone maps do the pruning, an index would only add disk). `text` is json_extract_string's
+-- text of the value, as the search defines it, NULL for a JSON null and for a text longer than the
+-- cap; `long` marks the latter, whose conditions are decided on attributes_json instead.
+CREATE TABLE IF NOT EXISTS span_attributes (
+  service_name VARCHAR NOT NULL,
+  start_time TIMESTAMPTZ NOT NULL,
+  trace_id VARCHAR NOT NULL,
+  span_id VARCHAR NOT NULL,
+  key VARCHAR NOT NULL,
+  text VARCHAR,
+  -- The value when it is a JSON number.
+  number DOUBLE,
+  long BOOLEAN NOT NULL
+);
