@@ -9,8 +9,9 @@
 //    row group outside the window, whatever the table's size;
 // 2. attribute and free-text conditions read span_attributes (span_attributes.ts: one narrow row per
 //    attribute, also in arrival order, so the same window bounds it), not attributes_json: a
-//    condition is a semi-join on the spans it finds there. Only a value longer than the table's cap
-//    is decided on attributes_json, and only for the spans that have one for the key;
+//    condition is a semi-join on the spans it finds there, and a search of attribute filters alone
+//    reads its hits from that table without scanning `spans`. Only a value longer than the table's
+//    cap is decided on attributes_json, and only for the spans that have one for the key;
 // 3. the top-N keeps only (trace_id, span_id); the page's whole rows and its traces' root spans are
 //    then read through the trace_id index.
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
@@ -38,20 +39,21 @@ function withAttribute(condition: string): string {
 /** Whether a text of at most the cap may be the condition's answer on a long value too. */
 type LongValues = 'never' | 'always' | 'check';
 
-/**
- * One attribute filter: the span_attributes condition for values kept in the table, and what a
- * long value (not kept) gives: never a match, always one, or the condition read from
- * attributes_json (`json`). `p` prefixes the parameters, `path` is the key's JSON path.
- */
-function attributeCondition(filter: AttributeFilter, p: string, path: string): string {
+/** One attribute filter as a condition on span_attributes rows, each deciding it for its span. */
+interface AttributeMatch {
+  row: string;
+  /** The condition on attributes_json for a long value of the key, when its row cannot decide. */
+  json?: string;
+}
+
+/** `p` prefixes the filter's parameters, `path` is the key's JSON path. */
+function attributeMatch(filter: AttributeFilter, p: string, path: string): AttributeMatch {
   const key = `key = $${p}_key`;
   const text = `json_extract_string(attributes_json, ${path})`;
-  const kept = (condition: string, long: LongValues, json: string) => {
-    const fromTable = withAttribute(`${key} AND NOT long AND ${condition}`);
-    if (long === 'never') return fromTable;
-    if (long === 'always') return `${fromTable} OR ${withAttribute(`${key} AND long`)}`;
-    // Evaluated left to right: the JSON is parsed only for the spans with a long value of the key.
-    return `${fromTable} OR (${withAttribute(`${key} AND long`)} AND ${json})`;
+  const kept = (condition: string, long: LongValues, json: string): AttributeMatch => {
+    if (long === 'never') return { row: `${key} AND NOT long AND ${condition}` };
+    if (long === 'always') return { row: `${key} AND (long OR ${condition})` };
+    return { row: `${key} AND NOT long AND ${condition}`, json };
   };
   switch (filter.op) {
     case 'equals':
@@ -67,15 +69,23 @@ function attributeCondition(filter: AttributeFilter, p: string, path: string): s
         `contains(lower(${text}), lower($${p}_value))`,
       );
     case 'exists':
-      return withAttribute(key);
+      return { row: key };
     // Numbers are never long: their text is a JSON number's.
     case 'less_than':
-      return withAttribute(`${key} AND number < $${p}_value::DOUBLE`);
+      return { row: `${key} AND number < $${p}_value::DOUBLE` };
     case 'greater_than':
-      return withAttribute(`${key} AND number > $${p}_value::DOUBLE`);
+      return { row: `${key} AND number > $${p}_value::DOUBLE` };
     case 'between':
-      return withAttribute(`${key} AND number BETWEEN $${p}_low::DOUBLE AND $${p}_high::DOUBLE`);
+      return { row: `${key} AND number BETWEEN $${p}_low::DOUBLE AND $${p}_high::DOUBLE` };
   }
+}
+
+/** The filter as a condition on `spans`. */
+function spansCondition(match: AttributeMatch, p: string): string {
+  const found = withAttribute(match.row);
+  if (match.json === undefined) return found;
+  // Evaluated left to right: the JSON is parsed only for the spans with a long value of the key.
+  return `${found} OR (${withAttribute(`key = $${p}_key AND long`)} AND ${match.json})`;
 }
 
 function isLong(value: string): boolean {
@@ -99,8 +109,15 @@ function jsonPath(key: string): string {
   return `'$."${key}"'`;
 }
 
-/** The conditions of a search beyond service and window, with their parameters. */
-function conditions(search: SpanSearch): { sql: string[]; params: Record<string, DuckDBValue> } {
+/**
+ * The conditions of a search beyond service and window, with their parameters: on `spans` (name,
+ * type, status, duration, free text) and the attribute filters.
+ */
+function conditions(search: SpanSearch): {
+  sql: string[];
+  matches: AttributeMatch[];
+  params: Record<string, DuckDBValue>;
+} {
   const sql: string[] = [];
   const params: Record<string, DuckDBValue> = {};
   if (search.name !== undefined) {
@@ -120,9 +137,9 @@ function conditions(search: SpanSearch): { sql: string[]; params: Record<string,
     sql.push('epoch_us(end_time) - epoch_us(start_time) <= $max_duration');
     params.max_duration = search.maxDurationMicros;
   }
-  search.attributes.forEach((filter, i) => {
-    sql.push(attributeCondition(filter, `attr${i}`, jsonPath(filter.key)));
+  const matches = search.attributes.map((filter, i) => {
     Object.assign(params, attributeParams(filter, `attr${i}`));
+    return attributeMatch(filter, `attr${i}`, jsonPath(filter.key));
   });
   if (search.text !== undefined) {
     // Every top-level value's text ('$.*' gives strings as themselves, the rest as JSON); long
@@ -133,7 +150,7 @@ function conditions(search: SpanSearch): { sql: string[]; params: Record<string,
         AND len(list_filter(json_extract_string(attributes_json, '$.*'), lambda v: contains(lower(v), lower($text)))) > 0)`);
     params.text = search.text;
   }
-  return { sql, params };
+  return { sql, matches, params };
 }
 
 function cursorCondition(page: PageRequest): { sql: string; params: Record<string, DuckDBValue> } {
@@ -150,10 +167,23 @@ function cursorCondition(page: PageRequest): { sql: string; params: Record<strin
 function searchStatement(search: SpanSearch, page: PageRequest) {
   const found = conditions(search);
   const cursor = cursorCondition(page);
-  const sql = `
+  const [first, ...rest] = found.matches;
+  // Only attribute filters, each decided by its rows: the hits are read from span_attributes
+  // alone (its first filter's rows, the others as semi-joins), without scanning spans.
+  const fromAttributes =
+    first !== undefined && found.sql.length === 0 && found.matches.every((m) => m.json === undefined);
+  const sql = fromAttributes
+    ? `
+    SELECT trace_id, span_id FROM span_attributes
+    WHERE ${IN_WINDOW} ${cursor.sql} AND (${first.row})
+      ${rest.map((match) => `AND ${withAttribute(match.row)}`).join(' ')}
+    ${NEWEST_FIRST} LIMIT $limit`
+    : `
     SELECT trace_id, span_id FROM spans
-    WHERE service_name = $service_name AND start_time BETWEEN $window_start AND $window_end
-      ${cursor.sql} ${found.sql.map((condition) => `AND (${condition})`).join(' ')}
+    WHERE ${IN_WINDOW} ${cursor.sql}
+      ${[...found.sql, ...found.matches.map((match, i) => spansCondition(match, `attr${i}`))]
+        .map((condition) => `AND (${condition})`)
+        .join(' ')}
     ${NEWEST_FIRST} LIMIT $limit`;
   const params: Record<string, DuckDBValue> = {
     service_name: search.serviceName,

@@ -757,15 +757,20 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
       test('paging visits every hit once, across identical start times', async () => {
         const tied: SpanRow[] = [];
         for (let i = 0; i < 23; i++) {
-          tied.push(span({ trace: 50 + i, span: 50 + i, service: 'c', start: T0 + BigInt(i % 3) * SECOND }));
+          tied.push({
+            ...span({ trace: 50 + i, span: 50 + i, service: 'c', start: T0 + BigInt(i % 3) * SECOND }),
+            attributes_json: JSON.stringify({ n: i }),
+          });
         }
         await store.insertBatch({ spans: tied, patches: [] });
         const expected = tied.sort(newestFirst).map((s) => s.span_id);
-        for (const limit of [1, 4, 23]) {
+        // Without conditions, and with an attribute filter every span passes.
+        const filters: AttributeFilter[][] = [[], [{ key: 'n', op: 'exists' }]];
+        for (const [limit, attributes] of [1, 4, 23].flatMap((n) => filters.map((f) => [n, f] as const))) {
           const seen: string[] = [];
           let before: PageRequest['before'];
           for (;;) {
-            const search = { serviceName: 'c', window, attributes: [] };
+            const search = { serviceName: 'c', window, attributes };
             const hits = await store.searchSpans(search, before ? { limit, before } : { limit });
             assert.ok(hits.length <= limit);
             seen.push(...hits.map((hit) => hit.span.span_id));
@@ -773,7 +778,7 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
             const last = hits.at(-1)!.span;
             before = { startTime: last.start_time, spanId: last.span_id };
           }
-          assert.deepEqual(seen, expected, `pages of ${limit}`);
+          assert.deepEqual(seen, expected, `pages of ${limit}, ${attributes.length} filters`);
         }
         const beforeTime = await store.searchSpans(
           { serviceName: 'c', window, attributes: [] },
