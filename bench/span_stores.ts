@@ -10,11 +10,17 @@
 //   insertBatch until traceSpans finds its last trace (the WAL fsync and the poller's wake-up come
 //   on top, the same for both stores).
 // ClickHouse is chdb: the engine in this process, through the same client code as over HTTP.
-// Run alone: node_modules/.bin/node bench/span_stores.ts [--spans 1000000] [--data-dir DIR] [--rate 4000]
+// Run alone: node_modules/.bin/node bench/span_stores.ts [--spans 1000000] [--data-dir DIR] [--rate 4000] [--rounds 200]
+// On stores already filled (npm run generate, for DuckDB and with --store clickhouse), only the
+// query figures, on each store's own traces and newest day:
+//   node_modules/.bin/node bench/span_stores.ts --duckdb-data-dir DIR --clickhouse-url chdb:///dir [--database junjo]
+// The indexing loop offers batches back to back (no rate): it measures each store's capacity;
+// --rate paces only the insert → queryable measurement.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
 import { ClickHouseSpanStore } from '../src/db_clickhouse/clickhouse_span_store.ts';
 import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
@@ -26,7 +32,8 @@ import type { SpanStore } from '../src/spans/span_store.ts';
 const BATCH_SPANS = 2000;
 const TRACES_PER_CHUNK = 400;
 const SERVICES = 5;
-const QUERY_ROUNDS = 200;
+/** Timed calls of each query (--rounds). */
+let queryRounds = 200;
 const HOUR_NS = 3_600_000_000_000n;
 const HOUR_US = HOUR_NS / 1000n;
 const DATA_START_NS = 1_749_000_000_000_000_000n;
@@ -96,36 +103,8 @@ export async function benchSpanStores(options: Options): Promise<Record<string, 
     const nodeName = chunkOfBatches(0)
       .flatMap((batch) => batch.spans)
       .find((span) => span.service_name === service && span.junjo_span_type === 'node')!.name;
-    for (const { name, store } of stores) {
-      const queries: Record<string, (i: number) => Promise<unknown>> = {
-        trace: (i) => store.traceSpans(sampleTraces[i % sampleTraces.length]!),
-        root_page_50: () => store.rootSpanPage(service, { limit: 50 }, { llmOnly: false }),
-        services: () => store.services(),
-        compact_trace: (i) => store.compactTrace(sampleTraces[i % sampleTraces.length]!),
-        search_attr_50: () =>
-          store.searchSpans(
-            { serviceName: service, window: dataWindow, attributes: [LLM_MODEL], text: 'gemini' },
-            { limit: 50 },
-          ),
-        run_filter_50: () =>
-          store.workflowRunPage(
-            service,
-            { nodes: [nodeName], notNodes: [], failedNodes: [], stateOf: 'end', state: [] },
-            { limit: 50 },
-          ),
-        workflow_stats_24h: () =>
-          store.workflowStats(service, {
-            startMicros: DATA_START_US,
-            endMicros: DATA_START_US + 24n * HOUR_US,
-            bucketMicros: HOUR_US / 4n,
-          }),
-      };
-      for (const [query, run] of Object.entries(queries)) {
-        const latencies = await measure(run);
-        result[`${name}_${query}_p50_ms`] = latencies.p50;
-        result[`${name}_${query}_p99_ms`] = latencies.p99;
-      }
-    }
+    const sample: QuerySample = { traces: sampleTraces, service, window: dataWindow, nodeName };
+    for (const { name, store } of stores) Object.assign(result, await measureQueries(name, store, sample));
     for (const { name, store } of stores) {
       const latencies = await insertToQueryable(store, options.ratePerSec, chunk + 1000);
       result[`${name}_insert_to_queryable_p50_ms`] = latencies.p50;
@@ -138,6 +117,117 @@ export async function benchSpanStores(options: Options): Promise<Record<string, 
   }
   print(result, options);
   return result;
+}
+
+/** What the queries ask about: traces to look up, a service, a day of data, a node of its runs. */
+interface QuerySample {
+  traces: string[];
+  service: string;
+  /** A day of data: search and overview figures read it. */
+  window: { startMicros: bigint; endMicros: bigint };
+  nodeName: string;
+}
+
+async function measureQueries(
+  name: Named['name'],
+  store: SpanStore,
+  sample: QuerySample,
+): Promise<Record<string, number>> {
+  const { traces, service, window, nodeName } = sample;
+  const queries: Record<string, (i: number) => Promise<unknown>> = {
+    trace: (i) => store.traceSpans(traces[i % traces.length]!),
+    root_page_50: () => store.rootSpanPage(service, { limit: 50 }, { llmOnly: false }),
+    services: () => store.services(),
+    compact_trace: (i) => store.compactTrace(traces[i % traces.length]!),
+    search_attr_50: () =>
+      store.searchSpans(
+        { serviceName: service, window, attributes: [LLM_MODEL], text: 'gemini' },
+        { limit: 50 },
+      ),
+    run_filter_50: () =>
+      store.workflowRunPage(
+        service,
+        { nodes: [nodeName], notNodes: [], failedNodes: [], stateOf: 'end', state: [] },
+        { limit: 50 },
+      ),
+    workflow_stats_24h: () =>
+      store.workflowStats(service, {
+        startMicros: window.startMicros,
+        endMicros: window.startMicros + 24n * HOUR_US,
+        bucketMicros: HOUR_US / 4n,
+      }),
+  };
+  const result: Record<string, number> = {};
+  for (const [query, run] of Object.entries(queries)) {
+    const latencies = await measure(run);
+    result[`${name}_${query}_p50_ms`] = latencies.p50;
+    result[`${name}_${query}_p99_ms`] = latencies.p99;
+  }
+  return result;
+}
+
+/** Query figures on stores filled beforehand (npm run generate), each on its own data. */
+export async function benchExistingStores(options: {
+  duckdbDataDir?: string;
+  clickhouseUrl?: string;
+  database: string;
+}): Promise<Record<string, number>> {
+  const logger = createLogger('warn');
+  const stores: Named[] = [];
+  if (options.duckdbDataDir) {
+    const file = loadConfig({ JUNJO_DATA_DIR: options.duckdbDataDir }).paths.duckdb;
+    stores.push({ name: 'duckdb', store: await DuckDbSpanStore.open(file, logger) });
+  }
+  if (options.clickhouseUrl) {
+    const store = await ClickHouseSpanStore.open(
+      {
+        url: options.clickhouseUrl,
+        user: 'default',
+        password: '',
+        database: options.database,
+        cluster: '',
+        retentionDays: null,
+      },
+      logger,
+    );
+    stores.push({ name: 'clickhouse', store });
+  }
+  const result: Record<string, number> = { spans: 0, loadavg1: os.loadavg()[0]! };
+  try {
+    for (const { name, store } of stores) {
+      await store.prepare();
+      const stats = await store.stats();
+      result[`${name}_spans`] = stats.spans;
+      result[`${name}_bytes_per_span`] = Math.round(stats.bytes / stats.spans);
+      Object.assign(result, await measureQueries(name, store, await sampleOf(store)));
+    }
+    result.loadavg1_after = os.loadavg()[0]!;
+  } finally {
+    for (const { store } of stores) await store.close();
+  }
+  result.spans = Math.max(result.duckdb_spans ?? 0, result.clickhouse_spans ?? 0);
+  print(result, { spans: result.spans, ratePerSec: 0 });
+  return result;
+}
+
+/** The busiest service's newest 200 root traces, its newest day, and a node its runs ran. */
+async function sampleOf(store: SpanStore): Promise<QuerySample> {
+  const services = await store.services();
+  const service = services.reduce((a, b) => (b.spanCount > a.spanCount ? b : a)).serviceName;
+  const roots = (await store.rootSpanPage(service, { limit: 200 }, { llmOnly: false })).map(
+    (bytes) => JSON.parse(Buffer.from(bytes).toString()) as { trace_id: string },
+  );
+  const traces = roots.map((root) => root.trace_id);
+  const newest = services.find((s) => s.serviceName === service)!.lastSeenMicros;
+  const dayStart = newest - (newest % HOUR_US) - 23n * HOUR_US;
+  const spans = await store.traceSpans(traces[0]!);
+  const node = spans.find((span) => span.junjo_span_type === 'node')?.name ?? 'none';
+  return {
+    traces,
+    service,
+    window: { startMicros: dayStart, endMicros: dayStart + 24n * HOUR_US },
+    nodeName: node,
+  };
 }
 
 /** One chunk of the workflow mix, an hour apart from the previous one, in poller-sized batches. */
@@ -166,7 +256,7 @@ function chunkOfBatches(chunk: number): SpanBatch[] {
 async function measure(run: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < 10; i++) await run(i); // warm-up
   const times: number[] = [];
-  for (let i = 0; i < QUERY_ROUNDS; i++) {
+  for (let i = 0; i < queryRounds; i++) {
     const started = performance.now();
     await run(i);
     times.push(performance.now() - started);
@@ -207,7 +297,7 @@ function percentiles(times: number[]): { p50: number; p99: number } {
 
 function print(r: Record<string, number>, options: Options): void {
   const row = (label: string, key: string, unit = '') =>
-    `  ${label.padEnd(34)}${String(r[`duckdb_${key}`]).padStart(10)}${unit}  ${String(r[`clickhouse_${key}`]).padStart(10)}${unit}`;
+    `  ${label.padEnd(34)}${String(r[`duckdb_${key}`] ?? '-').padStart(10)}${unit}  ${String(r[`clickhouse_${key}`] ?? '-').padStart(10)}${unit}`;
   console.log(
     [
       `Span stores, ${r.spans} spans of the Junjo mix (load average ${r.loadavg1?.toFixed(2)} → ${r.loadavg1_after?.toFixed(2)})`,
@@ -241,8 +331,21 @@ if (import.meta.main) {
       spans: { type: 'string', default: '1000000' },
       'data-dir': { type: 'string' },
       rate: { type: 'string', default: '4000' },
+      'duckdb-data-dir': { type: 'string' },
+      'clickhouse-url': { type: 'string' },
+      database: { type: 'string', default: 'junjo' },
+      rounds: { type: 'string', default: '200' },
     },
   });
+  queryRounds = Number(values.rounds);
+  if (values['duckdb-data-dir'] || values['clickhouse-url']) {
+    await benchExistingStores({
+      database: values.database,
+      ...(values['duckdb-data-dir'] ? { duckdbDataDir: values['duckdb-data-dir'] } : {}),
+      ...(values['clickhouse-url'] ? { clickhouseUrl: values['clickhouse-url'] } : {}),
+    });
+    process.exit(0);
+  }
   await benchSpanStores({
     spans: Number(values.spans),
     ratePerSec: Number(values.rate),

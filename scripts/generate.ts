@@ -3,25 +3,30 @@
 // so anyone can reproduce the query benchmark.
 //
 //   npm run generate -- --spans N --services S [--data-dir DIR] [--seed X] [--workers W]
+//   npm run generate -- --spans N --store clickhouse --clickhouse-url chdb:///dir [--database junjo]
 //
 // Speed comes from skipping everything a live export needs: no OTLP encoding, no write-ahead log,
 // no row-by-row appender for spans. Worker threads turn fixture traces into rows (the span
 // processor), write them as NDJSON files and summarise them for the query-support tables (the
 // repository's code); the main thread hands each window to the DuckDB store's bulk load
 // (src/db_duckdb/bulk_load.ts: one transaction per window, secondary indexes rebuilt at the end).
+// For another store (--store clickhouse) the workers hand the same rows back and each window is
+// one insertBatch: the store's own write path, with windows far larger than a poller's batch.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadConfig } from '../src/config.ts';
+import { ClickHouseSpanStore } from '../src/db_clickhouse/clickhouse_span_store.ts';
 import { DuckDbBulkLoad, type NdjsonWindow } from '../src/db_duckdb/bulk_load.ts';
 import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { summarizeInsertedSpans } from '../src/db_duckdb/summaries.ts';
 import { workflowMixTraces } from '../src/fixtures/junjo_traces.ts';
 import { createLogger } from '../src/logger.ts';
-import type { SpanRow } from '../src/spans/rows.ts';
+import type { SpanBatch, SpanRow, StatePatchRow } from '../src/spans/rows.ts';
 import { processSpan } from '../src/spans/span_processor.ts';
+import type { SpanStore } from '../src/spans/span_store.ts';
 
 export interface GenerateOptions {
   /** Spans to add (whole traces: the result may exceed this by less than one trace per window). */
@@ -60,6 +65,8 @@ const MEAN_TRACE_GAP_NANOS = 1_025_000_000n;
 const NANOS_PER_SPAN = (MEAN_TRACE_GAP_NANOS / BigInt(Math.round(MEAN_SPANS_PER_TRACE * 10))) * 10n;
 
 interface WindowTask {
+  /** 'ndjson': files for DuckDB's bulk load; 'rows': the rows themselves, for SpanStore.insertBatch. */
+  output: 'ndjson' | 'rows';
   index: number;
   seed: number;
   services: number;
@@ -75,6 +82,12 @@ interface WindowFiles extends NdjsonWindow {
   patches: number;
 }
 
+interface WindowRows {
+  index: number;
+  traces: number;
+  batch: SpanBatch;
+}
+
 /**
  * Adds about `options.spans` spans (and their state patches) to the store. The data is a function of
  * the seed (times aside): to add more to a filled data dir use another seed, or the primary key
@@ -85,40 +98,20 @@ export async function generateSpans(
   options: GenerateOptions,
 ): Promise<GenerateResult> {
   const started = performance.now();
-  const seed = options.seed ?? 1;
-  const windows = Math.max(1, Math.ceil(options.spans / WINDOW_SPANS));
-  const end = options.endTimeUnixNano ?? BigInt(Date.now()) * 1_000_000n;
   const bulk = await DuckDbBulkLoad.begin(store);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-generate-'));
   const totals = { traces: 0, spans: 0, patches: 0 };
   let loaded = started;
   try {
-    const tasks: WindowTask[] = Array.from({ length: windows }, (_, index) => ({
-      index,
-      seed,
-      services: options.services,
-      spanBudget: Math.min(WINDOW_SPANS, options.spans - index * WINDOW_SPANS),
-      // Each window starts as long before the end as the spans from it on take, so the last
-      // (maybe partial) window ends about at `end`.
-      startTimeUnixNano: end - BigInt(options.spans - index * WINDOW_SPANS) * NANOS_PER_SPAN,
-      dir,
-    }));
-    const workerCount = options.workers ?? Math.max(1, os.availableParallelism() - 1);
-    for await (const files of produceInOrder(tasks, workerCount)) {
+    const tasks = windowTasks(options, 'ndjson', dir);
+    for await (const files of produceInOrder<WindowFiles>(tasks, workerCount(options))) {
       await bulk.load(files);
       rmSync(files.spansFile);
       rmSync(files.patchesFile);
       totals.traces += files.traces;
       totals.spans += files.spans;
       totals.patches += files.patches;
-      const seconds = (performance.now() - started) / 1000;
-      const rate = totals.spans / seconds;
-      options.onProgress?.({
-        spans: totals.spans,
-        target: options.spans,
-        spansPerSecond: rate,
-        etaSeconds: Math.max(0, options.spans - totals.spans) / rate,
-      });
+      reportProgress(options, totals.spans, started);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -136,15 +129,73 @@ export async function generateSpans(
 }
 
 /**
- * Runs the tasks on worker threads, at most two in flight per worker (bounded temp disk), and
- * yields their files in task order, so the table is filled oldest window first.
+ * The same rows as generateSpans for the same options, written through the store's insertBatch, one
+ * window (~50k spans) per call: how a ClickHouse store is filled (exact counts, idempotent).
  */
-async function* produceInOrder(tasks: WindowTask[], workerCount: number): AsyncGenerator<WindowFiles> {
+export async function generateIntoStore(store: SpanStore, options: GenerateOptions): Promise<GenerateResult> {
+  const started = performance.now();
+  const totals = { traces: 0, spans: 0, patches: 0 };
+  const tasks = windowTasks(options, 'rows', '');
+  for await (const window of produceInOrder<WindowRows>(tasks, workerCount(options))) {
+    const inserted = await store.insertBatch(window.batch);
+    totals.traces += window.traces;
+    totals.spans += inserted.spans;
+    totals.patches += inserted.patches;
+    reportProgress(options, totals.spans, started);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    ...totals,
+    loadSeconds: seconds,
+    indexSeconds: 0,
+    totalSeconds: seconds,
+    spansPerSecond: totals.spans / seconds,
+  };
+}
+
+function windowTasks(options: GenerateOptions, output: WindowTask['output'], dir: string): WindowTask[] {
+  const seed = options.seed ?? 1;
+  const windows = Math.max(1, Math.ceil(options.spans / WINDOW_SPANS));
+  const end = options.endTimeUnixNano ?? BigInt(Date.now()) * 1_000_000n;
+  return Array.from({ length: windows }, (_, index) => ({
+    output,
+    index,
+    seed,
+    services: options.services,
+    spanBudget: Math.min(WINDOW_SPANS, options.spans - index * WINDOW_SPANS),
+    // Each window starts as long before the end as the spans from it on take, so the last
+    // (maybe partial) window ends about at `end`.
+    startTimeUnixNano: end - BigInt(options.spans - index * WINDOW_SPANS) * NANOS_PER_SPAN,
+    dir,
+  }));
+}
+
+const workerCount = (options: GenerateOptions) =>
+  options.workers ?? Math.max(1, os.availableParallelism() - 1);
+
+function reportProgress(options: GenerateOptions, spans: number, started: number): void {
+  const rate = spans / ((performance.now() - started) / 1000);
+  options.onProgress?.({
+    spans,
+    target: options.spans,
+    spansPerSecond: rate,
+    etaSeconds: Math.max(0, options.spans - spans) / rate,
+  });
+}
+
+/**
+ * Runs the tasks on worker threads, at most two in flight per worker (bounded temp disk and memory),
+ * and yields their results in task order, so the store is filled oldest window first.
+ */
+async function* produceInOrder<Result extends { index: number }>(
+  tasks: WindowTask[],
+  workerCount: number,
+): AsyncGenerator<Result> {
   const workers = Array.from(
     { length: Math.min(workerCount, tasks.length) },
     () => new Worker(new URL(import.meta.url), { workerData: { role: 'generate-windows' } }),
   );
-  const done = new Map<number, WindowFiles>();
+  const done = new Map<number, Result>();
   let failure: unknown = null;
   let wake: (() => void) | null = null;
   let next = 0;
@@ -153,8 +204,8 @@ async function* produceInOrder(tasks: WindowTask[], workerCount: number): AsyncG
     if (task) worker.postMessage(task);
   };
   for (const worker of workers) {
-    worker.on('message', (files: WindowFiles) => {
-      done.set(files.index, files);
+    worker.on('message', (result: Result) => {
+      done.set(result.index, result);
       assign(worker);
       wake?.();
     });
@@ -174,9 +225,9 @@ async function* produceInOrder(tasks: WindowTask[], workerCount: number): AsyncG
         });
         wake = null;
       }
-      const files = done.get(index)!;
+      const result = done.get(index)!;
       done.delete(index);
-      yield files;
+      yield result;
     }
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
@@ -185,10 +236,11 @@ async function* produceInOrder(tasks: WindowTask[], workerCount: number): AsyncG
 
 // ---- worker side --------------------------------------------------------------------------------
 
-function generateWindow(task: WindowTask): WindowFiles {
+function generateWindow(task: WindowTask): WindowFiles | WindowRows {
   const spanLines: string[] = [];
   const patchLines: string[] = [];
   const rows: SpanRow[] = [];
+  const patches: StatePatchRow[] = [];
   let traces = 0;
   const mix = workflowMixTraces({
     traces: Number.MAX_SAFE_INTEGER,
@@ -198,13 +250,17 @@ function generateWindow(task: WindowTask): WindowFiles {
     startTimeUnixNano: task.startTimeUnixNano,
   });
   for (const trace of mix) {
-    if (spanLines.length >= task.spanBudget) break;
+    if (rows.length >= task.spanBudget) break;
     const traceId = uniqueTraceId(trace.spans[0]!.span.traceId, task.index, traces);
     traces++;
     for (const { span, serviceName } of trace.spans) {
       span.traceId = traceId;
       const row = processSpan(span, serviceName);
       rows.push(row.span);
+      if (task.output === 'rows') {
+        patches.push(...row.patches);
+        continue;
+      }
       spanLines.push(
         JSON.stringify({
           ...row.span,
@@ -217,6 +273,7 @@ function generateWindow(task: WindowTask): WindowFiles {
       }
     }
   }
+  if (task.output === 'rows') return { index: task.index, traces, batch: { spans: rows, patches } };
   const spansFile = path.join(task.dir, `spans-${task.index}.ndjson`);
   const patchesFile = path.join(task.dir, `patches-${task.index}.ndjson`);
   writeFileSync(spansFile, `${spanLines.join('\n')}\n`);
@@ -259,6 +316,10 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       seed: { type: 'string', default: '1' },
       workers: { type: 'string' },
+      // The span store as the server picks it (JUNJO_SPAN_STORE and JUNJO_CLICKHOUSE_*), or these.
+      store: { type: 'string' },
+      'clickhouse-url': { type: 'string' },
+      database: { type: 'string' },
     },
   });
   const count = (name: string, raw: string | undefined): number => {
@@ -271,30 +332,46 @@ async function main(): Promise<void> {
     env.JUNJO_DATA_DIR = values['data-dir'];
     delete env.JUNJO_DUCKDB_PATH;
   }
-  const file = loadConfig(env).paths.duckdb;
+  if (values.store) env.JUNJO_SPAN_STORE = values.store;
+  if (values['clickhouse-url']) env.JUNJO_CLICKHOUSE_URL = values['clickhouse-url'];
+  if (values.database) env.JUNJO_CLICKHOUSE_DATABASE = values.database;
+  const config = loadConfig(env);
   const spans = count('spans', values.spans);
-  mkdirSync(path.dirname(file), { recursive: true });
-  const store = await DuckDbSpanStore.open(file, createLogger('warn'));
-  try {
-    console.log(`generating ${spans} spans over ${values.services} services into ${file}`);
-    const result = await generateSpans(store, {
-      spans,
-      services: count('services', values.services),
-      seed: count('seed', values.seed),
-      ...(values.workers ? { workers: count('workers', values.workers) } : {}),
-      onProgress: (p) =>
-        console.log(
-          `${p.spans} / ${p.target} spans  ${Math.round(p.spansPerSecond)} spans/s  ETA ${Math.round(p.etaSeconds)} s`,
-        ),
-    });
+  const options: GenerateOptions = {
+    spans,
+    services: count('services', values.services),
+    seed: count('seed', values.seed),
+    ...(values.workers ? { workers: count('workers', values.workers) } : {}),
+    onProgress: (p) =>
+      console.log(
+        `${p.spans} / ${p.target} spans  ${Math.round(p.spansPerSecond)} spans/s  ETA ${Math.round(p.etaSeconds)} s`,
+      ),
+  };
+  const logger = createLogger('warn');
+  let store: SpanStore;
+  let result: GenerateResult;
+  if (config.spanStore.kind === 'clickhouse') {
+    const target = config.spanStore;
+    const clickhouse = await ClickHouseSpanStore.open({ ...target, retentionDays: null }, logger);
+    store = clickhouse;
+    await clickhouse.prepare();
     console.log(
-      `done: ${result.spans} spans, ${result.patches} state patches, ${result.traces} traces; ` +
-        `load ${result.loadSeconds.toFixed(1)} s, indexes ${result.indexSeconds.toFixed(1)} s, ` +
-        `${Math.round(result.spansPerSecond)} spans/s overall`,
+      `generating ${spans} spans over ${values.services} services into ClickHouse ${target.url} (${target.database})`,
     );
-  } finally {
-    await store.close();
+    result = await generateIntoStore(clickhouse, options).finally(() => store.close());
+  } else {
+    const file = config.paths.duckdb;
+    mkdirSync(path.dirname(file), { recursive: true });
+    const duckdb = await DuckDbSpanStore.open(file, logger);
+    store = duckdb;
+    console.log(`generating ${spans} spans over ${values.services} services into ${file}`);
+    result = await generateSpans(duckdb, options).finally(() => store.close());
   }
+  console.log(
+    `done: ${result.spans} spans, ${result.patches} state patches, ${result.traces} traces; ` +
+      `load ${result.loadSeconds.toFixed(1)} s, indexes ${result.indexSeconds.toFixed(1)} s, ` +
+      `${Math.round(result.spansPerSecond)} spans/s overall`,
+  );
 }
 
 // A worker thread's entry module also counts as `main`.

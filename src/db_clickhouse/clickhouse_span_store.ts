@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { CompactSpanRow } from '../spans/compact_span.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
-import { formatTimestamp, renderSpan } from '../spans/span_json.ts';
+import { renderSpan } from '../spans/span_json.ts';
 import { assembleSearchHits, type SpanSearch, type SpanSearchHit } from '../spans/span_search.ts';
 import type {
   InsertedCounts,
@@ -29,6 +29,7 @@ import type {
 import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import { type WorkflowStatsGroup, workflowStatsSeries } from '../spans/workflow_stats_series.ts';
 import {
+  type ClickHouseConnection,
   type ClickHouseSettings,
   checkServer,
   isClickHouseUnavailable,
@@ -47,6 +48,7 @@ import {
   storeQueries,
 } from './span_queries.ts';
 import { searchHitRowsQuery, searchHitsQuery } from './span_search_queries.ts';
+import { dateTime64, type RowLayout, tabSeparated } from './tab_separated.ts';
 import { workflowRunPageQuery } from './workflow_run_queries.ts';
 import { workflowStatsQuery } from './workflow_stats.ts';
 
@@ -60,14 +62,16 @@ type TraceRange = { from: bigint; to: bigint };
 
 export class ClickHouseSpanStore implements SpanStore {
   readonly client: ClickHouseClient;
+  readonly #insertBody: ClickHouseConnection['insertBody'];
   readonly #options: ClickHouseStoreOptions;
   readonly #logger: Logger;
   readonly #sql: StoreQueries;
   /** The tail of the write queue: one batch or retention step at a time. */
   #writes: Promise<unknown> = Promise.resolve();
 
-  constructor(client: ClickHouseClient, options: ClickHouseStoreOptions, logger: Logger) {
-    this.client = client;
+  constructor(connection: ClickHouseConnection, options: ClickHouseStoreOptions, logger: Logger) {
+    this.client = connection.client;
+    this.#insertBody = connection.insertBody;
     this.#options = options;
     this.#logger = logger;
     this.#sql = storeQueries(options);
@@ -116,10 +120,10 @@ export class ClickHouseSpanStore implements SpanStore {
     const newLogs = logRecords.filter((r) => !storedLogs.has(r.log_id));
 
     const { tables } = this.#sql;
-    await this.#insertRows(tables.llm.read, llmTraceRows(newSpans));
-    await this.#insertRows(tables.spans.read, newSpans.map(spanValues));
-    await this.#insertRows(tables.patches.read, newPatches.map(patchValues));
-    await this.#insertRows(tables.logs.read, newLogs.map(logValues));
+    await this.#insertRows(tables.llm.read, LLM_TRACE_LAYOUT, llmTraceRows(newSpans));
+    await this.#insertRows(tables.spans.read, SPAN_LAYOUT, newSpans);
+    await this.#insertRows(tables.patches.read, PATCH_LAYOUT, newPatches);
+    await this.#insertRows(tables.logs.read, LOG_LAYOUT, newLogs);
     const orphans = patches.length - withSpan.length;
     if (orphans > 0) {
       this.#logger.warn(
@@ -130,15 +134,16 @@ export class ClickHouseSpanStore implements SpanStore {
     return { spans: newSpans.length, patches: newPatches.length, logRecords: newLogs.length };
   }
 
-  async #insertRows(table: string, values: Record<string, unknown>[]): Promise<void> {
-    if (values.length === 0) return;
-    await this.client.insert({
+  async #insertRows<Row>(table: string, layout: RowLayout<Row>, rows: Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#insertBody({
       table,
-      values,
-      format: 'JSONEachRow',
+      columns: layout.columns,
+      format: 'TabSeparated',
+      body: tabSeparated(layout, rows),
       // On a cluster the Distributed table forwards the rows before answering, so a batch is on
       // its shards when the poller records it as done.
-      clickhouse_settings: this.#options.cluster ? { distributed_foreground_insert: 1 } : {},
+      settings: this.#options.cluster ? { distributed_foreground_insert: 1 } : {},
     });
   }
 
@@ -399,30 +404,129 @@ function coveringRange(ranges: Map<string, TraceRange>, traceIds: string[]): { f
   return { from: String(from), to: String(to) };
 }
 
-/** DateTime64(6) text in UTC; every instant ClickHouse can hold (1900–2299) round-trips. */
-const time = (micros: bigint) => formatTimestamp(micros).slice(0, -1).replace('T', ' ');
+const SPAN_LAYOUT: RowLayout<SpanRow> = {
+  columns: [
+    'trace_id',
+    'span_id',
+    'parent_span_id',
+    'service_name',
+    'name',
+    'kind',
+    'start_time',
+    'end_time',
+    'status_code',
+    'status_message',
+    'attributes_json',
+    'events_json',
+    'links_json',
+    'trace_flags',
+    'trace_state',
+    'junjo_id',
+    'junjo_parent_id',
+    'junjo_span_type',
+    'junjo_wf_state_start',
+    'junjo_wf_state_end',
+    'junjo_wf_graph_structure',
+    'junjo_wf_store_id',
+  ],
+  cells: (s) => [
+    s.trace_id,
+    s.span_id,
+    s.parent_span_id,
+    s.service_name,
+    s.name,
+    s.kind,
+    dateTime64(s.start_time),
+    dateTime64(s.end_time),
+    s.status_code,
+    s.status_message,
+    s.attributes_json,
+    s.events_json,
+    s.links_json,
+    s.trace_flags,
+    s.trace_state,
+    s.junjo_id,
+    s.junjo_parent_id,
+    s.junjo_span_type,
+    s.junjo_wf_state_start,
+    s.junjo_wf_state_end,
+    s.junjo_wf_graph_structure,
+    s.junjo_wf_store_id,
+  ],
+};
 
-function spanValues(span: SpanRow): Record<string, unknown> {
-  return { ...span, start_time: time(span.start_time), end_time: time(span.end_time) };
-}
+const PATCH_LAYOUT: RowLayout<StatePatchRow> = {
+  columns: [
+    'patch_id',
+    'service_name',
+    'trace_id',
+    'span_id',
+    'workflow_id',
+    'node_id',
+    'event_time',
+    'patch_json',
+    'patch_store_id',
+  ],
+  cells: (p) => [
+    p.patch_id,
+    p.service_name,
+    p.trace_id,
+    p.span_id,
+    p.workflow_id,
+    p.node_id,
+    dateTime64(p.event_time),
+    p.patch_json,
+    p.patch_store_id,
+  ],
+};
 
-function patchValues(patch: StatePatchRow): Record<string, unknown> {
-  return { ...patch, event_time: time(patch.event_time) };
-}
+const LOG_LAYOUT: RowLayout<LogRecordRow> = {
+  columns: [
+    'log_id',
+    'trace_id',
+    'span_id',
+    'service_name',
+    'time',
+    'observed_time',
+    'sequence',
+    'severity_number',
+    'severity_text',
+    'event_name',
+    'body_json',
+    'attributes_json',
+  ],
+  cells: (r) => [
+    r.log_id,
+    r.trace_id,
+    r.span_id,
+    r.service_name,
+    dateTime64(r.time),
+    dateTime64(r.observed_time),
+    r.sequence,
+    r.severity_number,
+    r.severity_text,
+    r.event_name,
+    r.body_json,
+    r.attributes_json,
+  ],
+};
 
-function logValues(record: LogRecordRow): Record<string, unknown> {
-  return { ...record, time: time(record.time), observed_time: time(record.observed_time) };
-}
+type LlmTrace = { trace_id: string; start_time: bigint };
+
+const LLM_TRACE_LAYOUT: RowLayout<LlmTrace> = {
+  columns: ['trace_id', 'start_time'],
+  cells: (t) => [t.trace_id, dateTime64(t.start_time)],
+};
 
 /** One row per trace of the batch with an LLM span (spans/llm_span.ts): its earliest start. */
-function llmTraceRows(spans: SpanRow[]): Record<string, unknown>[] {
+function llmTraceRows(spans: SpanRow[]): LlmTrace[] {
   const earliest = new Map<string, bigint>();
   for (const span of spans) {
     if (!isLlmAttributesJson(span.attributes_json)) continue;
     const seen = earliest.get(span.trace_id);
     if (seen === undefined || span.start_time < seen) earliest.set(span.trace_id, span.start_time);
   }
-  return [...earliest].map(([trace_id, start]) => ({ trace_id, start_time: time(start) }));
+  return [...earliest].map(([trace_id, start_time]) => ({ trace_id, start_time }));
 }
 
 // Ids per lookup: over HTTP the query parameters travel in the URL, which ClickHouse caps (1 MiB

@@ -120,6 +120,22 @@ test('rows stored twice are answered once, before and after ClickHouse merges th
   assert.deepEqual(await answers(store, batch), once, 'and after it');
 });
 
+test('text with tabs, line breaks, backslashes and a literal \\N survives the TabSeparated insert', async (t) => {
+  const store = await openStore();
+  t.after(() => store.close());
+  const [span] = workflowBatch().spans;
+  const awkward = 'tab\there\nnew line\r\nback\\slash \\N end\\';
+  const stored = {
+    ...span!,
+    status_message: awkward,
+    attributes_json: JSON.stringify({ text: awkward }),
+    trace_state: '\\N',
+    parent_span_id: null,
+  };
+  await store.insertBatch({ spans: [stored], patches: [] });
+  assert.deepEqual(await store.traceSpans(stored.trace_id), [stored]);
+});
+
 test('a batch replayed after a crash between its inserts stores only what was missing', async (t) => {
   const store = await openStore();
   t.after(() => store.close());

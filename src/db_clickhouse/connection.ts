@@ -2,7 +2,8 @@
 // (`chdb:///dir`: the ClickHouse engine embedded in this process, for tests and single-machine
 // trials; chdb is a dev dependency, loaded only for such a URL). Start-up checks say in one line
 // what is wrong: unreachable, credentials refused, or a server too old for the schema.
-import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { Readable } from 'node:stream';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient, parseError } from '@clickhouse/client';
 import { StartupError } from '../errors.ts';
 
 export interface ClickHouseSettings {
@@ -18,8 +19,22 @@ export const MIN_SERVER_VERSION = [24, 8] as const;
 // (a start-up failure in one line, a write failure through the poller's log).
 const QUIET = { level: ClickHouseLogLevel.OFF };
 
+/** One INSERT of a body already in its format: the store's batches, as TabSeparated text. */
+export interface InsertBody {
+  table: string;
+  columns: [string, ...string[]];
+  format: 'TabSeparated';
+  body: Buffer;
+  settings: Record<string, number>;
+}
+
+export interface ClickHouseConnection {
+  client: ClickHouseClient;
+  insertBody: (insert: InsertBody) => Promise<void>;
+}
+
 /** Opens a client; nothing is sent until the first query. */
-export async function openClickHouse(settings: ClickHouseSettings): Promise<ClickHouseClient> {
+export async function openClickHouse(settings: ClickHouseSettings): Promise<ClickHouseConnection> {
   const url = new URL(settings.url);
   if (url.protocol === 'chdb:') {
     // One engine per process and data directory (chdb's rule): every client of the same path shares it.
@@ -29,9 +44,21 @@ export async function openClickHouse(settings: ClickHouseSettings): Promise<Clic
       );
     });
     const connection = createChdbConnection({ path: decodeURIComponent(url.pathname) });
-    return createClient({ connection: connection as never, log: QUIET });
+    return {
+      client: createClient({ connection: connection as never, log: QUIET }),
+      // The client's insert through chdb's connection appends the body to the statement's text,
+      // and the engine's SQL lexer then scans every byte of it: 5–10× the CPU of the raw insert,
+      // which hands the bytes to the format parser alone (docs/scale-out.md "Indexing").
+      insertBody: async ({ table, columns, format, body, settings }) => {
+        try {
+          await connection.chdb.rawInsert({ table, columns, format, values: body, settings });
+        } catch (error) {
+          throw asClickHouseError(error);
+        }
+      },
+    };
   }
-  return createClient({
+  const client = createClient({
     url: settings.url,
     username: settings.user,
     password: settings.password,
@@ -39,6 +66,20 @@ export async function openClickHouse(settings: ClickHouseSettings): Promise<Clic
     clickhouse_settings: { wait_end_of_query: 1 },
     log: QUIET,
   });
+  return {
+    client,
+    insertBody: async ({ table, columns, format, body, settings }) => {
+      const values = Readable.from([body], { objectMode: false });
+      await client.insert({ table, columns, format, values, clickhouse_settings: settings });
+    },
+  };
+}
+
+/** A chdb error with ClickHouse's code, as the client reports it over HTTP (isClickHouseUnavailable). */
+function asClickHouseError(error: unknown): Error {
+  const mapped = parseError(String((error as Error)?.message ?? error));
+  mapped.cause = error;
+  return mapped;
 }
 
 /**
