@@ -14,9 +14,9 @@ import * as grpc from '@grpc/grpc-js';
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
 import { encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
+import { health } from '../test/support/health.ts';
 import { freePort } from '../test/support/ports.ts';
 import { type ServerProcess, startServerProcess } from '../test/support/server_process.ts';
-import { indexedSpans } from '../test/support/wait.ts';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
@@ -177,21 +177,41 @@ function lagsMs(load: LoadResult, samples: Array<[number, number]>, indexedBefor
     });
 }
 
+/** Highest figures seen in /health/details while loading (bytes; 0 where the server has none). */
+interface MemoryPeaks {
+  mainHeapUsed: number;
+  ingestionHeapUsed: number;
+  duckDbMemory: number;
+}
+const noPeaks = (): MemoryPeaks => ({ mainHeapUsed: 0, ingestionHeapUsed: 0, duckDbMemory: 0 });
+
+/** The poller's indexed count, noting the memory figures of the same answer in `peaks`. */
+async function indexedNoting(baseUrl: string, peaks: MemoryPeaks): Promise<number> {
+  const facts = (await health(baseUrl)) as Awaited<ReturnType<typeof health>> & {
+    worker_heap_used_bytes?: number;
+  };
+  peaks.mainHeapUsed = Math.max(peaks.mainHeapUsed, facts.process.heap_used_bytes);
+  peaks.ingestionHeapUsed = Math.max(peaks.ingestionHeapUsed, facts.worker_heap_used_bytes ?? 0);
+  peaks.duckDbMemory = Math.max(peaks.duckDbMemory, facts.span_store?.memory_bytes ?? 0);
+  return facts.poller?.spans_indexed ?? 0;
+}
+
 /**
- * Runs `send` while sampling the poller's indexed count, then waits until everything acknowledged
- * is indexed. Times are from the start of the load.
+ * Runs `send` while sampling the poller's indexed count (and the memory figures, into `peaks`),
+ * then waits until everything acknowledged is indexed. Times are from the start of the load.
  */
 async function loadAndIndex(
   baseUrl: string,
   send: (start: number) => Promise<LoadResult>,
+  peaks: MemoryPeaks = noPeaks(),
 ): Promise<{ load: LoadResult; indexedSeconds: number; lags: number[] }> {
-  const indexedBefore = await indexedSpans(baseUrl);
+  const indexedBefore = await indexedNoting(baseUrl, peaks);
   const samples: Array<[number, number]> = [];
   const start = performance.now();
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      samples.push([performance.now() - start, await indexedSpans(baseUrl)]);
+      samples.push([performance.now() - start, await indexedNoting(baseUrl, peaks)]);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
@@ -224,18 +244,27 @@ async function capacityRun(
   env: Record<string, string>,
   clients: number,
   requests: EncodedRequest[],
-  then?: (deployment: Deployment, apiKey: string, indexedPerSecond: number) => Promise<void>,
+  then?: (
+    deployment: Deployment,
+    apiKey: string,
+    indexedPerSecond: number,
+    peaks: MemoryPeaks,
+  ) => Promise<void>,
 ) {
   const deployment = await startDeployment(ingestionNodes, env);
   try {
     const session = await signIn(deployment.backend.baseUrl);
     const { key } = await createApiKey(session);
-    const { load, indexedSeconds, lags } = await loadAndIndex(deployment.backend.baseUrl, (start) =>
-      runLoad(deployment.otlpAddresses, key, clients, requests, start),
+    const peaks = noPeaks();
+    const { load, indexedSeconds, lags } = await loadAndIndex(
+      deployment.backend.baseUrl,
+      (start) => runLoad(deployment.otlpAddresses, key, clients, requests, start),
+      peaks,
     );
     const indexedPerSecond = load.spans / indexedSeconds;
-    await then?.(deployment, key, indexedPerSecond);
+    await then?.(deployment, key, indexedPerSecond, peaks);
     return {
+      peaks,
       acked: load.spans / load.seconds,
       ackLatenciesMs: load.ackLatenciesMs,
       indexedPerSecond,
@@ -278,12 +307,14 @@ export async function benchIngestion(
     {},
     clients,
     requests,
-    async (deployment, key, capacity) => {
+    async (deployment, key, capacity, peaks) => {
       for (const [index, share] of [0.25, 0.5, 0.75].entries()) {
         const rate = capacity * share;
         const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
-        const { lags } = await loadAndIndex(deployment.backend.baseUrl, (start) =>
-          runFixedRate(deployment.otlpAddresses, key, rate, paced, start),
+        const { lags } = await loadAndIndex(
+          deployment.backend.baseUrl,
+          (start) => runFixedRate(deployment.otlpAddresses, key, rate, paced, start),
+          peaks,
         );
         const label = `at_${share * 100}pct`;
         fixedRates[`${label}_offered_spans_per_s`] = Math.round(rate);
@@ -310,6 +341,10 @@ export async function benchIngestion(
     ...fixedRates,
     server_peak_rss_mb: round(limited.peakRssMb),
     server_peak_rss_mb_unlimited: round(unlimited.peakRssMb),
+    // The backend's share of that peak as /health/details saw it (sampled, so a floor of the truth).
+    main_heap_peak_mb: round(limited.peaks.mainHeapUsed / 2 ** 20),
+    ingestion_heap_peak_mb: round(limited.peaks.ingestionHeapUsed / 2 ** 20),
+    duckdb_memory_peak_mb: round(limited.peaks.duckDbMemory / 2 ** 20),
     baseline_spans_per_s: Math.round(baselineSpansPerSecond),
     ratio_to_baseline: round(limited.acked / baselineSpansPerSecond, 2),
     load_average_1m: round(load1!, 2),

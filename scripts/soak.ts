@@ -5,14 +5,14 @@
 //
 // Exporters (gRPC and OTLP/HTTP, protobuf and JSON) send unique realistic Junjo traces at a steady
 // rate while readers loop over four query endpoints (service list, a service's root spans, its
-// workflow spans, a recent trace's nested spans). Every sample prints the server's RSS, its open file
-// descriptors, p50/p99 latency per endpoint over the interval, spans stored and the backlog. At the end
+// workflow spans, a recent trace's nested spans). Every sample prints the server's RSS and its peak
+// so far (VmHWM), the two JavaScript heaps (main thread, ingestion thread), its open file descriptors, p50/p99 latency per endpoint over the interval, spans stored and the backlog. At the end
 // it compares the last fifth of the run with the second fifth (after warm-up) and says whether RSS,
-// descriptors and latency stayed flat. Not a CI test: it takes minutes and judges trends.
+// descriptors and latency stayed flat, and whether the peak RSS stayed under the 512 MB goal. Not a CI test: it takes minutes and judges trends.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { mib, openFileDescriptors, rssBytes } from '../test/hardening/process_stats.ts';
+import { mib, openFileDescriptors, peakRssBytes, rssBytes } from '../test/hardening/process_stats.ts';
 import { postOtlp, RawGrpcClient } from '../test/ingestion/otlp_clients.ts';
 import { type RequestFormat, UniqueRequests } from '../test/ingestion/unique_requests.ts';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
@@ -38,6 +38,9 @@ type Endpoint = (typeof ENDPOINTS)[number];
 interface Sample {
   atSeconds: number;
   rssMiB: number;
+  peakRssMiB: number;
+  mainHeapMiB: number;
+  ingestionHeapMiB: number;
   fds: number;
   spansStored: number;
   backlogKiB: number;
@@ -147,7 +150,7 @@ try {
   // Sampler.
   const samples: Sample[] = [];
   const header =
-    '| t (s) | RSS (MiB) | fds | spans stored | backlog (KiB) | export p99 (ms) | ' +
+    '| t (s) | RSS (MiB) | peak RSS (MiB) | heap main / ingestion (MiB) | fds | spans stored | backlog (KiB) | export p99 (ms) | ' +
     ENDPOINTS.map((e) => `${e} p50/p99 (ms)`).join(' | ') +
     ' | errors |';
   console.log(`soak: ${args.minutes} min, ${spansPerSecond} spans/s, server pid ${pid}`);
@@ -172,6 +175,9 @@ try {
       const sample: Sample = {
         atSeconds: Math.round((performance.now() - started) / 1000),
         rssMiB: mib(rssBytes(pid) ?? 0),
+        peakRssMiB: mib(peakRssBytes(pid) ?? 0),
+        mainHeapMiB: mib(facts.process.heap_used_bytes),
+        ingestionHeapMiB: mib((facts as { worker_heap_used_bytes?: number }).worker_heap_used_bytes ?? 0),
         fds: openFileDescriptors(pid) ?? 0,
         spansStored: facts.poller?.spans_indexed ?? 0,
         backlogKiB: Math.round((facts.ingestion?.backlog_bytes ?? 0) / 1024),
@@ -183,7 +189,7 @@ try {
       for (const e of ENDPOINTS) queryTimes[e] = [];
       exportTimes = [];
       console.log(
-        `| ${sample.atSeconds} | ${sample.rssMiB} | ${sample.fds} | ${sample.spansStored} | ${sample.backlogKiB} | ${sample.exportP99Ms} | ` +
+        `| ${sample.atSeconds} | ${sample.rssMiB} | ${sample.peakRssMiB} | ${sample.mainHeapMiB} / ${sample.ingestionHeapMiB} | ${sample.fds} | ${sample.spansStored} | ${sample.backlogKiB} | ${sample.exportP99Ms} | ` +
           ENDPOINTS.map((e) => `${latency[e].p50} / ${latency[e].p99}`).join(' | ') +
           ` | ${errors} |`,
       );
@@ -197,7 +203,7 @@ try {
   if (args.out) {
     const rows = samples.map(
       (s) =>
-        `| ${s.atSeconds} | ${s.rssMiB} | ${s.fds} | ${s.spansStored} | ${s.backlogKiB} | ${s.exportP99Ms} | ` +
+        `| ${s.atSeconds} | ${s.rssMiB} | ${s.peakRssMiB} | ${s.mainHeapMiB} / ${s.ingestionHeapMiB} | ${s.fds} | ${s.spansStored} | ${s.backlogKiB} | ${s.exportP99Ms} | ` +
         ENDPOINTS.map((e) => `${s.latency[e].p50} / ${s.latency[e].p99}`).join(' | ') +
         ` | ${s.errors} |`,
     );
@@ -264,9 +270,14 @@ function judge(samples: Sample[]): string[] {
       'ms',
     );
   }
+  // VmHWM: the highest RSS of the whole run, warm-up included, between samples too.
+  const peak = samples.at(-1)!.peakRssMiB;
+  lines.push(`${peak < 512 ? 'ok   ' : 'OVER '} peak RSS: ${peak} MiB (goal: under 512 MB)`);
   const errorsTotal = samples.at(-1)!.errors;
   lines.push(`${errorsTotal === 0 ? 'ok   ' : 'ERRORS'} failed requests: ${errorsTotal}`);
-  const flat = lines.every((line) => line.startsWith('flat') || line.startsWith('ok'));
+  const flat = lines.every(
+    (line) => line.startsWith('flat') || line.startsWith('ok') || line.startsWith('OVER'),
+  );
   lines.unshift(
     `verdict: ${flat ? 'FLAT (no leak seen)' : 'NOT FLAT (see below)'} over ${samples.at(-1)!.atSeconds} s, ${samples.at(-1)!.spansStored} spans stored`,
   );

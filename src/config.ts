@@ -296,7 +296,9 @@ export const variables = {
     parse: positiveInt,
   },
   JUNJO_MAX_INFLIGHT_BYTES: {
-    default: '268435456',
+    // A request's rows take about twice its bytes on the ingestion thread's heap while it is checked:
+    // 64 MiB in flight keeps that under ~200 MB (the whole process stays under 512 MB).
+    default: '67108864',
     describe:
       'export bytes (decompressed) held in memory at once by all requests; beyond it, retryable refusals',
     parse: positiveInt,

@@ -427,6 +427,15 @@ test('the memory limit and thread count are applied, and memory() reports use ag
     assert.equal(Number(threads), 1);
     await db.write((conn) => conn.run('CREATE TABLE filler AS SELECT range AS n FROM range(200000)'));
     const memory = await db.memory();
+    // Freed memory goes back to the system after any task that allocated more than 16 MiB.
+    const [[flushAbove, bulkFlushAbove]] = (await db.read((conn) =>
+      rows(
+        conn,
+        "SELECT current_setting('allocator_flush_threshold'), current_setting('allocator_bulk_deallocation_flush_threshold')",
+      ),
+    )) as [[string, string]];
+    assert.equal(flushAbove, '16.0 MiB');
+    assert.equal(bulkFlushAbove, '64.0 MiB');
     assert.equal(memory.limit, '100.0 MiB');
     assert.ok(memory.usedBytes > 0, `DuckDB holds the new table's blocks: ${memory.usedBytes}`);
   } finally {

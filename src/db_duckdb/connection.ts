@@ -56,7 +56,14 @@ const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql', 'log_recor
 // 1M-span table with a 40 MB buffer pool: 17 ms CPU per lookup, 8 ms with 16 KiB blocks; README.md).
 // The current storage version
 // adds the newer string compression (DICT_FSST) over the v0.10.2 default.
+//
+// DuckDB hands freed memory back to the system (malloc_trim: this build has no jemalloc) only after
+// a task whose allocations peaked above allocator_flush_threshold (default 128 MiB) or a bulk free
+// above the bulk threshold (512 MiB); under steady ingestion every insert stays below them, so
+// glibc kept the freed pages resident and the process's RSS rose well above memory_limit.
 const INSTANCE_SETTINGS = {
+  allocator_flush_threshold: '16MiB',
+  allocator_bulk_deallocation_flush_threshold: '64MiB',
   wal_autocheckpoint: '1GiB',
   default_block_size: '16384',
   storage_compatibility_version: 'v1.5.0',

@@ -1,15 +1,22 @@
 // What Linux says about a running process: resident memory and open file descriptors.
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** VmRSS of `pid` in bytes (null once the process is gone). */
-export function rssBytes(pid: number): number | null {
+const statusField = (pid: number, field: string): number | null => {
   try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return match ? Number(match[1]) * 1024 : null;
   } catch {
     return null;
   }
-}
+};
+
+/** VmRSS of `pid` in bytes (null once the process is gone). */
+export const rssBytes = (pid: number): number | null => statusField(pid, 'VmRSS');
+
+/** VmHWM of `pid` in bytes: the highest RSS since it started, whatever sampling missed (null once gone). */
+export const peakRssBytes = (pid: number): number | null => statusField(pid, 'VmHWM');
 
 /** Number of open file descriptors of `pid` (sockets, files, pipes…), null once it is gone. */
 export function openFileDescriptors(pid: number): number | null {

@@ -23,10 +23,10 @@ const transferables = (value: unknown): ArrayBuffer[] =>
 
 try {
   const sqlite = openSqlite(config.paths.sqlite, logger);
-  // Rows take about twice their payload's bytes on the heap: 16 MiB of payloads (~35 MB) covers the
-  // poller's next four batches, while a larger cache only grows with the backlog under overload
-  // (256 MiB of payloads would hold ~500 MB of rows).
-  const cache = new ConvertedCache(16 * 1024 * 1024);
+  // Rows take about twice their payload's bytes on the heap: 8 MiB of payloads (~18 MB) covers the
+  // poller's next two 4 MiB batches, while a larger cache only grows with the backlog under overload
+  // (it filled up and stayed full in the ingestion benchmark) and holds heap the process needs.
+  const cache = new ConvertedCache(8 * 1024 * 1024);
   const ingestion = await startIngestion(config, logger, {
     validator: new LocalApiKeyValidator(createApiKeysRepository(sqlite)),
     onAppended: (key, rows, bytes) => cache.put(key, rows, bytes),
