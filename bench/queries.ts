@@ -102,6 +102,7 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
         const c = pick(sample.cursors, i);
         return `/otel/service/${encodeURIComponent(c.service)}/root_spans?before=${c.before}&before_span_id=${c.beforeSpanId}`;
       },
+      root_spans_limit_50: (i) => `/otel/service/${svc(i)}/root_spans?limit=50`,
       root_spans_filtered: (i) => `/otel/service/${svc(i)}/root_spans_filtered`,
       workflow_spans: (i) => `/otel/spans/type/workflow/${svc(i)}`,
       workflow_spans_limit_50: (i) => `/otel/spans/type/workflow/${svc(i)}?limit=50`,
