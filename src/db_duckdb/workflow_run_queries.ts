@@ -7,13 +7,12 @@
 // about time order). Each state path is extracted once per candidate run (the `state_n` columns),
 // so the document is parsed once however many tests a condition makes. Node conditions are
 // semi-joins on node spans of the same traces, bounded by the same start window. Only the page's
-// rows then read their rendered JSON from span_list_entries, by row id (as span_queries.ts's list
-// pages do): joined directly, the scan reads the multi-KB JSON of every entry in the page's time
-// range (measured at 250k spans: 234 → 146 ms of CPU per state-filtered page).
+// keys come out; their whole rows are then read by the trace_id index and rendered, as the list
+// pages are (span_queries.ts renderListedSpans).
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
 import type { PageRequest } from '../spans/span_store.ts';
 import type { JsonPath, StateCondition, WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
-import type { ResultRow } from './result_rows.ts';
+import { inReadTransaction, renderListedSpans, selectRows } from './span_queries.ts';
 
 /** RFC 6901 pointer of the path (without `.length`): DuckDB reads `/a/0` as key or index alike. */
 export function jsonPointer(path: JsonPath): string {
@@ -146,16 +145,8 @@ export function workflowRunPageQuery(
         AND start_time >= $from AND start_time < $to ${candidates.join(' ')}),
     page AS (
       SELECT trace_id, span_id, start_time FROM runs r WHERE true ${conditions.join(' ')}
-      ORDER BY start_time DESC, span_id DESC LIMIT $limit),
-    listed AS (
-      SELECT e.rowid AS listed_row FROM span_list_entries e
-      JOIN page p ON e.trace_id = p.trace_id AND e.span_id = p.span_id
-      WHERE e.service_name = $service_name AND e.junjo_span_type = 'workflow'
-        AND e.start_time >= (SELECT min(start_time) FROM page)
-        AND e.start_time <= (SELECT max(start_time) FROM page))
-    SELECT span_json FROM span_list_entries
-    WHERE rowid IN (SELECT listed_row FROM listed)
-    ORDER BY start_time DESC, span_id DESC`;
+      ORDER BY start_time DESC, span_id DESC LIMIT $limit)
+    SELECT trace_id, span_id FROM page ORDER BY start_time DESC, span_id DESC`;
   return { sql, params };
 }
 
@@ -170,6 +161,8 @@ export async function selectWorkflowRunPage(
   page: PageRequest,
 ): Promise<Uint8Array[]> {
   const { sql, params } = workflowRunPageQuery(serviceName, filter, page);
-  const reader = await conn.runAndReadAll(sql, params);
-  return (reader.getRows() as ResultRow[]).map((row) => (row[0] as { bytes: Uint8Array }).bytes);
+  // One snapshot: the page's rows must still be there when they are read.
+  return inReadTransaction(conn, async () =>
+    renderListedSpans(conn, (await selectRows(conn, sql, params)) as [string, string][]),
+  );
 }
