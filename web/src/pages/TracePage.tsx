@@ -1,10 +1,10 @@
 // One trace: waterfall timeline on the left, the selected span's details on the right.
 // The selected span is in the URL (?span=), so a span can be linked to directly. The waterfall is
-// drawn from the compact trace; the selected span's attributes and events are fetched when it opens.
+// drawn from the compact trace's waterfall view; the selected span's attributes and events are fetched when it opens.
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { compactTraceQuery } from '../api/queries.ts';
+import { waterfallTraceQuery } from '../api/queries.ts';
 import { DownloadTraceButton } from '../components/DownloadTraceButton.tsx';
 import { OpenedSpanDetails } from '../components/OpenedSpanDetails.tsx';
 import { ReloadButton } from '../components/ReloadButton.tsx';
@@ -19,7 +19,7 @@ export function TracePage() {
   const traceId = useParams().traceId!;
   const [params, setParams] = useSearchParams();
   const selectedId = params.get('span');
-  const spans = useQuery(compactTraceQuery(traceId));
+  const spans = useQuery(waterfallTraceQuery(traceId));
   const tree = useMemo(() => buildSpanTree(spans.data ?? []), [spans.data]);
 
   const select = (id: string | null) => {
