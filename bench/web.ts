@@ -63,7 +63,7 @@ async function timeToInteractive(
   const page = await context.newPage();
   await page.addInitScript({ content: `(${INTERACTIVE_PROBE})(${JSON.stringify(selectors)})` });
   await page.goto(url);
-  const handle = await page.waitForFunction('window.__interactive', null, { timeout: 30_000, polling: 50 });
+  const handle = await page.waitForFunction('window.__interactive', null, { timeout: 120_000, polling: 50 });
   const ms = (await handle.jsonValue()) as number;
   const spansLoaded = (await page.evaluate(SPANS_LOADED)) as number;
   await page.close();

@@ -68,6 +68,18 @@ export function renderCompactSpan(span: CompactSpanRow): string {
   );
 }
 
+/** The JSON text of one WaterfallSpan (schemas.ts): the fields of renderCompactSpan the waterfall draws. */
+export function renderWaterfallSpan(span: CompactSpanRow): string {
+  return (
+    `{"span_id":${quote(span.span_id)}` +
+    `,"parent_span_id":${span.parent_span_id === null ? 'null' : quote(span.parent_span_id)}` +
+    `,"service_name":${quote(span.service_name)},"name":${quote(span.name)}` +
+    `,"start_time":"${formatTimestamp(span.start_time)}","end_time":"${formatTimestamp(span.end_time)}"` +
+    `,"status_code":${quote(span.status_code)},"junjo_span_type":${quote(span.junjo_span_type)}` +
+    `,"has_exception":${span.has_exception},"is_llm":${span.is_llm}}`
+  );
+}
+
 /** The JSON text of one StatePatch (schemas.ts). */
 export function statePatchJson(patch: StatePatchRow): string {
   return (

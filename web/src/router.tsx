@@ -1,7 +1,7 @@
 // Every view has its own URL, so any of them can be bookmarked, shared or reloaded.
 import type { QueryClient } from '@tanstack/react-query';
 import { createBrowserRouter, type LoaderFunctionArgs, Navigate } from 'react-router';
-import { compactTraceQuery } from './api/queries.ts';
+import { compactTraceQuery, waterfallTraceQuery } from './api/queries.ts';
 import { RequireAuth } from './auth/RequireAuth.tsx';
 import { SetupPage } from './auth/SetupPage.tsx';
 import { SignInPage } from './auth/SignInPage.tsx';
@@ -20,12 +20,14 @@ import { paths } from './paths.ts';
 export function createAppRouter(queryClient: QueryClient) {
   // A trace's spans are requested as soon as the URL is known, in parallel with the session check
   // and the page's code, instead of after the page has rendered.
-  const prefetchTrace = ({ params }: LoaderFunctionArgs) => {
-    if (params.traceId) void queryClient.prefetchQuery(compactTraceQuery(params.traceId));
-    return null;
-  };
   // Loaders only start work; stepping through a run (search params) must not re-run them.
-  const once = { loader: prefetchTrace, shouldRevalidate: () => false };
+  const prefetchOnce = (prefetch: (traceId: string) => Promise<void>) => ({
+    loader: ({ params }: LoaderFunctionArgs) => {
+      if (params.traceId) void prefetch(params.traceId);
+      return null;
+    },
+    shouldRevalidate: () => false,
+  });
   return createBrowserRouter([
     { path: '/sign-in', element: <SignInPage />, errorElement: <RouteErrorPage /> },
     { path: '/setup', element: <SetupPage />, errorElement: <RouteErrorPage /> },
@@ -44,7 +46,7 @@ export function createAppRouter(queryClient: QueryClient) {
         { path: 'services/:service/workflows', element: <WorkflowRunsPage /> },
         {
           path: 'services/:service/workflows/:traceId/:spanId',
-          ...once,
+          ...prefetchOnce((id) => queryClient.prefetchQuery(compactTraceQuery(id))),
           // The graph libraries are the heaviest part of the UI: loaded with the debugger only.
           lazy: async () => ({ Component: (await import('./pages/WorkflowPage.tsx')).default }),
         },
@@ -58,7 +60,11 @@ export function createAppRouter(queryClient: QueryClient) {
           lazy: async () => ({ Component: (await import('./pages/CompareRunsPage.tsx')).default }),
         },
         { path: 'services/:service/traces', element: <TracesPage /> },
-        { path: 'traces/:traceId', ...once, element: <TracePage /> },
+        {
+          path: 'traces/:traceId',
+          ...prefetchOnce((id) => queryClient.prefetchQuery(waterfallTraceQuery(id))),
+          element: <TracePage />,
+        },
         { path: 'search', element: <SearchPage /> },
         {
           path: 'playground',

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import type { SpanRow } from '../../spans/rows.ts';
-import { CompactSpan, Service, Span, StatePatch } from './schemas.ts';
+import { CompactSpan, Service, Span, StatePatch, WaterfallSpan } from './schemas.ts';
 import {
   hexId,
   LLM_ATTRIBUTES,
@@ -202,6 +202,19 @@ describe('one trace', () => {
     assert.deepEqual(upper.body, body);
   });
 
+  test('compact?view=waterfall: the same spans with only the fields the waterfall draws', async () => {
+    const { status, body } = await server.get(`/otel/trace/${t(1)}/compact?view=waterfall`);
+    assert.equal(status, 200);
+    const compact = (await server.get(`/otel/trace/${t(1)}/compact?view=debugger`)).body as CompactSpan[];
+    assert.deepEqual(
+      body,
+      compact.map((span) => Value.Clean(WaterfallSpan, structuredClone(span))),
+      'each waterfall span is its compact span, cut down',
+    );
+    assert.ok(!('state_events' in (body as WaterfallSpan[])[0]!));
+    assert.equal((await server.get(`/otel/trace/${t(999)}/compact?view=waterfall`)).status, 404);
+  });
+
   test('span: the one span, or 404 with a message', async () => {
     const found = await server.get(`/otel/trace/${t(3)}/span/${s(301)}`);
     assert.equal(found.status, 200);
@@ -237,6 +250,7 @@ describe('bad input', () => {
     `/otel/trace/${t(1)}0/nested_spans`,
     `/otel/trace/${'g'.repeat(32)}/nested_spans`,
     `/otel/trace/${t(1).slice(1)}/compact`,
+    `/otel/trace/${t(1)}/compact?view=everything`,
     `/otel/trace/${t(1)}/span/${s(100).slice(1)}`,
     `/otel/trace/${t(1)}/span/${'x'.repeat(16)}`,
     `/otel/trace/${encodeURIComponent(`${t(1)}' OR 1=1 --`)}/state_patches`,

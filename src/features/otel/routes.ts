@@ -7,6 +7,7 @@ import type { HttpPlugin } from '../../http/app.ts';
 import type { SpanReader } from '../../spans/span_store.ts';
 import {
   CompactSpan,
+  CompactTraceQuerystring,
   ErrorMessage,
   ListQuerystring,
   LogRecord,
@@ -17,6 +18,7 @@ import {
   StatePatchQuerystring,
   TraceParams,
   TraceSpanParams,
+  WaterfallSpan,
 } from './schemas.ts';
 import { DEFAULT_LIST_LIMIT, OtelQueryService } from './service.ts';
 
@@ -149,13 +151,22 @@ export function otelRoutes(deps: { store: SpanReader }): HttpPlugin {
           description:
             'The spans of nested_spans (same order) without attributes, links and events other than ' +
             '`set_state`; instead each says whether it has an exception event and whether it is an LLM ' +
-            'span. Fetch /otel/trace/{trace_id}/span/{span_id} for a span’s attributes and events.',
+            'span. Fetch /otel/trace/{trace_id}/span/{span_id} for a span’s attributes and events. ' +
+            '`view=waterfall` answers only the fields the trace timeline draws.',
           params: TraceParams,
-          response: { 200: Type.Array(CompactSpan), ...BadRequest, 404: ErrorMessage },
+          querystring: CompactTraceQuerystring,
+          response: {
+            200: Type.Union([Type.Array(CompactSpan), Type.Array(WaterfallSpan)]),
+            ...BadRequest,
+            404: ErrorMessage,
+          },
         },
       },
       async (request, reply) =>
-        sendJson(reply, await service.compactTrace(request.params.trace_id.toLowerCase())),
+        sendJson(
+          reply,
+          await service.compactTrace(request.params.trace_id.toLowerCase(), request.query.view),
+        ),
     );
 
     app.get(

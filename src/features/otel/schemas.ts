@@ -90,6 +90,35 @@ export const CompactSpan = Type.Object(
   { description: 'A span without its attributes, links and other events' },
 );
 export type CompactSpan = Static<typeof CompactSpan>;
+
+/** What the trace waterfall draws of every span; `?view=waterfall` of the compact trace. */
+export const WaterfallSpan = Type.Pick(
+  CompactSpan,
+  [
+    'span_id',
+    'parent_span_id',
+    'service_name',
+    'name',
+    'start_time',
+    'end_time',
+    'status_code',
+    'junjo_span_type',
+    'has_exception',
+    'is_llm',
+  ],
+  { description: "A compact span without the debugger's fields (state events, workflow state and graph)" },
+);
+export type WaterfallSpan = Static<typeof WaterfallSpan>;
+
+export const CompactTraceQuerystring = Type.Object({
+  view: Type.Optional(
+    Type.Union([Type.Literal('debugger'), Type.Literal('waterfall')], {
+      description:
+        '`debugger` (default): every compact field; `waterfall`: only what the trace timeline draws, ' +
+        'a fraction of the bytes for traces of workflows with many state updates',
+    }),
+  ),
+});
 export type SpanEvent = Static<typeof SpanEvent>;
 
 export const StatePatch = Type.Object({

@@ -2,6 +2,7 @@
 // default caps, keyset paging and the 404 of an unknown span, on top of any span store's reader.
 // Spans and state patches come back as JSON text, list pages as UTF-8 bytes (spans/span_json.ts says
 // why).
+import type { Static } from 'typebox';
 import { invalidInput, notFound } from '../../errors.ts';
 import { encodeTraceRequestJson } from '../../otlp/encode.ts';
 import {
@@ -12,10 +13,14 @@ import {
   parseTimestamp,
   renderCompactSpan,
   renderSpan,
+  renderWaterfallSpan,
   statePatchJson,
 } from '../../spans/span_json.ts';
 import type { PageRequest, SpanReader } from '../../spans/span_store.ts';
-import type { Service } from './schemas.ts';
+import type { CompactTraceQuerystring, Service } from './schemas.ts';
+
+export type CompactTraceView = NonNullable<Static<typeof CompactTraceQuerystring>['view']>;
+
 import { spanRowsToExportRequest } from './trace_export.ts';
 
 /** The reference's cap on root-span lists; also used for the workflow list, which had none. */
@@ -67,11 +72,14 @@ export class OtelQueryService {
     return jsonArray((await this.#store.traceSpans(traceId)).map(renderSpan));
   }
 
-  /** The trace's compact spans (spans/compact_span.ts), newest first; NotFound when unknown. */
-  async compactTrace(traceId: string): Promise<string> {
+  /**
+   * The trace's compact spans (spans/compact_span.ts), newest first; NotFound when unknown. The
+   * waterfall view leaves out the debugger's fields, which dominate a workflow trace's bytes.
+   */
+  async compactTrace(traceId: string, view: CompactTraceView = 'debugger'): Promise<string> {
     const spans = await this.#store.compactTrace(traceId);
     if (spans.length === 0) throw notFound(`trace ${traceId} not found`);
-    return jsonArray(spans.map(renderCompactSpan));
+    return jsonArray(spans.map(view === 'waterfall' ? renderWaterfallSpan : renderCompactSpan));
   }
 
   /** The whole trace as OTLP/JSON (trace_export.ts says what is rebuilt); NotFound when unknown. */

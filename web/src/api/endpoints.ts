@@ -13,6 +13,7 @@ import type {
   Span,
   User,
   UsersExist,
+  WaterfallSpan,
   WorkflowStats,
 } from './types.ts';
 
@@ -81,7 +82,17 @@ export const searchSpans = (query: URLSearchParams, page: Page) =>
  * An unknown trace (404) is one whose spans have not arrived yet: no spans.
  */
 export const compactTrace = (traceId: string) =>
-  api.get<CompactSpan[]>(`/otel/trace/${enc(traceId)}/compact`).catch((error: unknown) => {
+  spansOrNone(api.get<CompactSpan[]>(`/otel/trace/${enc(traceId)}/compact`));
+
+/**
+ * Only what the trace waterfall draws of each span: without the state events and workflow graphs
+ * a large workflow trace is a fraction of the bytes to query, send and parse.
+ */
+export const waterfallTrace = (traceId: string) =>
+  spansOrNone(api.get<WaterfallSpan[]>(`/otel/trace/${enc(traceId)}/compact?view=waterfall`));
+
+const spansOrNone = <S>(request: Promise<S[]>) =>
+  request.catch((error: unknown) => {
     if (error instanceof ApiError && error.status === 404) return [];
     throw error;
   });

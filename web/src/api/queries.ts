@@ -1,10 +1,16 @@
 // Queries shared by a page and the route loader that starts them early.
-import { compactTrace, spanLogRecords, traceSpan } from './endpoints.ts';
+import { compactTrace, spanLogRecords, traceSpan, waterfallTrace } from './endpoints.ts';
 
-/** The trace for the waterfall and the debugger; a span's details come from spanQuery. */
+/** The trace for the debugger; a span's details come from spanQuery. */
 export const compactTraceQuery = (traceId: string) => ({
   queryKey: ['trace', traceId] as const,
   queryFn: () => compactTrace(traceId),
+});
+
+/** The trace for the waterfall (the trace page): the compact trace's waterfall view. */
+export const waterfallTraceQuery = (traceId: string) => ({
+  queryKey: ['trace', traceId, 'waterfall'] as const,
+  queryFn: () => waterfallTrace(traceId),
 });
 
 /**

@@ -18,6 +18,7 @@ export type {
   Span,
   SpanEvent,
   StatePatch,
+  WaterfallSpan,
 } from '../../../src/features/otel/schemas.ts';
 export type { SearchResult } from '../../../src/features/search/schemas.ts';
 export type { User, UsersExist } from '../../../src/features/users/schemas.ts';

@@ -3,7 +3,17 @@
 // Keyboard (when the list has focus): ↑/↓ move, ←/→ collapse/expand, Home/End jump.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, memo, useEffect, useMemo, useRef, useState } from 'react';
-import { ancestorIds, type SpanNode, type SpanTree, visibleRows } from '../lib/span_tree.ts';
+import type { WaterfallSpan } from '../api/types.ts';
+import {
+  ancestorIds,
+  type SpanTree as Tree,
+  type SpanNode as TreeNode,
+  visibleRows,
+} from '../lib/span_tree.ts';
+
+type SpanNode = TreeNode<WaterfallSpan>;
+type SpanTree = Tree<WaterfallSpan>;
+
 import { formatDuration } from '../lib/time.ts';
 import { barGeometry, timeTicks } from '../lib/waterfall.ts';
 

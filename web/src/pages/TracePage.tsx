@@ -1,17 +1,18 @@
 // One trace: waterfall timeline on the left, the selected span's details on the right.
 // The selected span is in the URL (?span=), so a span can be linked to directly. The waterfall is
-// drawn from the compact trace; the selected span's attributes and events are fetched when it opens.
+// drawn from the compact trace's waterfall view; the selected span's attributes and events are fetched when it opens.
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { compactTraceQuery } from '../api/queries.ts';
+import { waterfallTraceQuery } from '../api/queries.ts';
+import type { WaterfallSpan } from '../api/types.ts';
 import { DownloadTraceButton } from '../components/DownloadTraceButton.tsx';
 import { OpenedSpanDetails } from '../components/OpenedSpanDetails.tsx';
 import { ReloadButton } from '../components/ReloadButton.tsx';
 import { EmptyState, ErrorNotice, Loading } from '../components/status.tsx';
 import { Time } from '../components/Time.tsx';
 import { Waterfall } from '../components/Waterfall.tsx';
-import { buildSpanTree } from '../lib/span_tree.ts';
+import { buildSpanTree, type SpanNode, type SpanTree } from '../lib/span_tree.ts';
 import { formatDuration } from '../lib/time.ts';
 import { paths } from '../paths.ts';
 
@@ -19,8 +20,10 @@ export function TracePage() {
   const traceId = useParams().traceId!;
   const [params, setParams] = useSearchParams();
   const selectedId = params.get('span');
-  const spans = useQuery(compactTraceQuery(traceId));
+  const spans = useQuery(waterfallTraceQuery(traceId));
   const tree = useMemo(() => buildSpanTree(spans.data ?? []), [spans.data]);
+  // Once per trace, not on every selection: a pass over every span.
+  const summary = useMemo(() => traceSummary(tree), [tree]);
 
   const select = (id: string | null) => {
     const next = new URLSearchParams(params);
@@ -51,9 +54,7 @@ export function TracePage() {
   }
   const selected = selectedId ? tree.byId.get(selectedId) : undefined;
   const service = root.span.service_name;
-  const errorCount = [...tree.byId.values()].filter((n) => n.error).length;
-  const workflows = [...tree.byId.values()].filter((n) => n.span.junjo_span_type === 'workflow');
-  const services = [...new Set([...tree.byId.values()].map((n) => n.span.service_name))];
+  const { errorCount, workflows, services } = summary;
 
   return (
     <div className="page page-wide trace-page">
@@ -112,4 +113,16 @@ export function TracePage() {
       </div>
     </div>
   );
+}
+
+function traceSummary(tree: SpanTree<WaterfallSpan>) {
+  let errorCount = 0;
+  const workflows: SpanNode<WaterfallSpan>[] = [];
+  const services = new Set<string>();
+  for (const node of tree.byId.values()) {
+    if (node.error) errorCount++;
+    if (node.span.junjo_span_type === 'workflow') workflows.push(node);
+    services.add(node.span.service_name);
+  }
+  return { errorCount, workflows, services: [...services] };
 }

@@ -1,0 +1,93 @@
+// The trace waterfall of a large trace in Chromium: only the rows in view are in the DOM, yet the
+// keyboard reaches every span, the selected row is scrolled into view (also from a deep link), and
+// the page asks for the compact trace's waterfall view, not the debugger's fields.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { legacyWorkflowTrace, toExportRequest } from '../../src/fixtures/junjo_traces.ts';
+import { encodeTraceRequestProtobuf } from '../../src/otlp/encode.ts';
+import { postOtlp } from '../ingestion/otlp_clients.ts';
+import { createApiKey, signIn } from '../support/accounts.ts';
+import { startServerProcess } from '../support/server_process.ts';
+import { indexedSpans, waitFor } from '../support/wait.ts';
+import { launchChromium, recordProblems, SIGNED_OUT_PROBE, signInThroughUi } from './browser.ts';
+
+const USER = { email: 'waterfall@example.com', password: 'correct horse battery staple' };
+
+/** The row's id when it lies wholly inside the waterfall's scroll box, else null. */
+const selectedRowInView = (page: Page) =>
+  page.evaluate(`(() => {
+    const row = document.querySelector('.wf-row[aria-selected=true]');
+    if (!row) return null;
+    const box = document.querySelector('.waterfall-scroll').getBoundingClientRect();
+    const r = row.getBoundingClientRect();
+    return r.top >= box.top - 1 && r.bottom <= box.bottom + 1 ? row.id.replace('wf-row-', '') : null;
+  })()`) as Promise<string | null>;
+
+const selectedInUrl = (page: Page) => new URL(page.url()).searchParams.get('span');
+
+test('a 2,000-span waterfall: virtual rows, keyboard to both ends, selection scrolled into view', {
+  timeout: 300_000,
+}, async (t) => {
+  const server = await startServerProcess();
+  t.after(() => server.cleanup());
+  const apiKey = (await createApiKey(await signIn(server.baseUrl, USER.email, USER.password))).key;
+  const trace = legacyWorkflowTrace({ seed: 12, nodeCount: 2000 });
+  const total = trace.spans.length;
+  const posted = await postOtlp(
+    server.ports.otlpHttp,
+    '/v1/traces',
+    encodeTraceRequestProtobuf(toExportRequest(trace.spans)),
+    { apiKey, contentType: 'application/x-protobuf' },
+  );
+  assert.equal(posted.status, 200);
+  await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= total, 'indexed', 120_000);
+
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = recordProblems(page, [SIGNED_OUT_PROBE]);
+  await page.goto(server.baseUrl);
+  await signInThroughUi(page, USER.email, USER.password);
+
+  const traceRequests: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith(`/otel/trace/${trace.traceId}/`))
+      traceRequests.push(url.pathname + url.search);
+  });
+  await page.goto(`${server.baseUrl}/traces/${trace.traceId}`);
+  await page.waitForSelector(
+    `text=${total.toLocaleString('en')} of ${total.toLocaleString('en')} spans shown`,
+  );
+  assert.deepEqual(traceRequests, [`/otel/trace/${trace.traceId}/compact?view=waterfall`]);
+  const rowsInDom = await page.locator('.wf-row').count();
+  assert.ok(
+    rowsInDom > 0 && rowsInDom < 200,
+    `only the rows in view are rendered (${rowsInDom} of ${total})`,
+  );
+
+  // The keyboard walks the whole list, the selection following in the URL and in view.
+  /** Presses `key` and waits until another span is selected, in the URL and in view; returns it. */
+  const press = async (key: string) => {
+    const before = selectedInUrl(page);
+    await page.keyboard.press(key);
+    return waitFor(async () => {
+      const selected = selectedInUrl(page);
+      return selected && selected !== before && (await selectedRowInView(page)) === selected
+        ? selected
+        : null;
+    }, `${key}: another span selected and scrolled into view`);
+  };
+  await page.focus('.waterfall-scroll');
+  const last = await press('End');
+  const first = await press('Home');
+  const second = await press('ArrowDown');
+  assert.equal(new Set([first, second, last]).size, 3);
+  assert.equal(await page.locator('.wf-row').first().getAttribute('id'), `wf-row-${first}`);
+
+  // A deep link to the last span (a fresh page load) opens with its row in view.
+  await page.goto(`${server.baseUrl}/traces/${trace.traceId}?span=${last}`);
+  await waitFor(async () => (await selectedRowInView(page)) === last, 'the linked row in view');
+  assert.deepEqual(problems, [], 'no console errors or warnings');
+});
