@@ -2,18 +2,42 @@
 // SQL fragments, one per condition, every value a bound parameter, JSON paths included (as JSON
 // pointers, the form DuckDB's JSON functions take from a parameter).
 //
-// What keeps it fast: it reads workflow spans only (a small share of `spans`) of one service, and the
-// time bounds on start_time let the zone maps skip the row groups outside them (rows are stored in
-// about time order). Each state path is extracted once per candidate run (the `state_n` columns),
-// so the document is parsed once however many tests a condition makes. Node conditions are
-// semi-joins on node spans of the same traces, bounded by the same start window. Only the page's
-// rows then read their rendered JSON from span_list_entries, by row id (as span_queries.ts's list
-// pages do): joined directly, the scan reads the multi-KB JSON of every entry in the page's time
-// range (measured at 250k spans: 234 → 146 ms of CPU per state-filtered page).
-import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+// What keeps it fast:
+// - it reads workflow spans only (a small share of `spans`) of one service, and the time bounds on
+//   start_time let the zone maps skip the row groups outside them (rows are stored in about time
+//   order);
+// - newest slices first: DuckDB's top-N cannot stop early, so a page over 24 hours would test every
+//   run of the day. The per-hour workflow counts of span_list_hours cut the range into slices of
+//   growing size (newest first, each about four times the runs of all newer ones), and the statement
+//   runs on one slice after the other until the page is full: a filter that matches one run in ten
+//   reads about an hour of runs, and only a filter that matches (almost) nothing reads the whole
+//   range. The slices cover the range without gap or overlap, so the page is the same;
+// - the state document is parsed only when its raw text can match: requiredStateTexts (substrings
+//   every matching document without backslashes contains) are tested on the text first, and a
+//   substring search costs far less than parsing;
+// - each state path is extracted once per candidate run (the `state_n` columns), so the document
+//   is parsed once however many tests a condition makes; node conditions are semi-joins on node
+//   spans of the same traces, bounded by the slice's start;
+// - only the page's rows read their rendered JSON from span_list_entries, by row id (as
+//   span_queries.ts's list pages do): joined directly, the scan reads the multi-KB JSON of every
+//   entry in the page's time range.
+import {
+  type DuckDBBlobValue,
+  type DuckDBConnection,
+  DuckDBTimestampTZValue,
+  type DuckDBValue,
+  listValue,
+} from '@duckdb/node-api';
 import type { PageRequest } from '../spans/span_store.ts';
-import type { JsonPath, StateCondition, WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
+import {
+  type JsonPath,
+  requiredStateTexts,
+  type StateCondition,
+  type WorkflowRunFilter,
+} from '../spans/workflow_run_filter.ts';
 import type { ResultRow } from './result_rows.ts';
+import { inReadTransaction, selectRows } from './span_queries.ts';
+import { hourOf } from './summaries.ts';
 
 /** RFC 6901 pointer of the path (without `.length`): DuckDB reads `/a/0` as key or index alike. */
 export function jsonPointer(path: JsonPath): string {
@@ -82,10 +106,14 @@ function stateTest(
 const NODE_RAN = (param: string, extra = '') => `EXISTS (
       SELECT 1 FROM spans n
       WHERE n.trace_id = r.trace_id AND n.junjo_span_type = 'node' AND n.name = ${param} ${extra}
-        AND n.start_time >= r.start_time AND n.start_time <= r.end_time AND n.start_time >= $from)`;
+        AND n.start_time >= r.start_time AND n.start_time <= r.end_time
+        AND n.start_time >= $from AND n.start_time >= $slice_from)`;
 
-/** The statement and its parameters for one page of the filtered list. */
-export function workflowRunPageQuery(
+/**
+ * The statement and its parameters that find the page's runs (trace id, span id, start) among
+ * those that started in [$slice_from, $slice_to): parameters the caller adds, with $limit.
+ */
+export function workflowRunSliceQuery(
   serviceName: string,
   filter: WorkflowRunFilter,
   page: PageRequest,
@@ -119,6 +147,14 @@ export function workflowRunPageQuery(
       params.before_span_id = page.before.spanId;
     }
   }
+  const texts = [...new Set(filter.state.flatMap(requiredStateTexts))];
+  if (texts.length) {
+    const all = texts.map((text, n) => {
+      params[`state_text_${n}`] = text;
+      return `contains(${stateColumn}, $state_text_${n})`;
+    });
+    candidates.push(`AND (contains(${stateColumn}, '\\') OR (${all.join(' AND ')}))`);
+  }
   const extracted = filter.state.map((condition, n) => {
     params[`state_path_${n}`] = jsonPointer(condition.path);
     const test = stateTest(condition, n);
@@ -143,24 +179,61 @@ export function workflowRunPageQuery(
       SELECT trace_id, span_id, start_time, end_time ${extracted.join('')}
       FROM spans
       WHERE service_name = $service_name AND junjo_span_type = 'workflow'
-        AND start_time >= $from AND start_time < $to ${candidates.join(' ')}),
-    page AS (
-      SELECT trace_id, span_id, start_time FROM runs r WHERE true ${conditions.join(' ')}
-      ORDER BY start_time DESC, span_id DESC LIMIT $limit),
-    listed AS (
-      SELECT e.rowid AS listed_row FROM span_list_entries e
-      JOIN page p ON e.trace_id = p.trace_id AND e.span_id = p.span_id
-      WHERE e.service_name = $service_name AND e.junjo_span_type = 'workflow'
-        AND e.start_time >= (SELECT min(start_time) FROM page)
-        AND e.start_time <= (SELECT max(start_time) FROM page))
-    SELECT span_json FROM span_list_entries
-    WHERE rowid IN (SELECT listed_row FROM listed)
-    ORDER BY start_time DESC, span_id DESC`;
+        AND start_time >= $from AND start_time < $to
+        AND start_time >= $slice_from AND start_time < $slice_to ${candidates.join(' ')})
+    SELECT trace_id, span_id, epoch_us(start_time) FROM runs r WHERE true ${conditions.join(' ')}
+    ORDER BY start_time DESC, span_id DESC LIMIT $limit`;
   return { sql, params };
 }
 
+// The page's rendered JSON: the entries' row ids first, within the page's time range, so that
+// only those rows' JSON is read.
+const PAGE_JSON = `
+  WITH page AS (SELECT unnest($trace_ids::VARCHAR[]) AS trace_id, unnest($span_ids::VARCHAR[]) AS span_id),
+  listed AS (
+    SELECT e.rowid AS listed_row FROM span_list_entries e
+    JOIN page p ON e.trace_id = p.trace_id AND e.span_id = p.span_id
+    WHERE e.service_name = $service_name AND e.junjo_span_type = 'workflow'
+      AND e.start_time >= $oldest AND e.start_time <= $newest)
+  SELECT span_json FROM span_list_entries
+  WHERE rowid IN (SELECT listed_row FROM listed)
+  ORDER BY start_time DESC, span_id DESC`;
+
 function timestamp(micros: bigint | undefined, otherwise: DuckDBTimestampTZValue): DuckDBTimestampTZValue {
   return micros === undefined ? otherwise : new DuckDBTimestampTZValue(micros);
+}
+
+/** Newest first, the service's workflow runs per hour that may hold runs of the page. */
+const RUN_HOURS = `
+  SELECT epoch_us(hour), workflows FROM span_list_hours
+  WHERE service_name = $service_name AND hour >= $from_hour AND hour < $until
+  ORDER BY hour DESC`;
+
+/** Runs the first slice should hold per row of the page, and how much each slice outgrows the newer ones. */
+const FIRST_SLICE_RUNS_PER_ROW = 8;
+const SLICE_GROWTH = 4;
+
+/**
+ * Lower bounds (hour starts, newest first) of the slices: a slice ends where the runs from the
+ * newest hour on reach the next target. The oldest slice has no lower bound but the filter's.
+ */
+export function sliceStarts(hours: [hour: bigint, runs: bigint][], limit: number): bigint[] {
+  const starts: bigint[] = [];
+  let target = BigInt(limit * FIRST_SLICE_RUNS_PER_ROW);
+  let runs = 0n;
+  for (const [hour, count] of hours) {
+    runs += count;
+    if (runs < target) continue;
+    starts.push(hour);
+    target = runs * BigInt(SLICE_GROWTH);
+  }
+  return starts;
+}
+
+/** Exclusive upper bound of the page's start times (from `to` and the cursor); undefined when none. */
+function newestStart(filter: WorkflowRunFilter, page: PageRequest): bigint | undefined {
+  const bounds = [filter.toMicros, page.before && page.before.startTime + 1n];
+  return bounds.reduce((a, b) => (a === undefined || (b !== undefined && b < a) ? b : a), undefined);
 }
 
 export async function selectWorkflowRunPage(
@@ -169,7 +242,42 @@ export async function selectWorkflowRunPage(
   filter: WorkflowRunFilter,
   page: PageRequest,
 ): Promise<Uint8Array[]> {
-  const { sql, params } = workflowRunPageQuery(serviceName, filter, page);
-  const reader = await conn.runAndReadAll(sql, params);
-  return (reader.getRows() as ResultRow[]).map((row) => (row[0] as { bytes: Uint8Array }).bytes);
+  const slice = workflowRunSliceQuery(serviceName, filter, page);
+  // One snapshot: the slices must see the runs the counts saw, and no run twice or never.
+  return inReadTransaction(conn, async () => {
+    const hours = await selectRows(conn, RUN_HOURS, {
+      service_name: serviceName,
+      from_hour: timestamp(
+        filter.fromMicros === undefined ? undefined : hourOf(filter.fromMicros),
+        DuckDBTimestampTZValue.NegInf,
+      ),
+      until: timestamp(newestStart(filter, page), DuckDBTimestampTZValue.PosInf),
+    });
+    const starts = sliceStarts(hours as [bigint, bigint][], page.limit).filter(
+      (start) => filter.fromMicros === undefined || start > filter.fromMicros,
+    );
+    const found: ResultRow[] = [];
+    let sliceTo = DuckDBTimestampTZValue.PosInf;
+    for (const start of [...starts, undefined]) {
+      const sliceFrom = timestamp(start, DuckDBTimestampTZValue.NegInf);
+      const params = {
+        ...slice.params,
+        limit: page.limit - found.length,
+        slice_from: sliceFrom,
+        slice_to: sliceTo,
+      };
+      found.push(...(await selectRows(conn, slice.sql, params)));
+      if (found.length >= page.limit) break;
+      sliceTo = sliceFrom;
+    }
+    if (found.length === 0) return [];
+    const json = await selectRows(conn, PAGE_JSON, {
+      service_name: serviceName,
+      trace_ids: listValue(found.map((row) => row[0] as string)),
+      span_ids: listValue(found.map((row) => row[1] as string)),
+      oldest: new DuckDBTimestampTZValue(found.at(-1)![2] as bigint),
+      newest: new DuckDBTimestampTZValue(found[0]![2] as bigint),
+    });
+    return json.map((row) => (row[0] as DuckDBBlobValue).bytes);
+  });
 }
