@@ -2,17 +2,35 @@
 // SQL fragments, one per condition, every value a bound parameter, JSON paths included (as JSON
 // pointers, the form DuckDB's JSON functions take from a parameter).
 //
-// What keeps it fast: it reads workflow spans only (a small share of `spans`) of one service, and the
-// time bounds on start_time let the zone maps skip the row groups outside them (rows are stored in
-// about time order). Each state path is extracted once per candidate run (the `state_n` columns),
-// so the document is parsed once however many tests a condition makes. Node conditions are
-// semi-joins on node spans of the same traces, bounded by the same start window. Only the page's
-// keys come out; their whole rows are then read by the trace_id index and rendered, as the list
-// pages are (span_queries.ts renderListedSpans).
+// What keeps it fast:
+// - it reads workflow spans only (a small share of `spans`) of one service, and the time bounds on
+//   start_time let the zone maps skip the row groups outside them (rows are stored in about time
+//   order);
+// - newest slices first: DuckDB's top-N cannot stop early, so a page over 24 hours would test every
+//   run of the day. The per-hour workflow counts of span_list_hours cut the range into slices of
+//   growing size (newest first, each about four times the runs of all newer ones), and the statement
+//   runs on one slice after the other until the page is full: a filter that matches one run in ten
+//   reads about an hour of runs, and only a filter that matches (almost) nothing reads the whole
+//   range. The slices cover the range without gap or overlap, so the page is the same;
+// - the state document is parsed only when its raw text can match: requiredStateTexts (substrings
+//   every matching document without backslashes contains) are tested on the text first, and a
+//   substring search costs far less than parsing;
+// - each state path is extracted once per candidate run (the `state_n` columns), so the document
+//   is parsed once however many tests a condition makes; node conditions are semi-joins on node
+//   spans of the same traces, bounded by the slice's start;
+// - only the page's keys come out; their whole rows are then read by the trace_id index and
+//   rendered, as the list pages are (span_queries.ts renderListedSpans).
 import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
 import type { PageRequest } from '../spans/span_store.ts';
-import type { JsonPath, StateCondition, WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
+import {
+  type JsonPath,
+  requiredStateTexts,
+  type StateCondition,
+  type WorkflowRunFilter,
+} from '../spans/workflow_run_filter.ts';
+import type { ResultRow } from './result_rows.ts';
 import { inReadTransaction, renderListedSpans, selectRows } from './span_queries.ts';
+import { hourOf } from './summaries.ts';
 
 /** RFC 6901 pointer of the path (without `.length`): DuckDB reads `/a/0` as key or index alike. */
 export function jsonPointer(path: JsonPath): string {
@@ -81,10 +99,14 @@ function stateTest(
 const NODE_RAN = (param: string, extra = '') => `EXISTS (
       SELECT 1 FROM spans n
       WHERE n.trace_id = r.trace_id AND n.junjo_span_type = 'node' AND n.name = ${param} ${extra}
-        AND n.start_time >= r.start_time AND n.start_time <= r.end_time AND n.start_time >= $from)`;
+        AND n.start_time >= r.start_time AND n.start_time <= r.end_time
+        AND n.start_time >= $from AND n.start_time >= $slice_from)`;
 
-/** The statement and its parameters for one page of the filtered list. */
-export function workflowRunPageQuery(
+/**
+ * The statement and its parameters that find the page's runs (trace id, span id, start) among
+ * those that started in [$slice_from, $slice_to): parameters the caller adds, with $limit.
+ */
+export function workflowRunSliceQuery(
   serviceName: string,
   filter: WorkflowRunFilter,
   page: PageRequest,
@@ -118,6 +140,14 @@ export function workflowRunPageQuery(
       params.before_span_id = page.before.spanId;
     }
   }
+  const texts = [...new Set(filter.state.flatMap(requiredStateTexts))];
+  if (texts.length) {
+    const all = texts.map((text, n) => {
+      params[`state_text_${n}`] = text;
+      return `contains(${stateColumn}, $state_text_${n})`;
+    });
+    candidates.push(`AND (contains(${stateColumn}, '\\') OR (${all.join(' AND ')}))`);
+  }
   const extracted = filter.state.map((condition, n) => {
     params[`state_path_${n}`] = jsonPointer(condition.path);
     const test = stateTest(condition, n);
@@ -142,16 +172,48 @@ export function workflowRunPageQuery(
       SELECT trace_id, span_id, start_time, end_time ${extracted.join('')}
       FROM spans
       WHERE service_name = $service_name AND junjo_span_type = 'workflow'
-        AND start_time >= $from AND start_time < $to ${candidates.join(' ')}),
-    page AS (
-      SELECT trace_id, span_id, start_time FROM runs r WHERE true ${conditions.join(' ')}
-      ORDER BY start_time DESC, span_id DESC LIMIT $limit)
-    SELECT trace_id, span_id FROM page ORDER BY start_time DESC, span_id DESC`;
+        AND start_time >= $from AND start_time < $to
+        AND start_time >= $slice_from AND start_time < $slice_to ${candidates.join(' ')})
+    SELECT trace_id, span_id, epoch_us(start_time) FROM runs r WHERE true ${conditions.join(' ')}
+    ORDER BY start_time DESC, span_id DESC LIMIT $limit`;
   return { sql, params };
 }
 
 function timestamp(micros: bigint | undefined, otherwise: DuckDBTimestampTZValue): DuckDBTimestampTZValue {
   return micros === undefined ? otherwise : new DuckDBTimestampTZValue(micros);
+}
+
+/** Newest first, the service's workflow runs per hour that may hold runs of the page. */
+const RUN_HOURS = `
+  SELECT epoch_us(hour), workflows FROM span_list_hours
+  WHERE service_name = $service_name AND hour >= $from_hour AND hour < $until
+  ORDER BY hour DESC`;
+
+/** Runs the first slice should hold per row of the page, and how much each slice outgrows the newer ones. */
+const FIRST_SLICE_RUNS_PER_ROW = 8;
+const SLICE_GROWTH = 4;
+
+/**
+ * Lower bounds (hour starts, newest first) of the slices: a slice ends where the runs from the
+ * newest hour on reach the next target. The oldest slice has no lower bound but the filter's.
+ */
+export function sliceStarts(hours: [hour: bigint, runs: bigint][], limit: number): bigint[] {
+  const starts: bigint[] = [];
+  let target = BigInt(limit * FIRST_SLICE_RUNS_PER_ROW);
+  let runs = 0n;
+  for (const [hour, count] of hours) {
+    runs += count;
+    if (runs < target) continue;
+    starts.push(hour);
+    target = runs * BigInt(SLICE_GROWTH);
+  }
+  return starts;
+}
+
+/** Exclusive upper bound of the page's start times (from `to` and the cursor); undefined when none. */
+function newestStart(filter: WorkflowRunFilter, page: PageRequest): bigint | undefined {
+  const bounds = [filter.toMicros, page.before && page.before.startTime + 1n];
+  return bounds.reduce((a, b) => (a === undefined || (b !== undefined && b < a) ? b : a), undefined);
 }
 
 export async function selectWorkflowRunPage(
@@ -160,9 +222,37 @@ export async function selectWorkflowRunPage(
   filter: WorkflowRunFilter,
   page: PageRequest,
 ): Promise<Uint8Array[]> {
-  const { sql, params } = workflowRunPageQuery(serviceName, filter, page);
-  // One snapshot: the page's rows must still be there when they are read.
-  return inReadTransaction(conn, async () =>
-    renderListedSpans(conn, (await selectRows(conn, sql, params)) as [string, string][]),
-  );
+  const slice = workflowRunSliceQuery(serviceName, filter, page);
+  // One snapshot: the slices must see the runs the counts saw, and no run twice or never.
+  return inReadTransaction(conn, async () => {
+    const hours = await selectRows(conn, RUN_HOURS, {
+      service_name: serviceName,
+      from_hour: timestamp(
+        filter.fromMicros === undefined ? undefined : hourOf(filter.fromMicros),
+        DuckDBTimestampTZValue.NegInf,
+      ),
+      until: timestamp(newestStart(filter, page), DuckDBTimestampTZValue.PosInf),
+    });
+    const starts = sliceStarts(hours as [bigint, bigint][], page.limit).filter(
+      (start) => filter.fromMicros === undefined || start > filter.fromMicros,
+    );
+    const found: ResultRow[] = [];
+    let sliceTo = DuckDBTimestampTZValue.PosInf;
+    for (const start of [...starts, undefined]) {
+      const sliceFrom = timestamp(start, DuckDBTimestampTZValue.NegInf);
+      const params = {
+        ...slice.params,
+        limit: page.limit - found.length,
+        slice_from: sliceFrom,
+        slice_to: sliceTo,
+      };
+      found.push(...(await selectRows(conn, slice.sql, params)));
+      if (found.length >= page.limit) break;
+      sliceTo = sliceFrom;
+    }
+    return renderListedSpans(
+      conn,
+      found.map((row) => [row[0] as string, row[1] as string]),
+    );
+  });
 }

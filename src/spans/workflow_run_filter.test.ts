@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../errors.ts';
-import { formatJsonPath, parseJsonPath, parseStateCondition } from './workflow_run_filter.ts';
+import {
+  formatJsonPath,
+  parseJsonPath,
+  parseStateCondition,
+  requiredStateTexts,
+} from './workflow_run_filter.ts';
 
 test('JSON paths: $ then .name, ["name"] and [index] segments, with an optional trailing .length', () => {
   assert.deepEqual(parseJsonPath('$'), { segments: [], length: false });
@@ -100,4 +105,20 @@ test('bad state conditions are refused with a message naming the field', () => {
       text,
     );
   }
+});
+
+test('required state texts: keys and written values a matching document without escapes holds', () => {
+  const texts = (text: string) => requiredStateTexts(parseStateCondition(text));
+  assert.deepEqual(texts('$.status = "done"'), ['"status"', '"done"']);
+  assert.deepEqual(texts('$.a.b[2].c = true'), ['"a"', '"b"', '"c"', 'true']);
+  assert.deepEqual(texts('$.note = null'), ['"note"', 'null']);
+  assert.deepEqual(texts('$.tags contains "v\\"ip"'), ['"tags"', 'v\\"ip']);
+  assert.deepEqual(texts('$.tags contains false'), ['"tags"', 'false']);
+  // Numbers have many spellings; only the path's keys are required.
+  assert.deepEqual(texts('$.score = 7'), ['"score"']);
+  assert.deepEqual(texts('$.items.length > 2'), ['"items"']);
+  assert.deepEqual(texts('$.items exists'), ['"items"']);
+  // != holds when the value is missing; keys that read as an index may be one.
+  assert.deepEqual(texts('$.status != "done"'), []);
+  assert.deepEqual(texts('$["0"]["a b"] = "x"'), ['"x"']);
 });

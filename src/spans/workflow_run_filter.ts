@@ -203,3 +203,28 @@ function parseScalar(text: string): JsonScalar | undefined {
     return undefined;
   }
 }
+
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Texts a state document must contain for the condition to hold, provided the document has no
+ * backslash: without escapes, every key and string of a JSON text is written exactly as
+ * JSON.stringify writes it, and true, false and null are written as themselves. A store can test
+ * these substrings on the raw text before it parses any JSON ("contains a backslash, or all of
+ * these"), which rules out most documents cheaply and never a matching one. `!=` needs nothing (a
+ * missing value is "not equal"); numbers have many spellings (7, 7.0, 7e0), so only their path's
+ * keys are required; keys that look like an index are left out (a store may read `/0` as either).
+ */
+export function requiredStateTexts(condition: StateCondition): string[] {
+  if (condition.operator === '!=') return [];
+  const texts = condition.path.segments.flatMap((s) =>
+    'key' in s && PLAIN_KEY.test(s.key) ? [JSON.stringify(s.key)] : [],
+  );
+  const { operator, value } = condition;
+  if (condition.path.length || value === undefined || typeof value === 'number') return texts;
+  if (operator === '=') texts.push(JSON.stringify(value));
+  // An element equal to the string, or a string holding it: either way its characters as written.
+  else if (operator === 'contains')
+    texts.push(typeof value === 'string' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(value));
+  return texts;
+}
