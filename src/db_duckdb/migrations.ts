@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import { numericEventTimes, STRING_TIME_MARKER } from '../spans/event_json.ts';
 import type { DuckDb } from './connection.ts';
 import { recordStoredSpanAttributes } from './span_attributes.ts';
+import { rebuildQuerySupport } from './summaries.ts';
 
 interface Migration {
   version: number;
@@ -24,11 +25,6 @@ const MIGRATIONS: Migration[] = [
     version: 2,
     description: 'span_attributes filled from the stored spans (trace search reads it)',
     run: backfillSpanAttributes,
-  },
-  {
-    version: 4,
-    description: 'span_list_entries without the rendered span JSON (list pages render from spans)',
-    run: dropRenderedListJson,
   },
 ];
 
@@ -77,6 +73,8 @@ async function numericEventTimesInStore(db: DuckDb, logger: Logger): Promise<voi
     const last = first + STEP_ROWS > maxRowid ? maxRowid + 1n : first + STEP_ROWS;
     logger.info(`store migration 1: ${last} of ${maxRowid + 1n} span rows checked, ${rewritten} rewritten`);
   }
+  // The list endpoints serve span JSON rendered at insert: render it again from the fixed rows.
+  if (rewritten > 0) await db.write(rebuildQuerySupport);
 }
 
 async function rewriteEventTimes(conn: DuckDBConnection, first: bigint, last: bigint): Promise<number> {
@@ -107,22 +105,4 @@ async function backfillSpanAttributes(db: DuckDb, logger: Logger): Promise<void>
     const last = first + STEP_ROWS > maxRowid ? maxRowid + 1n : first + STEP_ROWS;
     logger.info(`store migration 2: ${last} of ${maxRowid + 1n} span rows indexed, ${attributes} attributes`);
   }
-}
-
-// ---- 4: list entries without their rendered JSON ------------------------------------------------
-
-const HAS_RENDERED_JSON = `
-  SELECT count(*) > 0 FROM duckdb_columns()
-  WHERE database_name = current_database() AND table_name = 'span_list_entries' AND column_name = 'span_json'`;
-
-// Dropping a column only writes new table metadata; its blocks are freed by the next checkpoint
-// (then reused by later inserts; `npm run compact-store` shrinks the file itself).
-async function dropRenderedListJson(db: DuckDb, logger: Logger): Promise<void> {
-  const present = await db.read(
-    async (conn) => (await conn.runAndReadAll(HAS_RENDERED_JSON)).getRows()[0]?.[0],
-  );
-  if (present !== true) return;
-  logger.info('store migration 4: dropping span_list_entries.span_json');
-  await db.write((conn) => conn.run('ALTER TABLE span_list_entries DROP COLUMN span_json'));
-  await db.checkpoint();
 }

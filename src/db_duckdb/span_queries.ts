@@ -1,19 +1,23 @@
 // The SQL of the span query API, one named constant per query, every value a bound parameter.
 //
-// Lists read `span_list_entries` (the keys and filter columns of root and workflow spans; see
+// Lists read `span_list_entries` (root and workflow spans with their JSON rendered at insert time; see
 // schemas/query_support.sql), in one read transaction:
 // 1. from the per-hour counts in span_list_hours, the hour from which on the service has enough
 //    rows for the page (before the cursor), so that the zone maps on start_time skip every older
 //    row group: DuckDB's top-N does not visit the newest row groups first, so without this bound
 //    it reads the filter columns of the whole table;
-// 2. a top-N over those narrow columns picks the page's keys;
-// 3. the page's whole rows are read from `spans` through the trace_id index and rendered
-//    (renderSpan), in the page's order.
+// 2. a top-N over the narrow filter and sort columns picks the page's row ids, and only those rows'
+//    span_json (UTF-8 bytes) is read. DuckDB's top-N would otherwise carry the multi-KB JSON of every candidate
+//    row; with the row ids it pushes a range and a Bloom filter into the scan.
 // Traces and single spans are equality lookups on the seed's trace_id index.
-import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+import {
+  type DuckDBBlobValue,
+  type DuckDBConnection,
+  DuckDBTimestampTZValue,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import type { CompactSpanRow } from '../spans/compact_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
-import { renderSpan } from '../spans/span_json.ts';
 import type { PageRequest, ServiceSummary } from '../spans/span_store.ts';
 import {
   COMPACT_SPAN_COLUMNS,
@@ -115,64 +119,14 @@ export const WINDOW_STARTS: Record<SpanList, string> = {
 
 function listPage(list: SpanList, cursor: Cursor): string {
   return `
-    SELECT trace_id, span_id FROM span_list_entries
-    WHERE service_name = $service_name AND start_time >= $window_start
-      AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
-    ${NEWEST_FIRST} LIMIT $limit`;
-}
-
-/**
- * The rows of these traces' spans with these span ids, one `$trace_N` / `$span_N` parameter each.
- * An IN list of parameters in a materialized CTE is what makes DuckDB use the trace_id index; a
- * second condition in the same scan, or `= ANY($list)`, reads far more of the table.
- */
-function keyedSpansStatement(traceIds: string[], spanIds: string[]) {
-  const params: Record<string, DuckDBValue> = {};
-  const list = (prefix: string, values: string[]) =>
-    values
-      .map((value, i) => {
-        params[`${prefix}_${i}`] = value;
-        return `$${prefix}_${i}`;
-      })
-      .join(', ');
-  const sql = `
-    WITH trace AS MATERIALIZED (
-      SELECT ${SPAN_SELECT}, span_id AS wanted FROM spans WHERE trace_id IN (${list('trace', traceIds)}))
-    SELECT * EXCLUDE (wanted) FROM trace WHERE wanted IN (${list('span', spanIds)})`;
-  return { sql, params };
-}
-
-// DuckDB gives the trace_id index up for a scan of the whole table once a lookup would return more
-// than index_scan_max_count (2048) rows or 0.1% of the table: a 500-row page in one statement did
-// (seconds of CPU at 1M spans). 40 traces of a few dozen spans each stay below both.
-const TRACES_PER_LOOKUP = 40;
-
-/**
- * Each listed span's JSON (renderSpan, as UTF-8 bytes), in the order of `keys`. Run it in the
- * snapshot that found the keys: they are read again from `spans`.
- */
-export async function renderListedSpans(
-  conn: DuckDBConnection,
-  keys: readonly (readonly [traceId: string, spanId: string])[],
-): Promise<Uint8Array[]> {
-  const found = new Map<string, SpanRow>();
-  for (let i = 0; i < keys.length; i += TRACES_PER_LOOKUP) {
-    const chunk = keys.slice(i, i + TRACES_PER_LOOKUP);
-    const statement = keyedSpansStatement(
-      chunk.map(([traceId]) => traceId),
-      chunk.map(([, spanId]) => spanId),
-    );
-    for (const row of await selectRows(conn, statement.sql, statement.params)) {
-      const span = spanRowFromResult(row);
-      found.set(`${span.trace_id}/${span.span_id}`, span);
-    }
-  }
-  // A key always has its row (both tables change in the same transactions); the filter only
-  // keeps the types honest.
-  return keys.flatMap(([traceId, spanId]) => {
-    const span = found.get(`${traceId}/${spanId}`);
-    return span ? [Buffer.from(renderSpan(span))] : [];
-  });
+    WITH page AS (
+      SELECT rowid AS listed_row FROM span_list_entries
+      WHERE service_name = $service_name AND start_time >= $window_start
+        AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
+      ${NEWEST_FIRST} LIMIT $limit)
+    SELECT span_json FROM span_list_entries
+    WHERE rowid IN (SELECT listed_row FROM page)
+    ${NEWEST_FIRST}`;
 }
 
 export const LIST_PAGES: Record<SpanList, Record<Cursor, string>> = {
@@ -237,8 +191,9 @@ export function selectListPage(
     const windowParams = { service_name: serviceName, limit: page.limit, until };
     const [start] = (await selectRows(conn, WINDOW_STARTS[list], windowParams))[0] ?? [];
     params.window_start = (start as DuckDBTimestampTZValue | undefined) ?? DuckDBTimestampTZValue.NegInf;
-    const keys = (await selectRows(conn, LIST_PAGES[list][cursor], params)) as [string, string][];
-    return renderListedSpans(conn, keys);
+    return (await selectRows(conn, LIST_PAGES[list][cursor], params)).map(
+      (row) => (row[0] as DuckDBBlobValue).bytes,
+    );
   });
 }
 

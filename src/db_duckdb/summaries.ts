@@ -21,7 +21,9 @@ import {
   OPENINFERENCE_LLM,
 } from '../spans/llm_span.ts';
 import type { SpanRow } from '../spans/rows.ts';
+import { renderSpan } from '../spans/span_json.ts';
 import type { DuckDb } from './connection.ts';
+import { SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
 import { recordSpanAttributes, recordStoredSpanAttributes } from './span_attributes.ts';
 
 const MICROS_PER_SECOND = 1_000_000n;
@@ -250,6 +252,7 @@ function appendSpanListRow(appender: DuckDBAppender, span: SpanRow, hasLlm: bool
   appender.appendVarchar(span.junjo_span_type);
   if (hasLlm === null) appender.appendNull();
   else appender.appendBoolean(hasLlm);
+  appender.appendBlob(Buffer.from(renderSpan(span)));
   appender.appendTimestampTZ(timestamp(span.end_time));
   appender.endRow();
 }
@@ -290,31 +293,34 @@ const CLEAR = [
 const COUNT_LLM_TRACES = `
   INSERT INTO llm_traces SELECT trace_id, min(start_time) FROM spans WHERE ${IS_LLM} GROUP BY trace_id`;
 
-// In arrival order, so span_list_entries keeps the layout inserts give it.
-const COPY_LISTED_SPANS = `
-  INSERT INTO span_list_entries
-  SELECT trace_id, span_id, parent_span_id, service_name, start_time, junjo_span_type,
-         CASE WHEN parent_span_id IS NULL THEN trace_id IN (SELECT trace_id FROM llm_traces) END, end_time
+// Rendered in JS (renderSpan) like every insert, so that both produce the same text. A range of
+// row ids at a time: materialized (an appender on the same connection would end a streamed result
+// early), and in arrival order, so span_list_entries keeps the layout inserts give it.
+const LISTED_SPANS = `
+  SELECT ${SPAN_COLUMNS.join(', ')},
+         CASE WHEN parent_span_id IS NULL THEN trace_id IN (SELECT trace_id FROM llm_traces) END
   FROM spans
-  WHERE parent_span_id IS NULL OR junjo_span_type = 'workflow'
-  ORDER BY rowid`;
-
-// A table from before migration 4 still has its rendered span JSON, and prepareQuerySupport may
-// rebuild before the migrations run.
-const DROP_RENDERED_JSON = 'ALTER TABLE span_list_entries DROP COLUMN IF EXISTS span_json';
-
-/** Span rows per span_attributes statement when rebuilding: bounded memory on a large store. */
-const ATTRIBUTE_BACKFILL_ROWS = 100_000n;
+  WHERE rowid BETWEEN $first::BIGINT AND $last::BIGINT
+    AND (parent_span_id IS NULL OR junjo_span_type = 'workflow')
+  ORDER BY start_time`;
+const BACKFILL_ROWS = 100_000n;
 
 /** Fills the query-support tables again from `spans` (whatever they held before). */
 export async function rebuildQuerySupport(conn: DuckDBConnection): Promise<void> {
-  for (const sql of [DROP_RENDERED_JSON, ...CLEAR, COUNT_LLM_TRACES, COPY_LISTED_SPANS]) await conn.run(sql);
-  // span_attributes in bounded steps of row ids, in arrival order as inserts keep it.
-  const maxRowid = (await conn.runAndReadAll('SELECT max(rowid) FROM spans')).getRows()[0]?.[0];
-  if (typeof maxRowid === 'bigint') {
-    for (let first = 0n; first <= maxRowid; first += ATTRIBUTE_BACKFILL_ROWS) {
-      await recordStoredSpanAttributes(conn, first, first + ATTRIBUTE_BACKFILL_ROWS - 1n);
+  for (const sql of [...CLEAR, COUNT_LLM_TRACES]) await conn.run(sql);
+  const maxRowid = (await conn.runAndReadAll('SELECT max(rowid) FROM spans')).getRows()[0]?.[0] as bigint;
+  for (let first = 0n; first <= maxRowid; first += BACKFILL_ROWS) {
+    const reader = await conn.runAndReadAll(LISTED_SPANS, { first, last: first + BACKFILL_ROWS - 1n });
+    const appender = await conn.createAppender('span_list_entries');
+    try {
+      for (const row of reader.getRows()) {
+        appendSpanListRow(appender, spanRowFromResult(row), row[SPAN_COLUMNS.length] as boolean | null);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
     }
+    await recordStoredSpanAttributes(conn, first, first + BACKFILL_ROWS - 1n);
   }
   for (const sql of [COUNT_SPAN_LIST_HOURS, COUNT_SERVICES]) await conn.run(sql);
 }

@@ -18,9 +18,16 @@
 // - each state path is extracted once per candidate run (the `state_n` columns), so the document
 //   is parsed once however many tests a condition makes; node conditions are semi-joins on node
 //   spans of the same traces, bounded by the slice's start;
-// - only the page's keys come out; their whole rows are then read by the trace_id index and
-//   rendered, as the list pages are (span_queries.ts renderListedSpans).
-import { type DuckDBConnection, DuckDBTimestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+// - only the page's rows read their rendered JSON from span_list_entries, by row id (as
+//   span_queries.ts's list pages do): joined directly, the scan reads the multi-KB JSON of every
+//   entry in the page's time range.
+import {
+  type DuckDBBlobValue,
+  type DuckDBConnection,
+  DuckDBTimestampTZValue,
+  type DuckDBValue,
+  listValue,
+} from '@duckdb/node-api';
 import type { PageRequest } from '../spans/span_store.ts';
 import {
   type JsonPath,
@@ -29,7 +36,7 @@ import {
   type WorkflowRunFilter,
 } from '../spans/workflow_run_filter.ts';
 import type { ResultRow } from './result_rows.ts';
-import { inReadTransaction, renderListedSpans, selectRows } from './span_queries.ts';
+import { inReadTransaction, selectRows } from './span_queries.ts';
 import { hourOf } from './summaries.ts';
 
 /** RFC 6901 pointer of the path (without `.length`): DuckDB reads `/a/0` as key or index alike. */
@@ -179,6 +186,19 @@ export function workflowRunSliceQuery(
   return { sql, params };
 }
 
+// The page's rendered JSON: the entries' row ids first, within the page's time range, so that
+// only those rows' JSON is read.
+const PAGE_JSON = `
+  WITH page AS (SELECT unnest($trace_ids::VARCHAR[]) AS trace_id, unnest($span_ids::VARCHAR[]) AS span_id),
+  listed AS (
+    SELECT e.rowid AS listed_row FROM span_list_entries e
+    JOIN page p ON e.trace_id = p.trace_id AND e.span_id = p.span_id
+    WHERE e.service_name = $service_name AND e.junjo_span_type = 'workflow'
+      AND e.start_time >= $oldest AND e.start_time <= $newest)
+  SELECT span_json FROM span_list_entries
+  WHERE rowid IN (SELECT listed_row FROM listed)
+  ORDER BY start_time DESC, span_id DESC`;
+
 function timestamp(micros: bigint | undefined, otherwise: DuckDBTimestampTZValue): DuckDBTimestampTZValue {
   return micros === undefined ? otherwise : new DuckDBTimestampTZValue(micros);
 }
@@ -250,9 +270,14 @@ export async function selectWorkflowRunPage(
       if (found.length >= page.limit) break;
       sliceTo = sliceFrom;
     }
-    return renderListedSpans(
-      conn,
-      found.map((row) => [row[0] as string, row[1] as string]),
-    );
+    if (found.length === 0) return [];
+    const json = await selectRows(conn, PAGE_JSON, {
+      service_name: serviceName,
+      trace_ids: listValue(found.map((row) => row[0] as string)),
+      span_ids: listValue(found.map((row) => row[1] as string)),
+      oldest: new DuckDBTimestampTZValue(found.at(-1)![2] as bigint),
+      newest: new DuckDBTimestampTZValue(found[0]![2] as bigint),
+    });
+    return json.map((row) => (row[0] as DuckDBBlobValue).bytes);
   });
 }

@@ -15,13 +15,12 @@ CREATE TABLE IF NOT EXISTS service_summaries (
   last_seen TIMESTAMPTZ NOT NULL
 );
 
--- Every root span and every workflow span (about one span in ten): the keys and the columns a list
--- page filters and sorts on. The page's rows are then read from `spans` by the trace_id index and
--- rendered (span_queries.ts): keeping their span JSON here as well (api.md §5.1, rendered at insert)
--- cost ~540 bytes per span at 1M spans, a quarter of the file (bench/queries.ts). Rows are
--- in arrival order, which is close to time order, so the zone maps on start_time skip most row
--- groups for "newest first". has_llm, for root spans only (NULL on the others): the trace holds an
--- LLM span in any service.
+-- Every root span and every workflow span (about one span in ten), as the list endpoints serve
+-- it: the span JSON of api.md §5.1 rendered once at insert, as UTF-8 bytes (a BLOB reaches the
+-- response as bytes; a VARCHAR would be decoded into a JS string and encoded again), so a page
+-- reads one column instead of 22 and re-encodes nothing. Rows are in arrival order, which is close to time order, so the
+-- zone maps on start_time skip most row groups for "newest first". has_llm, for root spans only
+-- (NULL on the others): the trace holds an LLM span in any service.
 CREATE TABLE IF NOT EXISTS span_list_entries (
   trace_id VARCHAR(32) NOT NULL,
   span_id VARCHAR(16) NOT NULL,
@@ -30,6 +29,7 @@ CREATE TABLE IF NOT EXISTS span_list_entries (
   start_time TIMESTAMPTZ NOT NULL,
   junjo_span_type VARCHAR,
   has_llm BOOLEAN,
+  span_json BLOB NOT NULL,
   -- Roots are stored when they end, so end_time follows the insert order and its zone maps find
   -- the recently stored roots that an LLM span arriving after its root must flag.
   end_time TIMESTAMPTZ
