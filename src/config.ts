@@ -296,9 +296,9 @@ export const variables = {
     parse: positiveInt,
   },
   JUNJO_MAX_INFLIGHT_BYTES: {
-    // A request's rows take about twice its bytes on the ingestion thread's heap while it is checked:
-    // 64 MiB in flight keeps that under ~200 MB (the whole process stays under 512 MB).
-    default: '67108864',
+    // Above JUNJO_MAX_REQUEST_BYTES, so one request of the largest accepted size gets its size-limit
+    // answer (413), not a retryable refusal; 64 MiB made gzip bombs answer 429 (fuzz suite).
+    default: '268435456',
     describe:
       'export bytes (decompressed) held in memory at once by all requests; beyond it, retryable refusals',
     parse: positiveInt,
