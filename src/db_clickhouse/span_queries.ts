@@ -84,6 +84,10 @@ const COMPACT_SELECT = [
       OR position(attributes_json, '${OPENINFERENCE_KIND}') > 0 OR position(attributes_json, 'gen_ai.') > 0,
      attributes_json, '{}')`,
   `if(position(events_json, '${STATE_EVENT}') > 0 OR position(events_json, 'exception') > 0, events_json, '[]')`,
+  // Not part of a compact span: constants in their SPAN_SELECT positions, so spanFromRow reads the row.
+  "'[]'",
+  '0',
+  'NULL',
   'junjo_id',
   'junjo_parent_id',
   'junjo_span_type',
@@ -95,31 +99,7 @@ const COMPACT_SELECT = [
 
 /** A row of COMPACT_SELECT as compact_span.ts defines it (compactSpanOf on the trimmed row). */
 export function compactFromRow(row: unknown[]): CompactSpanRow {
-  const r = row as string[];
-  return compactSpanOf({
-    trace_id: r[0]!,
-    span_id: r[1]!,
-    parent_span_id: (row[2] as string | null) ?? null,
-    service_name: r[3]!,
-    name: r[4]!,
-    kind: r[5]!,
-    start_time: BigInt(r[6]!),
-    end_time: BigInt(r[7]!),
-    status_code: r[8]!,
-    status_message: r[9]!,
-    attributes_json: r[10]!,
-    events_json: r[11]!,
-    links_json: '[]',
-    trace_flags: 0,
-    trace_state: null,
-    junjo_id: r[12]!,
-    junjo_parent_id: r[13]!,
-    junjo_span_type: r[14]!,
-    junjo_wf_state_start: r[15]!,
-    junjo_wf_state_end: r[16]!,
-    junjo_wf_graph_structure: r[17]!,
-    junjo_wf_store_id: r[18]!,
-  });
+  return compactSpanOf(spanFromRow(row));
 }
 
 const PATCH_SELECT = `patch_id, service_name, trace_id, span_id, workflow_id, node_id, ${micros('event_time')}, patch_json, patch_store_id`;
