@@ -5,9 +5,11 @@
 // second server, the same mix at fixed rates (25%, 50%, 75% of the indexing capacity it just
 // measured). Prints acknowledged spans/s against a baseline receiver that only decodes and
 // acknowledges, indexed spans/s limited vs unlimited, ack → queryable lag at full load and at each
-// fixed rate, peak RSS, and the load average (the figures are only as quiet as the machine).
+// fixed rate, peak RSS, where the receiving process's threads spent their CPU while acknowledging,
+// and the load average (the figures are only as quiet as the machine). `--capacity-only` runs just
+// the baseline and the full load with the default settings.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -146,7 +148,11 @@ async function runFixedRate(
   return result;
 }
 
-async function baseline(clients: number, requests: EncodedRequest[]): Promise<number> {
+/** The baseline receiver's rate, and the CPU its (only) thread spent on the load. */
+async function baseline(
+  clients: number,
+  requests: EncodedRequest[],
+): Promise<{ spansPerSecond: number; mainThreadCpuS: number }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -157,8 +163,10 @@ async function baseline(clients: number, requests: EncodedRequest[]): Promise<nu
   );
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   try {
+    const before = threadCpuSeconds(child.pid!);
     const load = await runLoad([`127.0.0.1:${port}`], 'none', clients, requests);
-    return load.spans / load.seconds;
+    const spent = cpuBetween(before, threadCpuSeconds(child.pid!));
+    return { spansPerSecond: load.spans / load.seconds, mainThreadCpuS: spent.MainThread ?? Number.NaN };
   } finally {
     child.kill('SIGTERM');
   }
@@ -232,6 +240,42 @@ function peakRssMb(processes: ServerProcess[]): number {
   }, 0);
 }
 
+/**
+ * CPU seconds of each thread of a process so far, summed by thread name (Node names its threads:
+ * MainThread, WorkerThread — the ingestion worker in one process —, libuv-worker, V8Worker; threads
+ * a native library starts take their creator's name). Linux only; empty elsewhere.
+ */
+function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      // comm is in parentheses and may hold spaces; utime and stime are fields 14 and 15.
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      byName.set(name, (byName.get(name) ?? 0) + ticks / CLOCK_TICKS_PER_SECOND);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return byName;
+}
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Per thread name, the CPU seconds spent between two threadCpuSeconds() snapshots. */
+function cpuBetween(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const spent: Record<string, number> = {};
+  for (const [name, seconds] of after) spent[name] = round(seconds - (before.get(name) ?? 0), 2);
+  return spent;
+}
+
 /** DuckDB's own default memory limit (80% of RAM): the "unlimited" reference. */
 const UNLIMITED_DUCKDB_ENV = {
   JUNJO_DUCKDB_MEMORY_LIMIT: `${Math.floor((os.totalmem() * 0.8) / 2 ** 20)}MiB`,
@@ -256,15 +300,33 @@ async function capacityRun(
     const session = await signIn(deployment.backend.baseUrl);
     const { key } = await createApiKey(session);
     const peaks = noPeaks();
+    // Where the receiving process's CPU goes while the exports are being acknowledged: its threads,
+    // and the receiver's own count of the part spent decoding and validating.
+    // (An ingestion node has no HTTP API: its receiver's counters are only read in one process.)
+    const receiver = deployment.ingestion[0]!;
+    const ackFacts = async () =>
+      receiver === deployment.backend ? (await health(receiver.baseUrl)).ingestion : undefined;
+    const ackPhase = { threads: {} as Record<string, number>, decodeValidateS: 0, receiverThreadS: 0 };
     const { load, indexedSeconds, lags } = await loadAndIndex(
       deployment.backend.baseUrl,
-      (start) => runLoad(deployment.otlpAddresses, key, clients, requests, start),
+      async (start) => {
+        const [threadsBefore, factsBefore] = [threadCpuSeconds(receiver.child.pid!), await ackFacts()];
+        const load = await runLoad(deployment.otlpAddresses, key, clients, requests, start);
+        const [threadsAfter, factsAfter] = [threadCpuSeconds(receiver.child.pid!), await ackFacts()];
+        ackPhase.threads = cpuBetween(threadsBefore, threadsAfter);
+        ackPhase.decodeValidateS =
+          ((factsAfter?.decode_validate_cpu_ms ?? 0) - (factsBefore?.decode_validate_cpu_ms ?? 0)) / 1000;
+        ackPhase.receiverThreadS =
+          ((factsAfter?.thread_cpu_ms ?? 0) - (factsBefore?.thread_cpu_ms ?? 0)) / 1000;
+        return load;
+      },
       peaks,
     );
     const indexedPerSecond = load.spans / indexedSeconds;
     await then?.(deployment, key, indexedPerSecond, peaks);
     return {
       peaks,
+      ackPhase,
       acked: load.spans / load.seconds,
       ackLatenciesMs: load.ackLatenciesMs,
       indexedPerSecond,
@@ -285,6 +347,8 @@ export async function benchIngestion(
     /** Shorthand for `ingestionNodes: 1`. */
     split?: boolean;
     fixedRateSeconds?: number;
+    /** Only the baseline and the full load with the default settings (ack ratio, indexed rate, RSS). */
+    capacityOnly?: boolean;
   } = {},
 ): Promise<Record<string, number>> {
   const totalSpans = options.spans ?? 200_000;
@@ -293,10 +357,14 @@ export async function benchIngestion(
   const fixedRateSeconds = options.fixedRateSeconds ?? 20;
   process.stdout.write(`ingestion: building ${totalSpans} spans of the Junjo mix in 512-span requests…\n`);
   const requests = buildRequests(totalSpans, 7, 512);
-  const baselineSpansPerSecond = await baseline(clients, requests);
+  const baselineRun = await baseline(clients, requests);
+  const baselineSpansPerSecond = baselineRun.spansPerSecond;
 
-  process.stdout.write('ingestion: full load, DuckDB unlimited (its defaults)…\n');
-  const unlimited = await capacityRun(ingestionNodes, UNLIMITED_DUCKDB_ENV, clients, requests);
+  let unlimited: Awaited<ReturnType<typeof capacityRun>> | undefined;
+  if (!options.capacityOnly) {
+    process.stdout.write('ingestion: full load, DuckDB unlimited (its defaults)…\n');
+    unlimited = await capacityRun(ingestionNodes, UNLIMITED_DUCKDB_ENV, clients, requests);
+  }
 
   // With the server's defaults: full load, then offered load at fixed fractions of the capacity it
   // just measured, on the same server (its tables already hold the full load's spans).
@@ -308,6 +376,7 @@ export async function benchIngestion(
     clients,
     requests,
     async (deployment, key, capacity, peaks) => {
+      if (options.capacityOnly) return;
       for (const [index, share] of [0.25, 0.5, 0.75].entries()) {
         const rate = capacity * share;
         const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
@@ -334,18 +403,33 @@ export async function benchIngestion(
     ack_p50_ms: round(percentile(limited.ackLatenciesMs, 50)),
     ack_p99_ms: round(percentile(limited.ackLatenciesMs, 99)),
     indexed_spans_per_s: Math.round(limited.indexedPerSecond),
-    indexed_spans_per_s_unlimited: Math.round(unlimited.indexedPerSecond),
-    indexed_limited_to_unlimited: round(limited.indexedPerSecond / unlimited.indexedPerSecond, 2),
+    indexed_spans_per_s_unlimited: Math.round(unlimited?.indexedPerSecond ?? Number.NaN),
+    indexed_limited_to_unlimited: round(
+      limited.indexedPerSecond / (unlimited?.indexedPerSecond ?? Number.NaN),
+      2,
+    ),
     overload_ack_to_queryable_p50_ms: round(percentile(limited.lags, 50)),
     overload_ack_to_queryable_p99_ms: round(percentile(limited.lags, 99)),
     ...fixedRates,
     server_peak_rss_mb: round(limited.peakRssMb),
-    server_peak_rss_mb_unlimited: round(unlimited.peakRssMb),
+    server_peak_rss_mb_unlimited: round(unlimited?.peakRssMb ?? Number.NaN),
     // The backend's share of that peak as /health/details saw it (sampled, so a floor of the truth).
     main_heap_peak_mb: round(limited.peaks.mainHeapUsed / 2 ** 20),
     ingestion_heap_peak_mb: round(limited.peaks.ingestionHeapUsed / 2 ** 20),
     duckdb_memory_peak_mb: round(limited.peaks.duckDbMemory / 2 ** 20),
+    // While the limited run's exports were being acknowledged: the receiving thread's CPU per 1,000
+    // spans and the part of it spent decoding and validating (one process only), then every thread
+    // group of the receiving process in CPU seconds.
+    ack_thread_cpu_ms_per_1k_spans: round((limited.ackPhase.receiverThreadS * 1e6) / totalSpans, 2),
+    ack_thread_decode_validate_ms_per_1k_spans: round(
+      (limited.ackPhase.decodeValidateS * 1e6) / totalSpans,
+      2,
+    ),
+    ...Object.fromEntries(
+      Object.entries(limited.ackPhase.threads).map(([name, seconds]) => [`ack_phase_cpu_s_${name}`, seconds]),
+    ),
     baseline_spans_per_s: Math.round(baselineSpansPerSecond),
+    baseline_thread_cpu_ms_per_1k_spans: round((baselineRun.mainThreadCpuS * 1e6) / totalSpans, 2),
     ratio_to_baseline: round(limited.acked / baselineSpansPerSecond, 2),
     load_average_1m: round(load1!, 2),
     load_average_5m: round(load5!, 2),
@@ -358,6 +442,8 @@ interface Deployment {
   backend: ServerProcess;
   /** Where the exporters send: every ingestion node's OTLP/gRPC address. */
   otlpAddresses: string[];
+  /** The processes that receive exports (in one process, the backend itself). */
+  ingestion: ServerProcess[];
   processes: ServerProcess[];
   stop: () => Promise<void>;
 }
@@ -375,6 +461,7 @@ async function startDeployment(
     return {
       backend,
       otlpAddresses: ingestion.map((node) => `127.0.0.1:${node.ports.otlpGrpc}`),
+      ingestion,
       processes,
       stop: async () => {
         for (const child of processes) {
@@ -419,5 +506,6 @@ if (import.meta.main) {
     // --split: one ingestion node and a backend; --nodes N: N ingestion nodes and a backend.
     ingestionNodes: arg('nodes') ?? (process.argv.includes('--split') ? 1 : 0),
     fixedRateSeconds: arg('fixed-rate-seconds'),
+    capacityOnly: process.argv.includes('--capacity-only'),
   });
 }

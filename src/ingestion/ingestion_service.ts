@@ -19,6 +19,9 @@ export interface IngestionFacts {
     free_disk_bytes: number;
     inflight_request_bytes: number;
     wal: WalStats;
+    /** CPU of the thread the receivers and the WAL run on, and the part of it spent decoding and validating. */
+    thread_cpu_ms: number;
+    decode_validate_cpu_ms: number;
   };
 }
 
@@ -27,6 +30,11 @@ export interface IngestionService {
   facts(): IngestionFacts;
   /** Stops the listeners (in-flight exports finish), then closes the WAL. */
   close(): Promise<void>;
+}
+
+function threadCpuMs(): number {
+  const usage = process.threadCpuUsage();
+  return Math.round((usage.user + usage.system) / 1000);
 }
 
 export async function startIngestion(
@@ -90,6 +98,8 @@ export async function startIngestion(
           ...backpressure.facts(),
           inflight_request_bytes: requestBudget.inUseBytes,
           wal: wal.stats(),
+          thread_cpu_ms: threadCpuMs(),
+          decode_validate_cpu_ms: Math.round(ingest.cpu.decode_validate_ms),
         },
       }),
       close,

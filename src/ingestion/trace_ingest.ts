@@ -65,6 +65,8 @@ export class TraceIngest {
     refused_too_large: 0,
     refused_write_failed: 0,
   };
+  /** CPU the receiving thread spent decoding and validating exports (the rest of its time is gRPC/HTTP and the WAL). */
+  readonly cpu = { decode_validate_ms: 0 };
   readonly #deps: TraceIngestDeps;
 
   constructor(deps: TraceIngestDeps) {
@@ -105,11 +107,15 @@ export class TraceIngest {
       throw saturated;
     }
     let processed: ProcessedExport;
+    const cpuBefore = process.threadCpuUsage();
     try {
       processed = processExport(body, format, signal);
     } catch (error) {
       this.#refuse('refused_invalid', 'undecodable request', { err: error });
       throw error instanceof AppError ? error : invalidInput(`Undecodable export request: ${String(error)}`);
+    } finally {
+      const spent = process.threadCpuUsage(cpuBefore);
+      this.cpu.decode_validate_ms += (spent.user + spent.system) / 1000;
     }
     const { rows, accepted, rejected } = processed;
     if (accepted > 0) {

@@ -27,6 +27,8 @@ export interface Health {
     refused_write_failed: number;
     backlog_bytes: number;
     inflight_request_bytes: number;
+    thread_cpu_ms: number;
+    decode_validate_cpu_ms: number;
   };
 }
 
