@@ -4,7 +4,6 @@
 import type { Config } from '../config.ts';
 import type { ApiKeyValidator } from '../features/internal_auth/api_key_validator.ts';
 import type { Logger } from '../logger.ts';
-import type { SpanBatch } from '../spans/rows.ts';
 import { Backpressure } from './backpressure.ts';
 import { bindGrpc, createOtlpGrpcServer, grpcServerCredentials, shutdownGrpc } from './otlp_grpc_server.ts';
 import { buildOtlpHttpServer } from './otlp_http_server.ts';
@@ -40,10 +39,7 @@ function threadCpuMs(): number {
 export async function startIngestion(
   config: Config,
   logger: Logger,
-  deps: {
-    validator: ApiKeyValidator;
-    onAppended?: (key: bigint, rows: SpanBatch, payloadBytes: number) => void;
-  },
+  deps: { validator: ApiKeyValidator },
 ): Promise<IngestionService> {
   const closers: Array<() => Promise<void> | void> = [];
   const close = async () => {
@@ -79,7 +75,6 @@ export async function startIngestion(
       requestBudget,
       maxRequestBytes: config.maxRequestBytes,
       logger: logger.child({ component: 'ingestion' }),
-      onAppended: deps.onAppended,
     });
 
     const otlpGrpc = createOtlpGrpcServer(ingest, logger, config.maxRequestBytes);

@@ -10,8 +10,7 @@ import type { ApiKeyValidator } from '../features/internal_auth/api_key_validato
 import type { Logger } from '../logger.ts';
 import type { OtlpPayloadFormat, OtlpSignal } from '../otlp/decode.ts';
 import type { PartialSuccess } from '../otlp/types.ts';
-import { type ProcessedExport, processExport } from '../spans/export_processor.ts';
-import type { SpanBatch } from '../spans/rows.ts';
+import { type CheckedExport, checkExport } from '../spans/export_processor.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { BudgetShare, RequestBytesBudget } from './request_budget.ts';
 import type { WalRecordMeta } from './wal/record_format.ts';
@@ -36,8 +35,6 @@ export interface IngestCounters {
 
 export interface TraceIngestDeps {
   validator: ApiKeyValidator;
-  /** Called with the rows of every durably appended request (single-process mode hands them to the poller). */
-  onAppended?: (key: bigint, rows: SpanBatch, payloadBytes: number) => void;
   wal: WalAppender;
   backpressure: Backpressure;
   /** Request bytes (decompressed) held in memory at once across all exports. */
@@ -106,10 +103,12 @@ export class TraceIngest {
       this.#refuse('refused_backpressure', saturated.message);
       throw saturated;
     }
-    let processed: ProcessedExport;
+    // Only the verdict (which spans are kept, and why the others are not): the poller builds the
+    // rows from the WAL record, off this thread, so an acknowledgement costs a decode and a check.
+    let checked: CheckedExport;
     const cpuBefore = process.threadCpuUsage();
     try {
-      processed = processExport(body, format, signal);
+      checked = checkExport(body, format, signal);
     } catch (error) {
       this.#refuse('refused_invalid', 'undecodable request', { err: error });
       throw error instanceof AppError ? error : invalidInput(`Undecodable export request: ${String(error)}`);
@@ -117,11 +116,10 @@ export class TraceIngest {
       const spent = process.threadCpuUsage(cpuBefore);
       this.cpu.decode_validate_ms += (spent.user + spent.system) / 1000;
     }
-    const { rows, accepted, rejected } = processed;
+    const { accepted, rejected } = checked;
     if (accepted > 0) {
       try {
-        const key = await this.#deps.wal.append(body, { receivedAtMs: Date.now(), apiKeyId, format, signal });
-        this.#deps.onAppended?.(key, rows, body.byteLength);
+        await this.#deps.wal.append(body, { receivedAtMs: Date.now(), apiKeyId, format, signal });
       } catch (error) {
         this.#refuse('refused_write_failed', 'write-ahead log append failed', { err: error });
         throw new AppError('The server could not store the export durably; retry later', 'unavailable', 5);

@@ -1,20 +1,13 @@
 // The seam between the poller and wherever accepted exports wait: the ingestion worker thread's
 // write-ahead log in single-process mode (worker/ingestion_thread.ts), or the ingestion role's
 // ReadSpans service in split mode (read_spans_service.ts).
-import type { SpanBatch } from '../spans/rows.ts';
 import type { WalRecord } from './wal/record_format.ts';
 import type { ReadLimits } from './wal/wal.ts';
 
 export type { ReadLimits };
 
-/**
- * A WAL record as a source hands it out. `rows`: the receiver's own conversion of the payload, when
- * the source still has it (the worker thread keeps it from the export until the poller reads it), so
- * that the poller does not decode the same bytes again; without it the poller decodes `payload`.
- */
-export interface SourceRecord extends WalRecord {
-  rows?: SpanBatch;
-}
+/** A WAL record as a source hands it out: the export exactly as received, which the poller converts. */
+export type SourceRecord = WalRecord;
 
 export interface WalSource {
   /** Records with key > afterKey (from the beginning when null), oldest first, within the limits. */

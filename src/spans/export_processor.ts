@@ -1,5 +1,5 @@
-// One export payload (traces or logs, protobuf or JSON) → the rows a store writes: what a receiver
-// checks before acknowledging, and what the poller makes of a WAL record it has no rows for.
+// One export payload (traces or logs, protobuf or JSON) → the rows a store writes (what the poller
+// makes of a WAL record), or only the verdict on it (what a receiver checks before acknowledging).
 import {
   decodeLogsRequest,
   decodeTraceRequest,
@@ -8,13 +8,16 @@ import {
 } from '../otlp/decode.ts';
 import { processLogsRequest } from './log_processor.ts';
 import type { SpanBatch } from './rows.ts';
-import { processTraceRequest } from './span_processor.ts';
+import { checkTraceRequest, processTraceRequest } from './span_processor.ts';
 
-export interface ProcessedExport {
-  rows: SpanBatch;
+export interface CheckedExport {
   /** Spans, or log records, of the export that are kept. */
   accepted: number;
   rejected: { count: number; errors: string[] };
+}
+
+export interface ProcessedExport extends CheckedExport {
+  rows: SpanBatch;
 }
 
 /** Throws OtlpDecodeError when the payload is not a decodable export request of `signal`. */
@@ -29,4 +32,16 @@ export function processExport(
   }
   const { spans, patches, rejected } = processTraceRequest(decodeTraceRequest(body, format));
   return { rows: { spans, patches }, accepted: spans.length, rejected };
+}
+
+/**
+ * What processExport would keep and reject, with the same reasons, without building the span rows
+ * (log records, rare, are converted and dropped). Throws OtlpDecodeError like processExport.
+ */
+export function checkExport(body: Uint8Array, format: OtlpPayloadFormat, signal: OtlpSignal): CheckedExport {
+  if (signal === 'logs') {
+    const { accepted, rejected } = processExport(body, format, signal);
+    return { accepted, rejected };
+  }
+  return checkTraceRequest(decodeTraceRequest(body, format));
 }

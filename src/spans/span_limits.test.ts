@@ -8,7 +8,7 @@ import {
 } from '../fixtures/junjo_traces.ts';
 import type { ExportTraceRequest, KeyValue, Span } from '../otlp/types.ts';
 import { SPAN_LIMITS } from './span_limits.ts';
-import { processTraceRequest } from './span_processor.ts';
+import { checkTraceRequest, processTraceRequest } from './span_processor.ts';
 
 const spansOf = (request: ExportTraceRequest): Span[] =>
   request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
@@ -27,6 +27,7 @@ function rejectsOnlyThatSpan(breakOne: (span: Span) => void, reason: RegExp): vo
   const spans = spansOf(request);
   breakOne(spans[1]!);
   const processed = processTraceRequest(request);
+  assert.deepEqual(checkTraceRequest(request), { accepted: spans.length - 1, rejected: processed.rejected });
   assert.equal(processed.rejected.count, 1);
   assert.match(processed.rejected.errors[0]!, /^span 1 of resource 0/);
   assert.match(processed.rejected.errors[0]!, reason);

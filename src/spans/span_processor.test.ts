@@ -15,7 +15,12 @@ import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '../otlp/enco
 import type { AnyValue, ExportTraceRequest, KeyValue, Resource, Span, SpanEvent } from '../otlp/types.ts';
 import { parseEventsJson } from './event_json.ts';
 import type { SpanRow } from './rows.ts';
-import { convertOtlpAttributesToJson, MAX_JSON_DEPTH, processTraceRequest } from './span_processor.ts';
+import {
+  checkTraceRequest,
+  convertOtlpAttributesToJson,
+  MAX_JSON_DEPTH,
+  processTraceRequest,
+} from './span_processor.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -498,22 +503,48 @@ describe('convertOtlpAttributesToJson', () => {
     // attributes_json is level 1, so MAX_JSON_DEPTH - 1 arrays fit.
     const ok = only(request([span({ attributes: [{ key: 'deep', value: nested(MAX_JSON_DEPTH - 1) }] })]));
     assert.ok(ok.attributes_json.includes('bottom'));
-    const out = processTraceRequest(
-      request([
-        span({
-          spanId: spanId(1),
-          name: 'Deep',
-          attributes: [{ key: 'deep', value: nested(MAX_JSON_DEPTH) }],
-        }),
-        span({ spanId: spanId(2) }),
-      ]),
-    );
+    const deep = request([
+      span({
+        spanId: spanId(1),
+        name: 'Deep',
+        attributes: [{ key: 'deep', value: nested(MAX_JSON_DEPTH) }],
+      }),
+      span({ spanId: spanId(2) }),
+      // In a kvlist, on an event and on a link: the receivers' check finds it there too.
+      span({
+        spanId: spanId(3),
+        name: 'DeepEvent',
+        events: [{ ...setState('e', '[]'), attributes: [{ key: 'deep', value: nested(MAX_JSON_DEPTH) }] }],
+      }),
+      span({
+        spanId: spanId(4),
+        name: 'DeepLink',
+        links: [
+          {
+            traceId: Buffer.alloc(16, 1),
+            spanId: Buffer.alloc(8, 1),
+            traceState: '',
+            attributes: [
+              {
+                key: 'deep',
+                value: { type: 'kvlist', value: [{ key: 'k', value: nested(MAX_JSON_DEPTH - 1) }] },
+              },
+            ],
+            droppedAttributesCount: 0,
+            flags: 0,
+          },
+        ],
+      }),
+    ]);
+    const out = processTraceRequest(deep);
+    assert.deepEqual(checkTraceRequest(deep), { accepted: 1, rejected: out.rejected });
     assert.equal(out.spans.length, 1);
     assert.deepEqual(out.rejected, {
-      count: 1,
-      errors: [
-        `span 0 of resource 0 ("Deep"): an attribute value is nested deeper than ${MAX_JSON_DEPTH} levels`,
-      ],
+      count: 3,
+      errors: ['Deep', 'DeepEvent', 'DeepLink'].map(
+        (name, index) =>
+          `span ${index === 0 ? 0 : index + 1} of resource 0 ("${name}"): an attribute value is nested deeper than ${MAX_JSON_DEPTH} levels`,
+      ),
     });
   });
 });
@@ -713,9 +744,12 @@ describe('rejected spans', () => {
       const good1 = span({ spanId: spanId(1), events: [setState('g1', '[]')] });
       const bad = span({ spanId: spanId(2), name: 'NodeName', events: [setState('b', '[]')], ...overrides });
       const good2 = span({ spanId: spanId(3), events: [setState('g2', '[]')] });
-      const out = processTraceRequest({
+      const req = {
         resourceSpans: [...request([good1]).resourceSpans, ...request([good2, bad]).resourceSpans],
-      });
+      };
+      const out = processTraceRequest(req);
+      // The receivers' check without rows comes to the same verdict, reason for reason.
+      assert.deepEqual(checkTraceRequest(req), { accepted: 2, rejected: out.rejected });
       assert.deepEqual(
         out.spans.map((r) => r.span_id),
         ['0000000000000001', '0000000000000003'],
@@ -741,6 +775,7 @@ describe('rejected spans', () => {
     const out = processTraceRequest(request(spans));
     assert.equal(out.spans.length, 2);
     assert.equal(out.rejected.count, 3);
+    assert.deepEqual(checkTraceRequest(request(spans)), { accepted: 2, rejected: out.rejected });
     assert.deepEqual(
       out.rejected.errors,
       [0, 2, 4].map((i) => `span ${i} of resource 0 ("s${i}"): span_id has 3 bytes, expected 8`),

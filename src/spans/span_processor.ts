@@ -93,6 +93,37 @@ for (const [key, slot] of LIFTED_KEYS) SLOT_KEYS[slot] ??= key;
 export function processTraceRequest(req: ExportTraceRequest): ProcessedTraceRequest {
   const spans: SpanRow[] = [];
   const patches: StatePatchRow[] = [];
+  const rejected = forEachSpan(req, (span, serviceName) => {
+    const processed = processSpan(span, serviceName);
+    spans.push(processed.span);
+    for (const patch of processed.patches) patches.push(patch);
+  });
+  return { spans, patches, rejected };
+}
+
+/**
+ * How many spans processTraceRequest would keep, and the spans it would reject with the same
+ * reasons, found without building a row: what a receiver needs to know before it acknowledges.
+ */
+export function checkTraceRequest(req: ExportTraceRequest): CheckedTraceRequest {
+  let accepted = 0;
+  const rejected = forEachSpan(req, (span, serviceName) => {
+    checkSpan(span, serviceName);
+    accepted++;
+  });
+  return { accepted, rejected };
+}
+
+export interface CheckedTraceRequest {
+  accepted: number;
+  rejected: { count: number; errors: string[] };
+}
+
+/** Calls `visit` for every span of the request; a SpanRejectedError it throws rejects that span. */
+function forEachSpan(
+  req: ExportTraceRequest,
+  visit: (span: Span, serviceName: string) => void,
+): { count: number; errors: string[] } {
   const errors: string[] = [];
   for (let r = 0; r < req.resourceSpans.length; r++) {
     const resourceSpans = req.resourceSpans[r]!;
@@ -102,9 +133,7 @@ export function processTraceRequest(req: ExportTraceRequest): ProcessedTraceRequ
     for (const scopeSpans of resourceSpans.scopeSpans) {
       for (const span of scopeSpans.spans) {
         try {
-          const processed = processSpan(span, serviceName);
-          spans.push(processed.span);
-          for (const patch of processed.patches) patches.push(patch);
+          visit(span, serviceName);
         } catch (err) {
           if (!(err instanceof SpanRejectedError)) throw err;
           errors.push(`span ${index} of resource ${r} (${quotedName(span.name)}): ${err.message}`);
@@ -113,7 +142,7 @@ export function processTraceRequest(req: ExportTraceRequest): ProcessedTraceRequ
       }
     }
   }
-  return { spans, patches, rejected: { count: errors.length, errors } };
+  return { count: errors.length, errors };
 }
 
 /** The span's name for an error message, cut short: these messages go back to the client. */
@@ -131,14 +160,35 @@ export function serviceNameOf(attributes: KeyValue[] | undefined): string {
   return UNKNOWN_SERVICE;
 }
 
-/** One span → its row and its state patches. Throws SpanRejectedError. */
-export function processSpan(span: Span, serviceName: string): ProcessedSpan {
+/**
+ * Throws SpanRejectedError when the span cannot be stored, for the first of its problems in the
+ * order processSpan would meet them; otherwise returns its Junjo fields and the attributes that
+ * stay in attributes_json. Parses the JSON texts it stores (state, graph, patches) but builds none
+ * of the row's text.
+ */
+export function checkSpan(span: Span, serviceName: string): { junjo: JunjoFields; filtered: KeyValue[] } {
   const overLimit = spanLimitViolation(span, serviceName);
   if (overLimit) throw new SpanRejectedError(overLimit);
-  const traceId = spanIdHex(span.traceId, 'trace_id', 16);
-  const spanId = spanIdHex(span.spanId, 'span_id', 8);
-  const parentSpanId = parentIdHex(span.parentSpanId);
-  const { junjo, filtered } = extractJunjoAttributes(span.attributes);
+  checkId(span.traceId, 'trace_id', 16);
+  checkId(span.spanId, 'span_id', 8);
+  if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8)
+    throw new SpanRejectedError(`parent_span_id has ${span.parentSpanId.length} bytes, expected 0 or 8`);
+  const lifted = extractJunjoAttributes(span.attributes);
+  checkNesting(lifted.filtered);
+  for (const event of span.events) checkNesting(event.attributes);
+  for (const link of span.links) checkNesting(link.attributes);
+  const problem = statePatchesProblem(span.events);
+  if (problem) throw new SpanRejectedError(problem);
+  return lifted;
+}
+
+/** One span → its row and its state patches. Throws SpanRejectedError (see checkSpan). */
+export function processSpan(span: Span, serviceName: string): ProcessedSpan {
+  const { junjo, filtered } = checkSpan(span, serviceName);
+  const traceId = bytesToHex(span.traceId);
+  const spanId = bytesToHex(span.spanId);
+  const parentSpanId =
+    span.parentSpanId.length === 0 || isAllZero(span.parentSpanId) ? null : bytesToHex(span.parentSpanId);
   const row: SpanRow = {
     trace_id: traceId,
     span_id: spanId,
@@ -175,16 +225,14 @@ export function processSpan(span: Span, serviceName: string): ProcessedSpan {
 }
 
 export function spanIdHex(id: Uint8Array, field: string, length: number): string {
-  if (id.length !== length)
-    throw new SpanRejectedError(`${field} has ${id.length} bytes, expected ${length}`);
-  if (isAllZero(id)) throw new SpanRejectedError(`${field} is all zeroes`);
+  checkId(id, field, length);
   return bytesToHex(id);
 }
 
-function parentIdHex(id: Uint8Array): string | null {
-  if (id.length === 0) return null;
-  if (id.length !== 8) throw new SpanRejectedError(`parent_span_id has ${id.length} bytes, expected 0 or 8`);
-  return isAllZero(id) ? null : bytesToHex(id);
+function checkId(id: Uint8Array, field: string, length: number): void {
+  if (id.length !== length)
+    throw new SpanRejectedError(`${field} has ${id.length} bytes, expected ${length}`);
+  if (isAllZero(id)) throw new SpanRejectedError(`${field} is all zeroes`);
 }
 
 function isAllZero(bytes: Uint8Array): boolean {
@@ -316,33 +364,46 @@ export interface PatchOwner {
   nodeId: string;
 }
 
+/** The first set_state event whose patch is neither a JSON Patch nor an empty no-op, as a reason; null if none. */
+function statePatchesProblem(events: SpanEvent[]): string | null {
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (event.name !== 'set_state') continue;
+    const problem = jsonPatchProblem(setStateAttributes(event).patchJson);
+    if (problem) return `set_state event ${i}: junjo.state_json_patch ${problem}`;
+  }
+  return null;
+}
+
+function setStateAttributes(event: SpanEvent): { eventId: string; patchJson: string; storeId: string } {
+  let eventId = '';
+  let patchJson = NO_JSON;
+  let storeId = '';
+  for (const kv of event.attributes) {
+    if (kv.value.type !== 'string') continue;
+    if (kv.key === 'id') eventId = kv.value.value;
+    else if (kv.key === 'junjo.state_json_patch') patchJson = kv.value.value;
+    else if (kv.key === 'junjo.store.id') storeId = kv.value.value;
+  }
+  return { eventId, patchJson, storeId };
+}
+
 /**
- * One StatePatchRow per `set_state` event. patch_id is deterministic so that a replayed export
- * never duplicates a patch:
+ * One StatePatchRow per `set_state` event of a span checkSpan accepted. patch_id is deterministic
+ * so that a replayed export never duplicates a patch:
  * - event with an `id` attribute (every Junjo SDK sends one): `<trace_id>:<span_id>:<id>`; scoping
  *   by span keeps two spans that reuse an event id apart. A repeated id within one span gets
  *   `#<event index>` appended so neither patch is lost;
  * - event without `id`: sha256 hex of `<trace_id>:<span_id>:#<event index>` — 64 hex characters
  *   with no ':' , so it can never equal an id of the first form.
- * Throws SpanRejectedError when a patch is neither a JSON Patch nor an empty no-op.
  */
-export function extractStatePatches(events: SpanEvent[], owner: PatchOwner): StatePatchRow[] {
+function extractStatePatches(events: SpanEvent[], owner: PatchOwner): StatePatchRow[] {
   const patches: StatePatchRow[] = [];
   let seenIds: Set<string> | undefined;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
     if (event.name !== 'set_state') continue;
-    let eventId = '';
-    let patchJson = NO_JSON;
-    let storeId = '';
-    for (const kv of event.attributes) {
-      if (kv.value.type !== 'string') continue;
-      if (kv.key === 'id') eventId = kv.value.value;
-      else if (kv.key === 'junjo.state_json_patch') patchJson = kv.value.value;
-      else if (kv.key === 'junjo.store.id') storeId = kv.value.value;
-    }
-    const problem = jsonPatchProblem(patchJson);
-    if (problem) throw new SpanRejectedError(`set_state event ${i}: junjo.state_json_patch ${problem}`);
+    const { eventId, patchJson, storeId } = setStateAttributes(event);
     let patchId: string;
     if (eventId === '') {
       patchId = createHash('sha256').update(`${owner.traceId}:${owner.spanId}:#${i}`).digest('hex');
@@ -461,6 +522,18 @@ function anyValueToJson(value: AnyValue, depth: number): JsonValue {
     case 'empty':
       return null;
   }
+}
+
+/** Throws what convertOtlpAttributesToJson would for values nested deeper than MAX_JSON_DEPTH, without converting. */
+function checkNesting(attributes: KeyValue[], depth = 1): void {
+  for (const kv of attributes) checkValueNesting(kv.value, depth);
+}
+
+function checkValueNesting(value: AnyValue, depth: number): void {
+  if (value.type !== 'array' && value.type !== 'kvlist') return;
+  if (depth >= MAX_JSON_DEPTH) throw tooDeep();
+  if (value.type === 'kvlist') checkNesting(value.value, depth + 1);
+  else for (const item of value.value) checkValueNesting(item, depth + 1);
 }
 
 function tooDeep(): SpanRejectedError {

@@ -1,6 +1,6 @@
 // Moves accepted exports from the write-ahead log into the span store (the seed's Phase 6b poller):
-// read records after the last committed key → their rows (converted by the receiver, or decoded
-// again here) → one store transaction per batch → advance poller_state. A crash between the store
+// read records after the last committed key → their rows (decoded and converted here; the receiver
+// only checked them) → one store transaction per batch → advance poller_state. A crash between the store
 // commit and the cursor update replays the batch, which the store's idempotent insert makes harmless. Batches grow with the backlog (bounded by bytes),
 // and a record that cannot be processed is moved aside instead of blocking the ones after it.
 // A backend reading several ingestion nodes runs one poller per node, each with the position of the
@@ -309,12 +309,8 @@ export class IngestionPoller {
     await this.#options.source.release(key);
   }
 
-  /**
-   * The record's rows, decoded here when the source has none; an undecodable record goes to the
-   * dead-letter directory (null).
-   */
+  /** The record's rows; an undecodable record goes to the dead-letter directory (null). */
   async #convert(record: SourceRecord): Promise<SpanBatch | null> {
-    if (record.rows) return record.rows;
     try {
       return processExport(record.payload, record.format, record.signal).rows;
     } catch (error) {

@@ -53,7 +53,7 @@ export class IngestionThread implements WalSource {
     return thread;
   }
 
-  /** The worker's records, each with the rows its receiver converted when the worker still has them. */
+  /** The worker's WAL records after `afterKey`, their payloads moved to this thread. */
   async read(afterKey: bigint | null, limits: ReadLimits): Promise<SourceRecord[]> {
     return (await this.#request({ op: 'read', afterKey, limits })) as SourceRecord[];
   }

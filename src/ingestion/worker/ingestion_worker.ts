@@ -1,16 +1,15 @@
 // Entry point of the ingestion worker thread (single-process mode): the OTLP receivers, request
 // decoding and validation, and the WAL run here, so the main thread's event loop stays free for
 // the REST API and the poller. API keys are checked on this thread's own SQLite connection.
-// The poller reads the WAL through messages; each record travels with the rows this thread
-// already converted, so nothing is decoded twice.
+// The poller reads the WAL through messages and converts the records on its own thread: this one
+// only decodes and checks each export, so acknowledging stays cheap while indexing is busy.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createApiKeysRepository } from '../../db_sqlite/api_keys/api_keys_repository.ts';
 import { openSqlite } from '../../db_sqlite/connection.ts';
 import { LocalApiKeyValidator } from '../../features/internal_auth/api_key_validator.ts';
 import { createLogger } from '../../logger.ts';
 import { startIngestion } from '../ingestion_service.ts';
-import type { SourceRecord } from '../wal_source.ts';
-import { ConvertedCache } from './converted_cache.ts';
+import type { WalRecord } from '../wal/wal.ts';
 import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 
 const port = parentPort!;
@@ -19,17 +18,12 @@ const logger = createLogger(config.logLevel).child({ thread: 'ingestion' });
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 /** Payloads handed to the main thread move instead of being copied a second time by postMessage. */
 const transferables = (value: unknown): ArrayBuffer[] =>
-  Array.isArray(value) ? (value as SourceRecord[]).map((record) => record.payload.buffer as ArrayBuffer) : [];
+  Array.isArray(value) ? (value as WalRecord[]).map((record) => record.payload.buffer as ArrayBuffer) : [];
 
 try {
   const sqlite = openSqlite(config.paths.sqlite, logger);
-  // Rows take about twice their payload's bytes on the heap: 8 MiB of payloads (~18 MB) covers the
-  // poller's next two 4 MiB batches, while a larger cache only grows with the backlog under overload
-  // (it filled up and stayed full in the ingestion benchmark) and holds heap the process needs.
-  const cache = new ConvertedCache(8 * 1024 * 1024);
   const ingestion = await startIngestion(config, logger, {
     validator: new LocalApiKeyValidator(createApiKeysRepository(sqlite)),
-    onAppended: (key, rows, bytes) => cache.put(key, rows, bytes),
   });
   // One wake-up message per quiet period is enough: the poller reads everything available.
   let wakePending = false;
@@ -44,22 +38,16 @@ try {
       case 'read': {
         wakePending = false;
         const records = await ingestion.wal.readAfter(request.afterKey, request.limits);
-        return records.map((record): SourceRecord => {
-          // The payload always travels too (a cache miss decodes it); copied out of the
-          // WAL's shared read buffer, which would otherwise be cloned whole, into its own buffer
-          // that the reply then transfers.
-          const rows = cache.take(record.key);
-          return { ...record, payload: Uint8Array.from(record.payload), ...(rows && { rows }) };
-        });
+        // Each payload copied out of the WAL's shared read buffer, which would otherwise be cloned
+        // whole, into its own buffer that the reply then transfers.
+        return records.map((record): WalRecord => ({ ...record, payload: Uint8Array.from(record.payload) }));
       }
       case 'release':
-        cache.dropUpTo(request.key);
         await ingestion.wal.releaseUpTo(request.key);
         return null;
       case 'facts':
         return {
           ...ingestion.facts(),
-          converted_cache: { ...cache.stats, bytes: cache.bytes },
           // This thread's own JavaScript heap (the process RSS in /health/details includes it).
           worker_heap_used_bytes: process.memoryUsage().heapUsed,
           worker_heap_total_bytes: process.memoryUsage().heapTotal,
