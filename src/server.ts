@@ -42,11 +42,15 @@ import { readOrCreateNodeId } from './ingestion/node_id.ts';
 import { bindGrpc, grpcServerOptions, shutdownGrpc } from './ingestion/otlp_grpc_server.ts';
 import { addReadSpansService, GrpcWalSource } from './ingestion/read_spans_service.ts';
 import type { WalSource } from './ingestion/wal_source.ts';
+import { lowerIndexingPriority } from './ingestion/worker/indexing_priority.ts';
 import { IngestionThread } from './ingestion/worker/ingestion_thread.ts';
 import type { Logger } from './logger.ts';
 import type { SpanStore } from './spans/span_store.ts';
 import { IngestionPoller, pollersFacts } from './telemetry/ingestion_poller.ts';
 import { RetentionJob } from './telemetry/retention.ts';
+
+/** The main thread's nice value in one process (see indexing_priority.ts): ~1/9 of the ingestion thread's CPU weight. */
+const INDEXING_NICENESS = 10;
 
 export interface RunningServer {
   close(): Promise<void>;
@@ -144,6 +148,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       if (config.role === 'all') {
         const thread = await IngestionThread.start(config, logger);
         onClose('ingestion thread', () => thread.close());
+        // After the worker started, so that it keeps the priority this thread had.
+        lowerIndexingPriority(INDEXING_NICENESS, logger);
         ingestionFacts = () => thread.facts();
         health.push(ingestionFacts);
         sources.push({ node: 'local', source: thread });

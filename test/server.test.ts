@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -72,7 +72,7 @@ test('/health/details shows the process RSS and DuckDB memory under the configur
   assert.deepEqual(await publicHealth.json(), { status: 'ok' }, 'the public answer stays liveness only');
 });
 
-test('one process indexes an acknowledged export at once, without waiting for the poll interval', async (t) => {
+test('one process indexes an acknowledged export at once, without waiting for the poll interval, at a lower priority than its receivers', async (t) => {
   // An hour-long fallback interval: only the wake-up on append can index the export in time.
   const server = await startServerProcess({ env: { JUNJO_POLL_INTERVAL_MS: '3600000' } });
   t.after(() => server.cleanup());
@@ -88,7 +88,27 @@ test('one process indexes an acknowledged export at once, without waiting for th
     120_000,
   );
   assert.ok(indexed);
+  // Having indexed, the main thread still runs at the lower priority it took once the ingestion
+  // thread had started, and the ingestion thread at the process's own (indexing_priority.ts).
+  const niceness = threadNiceness(server.child.pid!);
+  assert.deepEqual(
+    { main: niceness.get('MainThread'), ingestion: niceness.get('WorkerThread') },
+    { main: [10], ingestion: [0] },
+  );
 });
+
+/** Thread name → the nice values of the process's threads of that name (Linux /proc). */
+function threadNiceness(pid: number): Map<string, number[]> {
+  const byName = new Map<string, number[]>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    // Field 19 (nice) is the 17th after the parenthesised name.
+    const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    byName.set(name, [...(byName.get(name) ?? []), nice]);
+  }
+  return byName;
+}
 
 test('an unreachable ClickHouse stops start-up with one line saying so, and no stack trace', async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'junjo-server-'));
