@@ -141,10 +141,23 @@ export class ClickHouseSpanStore implements SpanStore {
       columns: layout.columns,
       format: 'TabSeparated',
       body: tabSeparated(layout, rows),
-      // On a cluster the Distributed table forwards the rows before answering, so a batch is on
-      // its shards when the poller records it as done.
-      settings: this.#options.cluster ? { distributed_foreground_insert: 1 } : {},
+      settings: this.#insertSettings,
     });
+  }
+
+  /**
+   * - async_insert 0: the poller's batch is already large, and must be in a part (readable) when
+   *   insertBatch returns. chdb turns async inserts on by default, and each insert then waited for
+   *   the queue's flush timer (50–200 ms) before answering.
+   * - optimize_on_insert 0: the writer has already removed rows repeated within a batch, so the
+   *   per-insert replacing pass over the block finds nothing; FINAL still collapses replays.
+   * - On a cluster the Distributed table forwards the rows before answering, so a batch is on its
+   *   shards when the poller records it as done.
+   */
+  get #insertSettings(): Record<string, number> {
+    const settings: Record<string, number> = { async_insert: 0, optimize_on_insert: 0 };
+    if (this.#options.cluster) settings.distributed_foreground_insert = 1;
+    return settings;
   }
 
   async #traceRanges(traceIds: string[]): Promise<Map<string, TraceRange>> {
