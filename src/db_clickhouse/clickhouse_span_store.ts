@@ -36,7 +36,7 @@ import {
   openClickHouse,
 } from './connection.ts';
 import { migrate } from './migrations.ts';
-import type { SchemaTarget } from './schema.ts';
+import { patchKey, type SchemaTarget } from './schema.ts';
 import {
   type Cursor,
   compactFromRow,
@@ -470,7 +470,7 @@ const SPAN_LAYOUT: RowLayout<SpanRow> = {
 
 const PATCH_LAYOUT: RowLayout<StatePatchRow> = {
   columns: [
-    'patch_id',
+    'patch_key',
     'service_name',
     'trace_id',
     'span_id',
@@ -481,7 +481,7 @@ const PATCH_LAYOUT: RowLayout<StatePatchRow> = {
     'patch_store_id',
   ],
   cells: (p) => [
-    p.patch_id,
+    patchKey(p),
     p.service_name,
     p.trace_id,
     p.span_id,
