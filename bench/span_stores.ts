@@ -1,6 +1,9 @@
 // The two span stores side by side, in one run on the same rows (the Junjo workflow mix, converted
 // by the span processor, written as the poller writes them: insertBatch in batches of ~2000 spans):
-// - indexed spans/s while loading `spans` spans into each;
+// - indexed spans/s while loading `spans` spans into each, and the process CPU time per span (the
+//   figure to trust on a shared machine; chdb runs in this process, so its parsing, compression and
+//   merges count. Background work of one store that runs while the other inserts, such as
+//   ClickHouse merges, is counted for the other: the two alternate chunk by chunk);
 // - disk bytes per span once loaded (DuckDB after a checkpoint; ClickHouse: its active parts);
 // - query p50/p99 at that size for a trace lookup, a 50-row root page, the service list, a compact
 //   trace, a search page (attribute + free text over the whole data), a run-filter page (a node ran)
@@ -76,22 +79,32 @@ export async function benchSpanStores(options: Options): Promise<Record<string, 
   try {
     for (const { store } of stores) await store.prepare();
     const insertMs = { duckdb: 0, clickhouse: 0 };
+    const insertCpuMicros = { duckdb: 0, clickhouse: 0 };
     const sampleTraces: string[] = [];
     let chunk = 0;
     while (result.spans! < options.spans) {
       const batches = chunkOfBatches(chunk++);
       for (const { name, store } of stores) {
         const started = performance.now();
+        const cpu = process.cpuUsage();
         for (const batch of batches) await store.insertBatch(batch);
+        const used = process.cpuUsage(cpu);
         insertMs[name] += performance.now() - started;
+        insertCpuMicros[name] += used.user + used.system;
       }
       result.spans! += batches.reduce((n, b) => n + b.spans.length, 0);
       sampleTraces.push(batches[0]!.spans[0]!.trace_id);
     }
-    for (const { name } of stores)
+    for (const { name } of stores) {
       result[`${name}_spans_per_sec`] = Math.round(result.spans! / (insertMs[name] / 1000));
+      result[`${name}_cpu_us_per_span`] = Number((insertCpuMicros[name] / result.spans!).toFixed(1));
+      result[`${name}_spans_per_cpu_sec`] = Math.round(result.spans! / (insertCpuMicros[name] / 1e6));
+    }
     result.clickhouse_to_duckdb_insert_ratio = Number(
       (result.clickhouse_spans_per_sec! / result.duckdb_spans_per_sec!).toFixed(2),
+    );
+    result.clickhouse_to_duckdb_cpu_ratio = Number(
+      (result.clickhouse_spans_per_cpu_sec! / result.duckdb_spans_per_cpu_sec!).toFixed(2),
     );
     await duckdb.reclaimSpace();
     for (const { name, store } of stores) {
@@ -303,6 +316,8 @@ function print(r: Record<string, number>, options: Options): void {
       `Span stores, ${r.spans} spans of the Junjo mix (load average ${r.loadavg1?.toFixed(2)} → ${r.loadavg1_after?.toFixed(2)})`,
       `  ${''.padEnd(34)}${'DuckDB'.padStart(10)}  ${'ClickHouse'.padStart(10)}`,
       row('indexed spans/s (insertBatch)', 'spans_per_sec'),
+      row('spans per CPU-second (insertBatch)', 'spans_per_cpu_sec'),
+      row('CPU µs per span (insertBatch)', 'cpu_us_per_span'),
       row('disk bytes per span', 'bytes_per_span'),
       row('trace lookup p50', 'trace_p50_ms', ' ms'),
       row('trace lookup p99', 'trace_p99_ms', ' ms'),
@@ -320,7 +335,7 @@ function print(r: Record<string, number>, options: Options): void {
       row('workflow stats 24h/15min p99', 'workflow_stats_24h_p99_ms', ' ms'),
       row(`insert → queryable p50 @${options.ratePerSec}/s`, 'insert_to_queryable_p50_ms', ' ms'),
       row(`insert → queryable p99 @${options.ratePerSec}/s`, 'insert_to_queryable_p99_ms', ' ms'),
-      `  ClickHouse / DuckDB indexing rate: ${r.clickhouse_to_duckdb_insert_ratio}`,
+      `  ClickHouse / DuckDB indexing rate: ${r.clickhouse_to_duckdb_insert_ratio} (wall), ${r.clickhouse_to_duckdb_cpu_ratio} (CPU)`,
     ].join('\n'),
   );
 }

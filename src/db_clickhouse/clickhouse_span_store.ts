@@ -36,7 +36,7 @@ import {
   openClickHouse,
 } from './connection.ts';
 import { migrate } from './migrations.ts';
-import type { SchemaTarget } from './schema.ts';
+import { patchKey, type SchemaTarget } from './schema.ts';
 import {
   type Cursor,
   compactFromRow,
@@ -141,10 +141,23 @@ export class ClickHouseSpanStore implements SpanStore {
       columns: layout.columns,
       format: 'TabSeparated',
       body: tabSeparated(layout, rows),
-      // On a cluster the Distributed table forwards the rows before answering, so a batch is on
-      // its shards when the poller records it as done.
-      settings: this.#options.cluster ? { distributed_foreground_insert: 1 } : {},
+      settings: this.#insertSettings,
     });
+  }
+
+  /**
+   * - async_insert 0: the poller's batch is already large, and must be in a part (readable) when
+   *   insertBatch returns. chdb turns async inserts on by default, and each insert then waited for
+   *   the queue's flush timer (50–200 ms) before answering.
+   * - optimize_on_insert 0: the writer has already removed rows repeated within a batch, so the
+   *   per-insert replacing pass over the block finds nothing; FINAL still collapses replays.
+   * - On a cluster the Distributed table forwards the rows before answering, so a batch is on its
+   *   shards when the poller records it as done.
+   */
+  get #insertSettings(): Record<string, number> {
+    const settings: Record<string, number> = { async_insert: 0, optimize_on_insert: 0 };
+    if (this.#options.cluster) settings.distributed_foreground_insert = 1;
+    return settings;
   }
 
   async #traceRanges(traceIds: string[]): Promise<Map<string, TraceRange>> {
@@ -457,7 +470,7 @@ const SPAN_LAYOUT: RowLayout<SpanRow> = {
 
 const PATCH_LAYOUT: RowLayout<StatePatchRow> = {
   columns: [
-    'patch_id',
+    'patch_key',
     'service_name',
     'trace_id',
     'span_id',
@@ -468,7 +481,7 @@ const PATCH_LAYOUT: RowLayout<StatePatchRow> = {
     'patch_store_id',
   ],
   cells: (p) => [
-    p.patch_id,
+    patchKey(p),
     p.service_name,
     p.trace_id,
     p.span_id,

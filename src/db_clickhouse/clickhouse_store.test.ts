@@ -16,6 +16,8 @@ import { createLogger } from '../logger.ts';
 import { processTraceRequest } from '../spans/span_processor.ts';
 import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import { ClickHouseSpanStore, type ClickHouseStoreOptions } from './clickhouse_span_store.ts';
+import { bootstrapStatements, MIGRATIONS } from './schema.ts';
+import { dateTime64 } from './tab_separated.ts';
 
 const logger = createLogger('silent');
 let dir: string;
@@ -102,7 +104,7 @@ test('rows stored twice are answered once, before and after ClickHouse merges th
   // What a crash between an insert and the poller's bookkeeping can leave: the same rows twice
   // (written here straight into the tables, past the writer's own check).
   const db = store.client;
-  for (const table of ['spans', 'state_patches']) {
+  for (const table of ['spans', 'state_patches_v2']) {
     const source = `${store.database}.${table}`;
     await db.command({ query: `INSERT INTO ${source} SELECT * FROM ${source}` });
   }
@@ -114,7 +116,7 @@ test('rows stored twice are answered once, before and after ClickHouse merges th
   assert.deepEqual(await answers(store, batch), once, 'answered once before the merge');
   assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0, logRecords: 0 });
 
-  for (const table of ['spans', 'state_patches']) {
+  for (const table of ['spans', 'state_patches_v2']) {
     await db.command({ query: `OPTIMIZE TABLE ${store.database}.${table} FINAL` });
   }
   assert.deepEqual(await answers(store, batch), once, 'and after it');
@@ -183,13 +185,53 @@ test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again wi
     ['llm_traces', true],
     ['log_records', true],
     ['spans', true],
-    ['state_patches', true],
+    ['state_patches_v2', true],
     ['trace_index', true],
   ]);
   await kept.close();
   const forever = await openStore({ database, retentionDays: null });
   t.after(() => forever.close());
   assert.ok((await ttl(forever)).every(([, has]) => has === false));
+});
+
+test('a version 1 database upgrades: its state patches move to state_patches_v2 with the same ids', async (t) => {
+  const database = `v1_${process.pid}`;
+  const target = { database, cluster: '' };
+  const batch = workflowBatch();
+  // Version 1 as an older junjo-server left it: its tables, and patches with the whole id in them.
+  const old = await ClickHouseSpanStore.open(options({ database }), logger);
+  for (const query of [...bootstrapStatements(target), ...MIGRATIONS[0]!.statements(target)]) {
+    await old.client.command({ query });
+  }
+  await old.client.insert({
+    table: `${database}.junjo_schema_versions`,
+    values: [{ version: 1, description: MIGRATIONS[0]!.description }],
+    format: 'JSONEachRow',
+  });
+  const odd = { ...batch.patches[0]!, patch_id: 'an id of no known form', event_time: 1n };
+  const patches = [...batch.patches, odd];
+  await old.client.insert({
+    table: `${database}.state_patches`,
+    values: patches.map((p) => ({ ...p, event_time: dateTime64(p.event_time) })),
+    format: 'JSONEachRow',
+  });
+  await old.insertBatch({ spans: batch.spans, patches: [] });
+  await old.close();
+
+  const store = await openStore({ database });
+  t.after(() => store.close());
+  const byTime = (a: { event_time: bigint; patch_id: string }, b: typeof a) =>
+    a.event_time < b.event_time ? -1 : a.event_time > b.event_time ? 1 : a.patch_id < b.patch_id ? -1 : 1;
+  assert.deepEqual(await store.statePatches(batch.spans[0]!.trace_id), [...patches].sort(byTime));
+  const tables = await store.client.query({
+    query:
+      'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {p:String} ORDER BY name',
+    query_params: { db: database, p: 'state_patches%' },
+    format: 'JSONCompactEachRow',
+  });
+  assert.deepEqual(await tables.json(), [['state_patches_v2']], 'the version 1 table is dropped');
+  // The upgraded store finds the copied patches by id: a replay of the batch adds nothing.
+  assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0, logRecords: 0 });
 });
 
 test('a database written by a newer junjo-server is refused at start-up', async () => {

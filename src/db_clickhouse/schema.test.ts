@@ -23,13 +23,20 @@ test('one server: MergeTree-family tables partitioned by day, ordered for the li
       /MATERIALIZED VIEW IF NOT EXISTS junjo\.trace_index_mv\nTO junjo\.trace_index /.test(s),
     ),
   );
-  assert.ok(!statements.some((s) => /ON CLUSTER|Replicated|Distributed/.test(s)));
-  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length);
+  assert.ok(!statements.some((s) => /ON CLUSTER|Replicated|Distributed|distributed_/.test(s)));
+  // Version 1's state_patches, and every table of today.
+  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 1);
+  const patches = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.state_patches_v2 '))!;
+  assert.match(patches, /patch_id String ALIAS /, 'the full patch id is given back to queries');
+  assert.match(patches, /ORDER BY \(trace_id, event_time, patch_key\)/);
+  assert.ok(statements.includes('DROP TABLE IF EXISTS junjo.state_patches SYNC'));
 });
 
 test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed tables sharded by trace id', () => {
   const statements = [...bootstrapStatements(cluster), ...ddl(cluster), ...retentionStatements(cluster, 30)];
-  for (const statement of statements) assert.match(statement, / ON CLUSTER traces\b/, statement);
+  for (const statement of statements.filter((s) => !s.startsWith('INSERT'))) {
+    assert.match(statement, / ON CLUSTER traces\b/, statement);
+  }
   for (const { name } of TABLES) {
     const local = statements.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS junjo.${name}_local `))!;
     assert.match(
@@ -46,6 +53,14 @@ test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed
       ),
     );
   }
+  // The version 2 copy goes through the Distributed tables and waits for the shards.
+  assert.ok(
+    statements.some((s) =>
+      /^INSERT INTO junjo\.state_patches_v2\n[\s\S]*FROM junjo\.state_patches\nSETTINGS distributed_foreground_insert = 1$/.test(
+        s,
+      ),
+    ),
+  );
   // The view reads the shard's own spans into the shard's own index.
   assert.ok(statements.some((s) => /TO junjo\.trace_index_local AS[\s\S]*FROM junjo\.spans_local/.test(s)));
   // Mutations and TTLs address the local tables.

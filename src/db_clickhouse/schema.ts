@@ -6,7 +6,11 @@
 // - trace_index: trace_id → first/last span start, kept by a materialized view on spans (as Jaeger
 //   and SigNoz do): a trace lookup reads only the partitions of its time range, and the writer's
 //   replay check ("which of these traces have stored spans?") is a primary-key lookup.
-// - state_patches and log_records: ordered by trace_id first (they are only ever read by trace).
+// - state_patches_v2 and log_records: ordered by trace_id first (they are only ever read by trace).
+//   A patch id is `<trace_id>:<span_id>:<event id>` (spans/span_processor.ts), and the trace and
+//   span ids are columns already: the table keeps only `patch_key` (see PATCH_KEY) and gives
+//   `patch_id` back as an ALIAS, so queries still read and order by the full id. (Version 1 kept
+//   the whole id in `state_patches`: about a tenth of the disk per span.)
 // - llm_traces: traces holding an LLM span (spans/llm_span.ts), for the "LLM only" root list.
 // Every table is a ReplacingMergeTree: a row written twice (a replay that slipped past the
 // writer's check) collapses at the next merge, and reads use FINAL so they are exact before it.
@@ -23,7 +27,13 @@ export interface SchemaTarget {
   cluster: string;
 }
 
-export type TableName = 'spans' | 'trace_index' | 'state_patches' | 'log_records' | 'llm_traces';
+export type TableName =
+  | 'spans'
+  | 'trace_index'
+  | 'state_patches'
+  | 'state_patches_v2'
+  | 'log_records'
+  | 'llm_traces';
 
 /** How statements name a table: `read` for queries and inserts, `local` for mutations and DDL. */
 export interface TableNames {
@@ -55,6 +65,55 @@ interface TableSpec {
   /** Column whose day a row expires after with JUNJO_RETENTION_DAYS (retention.ts). */
   ttlColumn: string;
 }
+
+const PATCH_COLUMNS = `
+  service_name LowCardinality(String),
+  trace_id ${ID},
+  span_id ${ID},
+  workflow_id ${ID},
+  node_id ${ID},
+  event_time ${TIME},
+  patch_json ${JSON_TEXT},
+  patch_store_id ${ID}`;
+
+/** Version 1's layout, which the version 2 migration copies from and version 3 drops. */
+const STATE_PATCHES_V1: TableSpec = {
+  name: 'state_patches',
+  columns: `
+  patch_id ${ID},${PATCH_COLUMNS}`,
+  engine: 'ReplacingMergeTree',
+  partitionBy: 'toDate(event_time)',
+  orderBy: '(trace_id, event_time, patch_id)',
+  ttlColumn: 'event_time',
+};
+
+/**
+ * How a patch id is kept: `:<rest>` when it is `<trace_id>:<span_id>:<rest>` (every patch of an
+ * event with an id), `=<id>` otherwise (the sha256 form, or any other id), so that the two never
+ * meet and the key gives back exactly one id. `fromId` is the SQL of the version 2 migration's copy.
+ */
+export const PATCH_KEY = {
+  toId: "if(startsWith(patch_key, ':'), concat(trace_id, ':', span_id, patch_key), substring(patch_key, 2))",
+  fromId:
+    "if(startsWith(patch_id, concat(trace_id, ':', span_id, ':')), substring(patch_id, length(trace_id) + length(span_id) + 2), concat('=', patch_id))",
+};
+
+/** A patch id as `patch_key` (PATCH_KEY): the same mapping as its SQL `fromId`. */
+export function patchKey(patch: { patch_id: string; trace_id: string; span_id: string }): string {
+  const prefix = `${patch.trace_id}:${patch.span_id}:`;
+  return patch.patch_id.startsWith(prefix) ? patch.patch_id.slice(prefix.length - 1) : `=${patch.patch_id}`;
+}
+
+const STATE_PATCHES: TableSpec = {
+  name: 'state_patches_v2',
+  columns: `
+  patch_key ${ID},
+  patch_id String ALIAS ${PATCH_KEY.toId},${PATCH_COLUMNS}`,
+  engine: 'ReplacingMergeTree',
+  partitionBy: 'toDate(event_time)',
+  orderBy: '(trace_id, event_time, patch_key)',
+  ttlColumn: 'event_time',
+};
 
 export const TABLES: TableSpec[] = [
   {
@@ -100,23 +159,7 @@ export const TABLES: TableSpec[] = [
     orderBy: 'trace_id',
     ttlColumn: 'last_start',
   },
-  {
-    name: 'state_patches',
-    columns: `
-  patch_id ${ID},
-  service_name LowCardinality(String),
-  trace_id ${ID},
-  span_id ${ID},
-  workflow_id ${ID},
-  node_id ${ID},
-  event_time ${TIME},
-  patch_json ${JSON_TEXT},
-  patch_store_id ${ID}`,
-    engine: 'ReplacingMergeTree',
-    partitionBy: 'toDate(event_time)',
-    orderBy: '(trace_id, event_time, patch_id)',
-    ttlColumn: 'event_time',
-  },
+  STATE_PATCHES,
   {
     name: 'log_records',
     columns: `
@@ -185,8 +228,9 @@ export const MIGRATIONS: Migration[] = [
     statements: (target) => {
       const spans = tableNames(target, 'spans');
       const traceIndex = tableNames(target, 'trace_index');
+      const v1Tables = TABLES.map((spec) => (spec === STATE_PATCHES ? STATE_PATCHES_V1 : spec));
       return [
-        ...TABLES.flatMap((spec) => createTable(target, spec)),
+        ...v1Tables.flatMap((spec) => createTable(target, spec)),
         // On each shard, from the local spans table into the local index: sharding by trace id
         // keeps a trace's index row beside its spans.
         `CREATE MATERIALIZED VIEW IF NOT EXISTS ${target.database}.trace_index_mv${onCluster(target)}
@@ -194,6 +238,32 @@ TO ${traceIndex.local} AS
 SELECT trace_id, min(start_time) AS first_start, max(start_time) AS last_start
 FROM ${spans.local} GROUP BY trace_id`,
       ];
+    },
+  },
+  {
+    version: 2,
+    description: 'state_patches_v2: patch ids without the trace and span ids they repeat',
+    // Run again after an interruption, the copy writes its rows twice: the ReplacingMergeTree and
+    // FINAL reads answer them once (as for a replayed batch).
+    statements: (target) => [
+      ...createTable(target, STATE_PATCHES),
+      `INSERT INTO ${tableNames(target, 'state_patches_v2').read}
+  (patch_key, service_name, trace_id, span_id, workflow_id, node_id, event_time, patch_json, patch_store_id)
+SELECT ${PATCH_KEY.fromId}, service_name, trace_id, span_id, workflow_id, node_id, event_time, patch_json, patch_store_id
+FROM ${tableNames(target, 'state_patches').read}${
+        // Through the Distributed tables: on the shards before version 3 drops the source.
+        target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''
+      }`,
+    ],
+  },
+  {
+    version: 3,
+    description: 'drop state_patches (copied into state_patches_v2)',
+    // A version of its own, so that the copy above can always run again until it is recorded.
+    statements: (target) => {
+      const old = tableNames(target, 'state_patches');
+      const drop = (table: string) => `DROP TABLE IF EXISTS ${table}${onCluster(target)} SYNC`;
+      return target.cluster ? [drop(old.read), drop(old.local)] : [drop(old.read)];
     },
   },
 ];

@@ -154,7 +154,7 @@ const CURSOR_FILTERS: Record<Cursor, string> = {
 export function storeQueries(target: SchemaTarget) {
   const spans = tableNames(target, 'spans');
   const traceIndex = tableNames(target, 'trace_index');
-  const patches = tableNames(target, 'state_patches');
+  const patches = tableNames(target, 'state_patches_v2');
   const logs = tableNames(target, 'log_records');
   const llm = tableNames(target, 'llm_traces');
   // The list filters; the LLM one reads the shard-local llm_traces, which holds every trace of the
