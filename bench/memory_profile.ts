@@ -4,7 +4,7 @@
 // split at the highest sample. With --gdb-at-mb N, asks glibc once for its arena statistics
 // (malloc_stats through gdb, written to the server's stderr) when RSS first passes N MB.
 //
-//   node bench/memory_profile.ts [--spans 200000] [--clients 8] [--gdb-at-mb 450] [--env K=V]…
+//   node bench/memory_profile.ts [--spans 200000] [--clients 8] [--gdb-at-mb 450] [--env K=V]… [--node-arg=--flag]…
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '8' },
     'gdb-at-mb': { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -64,6 +65,7 @@ function smapsGroups(pid: number): Record<string, number> {
 
 const server = await startServerProcess({
   env: Object.fromEntries(args.env.map((pair) => pair.split('=', 2) as [string, string])),
+  nodeArgs: args['node-arg'],
 });
 const pid = server.child.pid!;
 try {
@@ -155,6 +157,9 @@ try {
       .map((v) => v.toFixed(2))
       .join(' ')}`,
   );
+} catch (error) {
+  console.error(`${String(error)}; the server's last output:\n${server.output().slice(-3000)}`);
+  process.exitCode = 1;
 } finally {
   await server.stop('SIGTERM');
   await server.cleanup();
