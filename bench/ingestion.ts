@@ -40,7 +40,7 @@ const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 
 type EncodedRequest = { bytes: Buffer; spans: number };
 
 /** Pre-encodes unique requests so the load generator spends its CPU sending, not building. */
-function buildRequests(totalSpans: number, seed: number, spansPerRequest: number): EncodedRequest[] {
+export function buildRequests(totalSpans: number, seed: number, spansPerRequest: number): EncodedRequest[] {
   const spans = workflowMix({ traces: Math.ceil(totalSpans / 14), services: 5, seed });
   return packRequests(spans.slice(0, totalSpans), spansPerRequest).map((request) => ({
     bytes: Buffer.from(encodeTraceRequestProtobuf(request)),
@@ -89,7 +89,7 @@ function recordAck(result: LoadResult, request: EncodedRequest, sent: number, st
  * Closed loop: `clients` concurrent exporters, spread over the addresses, each sending its next
  * request once the last is acknowledged.
  */
-async function runLoad(
+export async function runLoad(
   addresses: string[],
   apiKey: string,
   clients: number,

@@ -37,6 +37,8 @@ export async function startServerProcess(
     waitFor?: string;
     /** Ports to use instead of fresh ones (split mode: each role must know the other's port). */
     ports?: Partial<ServerProcess['ports']>;
+    /** Node/V8 options before the script (e.g. heap sizes to compare). */
+    nodeArgs?: string[];
   } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'junjo-server-'));
@@ -48,7 +50,7 @@ export async function startServerProcess(
     readSpans: given.readSpans ?? (await freePort()),
     internalAuth: given.internalAuth ?? (await freePort()),
   };
-  const child = spawn(process.execPath, [path.join(repoRoot, 'src/main.ts')], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(repoRoot, 'src/main.ts')], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',
