@@ -277,7 +277,11 @@ describe('faults', { concurrency: true }, () => {
       await waitUntilClosed(slowHeads, 60_000);
       for (const client of slowHeads) {
         assert.ok(client.closedAfterMs !== null, 'a slow head is cut off');
-        assert.match(client.answer, /^HTTP\/1\.1 408/);
+        assert.match(
+          client.answer,
+          /^HTTP\/1\.1 408/,
+          `answer of a slow head (socket error: ${client.error})`,
+        );
       }
       assert.ok(
         restSlowBodies.every((client) => client.closedAfterMs === null),
