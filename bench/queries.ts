@@ -6,6 +6,7 @@
 // `npm run generate`) instead.
 // Run alone: node_modules/.bin/node bench/queries.ts --spans 1000000 [--services 5] [--calls 200]
 //            node_modules/.bin/node bench/queries.ts --data-dir DIR [--calls 200]
+//              [--cases root_spans_limit_50,nested_spans] [--skip-storage-report]
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -28,6 +29,10 @@ export interface QueryBenchOptions {
   calls?: number;
   /** Measure this data dir as it is instead of generating into a temp dir. */
   dataDir?: string;
+  /** Only these endpoints (names as printed); all when absent. */
+  cases?: string[];
+  /** Skip the storage report (it rebuilds every index in a scratch file: minutes at 1M spans). */
+  skipStorageReport?: boolean;
 }
 
 interface Sample {
@@ -83,15 +88,19 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
     await db.checkpoint();
     result.disk_bytes_per_span = Math.round(statSync(file).size / result.spans!);
     console.log(`${result.spans} spans, ${result.disk_bytes_per_span} disk bytes/span`);
-    const storage = await storageReport(db, `${file}.storage-scratch`);
-    const perSpan = (bytes: number) => Math.round(bytes / result.spans!);
-    for (const line of formatStorageReport(storage, result.spans!)) console.log(line);
-    for (const { table, bytes } of storage.tables) result[`disk_${table}_bytes_per_span`] = perSpan(bytes);
-    for (const { index, bytes } of storage.indexes) result[`disk_${index}_bytes_per_span`] = perSpan(bytes);
+    if (!opts.skipStorageReport) {
+      const storage = await storageReport(db, `${file}.storage-scratch`);
+      const perSpan = (bytes: number) => Math.round(bytes / result.spans!);
+      for (const line of formatStorageReport(storage, result.spans!)) console.log(line);
+      for (const { table, bytes } of storage.tables) result[`disk_${table}_bytes_per_span`] = perSpan(bytes);
+      for (const { index, bytes } of storage.indexes) result[`disk_${index}_bytes_per_span`] = perSpan(bytes);
+    }
 
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const sample = await sampleParameters(base, db);
+    // Deep cursors cost 50 large pages to find: only when their case runs.
+    const withCursors = !opts.cases || opts.cases.includes('root_spans_next_page');
+    const sample = await sampleParameters(base, db, withCursors);
     const pick = <T>(items: T[], i: number): T => items[i % items.length]!;
     const svc = (i: number) => encodeURIComponent(pick(sample.serviceNames, i));
     const endpoints: Record<string, (i: number) => string> = {
@@ -112,7 +121,11 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
       },
       state_patches: (i) => `/otel/trace/${pick(sample.traces, i).traceId}/state_patches`,
     };
-    Object.assign(result, await measureCases(base, endpoints, calls));
+    const chosen = opts.cases ? Object.entries(endpoints).filter(([name]) => opts.cases!.includes(name)) : [];
+    Object.assign(
+      result,
+      await measureCases(base, opts.cases ? Object.fromEntries(chosen) : endpoints, calls),
+    );
     return result;
   } finally {
     await app.close();
@@ -121,7 +134,7 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
   }
 }
 
-async function sampleParameters(base: string, db: DuckDb): Promise<Sample> {
+async function sampleParameters(base: string, db: DuckDb, withCursors: boolean): Promise<Sample> {
   const serviceNames = (await (await fetch(`${base}/otel/span_service_names`)).json()) as string[];
   const traces = await db.read(async (conn) => {
     const reader = await conn.runAndReadAll('SELECT trace_id, span_id FROM spans USING SAMPLE 1000 ROWS');
@@ -131,7 +144,7 @@ async function sampleParameters(base: string, db: DuckDb): Promise<Sample> {
   });
   // Cursors from real pages, some deep into the history.
   const cursors: Sample['cursors'] = [];
-  for (const service of serviceNames) {
+  for (const service of withCursors ? serviceNames : []) {
     let query = '?limit=500';
     for (let page = 0; page < 10; page++) {
       const spans = (await (
@@ -153,6 +166,8 @@ if (import.meta.main) {
       services: { type: 'string', default: '5' },
       calls: { type: 'string', default: '200' },
       'data-dir': { type: 'string' },
+      cases: { type: 'string' },
+      'skip-storage-report': { type: 'boolean', default: false },
     },
   });
   const result = await benchQueries({
@@ -160,6 +175,8 @@ if (import.meta.main) {
     services: Number(values.services),
     calls: Number(values.calls),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    ...(values.cases ? { cases: values.cases.split(',') } : {}),
+    skipStorageReport: values['skip-storage-report'],
   });
   console.log(JSON.stringify(result, null, 2));
 }
