@@ -197,8 +197,9 @@ export class ClickHouseSpanStore implements SpanStore {
 
   // ---- reader ----
 
+  /** From the service summary, as services() (a DISTINCT over spans would read every span). */
   async serviceNames(): Promise<string[]> {
-    return (await this.#rows(this.#sql.serviceNames)).map(([name]) => name as string);
+    return (await this.services()).map((service) => service.serviceName);
   }
 
   async services(): Promise<ServiceSummary[]> {

@@ -196,7 +196,6 @@ export function storeQueries(target: SchemaTarget) {
          AND start_time BETWEEN tupleElement(trace_range, 1) AND tupleElement(trace_range, 2)`;
   const inSpan = `(trace_id, span_id) IN (SELECT trace_id, span_id FROM ${spans.local} WHERE start_time < ${at('limit')})`;
   return {
-    serviceNames: `SELECT DISTINCT service_name FROM ${spans.read} ORDER BY service_name`,
     /**
      * The summary's hours after the oldest stored span's hour, and that hour counted exactly from
      * spans (FINAL, one hour of one partition): retention deletes spans before a time, so every
