@@ -175,6 +175,7 @@ async function measureQueries(
     const latencies = await measure(run);
     result[`${name}_${query}_p50_ms`] = latencies.p50;
     result[`${name}_${query}_p99_ms`] = latencies.p99;
+    result[`${name}_${query}_cpu_ms`] = latencies.cpuMs;
   }
   return result;
 }
@@ -266,15 +267,26 @@ function chunkOfBatches(chunk: number): SpanBatch[] {
   return batches;
 }
 
-async function measure(run: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+/**
+ * Wall-clock p50/p99 and the process CPU per call (chdb runs in this process, so its query threads
+ * count; on a shared machine the CPU figure is the steadier one).
+ */
+async function measure(
+  run: (i: number) => Promise<unknown>,
+): Promise<{ p50: number; p99: number; cpuMs: number }> {
   for (let i = 0; i < 10; i++) await run(i); // warm-up
   const times: number[] = [];
+  const cpu = process.cpuUsage();
   for (let i = 0; i < queryRounds; i++) {
     const started = performance.now();
     await run(i);
     times.push(performance.now() - started);
   }
-  return percentiles(times);
+  const used = process.cpuUsage(cpu);
+  return {
+    ...percentiles(times),
+    cpuMs: Number(((used.user + used.system) / 1000 / queryRounds).toFixed(2)),
+  };
 }
 
 /** Batches of ~BATCH_SPANS at `ratePerSec`; each timed until its last trace can be read. */
@@ -321,18 +333,25 @@ function print(r: Record<string, number>, options: Options): void {
       row('disk bytes per span', 'bytes_per_span'),
       row('trace lookup p50', 'trace_p50_ms', ' ms'),
       row('trace lookup p99', 'trace_p99_ms', ' ms'),
+      row('trace lookup CPU/call', 'trace_cpu_ms', ' ms'),
       row('50-row root page p50', 'root_page_50_p50_ms', ' ms'),
       row('50-row root page p99', 'root_page_50_p99_ms', ' ms'),
+      row('50-row root page CPU/call', 'root_page_50_cpu_ms', ' ms'),
       row('service list p50', 'services_p50_ms', ' ms'),
       row('service list p99', 'services_p99_ms', ' ms'),
+      row('service list CPU/call', 'services_cpu_ms', ' ms'),
       row('compact trace p50', 'compact_trace_p50_ms', ' ms'),
       row('compact trace p99', 'compact_trace_p99_ms', ' ms'),
+      row('compact trace CPU/call', 'compact_trace_cpu_ms', ' ms'),
       row('search (attribute + text) p50', 'search_attr_50_p50_ms', ' ms'),
       row('search (attribute + text) p99', 'search_attr_50_p99_ms', ' ms'),
+      row('search (attribute + text) CPU/call', 'search_attr_50_cpu_ms', ' ms'),
       row('run filter (node ran) p50', 'run_filter_50_p50_ms', ' ms'),
       row('run filter (node ran) p99', 'run_filter_50_p99_ms', ' ms'),
+      row('run filter (node ran) CPU/call', 'run_filter_50_cpu_ms', ' ms'),
       row('workflow stats 24h/15min p50', 'workflow_stats_24h_p50_ms', ' ms'),
       row('workflow stats 24h/15min p99', 'workflow_stats_24h_p99_ms', ' ms'),
+      row('workflow stats 24h/15min CPU/call', 'workflow_stats_24h_cpu_ms', ' ms'),
       row(`insert → queryable p50 @${options.ratePerSec}/s`, 'insert_to_queryable_p50_ms', ' ms'),
       row(`insert → queryable p99 @${options.ratePerSec}/s`, 'insert_to_queryable_p99_ms', ' ms'),
       `  ClickHouse / DuckDB indexing rate: ${r.clickhouse_to_duckdb_insert_ratio} (wall), ${r.clickhouse_to_duckdb_cpu_ratio} (CPU)`,

@@ -121,7 +121,8 @@ export class ClickHouseSpanStore implements SpanStore {
 
     const { tables } = this.#sql;
     await this.#insertRows(tables.llm.read, LLM_TRACE_LAYOUT, llmTraceRows(newSpans));
-    await this.#insertRows(tables.spans.read, SPAN_LAYOUT, newSpans);
+    // Through the Null table whose views write spans and the service summary (schema.ts).
+    await this.#insertRows(tables.ingest.read, SPAN_LAYOUT, newSpans);
     await this.#insertRows(tables.patches.read, PATCH_LAYOUT, newPatches);
     await this.#insertRows(tables.logs.read, LOG_LAYOUT, newLogs);
     const orphans = patches.length - withSpan.length;
@@ -196,8 +197,9 @@ export class ClickHouseSpanStore implements SpanStore {
 
   // ---- reader ----
 
+  /** From the service summary, as services() (a DISTINCT over spans would read every span). */
   async serviceNames(): Promise<string[]> {
-    return (await this.#rows(this.#sql.serviceNames)).map(([name]) => name as string);
+    return (await this.services()).map((service) => service.serviceName);
   }
 
   async services(): Promise<ServiceSummary[]> {
@@ -228,20 +230,20 @@ export class ClickHouseSpanStore implements SpanStore {
         cursor = 'before_time_and_span';
       }
     }
-    const rows = await this.#rows(this.#sql.listPage(list, cursor), params);
+    let rows = await this.#rows(this.#sql.listPage(list, cursor, true), params);
+    // Short: the end of the list, or rows stored twice among the newest: only the whole range is exact.
+    if (rows.length < page.limit) rows = await this.#rows(this.#sql.listPage(list, cursor, false), params);
     return rows.map((row) => Buffer.from(renderSpan(spanFromRow(row))));
   }
 
   async traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]> {
-    const range = await this.#lookupRange(traceId, window);
-    if (!range) return [];
-    return (await this.#rows(this.#sql.traceSpans, { trace_id: traceId, ...range })).map(spanFromRow);
+    const rows = await this.#rows(this.#sql.traceSpans(window !== undefined), traceParams(traceId, window));
+    return rows.map(spanFromRow);
   }
 
   async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
-    const range = await this.#lookupRange(traceId, window);
-    if (!range) return [];
-    return (await this.#rows(this.#sql.compactTrace, { trace_id: traceId, ...range })).map(compactFromRow);
+    const rows = await this.#rows(this.#sql.compactTrace(window !== undefined), traceParams(traceId, window));
+    return rows.map(compactFromRow);
   }
 
   async workflowRunPage(
@@ -275,19 +277,9 @@ export class ClickHouseSpanStore implements SpanStore {
   }
 
   async span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null> {
-    const range = await this.#lookupRange(traceId, window);
-    if (!range) return null;
-    const [row] = await this.#rows(this.#sql.oneSpan, { trace_id: traceId, span_id: spanId, ...range });
+    const params = { ...traceParams(traceId, window), span_id: spanId };
+    const [row] = await this.#rows(this.#sql.oneSpan(window !== undefined), params);
     return row ? spanFromRow(row) : null;
-  }
-
-  /** The trace's time range from the trace index, narrowed by the caller's window; null: nothing there. */
-  async #lookupRange(traceId: string, window?: TimeWindow): Promise<{ from: string; to: string } | null> {
-    const range = (await this.#traceRanges([traceId])).get(traceId);
-    if (!range) return null;
-    const from = window && window.startMicros > range.from ? window.startMicros : range.from;
-    const to = window && window.endMicros < range.to ? window.endMicros : range.to;
-    return from <= to ? { from: String(from), to: String(to) } : null;
   }
 
   async statePatches(
@@ -404,6 +396,12 @@ export class ClickHouseSpanStore implements SpanStore {
   async #command(query: string, params: Params): Promise<void> {
     await this.client.command({ query, query_params: params });
   }
+}
+
+/** A trace lookup's parameters; its range comes from the trace index inside the statement. */
+function traceParams(traceId: string, window?: TimeWindow): Params {
+  if (!window) return { trace_id: traceId };
+  return { trace_id: traceId, from: String(window.startMicros), to: String(window.endMicros) };
 }
 
 /** One time range covering the given traces' ranges: the partitions a lookup of them reads. */

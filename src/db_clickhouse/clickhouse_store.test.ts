@@ -138,6 +138,35 @@ test('text with tabs, line breaks, backslashes and a literal \\N survives the Ta
   assert.deepEqual(await store.traceSpans(stored.trace_id), [stored]);
 });
 
+test('a root page stays exact when the newest roots are stored twice, and the service list counts them once', async (t) => {
+  const store = await openStore();
+  t.after(() => store.close());
+  const [template] = workflowBatch().spans;
+  // 80 roots a second apart, so that 50 rows read without FINAL hold only 25 distinct roots.
+  const roots = Array.from({ length: 80 }, (_, i) => ({
+    ...template!,
+    trace_id: (i + 1).toString(16).padStart(32, '0'),
+    parent_span_id: null,
+    start_time: template!.start_time + BigInt(i) * 1_000_000n,
+  }));
+  await store.insertBatch({ spans: roots, patches: [] });
+  const service = template!.service_name;
+  const pages = async () => ({
+    first: (await store.rootSpanPage(service, { limit: 50 }, { llmOnly: false })).map(
+      (bytes) => (JSON.parse(Buffer.from(bytes).toString()) as { span_id: string }).span_id,
+    ),
+    services: await store.services(),
+  });
+  const once = await pages();
+  assert.equal(once.first.length, 50);
+  assert.deepEqual(once.services, [
+    { serviceName: service, spanCount: 80, traceCount: 80, lastSeenMicros: roots.at(-1)!.start_time },
+  ]);
+  const table = `${store.database}.spans`;
+  await store.client.command({ query: `INSERT INTO ${table} SELECT * FROM ${table}` });
+  assert.deepEqual(await pages(), once, 'answered once before the merge');
+});
+
 test('a batch replayed after a crash between its inserts stores only what was missing', async (t) => {
   const store = await openStore();
   t.after(() => store.close());
@@ -184,6 +213,7 @@ test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again wi
   assert.deepEqual(await ttl(kept), [
     ['llm_traces', true],
     ['log_records', true],
+    ['service_summary', true],
     ['spans', true],
     ['state_patches_v2', true],
     ['trace_index', true],
@@ -215,7 +245,16 @@ test('a version 1 database upgrades: its state patches move to state_patches_v2 
     values: patches.map((p) => ({ ...p, event_time: dateTime64(p.event_time) })),
     format: 'JSONEachRow',
   });
-  await old.insertBatch({ spans: batch.spans, patches: [] });
+  // Its spans, inserted as version 1 did: straight into the table.
+  await old.client.insert({
+    table: `${database}.spans`,
+    values: batch.spans.map((s) => ({
+      ...s,
+      start_time: dateTime64(s.start_time),
+      end_time: dateTime64(s.end_time),
+    })),
+    format: 'JSONEachRow',
+  });
   await old.close();
 
   const store = await openStore({ database });
@@ -232,6 +271,23 @@ test('a version 1 database upgrades: its state patches move to state_patches_v2 
   assert.deepEqual(await tables.json(), [['state_patches_v2']], 'the version 1 table is dropped');
   // The upgraded store finds the copied patches by id: a replay of the batch adds nothing.
   assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0, logRecords: 0 });
+  // Version 4's service summary was filled from the stored spans, and counts them once.
+  const starts = batch.spans.map((s) => s.start_time);
+  const expected = [
+    {
+      serviceName: batch.spans[0]!.service_name,
+      spanCount: batch.spans.length,
+      traceCount: batch.spans.filter((s) => s.parent_span_id === null).length,
+      lastSeenMicros: starts.reduce((a, b) => (a > b ? a : b)),
+    },
+  ];
+  assert.deepEqual(await store.services(), expected);
+  const summed = await store.client.query({
+    query: `SELECT sum(spans) FROM ${database}.service_summary`,
+    format: 'JSONCompactEachRow',
+  });
+  const total = ((await summed.json()) as unknown[][])[0]?.[0];
+  assert.equal(Number(total), batch.spans.length, 'from the summary, backfilled');
 });
 
 test('a database written by a newer junjo-server is refused at start-up', async () => {

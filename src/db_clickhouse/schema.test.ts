@@ -24,8 +24,29 @@ test('one server: MergeTree-family tables partitioned by day, ordered for the li
     ),
   );
   assert.ok(!statements.some((s) => /ON CLUSTER|Replicated|Distributed|distributed_/.test(s)));
-  // Version 1's state_patches, and every table of today.
-  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 1);
+  // Version 1's state_patches, every table of today, and the Null table spans are inserted through.
+  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 2);
+  const ingest = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.spans_ingest '))!;
+  assert.match(ingest, /\)\nENGINE = Null$/);
+  assert.ok(
+    statements.some((s) =>
+      /VIEW IF NOT EXISTS junjo\.spans_ingest_mv\nTO junjo\.spans AS\nSELECT trace_id, span_id, /.test(s),
+    ),
+  );
+  const summary = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.service_summary '))!;
+  assert.match(summary, /ENGINE = AggregatingMergeTree\n/);
+  assert.match(summary, /spans SimpleAggregateFunction\(sum, UInt64\)/);
+  assert.ok(
+    statements.some((s) =>
+      /VIEW IF NOT EXISTS junjo\.service_summary_mv\nTO junjo\.service_summary AS[\s\S]*FROM junjo\.spans_ingest GROUP BY/.test(
+        s,
+      ),
+    ),
+  );
+  // The backfill of an existing store starts from an empty summary and counts spans once (FINAL).
+  const backfill = statements.findIndex((s) => s.startsWith('INSERT INTO junjo.service_summary '));
+  assert.equal(statements[backfill - 1], 'TRUNCATE TABLE IF EXISTS junjo.service_summary');
+  assert.match(statements[backfill]!, /FROM junjo\.spans FINAL GROUP BY service_name, hour$/);
   const patches = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.state_patches_v2 '))!;
   assert.match(patches, /patch_id String ALIAS /, 'the full patch id is given back to queries');
   assert.match(patches, /ORDER BY \(trace_id, event_time, patch_key\)/);
@@ -37,7 +58,7 @@ test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed
   for (const statement of statements.filter((s) => !s.startsWith('INSERT'))) {
     assert.match(statement, / ON CLUSTER traces\b/, statement);
   }
-  for (const { name } of TABLES) {
+  for (const { name, shardBy } of TABLES) {
     const local = statements.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS junjo.${name}_local `))!;
     assert.match(
       local,
@@ -49,7 +70,10 @@ test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed
     assert.match(
       distributed,
       new RegExp(
-        `AS junjo\\.${name}_local\\nENGINE = Distributed\\(traces, junjo, ${name}_local, cityHash64\\(trace_id\\)\\)`,
+        `AS junjo\\.${name}_local\\nENGINE = Distributed\\(traces, junjo, ${name}_local, ${
+          // The summary has no trace id; its reads sum over every shard.
+          shardBy === undefined ? 'cityHash64\\(trace_id\\)' : 'rand\\(\\)'
+        }\\)`,
       ),
     );
   }
@@ -57,6 +81,43 @@ test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed
   assert.ok(
     statements.some((s) =>
       /^INSERT INTO junjo\.state_patches_v2\n[\s\S]*FROM junjo\.state_patches\nSETTINGS distributed_foreground_insert = 1$/.test(
+        s,
+      ),
+    ),
+  );
+  // Spans go in through a Null table on each shard, sharded by trace id, and its views.
+  assert.ok(
+    statements.some((s) =>
+      /^CREATE TABLE IF NOT EXISTS junjo\.spans_ingest_local ON CLUSTER traces \([\s\S]*\)\nENGINE = Null$/.test(
+        s,
+      ),
+    ),
+  );
+  assert.ok(
+    statements.some((s) =>
+      /^CREATE TABLE IF NOT EXISTS junjo\.spans_ingest ON CLUSTER traces AS junjo\.spans_ingest_local\nENGINE = Distributed\(traces, junjo, spans_ingest_local, cityHash64\(trace_id\)\)$/.test(
+        s,
+      ),
+    ),
+  );
+  assert.ok(
+    statements.some((s) =>
+      /spans_ingest_mv ON CLUSTER traces\nTO junjo\.spans_local AS\nSELECT [\s\S]*FROM junjo\.spans_ingest_local$/.test(
+        s,
+      ),
+    ),
+  );
+  assert.ok(
+    statements.some((s) =>
+      /service_summary_mv ON CLUSTER traces\nTO junjo\.service_summary_local AS[\s\S]*FROM junjo\.spans_ingest_local GROUP BY/.test(
+        s,
+      ),
+    ),
+  );
+  assert.ok(statements.includes('TRUNCATE TABLE IF EXISTS junjo.service_summary_local ON CLUSTER traces'));
+  assert.ok(
+    statements.some((s) =>
+      /^INSERT INTO junjo\.service_summary [\s\S]*FROM junjo\.spans FINAL GROUP BY service_name, hour\nSETTINGS distributed_foreground_insert = 1$/.test(
         s,
       ),
     ),

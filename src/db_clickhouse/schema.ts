@@ -16,6 +16,10 @@
 // writer's check) collapses at the next merge, and reads use FINAL so they are exact before it.
 // JSON columns stay String: ClickHouse's JSON type splits dotted keys such as `http.method`.
 //
+// - service_summary: per service and hour, the spans, root spans and newest start that the writer
+//   added, kept by a materialized view on spans_ingest (a Null table the writer inserts into, which
+//   forwards the rows to spans); see SERVICE_SUMMARY for why it is exact.
+//
 // With a cluster name every statement runs ON CLUSTER, each table is a Replicated* engine named
 // `<table>_local`, and `<table>` is a Distributed table over it sharded by trace id, so a trace,
 // its patches and its log records live on one shard (FINAL and the replay check stay shard-local).
@@ -33,7 +37,9 @@ export type TableName =
   | 'state_patches'
   | 'state_patches_v2'
   | 'log_records'
-  | 'llm_traces';
+  | 'llm_traces'
+  | 'spans_ingest'
+  | 'service_summary';
 
 /** How statements name a table: `read` for queries and inserts, `local` for mutations and DDL. */
 export interface TableNames {
@@ -64,6 +70,8 @@ interface TableSpec {
   orderBy: string;
   /** Column whose day a row expires after with JUNJO_RETENTION_DAYS (retention.ts). */
   ttlColumn: string;
+  /** The Distributed table's sharding key on a cluster; by trace id unless said otherwise. */
+  shardBy?: string;
 }
 
 const PATCH_COLUMNS = `
@@ -115,10 +123,7 @@ const STATE_PATCHES: TableSpec = {
   ttlColumn: 'event_time',
 };
 
-export const TABLES: TableSpec[] = [
-  {
-    name: 'spans',
-    columns: `
+const SPAN_COLUMNS = `
   trace_id ${ID},
   span_id ${ID},
   parent_span_id Nullable(String) CODEC(ZSTD(1)),
@@ -140,7 +145,39 @@ export const TABLES: TableSpec[] = [
   junjo_wf_state_start ${JSON_TEXT},
   junjo_wf_state_end ${JSON_TEXT},
   junjo_wf_graph_structure ${JSON_TEXT},
-  junjo_wf_store_id ${ID},
+  junjo_wf_store_id ${ID}`;
+
+/** The spans columns in table order: what spans_ingest_mv forwards. */
+export const SPAN_COLUMN_NAMES = [...SPAN_COLUMNS.matchAll(/^\s+(\w+) /gm)].map((match) => match[1]!);
+
+/**
+ * Per service and hour: spans, root spans and the newest start, summed over what the writer
+ * inserted (service_summary_mv on spans_ingest). Exact because only the writer's rows reach it:
+ * the writer inserts a span only once (its replay check), and rows stored twice in `spans` by any
+ * other path are not counted here. Retention deletes a prefix in time, so the reader takes the
+ * hours after the oldest stored span's hour from here and that one hour from `spans FINAL`
+ * (span_queries.ts `services`).
+ */
+const SERVICE_SUMMARY: TableSpec = {
+  name: 'service_summary',
+  columns: `
+  service_name LowCardinality(String),
+  hour DateTime('UTC'),
+  spans SimpleAggregateFunction(sum, UInt64),
+  roots SimpleAggregateFunction(sum, UInt64),
+  last_start SimpleAggregateFunction(max, DateTime64(6, 'UTC'))`,
+  engine: 'AggregatingMergeTree',
+  partitionBy: 'toYYYYMM(hour)',
+  orderBy: '(service_name, hour)',
+  ttlColumn: 'hour',
+  // Reads sum over every shard; the backfill may place a row on any of them.
+  shardBy: 'rand()',
+};
+
+export const TABLES: TableSpec[] = [
+  {
+    name: 'spans',
+    columns: `${SPAN_COLUMNS},
   INDEX idx_trace_id trace_id TYPE bloom_filter(0.01) GRANULARITY 1`,
     engine: 'ReplacingMergeTree',
     partitionBy: 'toDate(start_time)',
@@ -191,7 +228,26 @@ export const TABLES: TableSpec[] = [
     orderBy: 'trace_id',
     ttlColumn: 'start_time',
   },
+  SERVICE_SUMMARY,
 ];
+
+/** The summary row of a group of span rows (the view, and the migration's backfill). */
+const SERVICE_SUMMARY_SELECT = `service_name, toStartOfHour(start_time) AS hour, count() AS spans,
+  countIf(parent_span_id IS NULL) AS roots, max(start_time) AS last_start`;
+
+/** The Null table the writer inserts spans into; its views forward them to spans and the summary. */
+function createSpansIngest(target: SchemaTarget): string[] {
+  const names = tableNames(target, 'spans_ingest');
+  const local = `CREATE TABLE IF NOT EXISTS ${names.local}${onCluster(target)} (${SPAN_COLUMNS}
+)
+ENGINE = Null`;
+  if (!target.cluster) return [local];
+  return [
+    local,
+    `CREATE TABLE IF NOT EXISTS ${names.read}${onCluster(target)} AS ${names.local}
+ENGINE = Distributed(${target.cluster}, ${target.database}, spans_ingest_local, cityHash64(trace_id))`,
+  ];
+}
 
 function engineClause(target: SchemaTarget, spec: TableSpec): string {
   if (!target.cluster) return `${spec.engine}`;
@@ -210,7 +266,7 @@ SETTINGS ttl_only_drop_parts = 1`;
   return [
     local,
     `CREATE TABLE IF NOT EXISTS ${names.read}${onCluster(target)} AS ${names.local}
-ENGINE = Distributed(${target.cluster}, ${target.database}, ${spec.name}_local, cityHash64(trace_id))`,
+ENGINE = Distributed(${target.cluster}, ${target.database}, ${spec.name}_local, ${spec.shardBy ?? 'cityHash64(trace_id)'})`,
   ];
 }
 
@@ -228,7 +284,9 @@ export const MIGRATIONS: Migration[] = [
     statements: (target) => {
       const spans = tableNames(target, 'spans');
       const traceIndex = tableNames(target, 'trace_index');
-      const v1Tables = TABLES.map((spec) => (spec === STATE_PATCHES ? STATE_PATCHES_V1 : spec));
+      const v1Tables = TABLES.filter((spec) => spec !== SERVICE_SUMMARY).map((spec) =>
+        spec === STATE_PATCHES ? STATE_PATCHES_V1 : spec,
+      );
       return [
         ...v1Tables.flatMap((spec) => createTable(target, spec)),
         // On each shard, from the local spans table into the local index: sharding by trace id
@@ -264,6 +322,36 @@ FROM ${tableNames(target, 'state_patches').read}${
       const old = tableNames(target, 'state_patches');
       const drop = (table: string) => `DROP TABLE IF EXISTS ${table}${onCluster(target)} SYNC`;
       return target.cluster ? [drop(old.read), drop(old.local)] : [drop(old.read)];
+    },
+  },
+  {
+    version: 4,
+    description: 'service_summary (+ view) fed through spans_ingest, for the service list',
+    // Run at start-up before the poller writes. The backfill is preceded by a TRUNCATE, so an
+    // interrupted migration run again counts every span once.
+    statements: (target) => {
+      const spans = tableNames(target, 'spans');
+      const ingest = tableNames(target, 'spans_ingest');
+      const summary = tableNames(target, 'service_summary');
+      const columns = SPAN_COLUMN_NAMES.join(', ');
+      return [
+        ...createTable(target, SERVICE_SUMMARY),
+        ...createSpansIngest(target),
+        // On each shard, from the shard's Null table: a trace's spans stay on its shard.
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${target.database}.spans_ingest_mv${onCluster(target)}
+TO ${spans.local} AS
+SELECT ${columns} FROM ${ingest.local}`,
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${target.database}.service_summary_mv${onCluster(target)}
+TO ${summary.local} AS
+SELECT ${SERVICE_SUMMARY_SELECT}
+FROM ${ingest.local} GROUP BY service_name, hour`,
+        `TRUNCATE TABLE IF EXISTS ${summary.local}${onCluster(target)}`,
+        `INSERT INTO ${summary.read} (service_name, hour, spans, roots, last_start)
+SELECT ${SERVICE_SUMMARY_SELECT}
+FROM ${spans.read} FINAL GROUP BY service_name, hour${
+          target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''
+        }`,
+      ];
     },
   },
 ];

@@ -157,6 +157,8 @@ export function storeQueries(target: SchemaTarget) {
   const patches = tableNames(target, 'state_patches_v2');
   const logs = tableNames(target, 'log_records');
   const llm = tableNames(target, 'llm_traces');
+  const ingest = tableNames(target, 'spans_ingest');
+  const summary = tableNames(target, 'service_summary');
   // The list filters; the LLM one reads the shard-local llm_traces, which holds every trace of the
   // shard's spans because both are sharded by trace id.
   const listFilters: Record<SpanList, string> = {
@@ -164,17 +166,51 @@ export function storeQueries(target: SchemaTarget) {
     llm_root: `parent_span_id IS NULL AND trace_id IN (SELECT trace_id FROM ${llm.local})`,
     workflow: "junjo_span_type = 'workflow'",
   };
-  const listPage = (list: SpanList, cursor: Cursor) => `
-    SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
-    WHERE service_name = {service_name:String} AND ${listFilters[list]} ${CURSOR_FILTERS[cursor]}
+  /**
+   * A page newest first. `bounded`: only from the start of the page's oldest row as read without
+   * FINAL (a scalar subquery, so the partitions and granules before it are skipped), which holds
+   * the whole page unless rows stored twice fill it: the caller then asks again unbounded.
+   */
+  const listPage = (list: SpanList, cursor: Cursor, bounded: boolean) => {
+    const where = `service_name = {service_name:String} AND ${listFilters[list]} ${CURSOR_FILTERS[cursor]}`;
+    const bound = bounded
+      ? `AND start_time >= (SELECT min(start_time) FROM (
+          SELECT start_time FROM ${spans.read} WHERE ${where} ORDER BY start_time DESC LIMIT {limit:UInt32}))`
+      : '';
+    return `
+    SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL WHERE ${where} ${bound}
     ORDER BY start_time DESC, span_id DESC LIMIT {limit:UInt32}`;
+  };
   const inRange = `start_time BETWEEN ${at('from')} AND ${at('to')}`;
+  // A trace's time range from trace_index, as a scalar subquery: evaluated before the spans read is
+  // planned, so only the partitions and granules of that range are read (an unknown trace: none),
+  // in one statement instead of a lookup and then the read.
+  const traceRange = `WITH (
+      SELECT (min(first_start), max(last_start)) FROM ${traceIndex.read} WHERE trace_id = {trace_id:String}
+    ) AS trace_range`;
+  const inTrace = (windowed: boolean) =>
+    windowed
+      ? `trace_id = {trace_id:String} AND start_time BETWEEN greatest(tupleElement(trace_range, 1), ${at('from')})
+         AND least(tupleElement(trace_range, 2), ${at('to')})`
+      : `trace_id = {trace_id:String}
+         AND start_time BETWEEN tupleElement(trace_range, 1) AND tupleElement(trace_range, 2)`;
   const inSpan = `(trace_id, span_id) IN (SELECT trace_id, span_id FROM ${spans.local} WHERE start_time < ${at('limit')})`;
   return {
-    serviceNames: `SELECT DISTINCT service_name FROM ${spans.read} ORDER BY service_name`,
+    /**
+     * The summary's hours after the oldest stored span's hour, and that hour counted exactly from
+     * spans (FINAL, one hour of one partition): retention deletes spans before a time, so every
+     * later hour holds all the spans the summary counted (schema.ts SERVICE_SUMMARY).
+     */
     services: `
-      SELECT service_name, count(), countIf(parent_span_id IS NULL), ${micros('max(start_time)')}
-      FROM ${spans.read} FINAL GROUP BY service_name ORDER BY service_name`,
+      WITH (SELECT toStartOfHour(min(start_time)) FROM ${spans.read}) AS edge
+      SELECT service_name, sum(n), sum(r), ${micros('max(last)')} FROM (
+        SELECT service_name, spans AS n, roots AS r, last_start AS last
+        FROM ${summary.read} WHERE hour > edge
+        UNION ALL
+        SELECT service_name, count(), countIf(parent_span_id IS NULL), max(start_time)
+        FROM ${spans.read} FINAL
+        WHERE start_time >= edge AND start_time < edge + INTERVAL 1 HOUR GROUP BY service_name
+      ) GROUP BY service_name ORDER BY service_name`,
     totalSpans: `SELECT count() FROM ${spans.read} FINAL`,
     totalPatches: `SELECT count() FROM ${patches.read} FINAL`,
     bytesOnDisk: `SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND active`,
@@ -183,21 +219,21 @@ export function storeQueries(target: SchemaTarget) {
     traceRanges: `
       SELECT trace_id, ${micros('min(first_start)')}, ${micros('max(last_start)')}
       FROM ${traceIndex.read} WHERE trace_id IN {trace_ids:Array(String)} GROUP BY trace_id`,
-    traceSpans: `
-      SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
-      WHERE trace_id = {trace_id:String} AND ${inRange} ORDER BY start_time DESC, span_id DESC`,
+    traceSpans: (windowed: boolean) => `
+      ${traceRange} SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
+      WHERE ${inTrace(windowed)} ORDER BY start_time DESC, span_id DESC`,
     /**
      * The trace's spans with only what compact_span.ts needs: events only when they mention a state
      * event or an exception, attributes only of debugger span types or when they mention an LLM key
      * (compactFromRow then applies the reference definition to them). The JSON columns are still
      * read, but large prompts are neither sent nor parsed.
      */
-    compactTrace: `
-      SELECT ${COMPACT_SELECT} FROM ${spans.read} FINAL
-      WHERE trace_id = {trace_id:String} AND ${inRange} ORDER BY start_time DESC, span_id DESC`,
-    oneSpan: `
-      SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
-      WHERE trace_id = {trace_id:String} AND span_id = {span_id:String} AND ${inRange} LIMIT 1`,
+    compactTrace: (windowed: boolean) => `
+      ${traceRange} SELECT ${COMPACT_SELECT} FROM ${spans.read} FINAL
+      WHERE ${inTrace(windowed)} ORDER BY start_time DESC, span_id DESC`,
+    oneSpan: (windowed: boolean) => `
+      ${traceRange} SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL
+      WHERE ${inTrace(windowed)} AND span_id = {span_id:String} LIMIT 1`,
     storedSpanKeys: `
       SELECT trace_id, span_id FROM ${spans.read}
       WHERE trace_id IN {trace_ids:Array(String)} AND ${inRange}`,
@@ -215,7 +251,7 @@ export function storeQueries(target: SchemaTarget) {
     spanLogRecords: `
       SELECT ${LOG_SELECT} FROM ${logs.read} FINAL
       WHERE trace_id = {trace_id:String} AND span_id = {span_id:String} ORDER BY time, sequence, log_id`,
-    tables: { spans, patches, logs, llm, traceIndex },
+    tables: { spans, ingest, patches, logs, llm, traceIndex },
     // ---- retention: counted first (DELETE reports no row count), then deleted ----
     anyExpiredSpan: `SELECT count() FROM ${spans.read} WHERE start_time < ${at('cutoff')}`,
     anyExpiredLog: `SELECT count() FROM ${logs.read} WHERE time < ${at('cutoff')}`,
