@@ -36,6 +36,36 @@ function spanHeadJson(span: SpanHead): string {
   );
 }
 
+const HEAD_END = Buffer.from(',"attributes_json":');
+const CLOSE_OBJECT = Buffer.from('}');
+
+/**
+ * The SpanHead (features/otel/schemas.ts) of a span rendered by renderSpan, as UTF-8 bytes: the
+ * rendered head closed where renderSpan's attributes begin, so a list of runs can be answered without
+ * parsing their multi-KB state and graph JSON. The first `,"attributes_json":` is that key: inside
+ * a JSON string every `"` is escaped. Bytes of another layout are parsed instead.
+ */
+export function spanHeadBytes(span: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(span.buffer, span.byteOffset, span.byteLength);
+  const end = bytes.indexOf(HEAD_END);
+  if (end > 0) return Buffer.concat([bytes.subarray(0, end), CLOSE_OBJECT]);
+  const whole = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  return Buffer.from(JSON.stringify(Object.fromEntries(SPAN_HEAD_KEYS.map((key) => [key, whole[key]]))));
+}
+
+const SPAN_HEAD_KEYS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'service_name',
+  'name',
+  'kind',
+  'start_time',
+  'end_time',
+  'status_code',
+  'status_message',
+] as const satisfies readonly (keyof SpanHead)[];
+
 /**
  * The JSON text of one Span (features/otel/schemas.ts). Used for the trace endpoints and, at insert
  * time, for the rows the list endpoints serve (a store may keep them rendered), so both render
