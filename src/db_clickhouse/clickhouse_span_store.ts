@@ -10,7 +10,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { invalidInput, storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { CompactSpanRow } from '../spans/compact_span.ts';
+import type { CompactSpanRow, WaterfallSpanRow } from '../spans/compact_span.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { renderSpan } from '../spans/span_json.ts';
@@ -46,6 +46,7 @@ import {
   type StoreQueries,
   spanFromRow,
   storeQueries,
+  waterfallFromRow,
 } from './span_queries.ts';
 import { searchHitRowsQuery, searchHitsQuery } from './span_search_queries.ts';
 import { dateTime64, type RowLayout, tabSeparated } from './tab_separated.ts';
@@ -242,6 +243,14 @@ export class ClickHouseSpanStore implements SpanStore {
     const range = await this.#lookupRange(traceId, window);
     if (!range) return [];
     return (await this.#rows(this.#sql.compactTrace, { trace_id: traceId, ...range })).map(compactFromRow);
+  }
+
+  async waterfallTrace(traceId: string, window?: TimeWindow): Promise<WaterfallSpanRow[]> {
+    const range = await this.#lookupRange(traceId, window);
+    if (!range) return [];
+    return (await this.#rows(this.#sql.waterfallTrace, { trace_id: traceId, ...range })).map(
+      waterfallFromRow,
+    );
   }
 
   async workflowRunPage(

@@ -7,7 +7,7 @@
 // holds strict JSON: the span processor writes it with JSON.stringify or checks it with JSON.parse
 // before it is stored (DuckDB's own JSON check would also let NaN and trailing commas through).
 
-import type { CompactSpanRow } from './compact_span.ts';
+import type { CompactSpanRow, WaterfallSpanRow } from './compact_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from './rows.ts';
 
 /** The columns whole and compact spans both start with (result_rows.ts reads them alike). */
@@ -99,7 +99,7 @@ export function renderCompactSpan(span: CompactSpanRow): string {
 }
 
 /** The JSON text of one WaterfallSpan (schemas.ts): the fields of renderCompactSpan the waterfall draws. */
-export function renderWaterfallSpan(span: CompactSpanRow): string {
+export function renderWaterfallSpan(span: WaterfallSpanRow): string {
   return (
     `{"span_id":${quote(span.span_id)}` +
     `,"parent_span_id":${span.parent_span_id === null ? 'null' : quote(span.parent_span_id)}` +

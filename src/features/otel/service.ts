@@ -80,9 +80,12 @@ export class OtelQueryService {
    * waterfall view leaves out the debugger's fields, which dominate a workflow trace's bytes.
    */
   async compactTrace(traceId: string, view: CompactTraceView = 'debugger'): Promise<string> {
-    const spans = await this.#store.compactTrace(traceId);
-    if (spans.length === 0) throw notFound(`trace ${traceId} not found`);
-    return jsonArray(spans.map(view === 'waterfall' ? renderWaterfallSpan : renderCompactSpan));
+    const json =
+      view === 'waterfall'
+        ? (await this.#store.waterfallTrace(traceId)).map(renderWaterfallSpan)
+        : (await this.#store.compactTrace(traceId)).map(renderCompactSpan);
+    if (json.length === 0) throw notFound(`trace ${traceId} not found`);
+    return jsonArray(json);
   }
 
   /** The whole trace as OTLP/JSON (trace_export.ts says what is rebuilt); NotFound when unknown. */
