@@ -40,8 +40,8 @@ const HEAD_END = Buffer.from(',"attributes_json":');
 const CLOSE_OBJECT = Buffer.from('}');
 
 /**
- * The SpanHead (features/otel/schemas.ts) of a span rendered by renderSpan, as UTF-8 bytes: the
- * rendered head closed where renderSpan's attributes begin, so a list of runs can be answered without
+ * The SpanSummary (features/otel/schemas.ts) of a span rendered by renderSpan, as UTF-8 bytes: the
+ * rendered head closed where renderSpan's attributes begin, so a list of runs is answered without
  * parsing their multi-KB state and graph JSON. The first `,"attributes_json":` is that key: inside
  * a JSON string every `"` is escaped. Bytes of another layout are parsed instead.
  */
