@@ -152,6 +152,7 @@ async function measureQueries(
     root_page_50: () => store.rootSpanPage(service, { limit: 50 }, { llmOnly: false }),
     services: () => store.services(),
     compact_trace: (i) => store.compactTrace(traces[i % traces.length]!),
+    waterfall_trace: (i) => store.waterfallTrace(traces[i % traces.length]!),
     search_attr_50: () =>
       store.searchSpans(
         { serviceName: service, window, attributes: [LLM_MODEL], text: 'gemini' },

@@ -10,7 +10,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { invalidInput, storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { CompactSpanRow } from '../spans/compact_span.ts';
+import type { CompactSpanRow, WaterfallSpanRow } from '../spans/compact_span.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { renderSpan } from '../spans/span_json.ts';
@@ -46,6 +46,7 @@ import {
   type StoreQueries,
   spanFromRow,
   storeQueries,
+  waterfallFromRow,
 } from './span_queries.ts';
 import { searchHitRowsQuery, searchHitsQuery } from './span_search_queries.ts';
 import { dateTime64, type RowLayout, tabSeparated } from './tab_separated.ts';
@@ -244,6 +245,14 @@ export class ClickHouseSpanStore implements SpanStore {
   async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
     const rows = await this.#rows(this.#sql.compactTrace(window !== undefined), traceParams(traceId, window));
     return rows.map(compactFromRow);
+  }
+
+  async waterfallTrace(traceId: string, window?: TimeWindow): Promise<WaterfallSpanRow[]> {
+    const rows = await this.#rows(
+      this.#sql.waterfallTrace(window !== undefined),
+      traceParams(traceId, window),
+    );
+    return rows.map(waterfallFromRow);
   }
 
   async workflowRunPage(

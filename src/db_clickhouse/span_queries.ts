@@ -7,6 +7,8 @@ import {
   compactSpanOf,
   DEBUGGER_SPAN_TYPES,
   STATE_EVENT,
+  type WaterfallSpanRow,
+  waterfallSpanOf,
 } from '../spans/compact_span.ts';
 import { OPENINFERENCE_KIND } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
@@ -100,6 +102,41 @@ const COMPACT_SELECT = [
 /** A row of COMPACT_SELECT as compact_span.ts defines it (compactSpanOf on the trimmed row). */
 export function compactFromRow(row: unknown[]): CompactSpanRow {
   return compactSpanOf(spanFromRow(row));
+}
+
+/**
+ * What waterfallSpanOf needs, in SPAN_SELECT's positions: attributes only when they mention an LLM
+ * key, events only when they mention an exception; the debugger's columns are constants.
+ */
+const WATERFALL_SELECT = [
+  "''",
+  'span_id',
+  'parent_span_id',
+  'service_name',
+  'name',
+  "''",
+  micros('start_time'),
+  micros('end_time'),
+  'status_code',
+  "''",
+  `if(position(attributes_json, '${OPENINFERENCE_KIND}') > 0 OR position(attributes_json, 'gen_ai.') > 0,
+     attributes_json, '{}')`,
+  "if(position(events_json, 'exception') > 0, events_json, '[]')",
+  "'[]'",
+  '0',
+  'NULL',
+  "''",
+  "''",
+  'junjo_span_type',
+  "'{}'",
+  "'{}'",
+  "'{}'",
+  "''",
+].join(', ');
+
+/** A row of WATERFALL_SELECT as compact_span.ts defines it (the reference on the trimmed row). */
+export function waterfallFromRow(row: unknown[]): WaterfallSpanRow {
+  return waterfallSpanOf(compactSpanOf(spanFromRow(row)));
 }
 
 const PATCH_SELECT = `patch_id, service_name, trace_id, span_id, workflow_id, node_id, ${micros('event_time')}, patch_json, patch_store_id`;
@@ -230,6 +267,10 @@ export function storeQueries(target: SchemaTarget) {
      */
     compactTrace: (windowed: boolean) => `
       ${traceRange} SELECT ${COMPACT_SELECT} FROM ${spans.read} FINAL
+      WHERE ${inTrace(windowed)} ORDER BY start_time DESC, span_id DESC`,
+    /** The trace's spans with only what the waterfall draws (WATERFALL_SELECT). */
+    waterfallTrace: (windowed: boolean) => `
+      ${traceRange} SELECT ${WATERFALL_SELECT} FROM ${spans.read} FINAL
       WHERE ${inTrace(windowed)} ORDER BY start_time DESC, span_id DESC`,
     oneSpan: (windowed: boolean) => `
       ${traceRange} SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL

@@ -41,6 +41,40 @@ export interface CompactSpanRow
   junjo_attributes_json: string;
 }
 
+/**
+ * What the trace waterfall draws of a span: a compact span without the debugger's columns (state,
+ * graph, state events, Junjo ids and attributes), which are most of a workflow trace's bytes.
+ */
+export type WaterfallSpanRow = Pick<
+  CompactSpanRow,
+  | 'span_id'
+  | 'parent_span_id'
+  | 'service_name'
+  | 'name'
+  | 'start_time'
+  | 'end_time'
+  | 'status_code'
+  | 'junjo_span_type'
+  | 'has_exception'
+  | 'is_llm'
+>;
+
+/** The reference: a compact span as the waterfall span every store returns for it. */
+export function waterfallSpanOf(span: CompactSpanRow): WaterfallSpanRow {
+  return {
+    span_id: span.span_id,
+    parent_span_id: span.parent_span_id,
+    service_name: span.service_name,
+    name: span.name,
+    start_time: span.start_time,
+    end_time: span.end_time,
+    status_code: span.status_code,
+    junjo_span_type: span.junjo_span_type,
+    has_exception: span.has_exception,
+    is_llm: span.is_llm,
+  };
+}
+
 interface EventLike {
   name?: unknown;
   attributes?: Record<string, unknown> | null;

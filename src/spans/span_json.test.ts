@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Value } from 'typebox/value';
 import { spanRowFromResult, statePatchRowFromResult } from '../db_duckdb/result_rows.ts';
-import { Span, StatePatch } from '../features/otel/schemas.ts';
-import { formatTimestamp, jsonArray, parseTimestamp, renderSpan, statePatchJson } from './span_json.ts';
+import { Span, SpanSummary, StatePatch } from '../features/otel/schemas.ts';
+import {
+  formatTimestamp,
+  jsonArray,
+  parseTimestamp,
+  renderSpan,
+  spanHeadBytes,
+  statePatchJson,
+} from './span_json.ts';
 
 const spanJson = (row: unknown[]) => renderSpan(spanRowFromResult(row));
 
@@ -153,5 +160,57 @@ describe('renderSpan of a result row', () => {
     assert.deepEqual(patch.patch_json, [{ op: 'replace', path: '/count', value: 1 }]);
     assert.ok(Value.Check(StatePatch, patch));
     assert.equal(JSON.parse(jsonArray([spanJson(row), spanJson(row)])).length, 2);
+  });
+});
+
+describe('spanHeadBytes', () => {
+  const row = (name: string, status: string) =>
+    spanRowFromResult([
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+      '00f067aa0ba902b7',
+      'aaf067aa0ba902b7',
+      'svc',
+      name,
+      'INTERNAL',
+      1760290428123456n,
+      1760290429500000n,
+      'STATUS_CODE_ERROR',
+      status,
+      '{"big":"x"}',
+      '[]',
+      '[]',
+      1,
+      null,
+      'wf',
+      '',
+      'workflow',
+      '{"a":1}',
+      '{"a":2}',
+      '{"nodes":[]}',
+      'store',
+    ]);
+  const summaryOf = (text: string) => Value.Clean(SpanSummary, JSON.parse(text)) as SpanSummary;
+  const head = (text: string) => JSON.parse(Buffer.from(spanHeadBytes(Buffer.from(text))).toString('utf8'));
+
+  test("is the rendered span's summary fields, also when a name spells the attributes key", () => {
+    for (const [name, status] of [
+      ['Plain', ''],
+      ['a,"attributes_json":{"x":1}', 'b\\",\\"attributes_json\\":'],
+      ['ends in a backslash \\', '\\'],
+      ['カスタマー 🤖', '"'],
+    ] as const) {
+      const text = renderSpan(row(name, status));
+      const answer = head(text);
+      assert.deepEqual(answer, summaryOf(text), name);
+      assert.ok(Value.Check(SpanSummary, answer));
+      assert.deepEqual(Object.keys(answer), Object.keys(summaryOf(text)), 'in the same key order');
+    }
+  });
+
+  test('bytes in another key order are parsed and cut to the same fields', () => {
+    const text = renderSpan(row('Reordered', 'ok'));
+    const { attributes_json, ...rest } = JSON.parse(text);
+    const reordered = JSON.stringify({ attributes_json, ...rest });
+    assert.deepEqual(head(reordered), summaryOf(text));
   });
 });

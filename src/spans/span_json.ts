@@ -7,7 +7,7 @@
 // holds strict JSON: the span processor writes it with JSON.stringify or checks it with JSON.parse
 // before it is stored (DuckDB's own JSON check would also let NaN and trailing commas through).
 
-import type { CompactSpanRow } from './compact_span.ts';
+import type { CompactSpanRow, WaterfallSpanRow } from './compact_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from './rows.ts';
 
 /** The columns whole and compact spans both start with (result_rows.ts reads them alike). */
@@ -35,6 +35,36 @@ function spanHeadJson(span: SpanHead): string {
     `,"status_code":${quote(span.status_code)},"status_message":${quote(span.status_message)}`
   );
 }
+
+const HEAD_END = Buffer.from(',"attributes_json":');
+const CLOSE_OBJECT = Buffer.from('}');
+
+/**
+ * The SpanSummary (features/otel/schemas.ts) of a span rendered by renderSpan, as UTF-8 bytes: the
+ * rendered head closed where renderSpan's attributes begin, so a list of runs is answered without
+ * parsing their multi-KB state and graph JSON. The first `,"attributes_json":` is that key: inside
+ * a JSON string every `"` is escaped. Bytes of another layout are parsed instead.
+ */
+export function spanHeadBytes(span: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(span.buffer, span.byteOffset, span.byteLength);
+  const end = bytes.indexOf(HEAD_END);
+  if (end > 0) return Buffer.concat([bytes.subarray(0, end), CLOSE_OBJECT]);
+  const whole = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  return Buffer.from(JSON.stringify(Object.fromEntries(SPAN_HEAD_KEYS.map((key) => [key, whole[key]]))));
+}
+
+const SPAN_HEAD_KEYS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'service_name',
+  'name',
+  'kind',
+  'start_time',
+  'end_time',
+  'status_code',
+  'status_message',
+] as const satisfies readonly (keyof SpanHead)[];
 
 /**
  * The JSON text of one Span (features/otel/schemas.ts). Used for the trace endpoints and, at insert
@@ -69,7 +99,7 @@ export function renderCompactSpan(span: CompactSpanRow): string {
 }
 
 /** The JSON text of one WaterfallSpan (schemas.ts): the fields of renderCompactSpan the waterfall draws. */
-export function renderWaterfallSpan(span: CompactSpanRow): string {
+export function renderWaterfallSpan(span: WaterfallSpanRow): string {
   return (
     `{"span_id":${quote(span.span_id)}` +
     `,"parent_span_id":${span.parent_span_id === null ? 'null' : quote(span.parent_span_id)}` +

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isUnavailable } from '../errors.ts';
-import { type CompactSpanRow, compactSpanOf } from './compact_span.ts';
+import { type CompactSpanRow, compactSpanOf, waterfallSpanOf } from './compact_span.ts';
 import { OPENINFERENCE_KIND } from './llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import { parseTimestamp } from './span_json.ts';
@@ -314,6 +314,27 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         const window = { startMicros: T0 + 2n, endMicros: T0 + 4n };
         assert.deepEqual(
           (await store.compactTrace(traceId(1), window)).map((c) => c.span_id),
+          [spanId(5), spanId(4), spanId(3)],
+        );
+
+        const waterfall = await store.waterfallTrace(traceId(1));
+        assert.deepEqual(waterfall, compact.map(waterfallSpanOf), 'the reference, waterfallSpanOf');
+        assert.deepEqual(
+          waterfall.map((w) => [w.span_id, w.has_exception, w.is_llm, w.junjo_span_type]),
+          [
+            [spanId(7), false, false, 'agent'],
+            [spanId(6), false, false, ''],
+            [spanId(5), false, true, ''],
+            [spanId(4), false, true, ''],
+            [spanId(3), true, false, ''],
+            [spanId(2), true, false, ''],
+            [spanId(1), false, false, 'workflow'],
+          ],
+        );
+        assert.ok(!('state_events_json' in waterfall[0]!), 'none of the debugger columns');
+        assert.deepEqual(await store.waterfallTrace(traceId(9)), []);
+        assert.deepEqual(
+          (await store.waterfallTrace(traceId(1), window)).map((w) => w.span_id),
           [spanId(5), spanId(4), spanId(3)],
         );
       });

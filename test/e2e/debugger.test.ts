@@ -2,7 +2,7 @@
 // item 3 and #13 item 5): a fresh server sends the first sign-in to the API keys page; the runs
 // list asks for 50-row pages, pages on with the keyset cursor and keeps refreshing live; an
 // 11-node run opens with its whole graph in the pane; left-to-right layout and edge labels switch
-// and are remembered; previous / next run by buttons and keys; a JSON-string attribute opens as a
+// and are remembered; previous / next run by buttons and keys, found in run summaries; a JSON-string attribute opens as a
 // tree with its raw string one click away.
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -130,6 +130,11 @@ test('debugger conveniences and paged lists in Chromium', { timeout: 240_000 }, 
     const [first, middle, last] = samples.map((r) => ({ traceId: r.trace.traceId, spanId: r.spanId }));
     const runUrl = (run: { traceId: string; spanId: string }) =>
       `/services/${SERVICE}/workflows/${run.traceId}/${run.spanId}`;
+    assert.ok(
+      runRequests.every((url) => !url.searchParams.has('view')),
+      'the runs list asks for whole runs',
+    );
+    const listRequests = runRequests.length;
     await page.goto(`${server.baseUrl}${runUrl(middle!)}`);
     await page.waitForSelector('.react-flow__node');
     assert.equal(await page.$$eval('.react-flow__node', (nodes) => nodes.length), 11);
@@ -176,6 +181,13 @@ test('debugger conveniences and paged lists in Chromium', { timeout: 240_000 }, 
     );
     await page.keyboard.press('Shift+ArrowLeft');
     await page.waitForURL((url) => url.pathname === runUrl(middle!));
+    // The neighbours were found in run summaries, not in pages of whole runs.
+    const neighbourRequests = runRequests.slice(listRequests);
+    assert.ok(neighbourRequests.length >= 2, 'the debugger looked for neighbours');
+    assert.deepEqual(
+      neighbourRequests.filter((url) => url.searchParams.get('view') !== 'summary').map(String),
+      [],
+    );
     await page.waitForSelector('.stepper-position:has-text("Step 1 of")');
     await page.keyboard.press('ArrowRight');
     await page.waitForSelector('.stepper-position:has-text("Step 2 of")');

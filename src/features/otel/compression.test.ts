@@ -45,9 +45,21 @@ before(async () => {
       type: 'workflow',
     }),
   );
-  await server.insert({ spans: roots });
+  const bigTrace = Array.from({ length: 40 }, (_, i) =>
+    spanRow({
+      trace: BIG_TRACE,
+      span: hexId(1000 + i, 16),
+      ...(i > 0 ? { parent: hexId(1000, 16) } : {}),
+      service: SERVICE,
+      start: T0 + BigInt(i) * SECOND,
+      type: 'node',
+    }),
+  );
+  await server.insert({ spans: [...roots, ...bigTrace] });
   listUrl = `${server.url}/otel/service/${SERVICE}/root_spans?limit=50`;
 });
+
+const BIG_TRACE = hexId(999, 32);
 after(() => server.close());
 
 test('a list page goes out as br or gzip by Accept-Encoding, and decodes to the identity body', async () => {
@@ -85,4 +97,37 @@ test('an answer under the threshold is not compressed', async () => {
   assert.equal(tiny.headers['content-encoding'], undefined);
   assert.deepEqual(JSON.parse(tiny.body.toString()), [SERVICE]);
   assert.equal(tiny.headers['cache-control'], 'no-store');
+});
+
+// These answers run to megabytes: they are compressed faster (app.ts FAST_COMPRESSION), by the
+// same rules.
+for (const path of [
+  `/otel/trace/${BIG_TRACE}/compact?view=waterfall`,
+  `/otel/trace/${BIG_TRACE}/compact`,
+  `/otel/trace/${BIG_TRACE}/nested_spans`,
+]) {
+  test(`a whole trace goes out as br or gzip by the same rules: ${path}`, async () => {
+    const identity = await rawGet(`${server.url}${path}`, 'identity');
+    assert.equal(identity.status, 200);
+    assert.equal((JSON.parse(identity.body.toString()) as unknown[]).length, 40);
+    assert.ok(identity.body.length > COMPRESSION_THRESHOLD_BYTES);
+    const br = await rawGet(`${server.url}${path}`, 'gzip, deflate, br, zstd');
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.deepEqual(brotliDecompressSync(br.body), identity.body);
+    const gzip = await rawGet(`${server.url}${path}`, 'gzip');
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    assert.deepEqual(gunzipSync(gzip.body), identity.body);
+    const deflate = await rawGet(`${server.url}${path}`, 'deflate, zstd');
+    assert.equal(deflate.headers['content-encoding'], undefined, 'only br and gzip are offered');
+    assert.deepEqual(deflate.body, identity.body);
+    assert.equal(br.headers['cache-control'], 'no-store');
+    assert.equal(br.headers['x-content-type-options'], 'nosniff');
+  });
+}
+
+test('a small trace stays under the threshold on the fast-compressed routes', async () => {
+  const small = await rawGet(`${server.url}/otel/trace/${hexId(0, 32)}/compact?view=waterfall`, 'br, gzip');
+  assert.equal(small.status, 200);
+  assert.ok(small.body.length < COMPRESSION_THRESHOLD_BYTES);
+  assert.equal(small.headers['content-encoding'], undefined);
 });

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import type { SpanRow } from '../../spans/rows.ts';
-import { CompactSpan, Service, Span, StatePatch, WaterfallSpan } from './schemas.ts';
+import { CompactSpan, Service, Span, SpanSummary, StatePatch, WaterfallSpan } from './schemas.ts';
 import {
   hexId,
   LLM_ATTRIBUTES,
@@ -152,6 +152,26 @@ describe('workflow spans', () => {
     assert.deepEqual(ids(body), [s(600), s(500), s(300), s(200), s(100)]);
   });
 
+  test('view=summary: the same runs and pages, each only its summary fields', async () => {
+    const full = (await server.get('/otel/spans/type/workflow/alpha?limit=2')).body as Span[];
+    const { status, body } = await server.get('/otel/spans/type/workflow/alpha?limit=2&view=summary');
+    assert.equal(status, 200);
+    assert.ok(Value.Check(Type.Array(SpanSummary), body));
+    assert.deepEqual(
+      body,
+      full.map((span) => Value.Clean(SpanSummary, structuredClone(span))),
+      'each summary is its whole span, cut down',
+    );
+    assert.ok(!('attributes_json' in (body as SpanSummary[])[0]!));
+    const last = full.at(-1)!;
+    const next = await server.get(
+      `/otel/spans/type/workflow/alpha?view=summary&before=${last.start_time}&before_span_id=${last.span_id}`,
+    );
+    assert.deepEqual(ids(next.body), [s(300), s(200), s(100)]);
+    const explicit = await server.get('/otel/spans/type/workflow/alpha?limit=2&view=full');
+    assert.deepEqual(explicit.body, full, 'view=full is the default shape');
+  });
+
   test('a workflow span that is not a root is listed', async () => {
     assert.deepEqual(ids((await server.get('/otel/spans/type/workflow/beta')).body), [s(401)]);
     assert.deepEqual(
@@ -263,6 +283,9 @@ describe('bad input', () => {
     `${path('alpha', 'root_spans')}?before_span_id=${s(1)}`,
     `${path('alpha', 'root_spans')}?before=2025-06-04T01:20:30Z&before_span_id=xyz`,
     `/otel/spans/type/workflow/alpha?limit=-1`,
+    `/otel/spans/type/workflow/alpha?view=compact`,
+    `/otel/spans/type/workflow/alpha?view=`,
+    `/otel/spans/type/workflow/alpha?view=summary&limit=0`,
   ];
   for (const url of badRequests) {
     test(`400 with a message: ${url}`, async () => {

@@ -3,7 +3,7 @@
 // aliases served by the same handlers.
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import type { HttpPlugin } from '../../http/app.ts';
+import { FAST_COMPRESSION, type HttpPlugin } from '../../http/app.ts';
 import type { SpanReader } from '../../spans/span_store.ts';
 import {
   CompactSpan,
@@ -14,11 +14,13 @@ import {
   Service,
   ServiceParams,
   Span,
+  SpanSummary,
   StatePatch,
   StatePatchQuerystring,
   TraceParams,
   TraceSpanParams,
   WaterfallSpan,
+  WorkflowListQuerystring,
 } from './schemas.ts';
 import { DEFAULT_LIST_LIMIT, OtelQueryService } from './service.ts';
 
@@ -115,20 +117,23 @@ export function otelRoutes(deps: { store: SpanReader }): HttpPlugin {
         schema: {
           tags: TAGS,
           summary: 'Workflow spans of a service (subflows excluded): its workflow executions',
-          description: PAGING,
+          description: `${PAGING} \`view=summary\` answers each span's SpanSummary only.`,
           params: ServiceParams,
-          querystring: ListQuerystring,
-          response: { 200: SpanList, ...BadRequest },
+          querystring: WorkflowListQuerystring,
+          response: { 200: Type.Union([SpanList, Type.Array(SpanSummary)]), ...BadRequest },
         },
       },
-      async (request, reply) =>
-        sendJson(reply, await service.workflowSpans(request.params.service_name, request.query)),
+      async (request, reply) => {
+        const { view, ...page } = request.query;
+        return sendJson(reply, await service.workflowSpans(request.params.service_name, page, view));
+      },
     );
 
     for (const url of ['/otel/trace/:trace_id/nested_spans', '/otel/trace/:trace_id/nested-spans']) {
       app.get(
         url,
         {
+          compress: FAST_COMPRESSION,
           schema: {
             tags: TAGS,
             summary: 'Every span of a trace as a flat list, newest first ([] for an unknown trace)',
@@ -145,6 +150,7 @@ export function otelRoutes(deps: { store: SpanReader }): HttpPlugin {
     app.get(
       '/otel/trace/:trace_id/compact',
       {
+        compress: FAST_COMPRESSION,
         schema: {
           tags: TAGS,
           summary: 'Every span of a trace, compact: what a waterfall and the workflow debugger need',

@@ -54,6 +54,25 @@ export const Span = Type.Object({
 });
 export type Span = Static<typeof Span>;
 
+/** The opening fields of a Span: what a list needs to name, place and link a span. */
+export const SpanSummary = Type.Pick(
+  Span,
+  [
+    'trace_id',
+    'span_id',
+    'parent_span_id',
+    'service_name',
+    'name',
+    'kind',
+    'start_time',
+    'end_time',
+    'status_code',
+    'status_message',
+  ],
+  { description: 'A span without its attributes, events, links and Junjo columns' },
+);
+export type SpanSummary = Static<typeof SpanSummary>;
+
 export const CompactSpan = Type.Object(
   {
     trace_id: Span.properties.trace_id,
@@ -187,6 +206,17 @@ export const ListQuerystring = Type.Object({
       16,
       'with `before`: also the spans that started exactly at `before` with a smaller span id (the span id of the last span shown)',
     ),
+  ),
+});
+
+export const WorkflowListQuerystring = Type.Object({
+  ...ListQuerystring.properties,
+  view: Type.Optional(
+    Type.Union([Type.Literal('full'), Type.Literal('summary')], {
+      description:
+        '`full` (default): every span whole; `summary`: only the fields of SpanSummary (ids, name, ' +
+        'kind, times, status), a few hundred bytes per run instead of its state and graph',
+    }),
   ),
 });
 

@@ -14,12 +14,14 @@ import {
   renderCompactSpan,
   renderSpan,
   renderWaterfallSpan,
+  spanHeadBytes,
   statePatchJson,
 } from '../../spans/span_json.ts';
 import type { PageRequest, SpanReader } from '../../spans/span_store.ts';
-import type { CompactTraceQuerystring, Service } from './schemas.ts';
+import type { CompactTraceQuerystring, Service, WorkflowListQuerystring } from './schemas.ts';
 
 export type CompactTraceView = NonNullable<Static<typeof CompactTraceQuerystring>['view']>;
+export type ListView = NonNullable<Static<typeof WorkflowListQuerystring>['view']>;
 
 import { spanRowsToExportRequest } from './trace_export.ts';
 
@@ -62,9 +64,10 @@ export class OtelQueryService {
     return jsonArrayBytes(await this.#store.rootSpanPage(serviceName, pageRequest(query), { llmOnly }));
   }
 
-  /** Workflow spans (not subflows) of the service, newest first. */
-  async workflowSpans(serviceName: string, query: ListQuery): Promise<Buffer> {
-    return jsonArrayBytes(await this.#store.workflowSpanPage(serviceName, pageRequest(query)));
+  /** Workflow spans (not subflows) of the service, newest first; whole, or only their summaries. */
+  async workflowSpans(serviceName: string, query: ListQuery, view: ListView = 'full'): Promise<Buffer> {
+    const spans = await this.#store.workflowSpanPage(serviceName, pageRequest(query));
+    return jsonArrayBytes(view === 'summary' ? spans.map(spanHeadBytes) : spans);
   }
 
   /** Every span of the trace, newest first (a flat list: clients build the tree); [] when unknown. */
@@ -77,9 +80,12 @@ export class OtelQueryService {
    * waterfall view leaves out the debugger's fields, which dominate a workflow trace's bytes.
    */
   async compactTrace(traceId: string, view: CompactTraceView = 'debugger'): Promise<string> {
-    const spans = await this.#store.compactTrace(traceId);
-    if (spans.length === 0) throw notFound(`trace ${traceId} not found`);
-    return jsonArray(spans.map(view === 'waterfall' ? renderWaterfallSpan : renderCompactSpan));
+    const json =
+      view === 'waterfall'
+        ? (await this.#store.waterfallTrace(traceId)).map(renderWaterfallSpan)
+        : (await this.#store.compactTrace(traceId)).map(renderCompactSpan);
+    if (json.length === 0) throw notFound(`trace ${traceId} not found`);
+    return jsonArray(json);
   }
 
   /** The whole trace as OTLP/JSON (trace_export.ts says what is rebuilt); NotFound when unknown. */

@@ -11,6 +11,7 @@ import type {
   SearchResult,
   ServiceSummary,
   Span,
+  SpanSummary,
   User,
   UsersExist,
   WaterfallSpan,
@@ -65,6 +66,10 @@ export const listWorkflowRuns = (service: string, page: Page, filters: URLSearch
   filters.size === 0
     ? api.get<Span[]>(`/otel/spans/type/workflow/${enc(service)}?${pageQuery(page)}`)
     : api.get<Span[]>(`/otel/service/${enc(service)}/workflow_runs?${pageQuery(page)}&${filters}`);
+
+/** The service's runs as the workflow runs list pages them, each only its SpanSummary fields. */
+export const listWorkflowRunSummaries = (service: string, page: Page) =>
+  api.get<SpanSummary[]>(`/otel/spans/type/workflow/${enc(service)}?${pageQuery(page)}&view=summary`);
 
 export const listRootSpans = (service: string, llmOnly: boolean, page: Page) =>
   api.get<Span[]>(

@@ -17,6 +17,7 @@ export type {
   Service as ServiceSummary,
   Span,
   SpanEvent,
+  SpanSummary,
   StatePatch,
   WaterfallSpan,
 } from '../../../src/features/otel/schemas.ts';

@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from '../api/endpoints.ts';
-import type { Span } from '../api/types.ts';
+import type { SpanSummary } from '../api/types.ts';
 import { MAX_PAGES, NEIGHBOUR_PAGE, nextRun, previousRun } from './run_neighbours.ts';
 import { formatTimestampMicros, parseTimestampMicros } from './time.ts';
 
 const T0 = Date.UTC(2026, 0, 1) * 1000;
 
-function run(name: string, offsetMicros: number, spanId: string): Span {
+function run(name: string, offsetMicros: number, spanId: string): SpanSummary {
   return {
     name,
     service_name: 'svc',
     start_time: formatTimestampMicros(T0 + offsetMicros),
     span_id: spanId,
-  } as Span;
+  } as SpanSummary;
 }
 
 /** The server's list semantics (api.md §7): newest first, `before` strict, `before_span_id` keyset. */
-function list(runs: Span[]) {
+function list(runs: SpanSummary[]) {
   const sorted = [...runs].sort(
     (a, b) =>
       parseTimestampMicros(b.start_time) - parseTimestampMicros(a.start_time) ||

@@ -2,7 +2,7 @@
 // with the workflow-runs list the runs page uses. That list pages newest first through a keyset
 // cursor and cannot filter by name, so runs of other workflows in between are read and skipped.
 import type { Page } from '../api/endpoints.ts';
-import type { Span } from '../api/types.ts';
+import type { SpanSummary } from '../api/types.ts';
 import { formatTimestampMicros, parseTimestampMicros } from './time.ts';
 
 export const NEIGHBOUR_PAGE = 50;
@@ -11,9 +11,9 @@ export const MAX_PAGES = 40;
 /** The first window searched for a newer run; each next one is 16 times longer. */
 const FIRST_WINDOW_MICROS = 60_000_000;
 
-type FetchPage = (page: Page) => Promise<Span[]>;
+type FetchPage = (page: Page) => Promise<SpanSummary[]>;
 /** What identifies a run in the list: a listed span, or the compact span the debugger shows. */
-type Run = Pick<Span, 'span_id' | 'start_time' | 'name' | 'service_name'>;
+type Run = Pick<SpanSummary, 'span_id' | 'start_time' | 'name' | 'service_name'>;
 
 /** A position in the list's order: start time, then span id ('' = before every span of that instant). */
 interface Key {
@@ -26,7 +26,7 @@ const isAfter = (a: Key, b: Key) => a.micros > b.micros || (a.micros === b.micro
 const sameWorkflow = (a: Run, b: Run) => a.name === b.name && a.service_name === b.service_name;
 
 /** The newest run of the same workflow that started before `run`, or null. */
-export async function previousRun(run: Run, fetchPage: FetchPage): Promise<Span | null> {
+export async function previousRun(run: Run, fetchPage: FetchPage): Promise<SpanSummary | null> {
   let after: Page['after'] = { start_time: run.start_time, span_id: run.span_id };
   for (let pages = 0; pages < MAX_PAGES; pages++) {
     const page = await fetchPage({ limit: NEIGHBOUR_PAGE, after });
@@ -44,7 +44,11 @@ export async function previousRun(run: Run, fetchPage: FetchPage): Promise<Span 
  * towards older runs, so it is read downwards from the end of ever longer windows after `run`
  * (1 min, 16 min, 4 h, …, then from the newest run), each window down to where the last one ended.
  */
-export async function nextRun(run: Run, fetchPage: FetchPage, nowMicros: number): Promise<Span | null> {
+export async function nextRun(
+  run: Run,
+  fetchPage: FetchPage,
+  nowMicros: number,
+): Promise<SpanSummary | null> {
   const start = keyOf(run);
   let floor = start;
   let pages = 0;
@@ -52,7 +56,7 @@ export async function nextRun(run: Run, fetchPage: FetchPage, nowMicros: number)
     const ceiling = start.micros + window;
     const open = ceiling > nowMicros;
     let after: Page['after'] = open ? undefined : { start_time: formatTimestampMicros(ceiling) };
-    let nearest: Span | null = null;
+    let nearest: SpanSummary | null = null;
     for (;;) {
       if (pages++ >= MAX_PAGES) return null;
       const page = await fetchPage({ limit: NEIGHBOUR_PAGE, after });

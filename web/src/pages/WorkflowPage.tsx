@@ -6,7 +6,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { compactTraceQuery } from '../api/queries.ts';
-import type { Span } from '../api/types.ts';
+import type { SpanSummary } from '../api/types.ts';
 import { DownloadTraceButton } from '../components/DownloadTraceButton.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { ReloadButton } from '../components/ReloadButton.tsx';
@@ -75,7 +75,7 @@ function Debugger(props: { run: WorkflowRun; service: string; reload(): void; re
   const neighbours = useNeighbourRuns(service, run.workflow);
   const navigate = useNavigate();
   const openRun = useCallback(
-    (other: Span) => navigate(paths.workflow(service, other.trace_id, other.span_id)),
+    (other: SpanSummary) => navigate(paths.workflow(service, other.trace_id, other.span_id)),
     [navigate, service],
   );
 
@@ -310,7 +310,7 @@ const runButtons = {
 } as const;
 
 /** The previous and next run of the same workflow, by start time (Shift+← / Shift+→). */
-function RunNavigation(props: { name: string; neighbours: NeighbourRuns; open(run: Span): void }) {
+function RunNavigation(props: { name: string; neighbours: NeighbourRuns; open(run: SpanSummary): void }) {
   const { name, neighbours, open } = props;
   return (
     <span className="run-nav">
