@@ -53,7 +53,8 @@ export function spanHeadBytes(span: Uint8Array): Uint8Array {
   return Buffer.from(JSON.stringify(Object.fromEntries(SPAN_HEAD_KEYS.map((key) => [key, whole[key]]))));
 }
 
-const SPAN_HEAD_KEYS = [
+/** The opening fields of every rendered span, in order: what a summary list serves. */
+export const SPAN_HEAD_KEYS = [
   'trace_id',
   'span_id',
   'parent_span_id',

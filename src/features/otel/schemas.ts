@@ -1,6 +1,7 @@
 // The span-query payloads (api.md §5.1 with the Decisions applied). One schema per payload: it
 // validates responses, documents them in /openapi.json and gives the web UI its types.
 import { type Static, Type } from 'typebox';
+import { SPAN_HEAD_KEYS } from '../../spans/span_json.ts';
 
 const Json = Type.Unknown({ description: 'parsed JSON value' });
 const JsonObject = Type.Record(Type.String(), Type.Unknown());
@@ -55,22 +56,9 @@ export const Span = Type.Object({
 export type Span = Static<typeof Span>;
 
 /** The opening fields of a Span: what a list needs to name, place and link a span. */
-export const SpanSummary = Type.Pick(
-  Span,
-  [
-    'trace_id',
-    'span_id',
-    'parent_span_id',
-    'service_name',
-    'name',
-    'kind',
-    'start_time',
-    'end_time',
-    'status_code',
-    'status_message',
-  ],
-  { description: 'A span without its attributes, events, links and Junjo columns' },
-);
+export const SpanSummary = Type.Pick(Span, [...SPAN_HEAD_KEYS], {
+  description: 'A span without its attributes, events, links and Junjo columns',
+});
 export type SpanSummary = Static<typeof SpanSummary>;
 
 export const CompactSpan = Type.Object(
