@@ -70,6 +70,8 @@ interface TableSpec {
   orderBy: string;
   /** Column whose day a row expires after with JUNJO_RETENTION_DAYS (retention.ts). */
   ttlColumn: string;
+  /** Days kept beyond JUNJO_RETENTION_DAYS (a table whose rows must outlive the spans they count). */
+  ttlGraceDays?: number;
   /** The Distributed table's sharding key on a cluster; by trace id unless said otherwise. */
   shardBy?: string;
 }
@@ -170,6 +172,10 @@ const SERVICE_SUMMARY: TableSpec = {
   partitionBy: 'toYYYYMM(hour)',
   orderBy: '(service_name, hour)',
   ttlColumn: 'hour',
+  // TTL drops whole parts, a summary part as soon as its newest hour expires, while the spans of
+  // that hour can stay in a part with newer rows: a day more keeps every hour the reader sums
+  // (those after the oldest stored span's hour) in the summary.
+  ttlGraceDays: 1,
   // Reads sum over every shard; the backfill may place a row on any of them.
   shardBy: 'rand()',
 };
@@ -382,6 +388,6 @@ export function retentionStatements(target: SchemaTarget, days: number | null): 
     const table = `${tableNames(target, spec.name).local}${onCluster(target)}`;
     return days === null
       ? `ALTER TABLE ${table} REMOVE TTL`
-      : `ALTER TABLE ${table} MODIFY TTL toDateTime(${spec.ttlColumn}) + INTERVAL ${days} DAY`;
+      : `ALTER TABLE ${table} MODIFY TTL toDateTime(${spec.ttlColumn}) + INTERVAL ${days + (spec.ttlGraceDays ?? 0)} DAY`;
   });
 }
