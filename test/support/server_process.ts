@@ -1,4 +1,4 @@
-// Runs the real server (src/main.ts) in a child process with its own data directory and ports.
+// Runs the real server (src/launch.ts → src/main.ts) in a child process with its own data directory and ports.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -50,7 +50,8 @@ export async function startServerProcess(
     readSpans: given.readSpans ?? (await freePort()),
     internalAuth: given.internalAuth ?? (await freePort()),
   };
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(repoRoot, 'src/main.ts')], {
+  // Through the launcher, as `npm start` runs it: the V8 flags and malloc settings of the README, Memory.
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(repoRoot, 'src/launch.ts')], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '',
@@ -67,8 +68,6 @@ export async function startServerProcess(
       ...(options.spanStore === 'clickhouse'
         ? { JUNJO_SPAN_STORE: 'clickhouse', JUNJO_CLICKHOUSE_URL: `chdb://${path.join(dataDir, 'chdb')}` }
         : {}),
-      // As `npm start` runs it: two malloc arenas instead of one per thread (see README, Memory).
-      MALLOC_ARENA_MAX: '2',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
