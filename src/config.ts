@@ -228,9 +228,9 @@ export const variables = {
     parse: (raw: string, name: string) => (raw === '' ? '' : identifier(raw, name)),
   },
   JUNJO_DUCKDB_MEMORY_LIMIT: {
-    default: '192MiB',
+    default: '128MiB',
     describe:
-      "DuckDB's memory cap (buffer manager: cached blocks, indexes, query state); the whole process stays under ~512 MB with the default",
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); with the default the whole process stays under ~512 MB",
     parse: byteSize,
   },
   JUNJO_DUCKDB_THREADS: {
