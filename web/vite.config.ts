@@ -40,6 +40,32 @@ function precompress(): Plugin {
   };
 }
 
+const EARLY_ENTRY = 'src/early.ts';
+
+/**
+ * Loads web/src/early.ts as a script of its own, ahead of the app: bundled with the app it would
+ * wait for the app's code to download, compile and run. The app's chunks import the same client
+ * module, so the request it starts is the one the app takes.
+ */
+function earlyEntry(): Plugin {
+  return {
+    name: 'junjo-early-entry',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const chunk = Object.values(ctx.bundle ?? {}).find(
+          (output) => output.type === 'chunk' && output.isEntry && output.name === 'early',
+        );
+        // The dev server serves the source; a build, the entry's hashed file.
+        const src = chunk ? `/${chunk.fileName}` : `/${EARLY_ENTRY}`;
+        // async: it runs as soon as it has loaded, not after the app's scripts in document order.
+        const attrs = { type: 'module', async: true, crossorigin: true, src };
+        return [{ tag: 'script', attrs, injectTo: 'head' }];
+      },
+    },
+  };
+}
+
 const backend = process.env.JUNJO_BACKEND_URL ?? 'http://127.0.0.1:1323';
 const apiPrefixes = [
   '/otel',
@@ -55,9 +81,20 @@ const apiPrefixes = [
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  plugins: [react(), precompress()],
+  plugins: [react(), earlyEntry(), precompress()],
   // No source maps in the build: the server would publish the UI's full source to anyone.
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1024 },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: false,
+    chunkSizeWarningLimit: 1024,
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        early: fileURLToPath(new URL(EARLY_ENTRY, import.meta.url)),
+      },
+    },
+  },
   server: {
     port: 5151,
     proxy: Object.fromEntries(

@@ -139,6 +139,19 @@ test('debugger conveniences and paged lists in Chromium', { timeout: 240_000 }, 
     await page.waitForSelector('.react-flow__node');
     assert.equal(await page.$$eval('.react-flow__node', (nodes) => nodes.length), 11);
     await waitForWholeGraph(page);
+    // The nodes come with their sizes and handle places (React Flow does not measure them): every
+    // edge still runs from the bottom of one node to the top of another.
+    const loose = await page.evaluate(`(() => {
+      const nodes = [...document.querySelectorAll('.react-flow__node')].map((n) => n.getBoundingClientRect());
+      const edges = [...document.querySelectorAll('.react-flow__edge-path')].map((e) => e.getBoundingClientRect());
+      const near = (a, b) => Math.abs(a - b) <= 6;
+      return { edges: edges.length, loose: edges.filter((e) =>
+        !nodes.some((n) => near(e.top, n.bottom) && e.left <= n.right && e.right >= n.left) ||
+        !nodes.some((n) => near(e.bottom, n.top) && e.left <= n.right && e.right >= n.left)).length };
+    })()`);
+    const joins = loose as { edges: number; loose: number };
+    assert.ok(joins.edges > 0, 'the graph has edges');
+    assert.equal(joins.loose, 0, `every edge joins two nodes (${joins.loose} of ${joins.edges} do not)`);
 
     // Edge labels: on for a graph this size; switched off, they stay off after a reload.
     await page.waitForSelector('.react-flow__edge-text >> text=CountAboveTen');

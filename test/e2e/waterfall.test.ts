@@ -91,3 +91,67 @@ test('a 2,000-span waterfall: virtual rows, keyboard to both ends, selection scr
   await waitFor(async () => (await selectedRowInView(page)) === last, 'the linked row in view');
   assert.deepEqual(problems, [], 'no console errors or warnings');
 });
+
+test('the trace is asked for before the app has loaded, and only once', { timeout: 300_000 }, async (t) => {
+  const server = await startServerProcess();
+  t.after(() => server.cleanup());
+  const apiKey = (await createApiKey(await signIn(server.baseUrl, USER.email, USER.password))).key;
+  const trace = legacyWorkflowTrace({ seed: 13, nodeCount: 20 });
+  const posted = await postOtlp(
+    server.ports.otlpHttp,
+    '/v1/traces',
+    encodeTraceRequestProtobuf(toExportRequest(trace.spans)),
+    { apiKey, contentType: 'application/x-protobuf' },
+  );
+  assert.equal(posted.status, 200);
+  const total = trace.spans.length;
+  await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= total, 'indexed', 120_000);
+
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems = recordProblems(page, [SIGNED_OUT_PROBE]);
+  await page.goto(server.baseUrl);
+  await signInThroughUi(page, USER.email, USER.password);
+
+  // The app's entry script (the blocking module script of index.html) is held back until the page
+  // has asked for the trace: only the early script can have asked.
+  const html = await (await fetch(`${server.baseUrl}/`)).text();
+  const appEntry = /<script type="module" crossorigin src="([^"]+)"><\/script>/.exec(html)?.[1];
+  assert.ok(appEntry, `the app's entry script in ${html}`);
+  const traceRequests: string[] = [];
+  let traceAsked: () => void = () => {};
+  let asked = Promise.resolve();
+  /** From now on the app's entry waits for the next request for the trace. */
+  const holdAppUntilTraceAsked = () => {
+    asked = new Promise<void>((resolve) => {
+      traceAsked = resolve;
+    });
+  };
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith(`/otel/trace/${trace.traceId}/`)) {
+      traceRequests.push(url.pathname + url.search);
+      traceAsked();
+    }
+  });
+  await page.route(`**${appEntry}`, async (route) => {
+    await asked;
+    await route.continue();
+  });
+  const tracePath = `/otel/trace/${trace.traceId}/compact`;
+  holdAppUntilTraceAsked();
+  await page.goto(`${server.baseUrl}/traces/${trace.traceId}`);
+  await page.waitForSelector(`text=${total} of ${total} spans shown`);
+  assert.deepEqual(traceRequests, [`${tracePath}?view=waterfall`]);
+
+  // The workflow debugger's trace, likewise (the debugger view of the compact trace).
+  traceRequests.length = 0;
+  holdAppUntilTraceAsked();
+  const root = trace.spans.find((s) => s.span.parentSpanId.length === 0)!;
+  const rootId = Buffer.from(root.span.spanId).toString('hex');
+  await page.goto(`${server.baseUrl}/services/${trace.serviceName}/workflows/${trace.traceId}/${rootId}`);
+  await page.waitForSelector('.step-panel');
+  assert.deepEqual(traceRequests, [tracePath]);
+  assert.deepEqual(problems, [], 'no console errors or warnings');
+});

@@ -45,6 +45,28 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** What every GET sends; a request started early (requestEarly) must match it exactly. */
+const GET_INIT: RequestInit = { headers: { accept: 'application/json' }, credentials: 'same-origin' };
+
+/** GETs started before the app's code had loaded, by path, each waiting for its first asker. */
+const early = new Map<string, Promise<Response>>();
+/** Once the app makes requests itself, a request started early could only duplicate one of them. */
+let appStarted = false;
+
+/**
+ * Starts a GET that the app will make once its code has loaded (web/src/early.ts): the first
+ * api.get of the same path takes the answer instead of asking again. Only for GETs a page makes
+ * straight away (an answer nobody takes is held until the page is left), and only while the app
+ * has sent nothing itself: the two scripts load side by side, and the app may win.
+ */
+export function requestEarly(path: string): void {
+  if (appStarted) return;
+  const response = fetch(path, GET_INIT);
+  // A failure is reported to the call that takes the answer, not as an unhandled rejection.
+  response.catch(() => {});
+  early.set(path, response);
+}
+
 async function request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
   const response = await send(method, path, options);
   if (response.status === 204) return undefined as T;
@@ -62,15 +84,19 @@ async function send(
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = await currentCsrfToken();
+  appStarted = true;
+  const started = method === 'GET' && !retried ? early.get(path) : undefined;
+  if (started) early.delete(path);
   let response: Response;
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
+    response = await (started ??
+      fetch(path, {
+        ...GET_INIT,
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
+      }));
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
     throw new ApiError(0, 'The server cannot be reached. Is Junjo Server running?');

@@ -87,14 +87,18 @@ export const searchSpans = (query: URLSearchParams, page: Page) =>
  * An unknown trace (404) is one whose spans have not arrived yet: no spans.
  */
 export const compactTrace = (traceId: string) =>
-  spansOrNone(api.get<CompactSpan[]>(`/otel/trace/${enc(traceId)}/compact`));
+  spansOrNone(api.get<CompactSpan[]>(compactTracePath(traceId)));
 
 /**
  * Only what the trace waterfall draws of each span: without the state events and workflow graphs
  * a large workflow trace is a fraction of the bytes to query, send and parse.
  */
 export const waterfallTrace = (traceId: string) =>
-  spansOrNone(api.get<WaterfallSpan[]>(`/otel/trace/${enc(traceId)}/compact?view=waterfall`));
+  spansOrNone(api.get<WaterfallSpan[]>(compactTracePath(traceId, 'waterfall')));
+
+/** The path of compactTrace (or waterfallTrace): also what early.ts asks for ahead of the app. */
+export const compactTracePath = (traceId: string, view?: 'waterfall') =>
+  `/otel/trace/${enc(traceId)}/compact${view ? `?view=${view}` : ''}`;
 
 const spansOrNone = <S>(request: Promise<S[]>) =>
   request.catch((error: unknown) => {

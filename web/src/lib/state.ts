@@ -329,8 +329,14 @@ function rebuild(checkpoints: unknown[], storeSteps: StateStep[], upTo: number):
  */
 function applyOps(doc: unknown, ops: readonly Operation[]): unknown {
   let result = doc;
-  for (const op of ops) result = jsonpatch.applyOperation(result, clone(op), true, true).newDocument;
+  for (const op of ops) result = jsonpatch.applyOperation(result, ownCopy(op), true, true).newDocument;
   return result;
+}
+
+/** The operation itself when its value is a primitive (nothing of it can be shared), else a deep copy. */
+function ownCopy(op: Operation): Operation {
+  const value = (op as { value?: unknown }).value;
+  return typeof value === 'object' && value !== null ? clone(op) : op;
 }
 
 function clone<T>(value: T): T {

@@ -10,6 +10,11 @@ test('timestamps keep microseconds whatever the fraction length or zone spelling
   assert.equal(parseTimestampMicros('2025-10-12T17:33:48.123456+00:00'), base + 123_456);
   assert.equal(parseTimestampMicros('2025-10-12T19:33:48.000001+02:00'), base + 1);
   assert.ok(Number.isNaN(parseTimestampMicros('yesterday')));
+  // the server's own form has a fast path; near misses of it still go through the general parser
+  assert.equal(parseTimestampMicros('1969-12-31T23:59:59.999999Z'), -1);
+  assert.equal(parseTimestampMicros('2025-10-12t17:33:48.123456z'), base + 123_456);
+  assert.ok(Number.isNaN(parseTimestampMicros('2025-10-12T17:33:48.12345xZ')));
+  assert.ok(Number.isNaN(parseTimestampMicros('2025-13-12T17:33:48.123456Z')));
   assert.equal(parseNanos('1749000000050000000'), 1749000000050000000n);
   assert.equal(parseNanos(12), 12n);
   assert.equal(parseNanos('x'), null);

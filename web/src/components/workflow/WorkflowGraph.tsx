@@ -9,6 +9,7 @@ import {
   Handle,
   MarkerType,
   type Node,
+  type NodeHandle,
   type NodeProps,
   Panel,
   Position,
@@ -136,6 +137,28 @@ function ContainerNode({ data }: NodeProps<Node<NodeData, 'container'>>) {
 
 const nodeTypes = { step: StepNode, container: ContainerNode };
 
+/** The rendered size of a Handle (React Flow's 6 px dot with its 1 px border). */
+const HANDLE_SIZE = 8;
+
+/**
+ * Where the one target and one source Handle of every node sit (relative to the node's top left),
+ * as React Flow would measure them: centred on the middle of the entry and exit sides.
+ */
+function handlesOf(width: number, height: number, direction: LayoutDirection): NodeHandle[] {
+  const half = HANDLE_SIZE / 2;
+  const size = { width: HANDLE_SIZE, height: HANDLE_SIZE };
+  const { target, source } = sides[direction];
+  return direction === 'TB'
+    ? [
+        { type: 'target', position: target, x: width / 2 - half, y: -half, ...size },
+        { type: 'source', position: source, x: width / 2 - half, y: height - half, ...size },
+      ]
+    : [
+        { type: 'target', position: target, x: -half, y: height / 2 - half, ...size },
+        { type: 'source', position: source, x: width - half, y: height / 2 - half, ...size },
+      ];
+}
+
 export function WorkflowGraph(props: {
   graph: Graph;
   executions: Map<string, NodeExecutions>;
@@ -163,6 +186,10 @@ export function WorkflowGraph(props: {
           ...(placed.parentId ? { parentId: placed.parentId } : {}),
           width: placed.width,
           height: placed.height,
+          // Sizes and handle places known up front: React Flow then neither observes nor measures
+          // each node (a forced layout per node) before it draws the edges.
+          measured: { width: placed.width, height: placed.height },
+          handles: handlesOf(placed.width, placed.height, direction),
           draggable: false,
           selectable: false,
           focusable: false,
