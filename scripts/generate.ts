@@ -45,6 +45,8 @@ export interface GenerateProgress {
   target: number;
   spansPerSecond: number;
   etaSeconds: number;
+  /** The last window's time in the store's insert (insertBatch), to see whether it grows with the table. */
+  windowStoreSeconds?: number;
 }
 
 export interface GenerateResult {
@@ -137,11 +139,12 @@ export async function generateIntoStore(store: SpanStore, options: GenerateOptio
   const totals = { traces: 0, spans: 0, patches: 0 };
   const tasks = windowTasks(options, 'rows', '');
   for await (const window of produceInOrder<WindowRows>(tasks, workerCount(options))) {
+    const insertStarted = performance.now();
     const inserted = await store.insertBatch(window.batch);
     totals.traces += window.traces;
     totals.spans += inserted.spans;
     totals.patches += inserted.patches;
-    reportProgress(options, totals.spans, started);
+    reportProgress(options, totals.spans, started, (performance.now() - insertStarted) / 1000);
   }
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -173,13 +176,19 @@ function windowTasks(options: GenerateOptions, output: WindowTask['output'], dir
 const workerCount = (options: GenerateOptions) =>
   options.workers ?? Math.max(1, os.availableParallelism() - 1);
 
-function reportProgress(options: GenerateOptions, spans: number, started: number): void {
+function reportProgress(
+  options: GenerateOptions,
+  spans: number,
+  started: number,
+  windowStoreSeconds?: number,
+): void {
   const rate = spans / ((performance.now() - started) / 1000);
   options.onProgress?.({
     spans,
     target: options.spans,
     spansPerSecond: rate,
     etaSeconds: Math.max(0, options.spans - spans) / rate,
+    ...(windowStoreSeconds === undefined ? {} : { windowStoreSeconds }),
   });
 }
 
@@ -344,7 +353,11 @@ async function main(): Promise<void> {
     ...(values.workers ? { workers: count('workers', values.workers) } : {}),
     onProgress: (p) =>
       console.log(
-        `${p.spans} / ${p.target} spans  ${Math.round(p.spansPerSecond)} spans/s  ETA ${Math.round(p.etaSeconds)} s`,
+        `${p.spans} / ${p.target} spans  ${Math.round(p.spansPerSecond)} spans/s  ETA ${Math.round(p.etaSeconds)} s` +
+          (p.windowStoreSeconds === undefined
+            ? ''
+            : `  (window insert ${p.windowStoreSeconds.toFixed(1)} s)`) +
+          `  load ${os.loadavg()[0]!.toFixed(1)}`,
       ),
   };
   const logger = createLogger('warn');

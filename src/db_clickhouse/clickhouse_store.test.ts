@@ -104,19 +104,19 @@ test('rows stored twice are answered once, before and after ClickHouse merges th
   // What a crash between an insert and the poller's bookkeeping can leave: the same rows twice
   // (written here straight into the tables, past the writer's own check).
   const db = store.client;
-  for (const table of ['spans', 'state_patches_v2']) {
+  for (const table of ['spans_v2', 'state_patches_v2']) {
     const source = `${store.database}.${table}`;
     await db.command({ query: `INSERT INTO ${source} SELECT * FROM ${source}` });
   }
   const raw = await db.query({
-    query: `SELECT count() FROM ${store.database}.spans`,
+    query: `SELECT count() FROM ${store.database}.spans_v2`,
     format: 'JSONCompactEachRow',
   });
   assert.equal(Number(((await raw.json()) as string[][])[0]![0]), 2 * batch.spans.length, 'stored twice');
   assert.deepEqual(await answers(store, batch), once, 'answered once before the merge');
   assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0, logRecords: 0 });
 
-  for (const table of ['spans', 'state_patches_v2']) {
+  for (const table of ['spans_v2', 'state_patches_v2']) {
     await db.command({ query: `OPTIMIZE TABLE ${store.database}.${table} FINAL` });
   }
   assert.deepEqual(await answers(store, batch), once, 'and after it');
@@ -162,7 +162,7 @@ test('a root page stays exact when the newest roots are stored twice, and the se
   assert.deepEqual(once.services, [
     { serviceName: service, spanCount: 80, traceCount: 80, lastSeenMicros: roots.at(-1)!.start_time },
   ]);
-  const table = `${store.database}.spans`;
+  const table = `${store.database}.spans_v2`;
   await store.client.command({ query: `INSERT INTO ${table} SELECT * FROM ${table}` });
   assert.deepEqual(await pages(), once, 'answered once before the merge');
 });
@@ -217,7 +217,7 @@ test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again wi
     ['llm_traces', true],
     ['log_records', true],
     ['service_summary', true],
-    ['spans', true],
+    ['spans_v2', true],
     ['state_patches_v2', true],
     ['trace_index', true],
   ]);
@@ -227,7 +227,7 @@ test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again wi
   assert.ok((await ttl(forever)).every(([, has]) => has === false));
 });
 
-test('a version 1 database upgrades: its state patches move to state_patches_v2 with the same ids', async (t) => {
+test('a version 1 database upgrades: its patches move to state_patches_v2 with the same ids, its spans to spans_v2', async (t) => {
   const database = `v1_${process.pid}`;
   const target = { database, cluster: '' };
   const batch = workflowBatch();
@@ -272,6 +272,24 @@ test('a version 1 database upgrades: its state patches move to state_patches_v2 
     format: 'JSONCompactEachRow',
   });
   assert.deepEqual(await tables.json(), [['state_patches_v2']], 'the version 1 table is dropped');
+  const spanTables = await store.client.query({
+    query:
+      "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE '%spans%' ORDER BY name",
+    query_params: { db: database },
+    format: 'JSONCompactEachRow',
+  });
+  assert.deepEqual(
+    await spanTables.json(),
+    [['spans_ingest'], ['spans_ingest_v2_mv'], ['spans_v2']],
+    'the version 1 spans table and its views are dropped',
+  );
+  const bySpanId = (a: { span_id: string }, b: typeof a) => (a.span_id < b.span_id ? -1 : 1);
+  const traceId = batch.spans[0]!.trace_id;
+  assert.deepEqual(
+    (await store.traceSpans(traceId)).sort(bySpanId),
+    [...batch.spans].sort(bySpanId),
+    'the copied spans are found through the trace index',
+  );
   // The upgraded store finds the copied patches by id: a replay of the batch adds nothing.
   assert.deepEqual(await store.insertBatch(batch), { spans: 0, patches: 0, logRecords: 0 });
   // Version 4's service summary was filled from the stored spans, and counts them once.
@@ -291,6 +309,10 @@ test('a version 1 database upgrades: its state patches move to state_patches_v2 
   });
   const total = ((await summed.json()) as unknown[][])[0]?.[0];
   assert.equal(Number(total), batch.spans.length, 'from the summary, backfilled');
+  // New spans go through the moved views: stored in spans_v2 and found through the trace index.
+  const next = processTraceRequest(toExportRequest(legacyWorkflowTrace({ seed: 8 }).spans));
+  assert.equal((await store.insertBatch(next)).spans, next.spans.length);
+  assert.equal((await store.traceSpans(next.spans[0]!.trace_id)).length, next.spans.length);
 });
 
 test('a database written by a newer junjo-server is refused at start-up', async () => {

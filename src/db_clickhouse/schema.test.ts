@@ -10,7 +10,7 @@ const ddl = (target: typeof single) => MIGRATIONS.flatMap((m) => m.statements(ta
 
 test('one server: MergeTree-family tables partitioned by day, ordered for the lists and the trace lookups', () => {
   const statements = ddl(single);
-  const spans = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.spans '))!;
+  const spans = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.spans_v2 '))!;
   assert.match(spans, /ENGINE = ReplacingMergeTree\n/);
   assert.match(spans, /PARTITION BY toDate\(start_time\)/);
   assert.match(spans, /ORDER BY \(service_name, start_time, span_id, trace_id\)/);
@@ -18,21 +18,37 @@ test('one server: MergeTree-family tables partitioned by day, ordered for the li
   assert.match(spans, /service_name LowCardinality\(String\)/);
   assert.match(spans, /attributes_json String CODEC/, 'attributes stay exact JSON text');
   assert.match(spans, /INDEX idx_trace_id trace_id TYPE bloom_filter/);
+  assert.match(
+    spans,
+    /SETTINGS ttl_only_drop_parts = 1, index_granularity_bytes = 1048576$/,
+    'small granules',
+  );
   assert.ok(
     statements.some((s) =>
-      /MATERIALIZED VIEW IF NOT EXISTS junjo\.trace_index_mv\nTO junjo\.trace_index /.test(s),
+      /MATERIALIZED VIEW IF NOT EXISTS junjo\.trace_index_v2_mv\nTO junjo\.trace_index AS[\s\S]*FROM junjo\.spans_v2 GROUP BY/.test(
+        s,
+      ),
     ),
   );
   assert.ok(!statements.some((s) => /ON CLUSTER|Replicated|Distributed|distributed_/.test(s)));
-  // Version 1's state_patches, every table of today, and the Null table spans are inserted through.
-  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 2);
+  // Version 1's spans and state_patches, every table of today, and the Null table spans are inserted through.
+  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 3);
   const ingest = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.spans_ingest '))!;
   assert.match(ingest, /\)\nENGINE = Null$/);
   assert.ok(
     statements.some((s) =>
-      /VIEW IF NOT EXISTS junjo\.spans_ingest_mv\nTO junjo\.spans AS\nSELECT trace_id, span_id, /.test(s),
+      /VIEW IF NOT EXISTS junjo\.spans_ingest_v2_mv\nTO junjo\.spans_v2 AS\nSELECT trace_id, span_id, /.test(
+        s,
+      ),
     ),
   );
+  // Version 5 moves the writer's view to spans_v2 before copying the spans; version 6 drops the old table.
+  const moved = statements.indexOf('DROP VIEW IF EXISTS junjo.spans_ingest_mv SYNC');
+  assert.ok(moved > 0);
+  assert.match(statements[moved + 1]!, /VIEW IF NOT EXISTS junjo\.spans_ingest_v2_mv\n/);
+  assert.match(statements[moved + 2]!, /^INSERT INTO junjo\.spans_v2 \(trace_id, [\s\S]*FROM junjo\.spans$/);
+  assert.ok(statements.includes('DROP VIEW IF EXISTS junjo.trace_index_mv SYNC'));
+  assert.ok(statements.includes('DROP TABLE IF EXISTS junjo.spans SYNC'));
   const summary = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.service_summary '))!;
   assert.match(summary, /ENGINE = AggregatingMergeTree\n/);
   assert.match(summary, /spans SimpleAggregateFunction\(sum, UInt64\)/);
@@ -102,11 +118,19 @@ test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed
   );
   assert.ok(
     statements.some((s) =>
-      /spans_ingest_mv ON CLUSTER traces\nTO junjo\.spans_local AS\nSELECT [\s\S]*FROM junjo\.spans_ingest_local$/.test(
+      /spans_ingest_v2_mv ON CLUSTER traces\nTO junjo\.spans_v2_local AS\nSELECT [\s\S]*FROM junjo\.spans_ingest_local$/.test(
         s,
       ),
     ),
   );
+  assert.ok(
+    statements.some((s) =>
+      /^INSERT INTO junjo\.spans_v2 [\s\S]*FROM junjo\.spans\nSETTINGS distributed_foreground_insert = 1$/.test(
+        s,
+      ),
+    ),
+  );
+  assert.ok(statements.includes('DROP TABLE IF EXISTS junjo.spans_local ON CLUSTER traces SYNC'));
   assert.ok(
     statements.some((s) =>
       /service_summary_mv ON CLUSTER traces\nTO junjo\.service_summary_local AS[\s\S]*FROM junjo\.spans_ingest_local GROUP BY/.test(
@@ -123,12 +147,17 @@ test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed
     ),
   );
   // The view reads the shard's own spans into the shard's own index.
-  assert.ok(statements.some((s) => /TO junjo\.trace_index_local AS[\s\S]*FROM junjo\.spans_local/.test(s)));
+  assert.ok(
+    statements.some((s) => /TO junjo\.trace_index_local AS[\s\S]*FROM junjo\.spans_v2_local/.test(s)),
+  );
   // Mutations and TTLs address the local tables.
-  assert.deepEqual(tableNames(cluster, 'spans'), { read: 'junjo.spans', local: 'junjo.spans_local' });
+  assert.deepEqual(tableNames(cluster, 'spans_v2'), {
+    read: 'junjo.spans_v2',
+    local: 'junjo.spans_v2_local',
+  });
   assert.match(
     retentionStatements(cluster, 30)[0]!,
-    /^ALTER TABLE junjo\.spans_local ON CLUSTER traces MODIFY TTL toDateTime\(start_time\) \+ INTERVAL 30 DAY$/,
+    /^ALTER TABLE junjo\.spans_v2_local ON CLUSTER traces MODIFY TTL toDateTime\(start_time\) \+ INTERVAL 30 DAY$/,
   );
 });
 

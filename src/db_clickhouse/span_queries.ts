@@ -189,7 +189,7 @@ const CURSOR_FILTERS: Record<Cursor, string> = {
 
 /** Every statement of the store, for one database (and cluster). */
 export function storeQueries(target: SchemaTarget) {
-  const spans = tableNames(target, 'spans');
+  const spans = tableNames(target, 'spans_v2');
   const traceIndex = tableNames(target, 'trace_index');
   const patches = tableNames(target, 'state_patches_v2');
   const logs = tableNames(target, 'log_records');
