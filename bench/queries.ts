@@ -189,6 +189,10 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
  * find the server as it is after a while of use; prints what that cost.
  */
 async function warmUpTraces(store: DuckDbSpanStore, traces: SampledTrace[]): Promise<Record<string, number>> {
+  if (traces.length === 0) {
+    console.log('no warm-up (--warm-traces 0): the trace cases measure a server that has read no trace yet');
+    return { warm_up_traces: 0 };
+  }
   const started = performance.now();
   const cpu = process.cpuUsage();
   for (const { traceId } of traces) {
@@ -196,7 +200,7 @@ async function warmUpTraces(store: DuckDbSpanStore, traces: SampledTrace[]): Pro
     await store.statePatches(traceId);
   }
   const used = process.cpuUsage(cpu);
-  const cpuMs = (used.user + used.system) / 1000 / Math.max(1, traces.length);
+  const cpuMs = (used.user + used.system) / 1000 / traces.length;
   const memory = await store.db.memory();
   console.log(
     `warm-up: read ${traces.length} distinct traces (spans and state patches) in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
