@@ -228,9 +228,9 @@ export const variables = {
     parse: (raw: string, name: string) => (raw === '' ? '' : identifier(raw, name)),
   },
   JUNJO_DUCKDB_MEMORY_LIMIT: {
-    default: '128MiB',
+    default: '192MiB',
     describe:
-      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); with the default the whole process stays under ~512 MB",
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); 128MiB made commits fail under a full load, see src/db_duckdb/README.md",
     parse: byteSize,
   },
   JUNJO_DUCKDB_THREADS: {
