@@ -5,10 +5,11 @@ import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { isUnavailable } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
-import { SpanRepository } from './span_repository.ts';
+import { isDuckDbUnavailable, SpanRepository } from './span_repository.ts';
 import { prepareQuerySupport } from './summaries.ts';
 
 let dir: string;
@@ -296,5 +297,38 @@ describe('SpanRepository single-table helpers', () => {
     assert.equal(await repo.batchInsertStatePatches(patches), 4);
     assert.equal(await repo.batchInsertStatePatches([...patches, patch(span())]), 0);
     assert.deepEqual(await stored(), { spans: 5, patches: 4 });
+  });
+});
+
+describe('DuckDB out of memory', () => {
+  test('an insert over the memory limit rejects as store-unavailable (waited out by the poller, never dead-lettered)', async () => {
+    const logger = createLogger('error', { write: () => {} });
+    const small = await openDuckDb(path.join(dir, `small-${++counter}.duckdb`), logger, {
+      memoryLimit: '16MiB',
+      threads: 1,
+    });
+    try {
+      await prepareQuerySupport(small);
+      const spans = Array.from({ length: 2000 }, (_, i) =>
+        span({ attributes_json: JSON.stringify({ k: 'x'.repeat(20_000) + i }) }),
+      );
+      await assert.rejects(new SpanRepository(small, logger).insertBatch({ spans, patches: [] }), (error) => {
+        assert.ok(isUnavailable(error), String(error));
+        return true;
+      });
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('a commit that cannot pin a block is DuckDB out of memory, not a bad row', () => {
+    // Verbatim from a full ingestion load at a 128 MiB limit, where it dead-lettered exports.
+    const commitFailure =
+      'Error: TransactionContext Error: Failed to commit: failed to pin block of size 256.0 KiB (127.8 MiB/128.0 MiB used)';
+    assert.equal(isDuckDbUnavailable(commitFailure), true);
+    assert.equal(
+      isDuckDbUnavailable('Error: Constraint Error: Duplicate key "span_id: x" violates primary key'),
+      false,
+    );
   });
 });

@@ -281,11 +281,14 @@ export function appendRow<Row>(appender: DuckDBAppender, columns: Table<Row>['co
 }
 
 /**
- * Errors of DuckDB itself rather than of the rows (disk full, I/O error, a database invalidated by
- * one of those, a closed handle). Only DuckDB's message says which it is.
+ * Errors of DuckDB itself rather than of the rows (disk full, I/O error, out of memory — also when a
+ * commit cannot pin a block under the memory limit, which DuckDB reports as a TransactionContext
+ * error —, a database invalidated by one of those, a closed handle). Only DuckDB's message says
+ * which it is. These are waited out: a full load at a small memory limit made commits fail this way
+ * and dead-lettered exports that a retry would have indexed.
  */
 export function isDuckDbUnavailable(error: unknown): boolean {
-  return /IO Error|No space left|ENOSPC|Out of Memory|database has been invalidated|Connection was never established|closed/i.test(
+  return /IO Error|No space left|ENOSPC|Out of Memory|failed to pin block|could not allocate block|database has been invalidated|Connection was never established|closed/i.test(
     String(error),
   );
 }
