@@ -16,11 +16,6 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-per
 /** glibc's malloc settings (operators' own values win): two arenas instead of one per thread. */
 export const SERVER_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 
-/** `env` with the malloc settings added where it does not set them itself. */
-export function serverEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...SERVER_MALLOC_ENV, ...env };
-}
-
 const MAIN = path.join(import.meta.dirname, 'main.ts');
 
 if (import.meta.main) {
@@ -28,7 +23,7 @@ if (import.meta.main) {
     process.execve(
       process.execPath,
       [process.execPath, ...SERVER_NODE_FLAGS, ...process.execArgv, MAIN, ...process.argv.slice(2)],
-      serverEnv(process.env),
+      { ...SERVER_MALLOC_ENV, ...process.env },
     );
   } else {
     // No execve (Windows): run in this process, without the flags; memory use is then higher.

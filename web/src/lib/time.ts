@@ -11,7 +11,7 @@ export function parseTimestampMicros(timestamp: string): number {
   const match = RFC3339.exec(timestamp.trim());
   if (!match) return Number.NaN;
   const [, whole, fraction = '', zone] = match;
-  const seconds = secondsPart(`${whole}${zone === 'z' ? 'Z' : zone}`);
+  const seconds = secondsPart(whole!, zone!.toUpperCase());
   if (Number.isNaN(seconds)) return Number.NaN;
   const micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
   return seconds * 1000 + micros;
@@ -35,7 +35,7 @@ function serverFormMicros(text: string): number | undefined {
     if (digit < DIGIT_0 || digit > DIGIT_9) return undefined;
     micros = micros * 10 + (digit - DIGIT_0);
   }
-  const seconds = utcSecondsPart(text.slice(0, 19));
+  const seconds = secondsPart(text.slice(0, 19), 'Z');
   return Number.isNaN(seconds) ? undefined : seconds * 1000 + micros;
 }
 
@@ -47,25 +47,16 @@ export function formatTimestampMicros(micros: number): string {
 }
 
 // Spans of one trace share a handful of distinct seconds: parse each whole-second part once.
+// Keyed by the zone-less `YYYY-MM-DDTHH:MM:SS` for UTC (the server's form: no new string per
+// timestamp), by the part and its zone otherwise.
 const secondsCache = new Map<string, number>();
-function secondsPart(text: string): number {
-  let ms = secondsCache.get(text);
+function secondsPart(whole: string, zone: string): number {
+  const key = zone === 'Z' ? whole : `${whole}${zone}`;
+  let ms = secondsCache.get(key);
   if (ms === undefined) {
     if (secondsCache.size > 10_000) secondsCache.clear();
-    ms = Date.parse(text);
-    secondsCache.set(text, ms);
-  }
-  return ms;
-}
-
-// The same, keyed by the zone-less `YYYY-MM-DDTHH:MM:SS` of a UTC timestamp.
-const utcSecondsCache = new Map<string, number>();
-function utcSecondsPart(text: string): number {
-  let ms = utcSecondsCache.get(text);
-  if (ms === undefined) {
-    if (utcSecondsCache.size > 10_000) utcSecondsCache.clear();
-    ms = Date.parse(`${text}Z`);
-    utcSecondsCache.set(text, ms);
+    ms = Date.parse(`${whole}${zone}`);
+    secondsCache.set(key, ms);
   }
   return ms;
 }
