@@ -4,13 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Response } from 'playwright-core';
-import { legacyWorkflowTrace, toExportRequest } from '../../src/fixtures/junjo_traces.ts';
-import { encodeTraceRequestProtobuf } from '../../src/otlp/encode.ts';
-import { postOtlp } from '../ingestion/otlp_clients.ts';
-import { createApiKey, signIn } from '../support/accounts.ts';
-import { startServerProcess } from '../support/server_process.ts';
-import { indexedSpans, waitFor } from '../support/wait.ts';
-import { launchChromium, recordProblems, SIGNED_OUT_PROBE, signInThroughUi } from './browser.ts';
+import { legacyWorkflowTrace } from '../../src/fixtures/junjo_traces.ts';
+import { waitFor } from '../support/wait.ts';
+import { serveTraceInChromium } from './trace_in_chromium.ts';
 
 const USER = { email: 'lazy@example.com', password: 'correct horse battery staple' };
 const PROMPT = `Summarise this: ${'lorem ipsum '.repeat(9000)}`;
@@ -18,9 +14,6 @@ const PROMPT = `Summarise this: ${'lorem ipsum '.repeat(9000)}`;
 test('the trace page fetches the compact trace, and a span’s details only when it is opened', {
   timeout: 180_000,
 }, async (t) => {
-  const server = await startServerProcess();
-  t.after(() => server.cleanup());
-  const apiKey = (await createApiKey(await signIn(server.baseUrl, USER.email, USER.password))).key;
   const trace = legacyWorkflowTrace({ seed: 11 });
   const llm = trace.spans.find(({ span }) => span.name === 'GenerateContent');
   assert.ok(llm, 'the fixture has an LLM span');
@@ -29,21 +22,7 @@ test('the trace page fetches the compact trace, and a span’s details only when
     value: { type: 'string', value: PROMPT },
   });
   const llmSpanId = Buffer.from(llm.span.spanId).toString('hex');
-  const posted = await postOtlp(
-    server.ports.otlpHttp,
-    '/v1/traces',
-    encodeTraceRequestProtobuf(toExportRequest(trace.spans)),
-    { apiKey, contentType: 'application/x-protobuf' },
-  );
-  assert.equal(posted.status, 200);
-  await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= trace.spans.length, 'indexed');
-
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const problems = recordProblems(page, [SIGNED_OUT_PROBE]);
-  await page.goto(server.baseUrl);
-  await signInThroughUi(page, USER.email, USER.password);
+  const { server, page, problems } = await serveTraceInChromium(t, USER, trace.spans);
 
   const traceApi = `/otel/trace/${trace.traceId}/`;
   const responses: Response[] = [];

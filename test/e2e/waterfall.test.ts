@@ -4,13 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { legacyWorkflowTrace, toExportRequest } from '../../src/fixtures/junjo_traces.ts';
-import { encodeTraceRequestProtobuf } from '../../src/otlp/encode.ts';
-import { postOtlp } from '../ingestion/otlp_clients.ts';
-import { createApiKey, signIn } from '../support/accounts.ts';
-import { startServerProcess } from '../support/server_process.ts';
-import { indexedSpans, waitFor } from '../support/wait.ts';
-import { launchChromium, recordProblems, SIGNED_OUT_PROBE, signInThroughUi } from './browser.ts';
+import { legacyWorkflowTrace } from '../../src/fixtures/junjo_traces.ts';
+import { waitFor } from '../support/wait.ts';
+import { serveTraceInChromium } from './trace_in_chromium.ts';
 
 const USER = { email: 'waterfall@example.com', password: 'correct horse battery staple' };
 
@@ -29,26 +25,11 @@ const selectedInUrl = (page: Page) => new URL(page.url()).searchParams.get('span
 test('a 2,000-span waterfall: virtual rows, keyboard to both ends, selection scrolled into view', {
   timeout: 300_000,
 }, async (t) => {
-  const server = await startServerProcess();
-  t.after(() => server.cleanup());
-  const apiKey = (await createApiKey(await signIn(server.baseUrl, USER.email, USER.password))).key;
   const trace = legacyWorkflowTrace({ seed: 12, nodeCount: 2000 });
   const total = trace.spans.length;
-  const posted = await postOtlp(
-    server.ports.otlpHttp,
-    '/v1/traces',
-    encodeTraceRequestProtobuf(toExportRequest(trace.spans)),
-    { apiKey, contentType: 'application/x-protobuf' },
-  );
-  assert.equal(posted.status, 200);
-  await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= total, 'indexed', 120_000);
-
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const problems = recordProblems(page, [SIGNED_OUT_PROBE]);
-  await page.goto(server.baseUrl);
-  await signInThroughUi(page, USER.email, USER.password);
+  const { server, page, problems } = await serveTraceInChromium(t, USER, trace.spans, {
+    indexedWithinMs: 120_000,
+  });
 
   const traceRequests: string[] = [];
   page.on('request', (request) => {
@@ -93,26 +74,11 @@ test('a 2,000-span waterfall: virtual rows, keyboard to both ends, selection scr
 });
 
 test('the trace is asked for before the app has loaded, and only once', { timeout: 300_000 }, async (t) => {
-  const server = await startServerProcess();
-  t.after(() => server.cleanup());
-  const apiKey = (await createApiKey(await signIn(server.baseUrl, USER.email, USER.password))).key;
   const trace = legacyWorkflowTrace({ seed: 13, nodeCount: 20 });
-  const posted = await postOtlp(
-    server.ports.otlpHttp,
-    '/v1/traces',
-    encodeTraceRequestProtobuf(toExportRequest(trace.spans)),
-    { apiKey, contentType: 'application/x-protobuf' },
-  );
-  assert.equal(posted.status, 200);
   const total = trace.spans.length;
-  await waitFor(async () => (await indexedSpans(server.baseUrl, USER)) >= total, 'indexed', 120_000);
-
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const problems = recordProblems(page, [SIGNED_OUT_PROBE]);
-  await page.goto(server.baseUrl);
-  await signInThroughUi(page, USER.email, USER.password);
+  const { server, page, problems } = await serveTraceInChromium(t, USER, trace.spans, {
+    indexedWithinMs: 120_000,
+  });
 
   // The app's entry script (the blocking module script of index.html) is held back until the page
   // has asked for the trace: only the early script can have asked.
