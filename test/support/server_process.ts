@@ -28,19 +28,35 @@ export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef';
 export const SPAN_STORES = ['duckdb', 'clickhouse'] as const;
 export type SpanStoreKind = (typeof SPAN_STORES)[number];
 
-export async function startServerProcess(
-  options: {
-    env?: Record<string, string>;
-    /** JUNJO_SPAN_STORE; DuckDB unless given. */
-    spanStore?: SpanStoreKind;
-    dataDir?: string;
-    waitFor?: string;
-    /** Ports to use instead of fresh ones (split mode: each role must know the other's port). */
-    ports?: Partial<ServerProcess['ports']>;
-    /** Node/V8 options before the script (e.g. heap sizes to compare). */
-    nodeArgs?: string[];
-  } = {},
-): Promise<ServerProcess> {
+type StartOptions = {
+  env?: Record<string, string>;
+  /** JUNJO_SPAN_STORE; DuckDB unless given. */
+  spanStore?: SpanStoreKind;
+  dataDir?: string;
+  waitFor?: string;
+  /** Ports to use instead of fresh ones (split mode: each role must know the other's port). */
+  ports?: Partial<ServerProcess['ports']>;
+  /** Node/V8 options before the script (e.g. heap sizes to compare). */
+  nodeArgs?: string[];
+};
+
+/** Start attempts when a port this helper drew was taken by another process before the server bound it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+export async function startServerProcess(options: StartOptions = {}): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      // freePort checks a port is free and lets it go; with other test files starting servers at
+      // the same time, one of them can bind it first. Only ports drawn here are drawn again.
+      const raced = String(error).includes('EADDRINUSE') && options.ports === undefined;
+      if (!raced || attempt === PORT_RACE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOnce(options: StartOptions): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'junjo-server-'));
   const given = options.ports ?? {};
   const ports = {
