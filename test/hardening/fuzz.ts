@@ -112,21 +112,24 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   try {
     const apiKey = (await createApiKey(await signIn(server.baseUrl))).key;
     const cases = new FuzzCases({ seed, maxRequestBytes });
-    const send = (fuzzCase: FuzzCase) => sendCase(server, grpcClient, apiKey, fuzzCase, timeoutMs);
+    // A request that gets no answer at all is judged like any wrong answer (seed and server output
+    // in the report), not thrown past it.
+    const send = (fuzzCase: FuzzCase) =>
+      sendCase(server, grpcClient, apiKey, fuzzCase, timeoutMs).catch(
+        (error: unknown): Answer => ({
+          label: `no answer: ${String(error)}`,
+          allowed: false,
+          acked: false,
+          rejectedSpans: 0,
+        }),
+      );
     let next = 0;
     const worker = async () => {
       while (next < options.requests) {
         next++;
         const fuzzCase = cases.next();
         const sentAt = performance.now();
-        const answer = await send(fuzzCase).catch(
-          (error: unknown): Answer => ({
-            label: `no answer: ${String(error)}`,
-            allowed: false,
-            acked: false,
-            rejectedSpans: 0,
-          }),
-        );
+        const answer = await send(fuzzCase);
         const ms = performance.now() - sentAt;
         report.slowestMs = Math.max(report.slowestMs, Math.round(ms));
         report.requests++;
@@ -162,14 +165,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const probe = { ...cases.validCase(transport) };
       const answer = await send(probe);
       if (!answer.acked || answer.rejectedSpans > 0)
-        violation(`a valid ${transport} export after the run was answered ${answer.label}`);
+        violation(
+          `a valid ${transport} export after the run was answered ${answer.label}\n${server.output().slice(-4000)}`,
+        );
       else judge(probe, answer, ledger);
     }
     await waitFor(
       async () => (await health(server.baseUrl)).ingestion?.backlog_bytes === 0,
       'the poller to index everything',
       60_000,
-    );
+    ).catch((error: unknown) => violation(`${String(error)}\n${server.output().slice(-4000)}`));
     report.peakRssMiB = mib(rss.peakBytes());
     const stopped = await server.stop('SIGTERM');
     if (stopped.code !== 0) violation(`clean stop failed: ${JSON.stringify(stopped)}`);
