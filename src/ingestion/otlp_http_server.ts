@@ -164,6 +164,10 @@ export async function buildOtlpHttpServer(
       decoded = payload.pipe(gunzip);
     }
     decoded.on('error', (error) => counted.destroy(error));
+    // Fastify stops listening to the body once it has its answer (body over the size limit, a read
+    // error, the client gone); a refusal raised by a chunk still in the pipe after that has nobody to
+    // go to, and unheard it was an uncaught error that ended the ingestion thread (fuzz suite).
+    counted.on('error', (error) => request.log.debug({ err: error }, 'export body refused after its answer'));
     return decoded.pipe(counted);
   };
   const exportRoutes = async (scope: FastifyInstance) => {
