@@ -31,14 +31,14 @@ async function main(): Promise<void> {
     return;
   }
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ reason }, 'shutting down');
     server.close().then(
       () => {
         logger.info('stopped cleanly');
-        process.exit(0);
+        process.exit(exitCode);
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -46,8 +46,14 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('SIGINT', () => stop('SIGINT', 0));
+  // Without its receivers the process would only look healthy: stop, non-zero, for a supervisor to
+  // restart it (every acknowledged export is in the WAL and is indexed after the restart).
+  server.failed.then((error) => {
+    logger.fatal({ err: error }, 'a part of the server failed; stopping');
+    stop('failure', 1);
+  });
 }
 
 await main();

@@ -54,6 +54,8 @@ const INDEXING_NICENESS = 10;
 
 export interface RunningServer {
   close(): Promise<void>;
+  /** Settles if a part the server cannot work without dies after start (the ingestion thread). */
+  failed: Promise<Error>;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     closers.length = 0;
   };
   const health: HealthSource[] = [() => ({ role: config.role }), processMemory];
+  let failed: Promise<Error> = new Promise(() => undefined);
 
   try {
     if (config.role === 'ingestion') {
@@ -148,6 +151,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       if (config.role === 'all') {
         const thread = await IngestionThread.start(config, logger);
         onClose('ingestion thread', () => thread.close());
+        failed = thread.failed;
         // After the worker started, so that it keeps the priority this thread had.
         lowerIndexingPriority(INDEXING_NICENESS, logger);
         ingestionFacts = () => thread.facts();
@@ -258,7 +262,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       { role: config.role, dataDir: config.paths.dataDir, ports: config.ports },
       'junjo-server started',
     );
-    return { close };
+    return { close, failed };
   } catch (error) {
     await close();
     throw error;

@@ -141,12 +141,16 @@ export async function buildOtlpHttpServer(
       throw new AppError(`Unsupported Content-Encoding "${encoding}"; use gzip or none`, 'invalid_input');
     const share = ingest.shareOfBudget();
     if (!share) throw ingest.tooBusy();
-    reply.raw.once('close', share.release);
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         done(share.add(chunk.length) ? null : ingest.tooBusy(), chunk);
       },
     }) as Transform & { receivedEncodedLength?: number };
+    // Once answered, the rest of the body is nobody's: stop inflating it and give its bytes back.
+    reply.raw.once('close', () => {
+      share.release();
+      counted.destroy();
+    });
     // Fastify compares Content-Length with the bytes received on the wire, which a replacement
     // stream must report as receivedEncodedLength (without it every gzip body was a 400).
     let encodedBytes = 0;

@@ -14,7 +14,7 @@ test('shares add up to the limit and no further; a refused add counts nothing', 
   assert.equal(first.add(1), false);
 });
 
-test('release gives back exactly what the share held, once', () => {
+test('release gives back exactly what the share held, once, and closes the share', () => {
   const budget = new RequestBytesBudget(100);
   const first = budget.share();
   const second = budget.share();
@@ -25,8 +25,8 @@ test('release gives back exactly what the share held, once', () => {
   assert.equal(budget.inUseBytes, 10);
   first.release();
   assert.equal(budget.inUseBytes, 10);
-  assert.equal(first.add(90), true, 'a released share can be used again');
+  assert.equal(first.add(1), false, 'a released share counts nothing more');
+  assert.equal(budget.inUseBytes, 10);
   second.release();
-  first.release();
   assert.equal(budget.inUseBytes, 0);
 });

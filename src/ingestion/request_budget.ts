@@ -6,7 +6,10 @@
 export interface BudgetShare {
   /** Counts `bytes` more for this request; false, counting nothing, when the budget has no room. */
   add(bytes: number): boolean;
-  /** Gives back everything this request held; calling it again does nothing. */
+  /**
+   * Gives back everything this request held and closes the share: a body still streaming in after
+   * its answer (a gzip bomb past the size limit) must not take budget nobody will give back.
+   */
   release(): void;
 }
 
@@ -29,9 +32,10 @@ export class RequestBytesBudget {
 
   share(): BudgetShare {
     let held = 0;
+    let released = false;
     return {
       add: (bytes) => {
-        if (this.#inUse + bytes > this.limitBytes) return false;
+        if (released || this.#inUse + bytes > this.limitBytes) return false;
         this.#inUse += bytes;
         held += bytes;
         return true;
@@ -39,6 +43,7 @@ export class RequestBytesBudget {
       release: () => {
         this.#inUse -= held;
         held = 0;
+        released = true;
       },
     };
   }

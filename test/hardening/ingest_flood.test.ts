@@ -5,7 +5,10 @@
 //   Before the fix, 16 such HTTP requests alone took the RSS up by more than 1 GB;
 // - authenticated exports share one budget of bytes held in memory at once (after
 //   decompression): beyond it they are refused as retryable, 429 + Retry-After over HTTP and
-//   RESOURCE_EXHAUSTED + RetryInfo over gRPC, and accepted again once the budget frees up.
+//   RESOURCE_EXHAUSTED + RetryInfo over gRPC, and accepted again once the budget frees up;
+// - an authenticated gzip bomb past the request limit is answered 413 and gives every byte back:
+//   its body kept inflating after the answer, first ending the ingestion thread (a refusal nobody
+//   heard), then holding the whole budget so that every later export was refused.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, test } from 'node:test';
@@ -207,6 +210,37 @@ describe('ingest flood', () => {
     } finally {
       held?.destroy();
       grpcClient.close();
+      await server.cleanup();
+    }
+  });
+
+  test('an authenticated gzip bomb past the request limit is answered 413, stops inflating and holds no budget', async () => {
+    // The budget is twice the request limit; the bomb inflates to 32 times it.
+    const server = await startServerProcess({
+      env: { JUNJO_MAX_REQUEST_BYTES: String(MiB), JUNJO_MAX_INFLIGHT_BYTES: String(2 * MiB) },
+    });
+    try {
+      const apiKey = (await createApiKey(await signIn(server.baseUrl))).key;
+      const bomb = gzipSync(Buffer.alloc(64 * MiB));
+      for (let round = 1; round <= 3; round++) {
+        const refused = await postOtlp(server.ports.otlpHttp, '/v1/traces', bomb, {
+          apiKey,
+          contentType: PROTOBUF,
+          headers: { 'content-encoding': 'gzip' },
+        });
+        assert.equal(refused.status, 413, `round ${round}: the bomb`);
+        await waitFor(
+          async () => (await health(server.baseUrl)).ingestion!.inflight_request_bytes === 0,
+          `round ${round}: the bomb's bytes to be given back`,
+          60_000,
+        );
+        const valid = await postOtlp(server.ports.otlpHttp, '/v1/traces', requests.next('protobuf').body, {
+          apiKey,
+          contentType: PROTOBUF,
+        });
+        assert.equal(valid.status, 200, `round ${round}: a valid export after the bomb`);
+      }
+    } finally {
       await server.cleanup();
     }
   });

@@ -7,6 +7,7 @@ import type { ReadLimits, SourceRecord, WalSource } from '../wal_source.ts';
 import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
 
 const YOUNG_GENERATION_MB = 16;
+const WORKER_SCRIPT = new URL('./ingestion_worker.ts', import.meta.url);
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -17,14 +18,26 @@ export class IngestionThread implements WalSource {
   readonly #listeners = new Set<() => void>();
   #nextId = 1;
   #exited = false;
+  #closing = false;
+  #reportFailure: (error: Error) => void = () => undefined;
+  /**
+   * Settles when the worker dies after it started (an uncaught error, an exit nobody asked for):
+   * the receivers are gone with it, so the process must not go on looking healthy.
+   */
+  readonly failed = new Promise<Error>((resolve) => {
+    this.#reportFailure = resolve;
+  });
 
   private constructor(worker: Worker) {
     this.#worker = worker;
   }
 
-  /** Starts the worker; resolves once its listeners are bound (rejects with the worker's error). */
-  static async start(config: Config, logger: Logger): Promise<IngestionThread> {
-    const worker = new Worker(new URL('./ingestion_worker.ts', import.meta.url), {
+  /**
+   * Starts the worker; resolves once its listeners are bound (rejects with the worker's error).
+   * `script` is the worker's entry point; tests give one that fails on purpose.
+   */
+  static async start(config: Config, logger: Logger, script: URL = WORKER_SCRIPT): Promise<IngestionThread> {
+    const worker = new Worker(script, {
       workerData: { config } satisfies WorkerInit,
       // Every export is garbage a moment after it is acknowledged: a small young generation
       // collects it as often, where V8's default let the thread's heap reach ~200 MB under load.
@@ -41,13 +54,15 @@ export class IngestionThread implements WalSource {
       worker.once('error', (error) => {
         logger.fatal({ err: error }, 'ingestion worker crashed');
         reject(error);
+        thread.#reportFailure(error);
       });
       worker.once('exit', (code) => {
         thread.#exited = true;
-        for (const pending of thread.#pending.values())
-          pending.reject(new Error(`ingestion worker exited (${code})`));
+        const exited = new Error(`ingestion worker exited (${code})`);
+        for (const pending of thread.#pending.values()) pending.reject(exited);
         thread.#pending.clear();
-        reject(new Error(`ingestion worker exited (${code})`));
+        reject(exited);
+        if (!thread.#closing) thread.#reportFailure(exited);
       });
     });
     return thread;
@@ -74,6 +89,7 @@ export class IngestionThread implements WalSource {
   /** Stops the receivers (in-flight exports finish) and closes the WAL, then ends the thread. */
   async close(): Promise<void> {
     if (this.#exited) return;
+    this.#closing = true;
     await this.#request({ op: 'close' });
     await this.#worker.terminate();
   }
