@@ -193,8 +193,10 @@ function reportProgress(
 }
 
 /**
- * Runs the tasks on worker threads, at most two in flight per worker (bounded temp disk and memory),
- * and yields their results in task order, so the store is filled oldest window first.
+ * Runs the tasks on worker threads and yields their results in task order, so the store is filled
+ * oldest window first. A worker gets its next task only when a result has been taken: at most two
+ * tasks per worker are running or waiting to be taken (bounded temp disk and memory, however much
+ * slower than the workers the store is; a 10M-span ClickHouse fill ran out of heap without it).
  */
 async function* produceInOrder<Result extends { index: number }>(
   tasks: WindowTask[],
@@ -212,10 +214,12 @@ async function* produceInOrder<Result extends { index: number }>(
     const task = tasks[next++];
     if (task) worker.postMessage(task);
   };
+  /** Workers that finished a task whose result is not taken yet: one each gets a task per result taken. */
+  const waiting: Worker[] = [];
   for (const worker of workers) {
     worker.on('message', (result: Result) => {
       done.set(result.index, result);
-      assign(worker);
+      waiting.push(worker);
       wake?.();
     });
     worker.on('error', (err) => {
@@ -236,6 +240,8 @@ async function* produceInOrder<Result extends { index: number }>(
       }
       const result = done.get(index)!;
       done.delete(index);
+      const idle = waiting.shift();
+      if (idle) assign(idle);
       yield result;
     }
   } finally {
