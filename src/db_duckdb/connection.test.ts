@@ -175,7 +175,7 @@ describe('openDuckDb', () => {
     }
   });
 
-  test('creates new files with 16 KiB blocks and storage v1.5.0; older files keep their format', async () => {
+  test('creates new files with 16 KiB blocks (or the blockSize asked for) and storage v1.5.0; older files keep their format', async () => {
     const format = (db: DuckDb) =>
       db.read((conn) =>
         rows(
@@ -190,6 +190,12 @@ describe('openDuckDb', () => {
       assert.deepEqual(await format(created), [['16384', 'v1.5.0+']]);
     } finally {
       await created.close();
+    }
+    const chosen = await openDuckDb(freshFile(), logger, { blockSize: 262144 });
+    try {
+      assert.deepEqual(await format(chosen), [['262144', 'v1.5.0+']]);
+    } finally {
+      await chosen.close();
     }
     // A file written with DuckDB's defaults, as every version before this one created them.
     const old = freshFile();

@@ -37,6 +37,11 @@ export interface DuckDbOptions {
   memoryLimit?: string;
   /** DuckDB's `threads` (default: DuckDB's own, one per core). */
   threads?: number;
+  /**
+   * Block size of a file this open creates (default 16 KiB; an existing file keeps its own). For
+   * benchmarks that compare formats: see README.md, File format and Memory and threads.
+   */
+  blockSize?: number;
 }
 
 const DEFAULT_IDLE_CHECKPOINT_MS = 10_000;
@@ -91,6 +96,7 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
       ...INSTANCE_SETTINGS,
       ...(options.memoryLimit !== undefined && { memory_limit: options.memoryLimit }),
       ...(options.threads !== undefined && { threads: String(options.threads) }),
+      ...(options.blockSize !== undefined && { default_block_size: String(options.blockSize) }),
     });
     const readerCount = Math.max(1, options.readers ?? 2);
     for (let i = 0; i <= readerCount; i++) connections.push(await instance.connect());
