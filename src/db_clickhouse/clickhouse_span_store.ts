@@ -7,7 +7,6 @@
 // trace costs nothing more), so counts are exact and a replayed batch writes nothing; and every
 // table is a ReplacingMergeTree read with FINAL, so a row that was written twice anyway (a crash
 // between two of a batch's inserts, then the replay) is still answered once.
-import { setImmediate } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { invalidInput, storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -50,7 +49,7 @@ import {
   waterfallFromRow,
 } from './span_queries.ts';
 import { searchHitRowsQuery, searchHitsQuery } from './span_search_queries.ts';
-import { dateTime64, type RowLayout, tabSeparatedRows } from './tab_separated.ts';
+import { dateTime64, type RowLayout, tabSeparated } from './tab_separated.ts';
 import { workflowRunPageQuery } from './workflow_run_queries.ts';
 import { workflowStatsQuery } from './workflow_stats.ts';
 
@@ -64,7 +63,7 @@ type TraceRange = { from: bigint; to: bigint };
 
 export class ClickHouseSpanStore implements SpanStore {
   readonly client: ClickHouseClient;
-  readonly #insertFormatted: ClickHouseConnection['insertBody'];
+  readonly #insertBody: ClickHouseConnection['insertBody'];
   readonly #options: ClickHouseStoreOptions;
   readonly #logger: Logger;
   readonly #sql: StoreQueries;
@@ -78,7 +77,7 @@ export class ClickHouseSpanStore implements SpanStore {
 
   constructor(connection: ClickHouseConnection, options: ClickHouseStoreOptions, logger: Logger) {
     this.client = connection.client;
-    this.#insertFormatted = connection.insertBody;
+    this.#insertBody = connection.insertBody;
     this.#options = options;
     this.#logger = logger;
     this.#sql = storeQueries(options);
@@ -110,17 +109,9 @@ export class ClickHouseSpanStore implements SpanStore {
     const spans = uniqueBy(batch.spans, spanKey);
     const patches = uniqueBy(batch.patches, (p) => p.patch_id);
     const logRecords = uniqueBy(batch.logRecords ?? [], (r) => r.log_id);
-    const knownRanges = this.#traceRanges(
-      unique([...spans.map((s) => s.trace_id), ...patches.map((p) => p.trace_id)]),
-    );
-    // The spans are encoded while the engine answers the lookup (its own thread); rows found stored
-    // (a replay, or a trace continued from an earlier batch) are cut out of the body afterwards.
-    await setImmediate();
-    const encodedSpans = tabSeparatedRows(SPAN_LAYOUT, spans);
-    const known = await knownRanges;
+    const known = await this.#traceRanges(unique([...spans, ...patches].map((row) => row.trace_id)));
     const storedSpans = await this.#storedSpanKeys(known);
-    const isNew = spans.map((s) => !storedSpans.has(spanKey(s)));
-    const newSpans = spans.filter((_, i) => isNew[i]);
+    const newSpans = spans.filter((s) => !storedSpans.has(spanKey(s)));
     const inBatch = new Set(spans.map(spanKey));
     const withSpan = patches.filter((p) => inBatch.has(spanKey(p)) || storedSpans.has(spanKey(p)));
     // A patch can be stored only once its span is, so only traces already indexed can hold it.
@@ -135,14 +126,11 @@ export class ClickHouseSpanStore implements SpanStore {
     const newLogs = logRecords.filter((r) => !storedLogs.has(r.log_id));
 
     const { tables } = this.#sql;
-    // Through the Null table whose views write spans, the service summary and llm_traces (schema.ts).
-    const spansWritten = this.#insertBody(tables.ingest.read, SPAN_LAYOUT, encodedSpans.keep(isNew));
-    // The patches are encoded while the engine writes the spans; the inserts stay one at a time.
-    await setImmediate();
-    const patchesBody = tabSeparatedRows(PATCH_LAYOUT, newPatches).body;
-    await spansWritten;
-    await this.#insertBody(tables.patches.read, PATCH_LAYOUT, patchesBody);
-    await this.#insertBody(tables.logs.read, LOG_LAYOUT, tabSeparatedRows(LOG_LAYOUT, newLogs).body);
+    await this.#insertRows(tables.llm.read, LLM_TRACE_LAYOUT, llmTraceRows(newSpans));
+    // Through the Null table whose views write spans and the service summary (schema.ts).
+    await this.#insertRows(tables.ingest.read, SPAN_LAYOUT, newSpans);
+    await this.#insertRows(tables.patches.read, PATCH_LAYOUT, newPatches);
+    await this.#insertRows(tables.logs.read, LOG_LAYOUT, newLogs);
     const orphans = patches.length - withSpan.length;
     if (orphans > 0) {
       this.#logger.warn(
@@ -153,13 +141,13 @@ export class ClickHouseSpanStore implements SpanStore {
     return { spans: newSpans.length, patches: newPatches.length, logRecords: newLogs.length };
   }
 
-  async #insertBody<Row>(table: string, layout: RowLayout<Row>, body: Buffer): Promise<void> {
-    if (body.length === 0) return;
-    await this.#insertFormatted({
+  async #insertRows<Row>(table: string, layout: RowLayout<Row>, rows: Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#insertBody({
       table,
       columns: layout.columns,
       format: 'TabSeparated',
-      body,
+      body: tabSeparated(layout, rows),
       settings: this.#insertSettings,
     });
   }
@@ -471,7 +459,6 @@ const SPAN_LAYOUT: RowLayout<SpanRow> = {
     'junjo_wf_state_end',
     'junjo_wf_graph_structure',
     'junjo_wf_store_id',
-    'is_llm',
   ],
   cells: (s) => [
     s.trace_id,
@@ -496,8 +483,6 @@ const SPAN_LAYOUT: RowLayout<SpanRow> = {
     s.junjo_wf_state_end,
     s.junjo_wf_graph_structure,
     s.junjo_wf_store_id,
-    // Not stored in spans: llm_traces_mv keeps the traces of the spans marked (schema.ts).
-    isLlmAttributesJson(s.attributes_json) ? 1 : 0,
   ],
 };
 
@@ -556,6 +541,24 @@ const LOG_LAYOUT: RowLayout<LogRecordRow> = {
     r.attributes_json,
   ],
 };
+
+type LlmTrace = { trace_id: string; start_time: bigint };
+
+const LLM_TRACE_LAYOUT: RowLayout<LlmTrace> = {
+  columns: ['trace_id', 'start_time'],
+  cells: (t) => [t.trace_id, dateTime64(t.start_time)],
+};
+
+/** One row per trace of the batch with an LLM span (spans/llm_span.ts): its earliest start. */
+function llmTraceRows(spans: SpanRow[]): LlmTrace[] {
+  const earliest = new Map<string, bigint>();
+  for (const span of spans) {
+    if (!isLlmAttributesJson(span.attributes_json)) continue;
+    const seen = earliest.get(span.trace_id);
+    if (seen === undefined || span.start_time < seen) earliest.set(span.trace_id, span.start_time);
+  }
+  return [...earliest].map(([trace_id, start_time]) => ({ trace_id, start_time }));
+}
 
 // Ids per lookup: over HTTP the query parameters travel in the URL, which ClickHouse caps (1 MiB
 // by default); a thousand ids stay far below it whatever the batch size.

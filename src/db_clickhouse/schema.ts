@@ -410,27 +410,6 @@ SELECT ${columns} FROM ${old.read}${target.cluster ? '\nSETTINGS distributed_for
   },
   {
     version: 7,
-    description: 'llm_traces fed by a view on spans_ingest (is_llm column), not an insert of its own',
-    // One INSERT per batch fewer: the writer marks each span's is_llm (the definition stays in JS,
-    // spans/llm_span.ts) and the view keeps the earliest LLM span start per trace of each insert,
-    // the rows the writer inserted itself before. The column has a default, so statements that
-    // omit it still insert.
-    statements: (target) => {
-      const ingest = tableNames(target, 'spans_ingest');
-      const llm = tableNames(target, 'llm_traces');
-      const addColumn = (table: string) =>
-        `ALTER TABLE ${table}${onCluster(target)} ADD COLUMN IF NOT EXISTS is_llm UInt8 DEFAULT 0`;
-      return [
-        ...(target.cluster ? [addColumn(ingest.local), addColumn(ingest.read)] : [addColumn(ingest.read)]),
-        `CREATE MATERIALIZED VIEW IF NOT EXISTS ${target.database}.llm_traces_mv${onCluster(target)}
-TO ${llm.local} AS
-SELECT trace_id, min(start_time) AS start_time
-FROM ${ingest.local} WHERE is_llm = 1 GROUP BY trace_id`,
-      ];
-    },
-  },
-  {
-    version: 8,
     description:
       'span_deletions: the retention steps that deleted spans, so the service list reads spans only then',
     // Without it the service list read the oldest stored hour of spans FINAL on every call, in case
