@@ -67,6 +67,11 @@ export class ClickHouseSpanStore implements SpanStore {
   readonly #options: ClickHouseStoreOptions;
   readonly #logger: Logger;
   readonly #sql: StoreQueries;
+  /**
+   * Whether spans were ever deleted (span_deletions): until then the service list is the summary
+   * alone. Read at prepare() and set by retention here: the backend is the store's only writer.
+   */
+  #spansDeleted = true;
   /** The tail of the write queue: one batch or retention step at a time. */
   #writes: Promise<unknown> = Promise.resolve();
 
@@ -204,12 +209,15 @@ export class ClickHouseSpanStore implements SpanStore {
   }
 
   async services(): Promise<ServiceSummary[]> {
-    return (await this.#rows(this.#sql.services)).map((row) => ({
-      serviceName: row[0] as string,
-      spanCount: Number(row[1]),
-      traceCount: Number(row[2]),
-      lastSeenMicros: BigInt(row[3] as string),
-    }));
+    const nothingDeleted = this.#options.retentionDays === null && !this.#spansDeleted;
+    return (await this.#rows(nothingDeleted ? this.#sql.servicesNothingDeleted : this.#sql.services)).map(
+      (row) => ({
+        serviceName: row[0] as string,
+        spanCount: Number(row[1]),
+        traceCount: Number(row[2]),
+        lastSeenMicros: BigInt(row[3] as string),
+      }),
+    );
   }
 
   rootSpanPage(serviceName: string, page: PageRequest, filter: { llmOnly: boolean }): Promise<Uint8Array[]> {
@@ -315,6 +323,7 @@ export class ClickHouseSpanStore implements SpanStore {
     const version = await checkServer(this.client, this.#options);
     this.#logger.info({ version, database: this.#options.database }, 'ClickHouse server checked');
     await migrate(this.client, this.#options, this.#logger, this.#options.retentionDays);
+    this.#spansDeleted = (await this.#count(this.#sql.anySpanDeleted)) > 0;
   }
 
   /**
@@ -338,6 +347,8 @@ export class ClickHouseSpanStore implements SpanStore {
       const logRecords = await this.#deleteLogs(limit);
       const spans = await this.#count(this.#sql.countSpansBefore, { limit });
       await this.#command(this.#sql.deleteLlmTracesBefore, { limit });
+      this.#spansDeleted = true;
+      await this.#command(this.#sql.recordDeletion, { limit });
       await this.#command(this.#sql.deleteSpansBefore, { limit });
       return { spans, patches, logRecords, done: !boundary };
     });

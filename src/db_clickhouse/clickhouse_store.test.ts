@@ -217,6 +217,8 @@ test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again wi
     ['llm_traces', true],
     ['log_records', true],
     ['service_summary', true],
+    // Kept whatever the retention: it records up to when spans were deleted.
+    ['span_deletions', false],
     ['spans_v2', true],
     ['state_patches_v2', true],
     ['trace_index', true],
@@ -225,6 +227,13 @@ test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again wi
   const forever = await openStore({ database, retentionDays: null });
   t.after(() => forever.close());
   assert.ok((await ttl(forever)).every(([, has]) => has === false));
+  // The TTL may have dropped spans until it was removed: recorded once, for the service list.
+  await forever.prepare();
+  const marks = await forever.client.query({
+    query: `SELECT count() FROM ${database}.span_deletions WHERE deleted_before > now64(6) - INTERVAL 1 HOUR`,
+    format: 'JSONCompactEachRow',
+  });
+  assert.deepEqual(await marks.json(), [[1]]);
 });
 
 test('a version 1 database upgrades: its patches move to state_patches_v2 with the same ids, its spans to spans_v2', async (t) => {

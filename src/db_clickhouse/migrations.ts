@@ -11,6 +11,7 @@ import {
   retentionStatements,
   SCHEMA_VERSION,
   type SchemaTarget,
+  ttlRemovedStatement,
 } from './schema.ts';
 
 export async function migrate(
@@ -37,12 +38,20 @@ export async function migrate(
       format: 'JSONEachRow',
     });
   }
+  let ttlRemoved = false;
   for (const query of retentionStatements(target, retentionDays)) {
-    await client.command({ query }).catch((error: unknown) => {
-      // REMOVE TTL on a table that never had one is refused; that is the state wanted.
-      if (retentionDays !== null || !/TTL/i.test(String(error))) throw error;
-    });
+    const applied = await client.command({ query }).then(
+      () => true,
+      (error: unknown) => {
+        // REMOVE TTL on a table that never had one is refused; that is the state wanted.
+        if (retentionDays !== null || !/TTL/i.test(String(error))) throw error;
+        return false;
+      },
+    );
+    if (retentionDays === null && applied) ttlRemoved = true;
   }
+  // The TTL taken away may have dropped spans until now; the service list must know (schema.ts).
+  if (ttlRemoved) await client.command({ query: ttlRemovedStatement(target) });
 }
 
 async function appliedVersions(client: ClickHouseClient, target: SchemaTarget): Promise<Set<number>> {

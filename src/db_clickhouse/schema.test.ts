@@ -31,8 +31,13 @@ test('one server: MergeTree-family tables partitioned by day, ordered for the li
     ),
   );
   assert.ok(!statements.some((s) => /ON CLUSTER|Replicated|Distributed|distributed_/.test(s)));
-  // Version 1's spans and state_patches, every table of today, and the Null table spans are inserted through.
-  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 3);
+  // Version 1's spans and state_patches, every table of today, the Null table spans are inserted
+  // through, and span_deletions (no TTL: it records what retention deleted).
+  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 4);
+  assert.match(
+    statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.span_deletions '))!,
+    /deleted_before DateTime64\(6, 'UTC'\)[\s\S]*ENGINE = MergeTree\nORDER BY deleted_before$/,
+  );
   const ingest = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.spans_ingest '))!;
   assert.match(ingest, /\)\nENGINE = Null$/);
   assert.ok(

@@ -196,6 +196,7 @@ export function storeQueries(target: SchemaTarget) {
   const llm = tableNames(target, 'llm_traces');
   const ingest = tableNames(target, 'spans_ingest');
   const summary = tableNames(target, 'service_summary');
+  const deletions = tableNames(target, 'span_deletions');
   // The list filters; the LLM one reads the shard-local llm_traces, which holds every trace of the
   // shard's spans because both are sharded by trace id.
   const listFilters: Record<SpanList, string> = {
@@ -248,6 +249,19 @@ export function storeQueries(target: SchemaTarget) {
         FROM ${spans.read} FINAL
         WHERE start_time >= edge AND start_time < edge + INTERVAL 1 HOUR GROUP BY service_name
       ) GROUP BY service_name ORDER BY service_name`,
+    /**
+     * The same while no span was ever deleted (no retention step recorded in span_deletions, no
+     * TTL): every hour of the summary is whole, and spans are not read at all.
+     */
+    servicesNothingDeleted: `
+      SELECT service_name, sum(spans), sum(roots), ${micros('max(last_start)')}
+      FROM ${summary.read} GROUP BY service_name ORDER BY service_name`,
+    anySpanDeleted: `SELECT count() FROM ${deletions.read}`,
+    /** Before a retention step deletes spans: the service list then counts their hour from spans. */
+    recordDeletion: `
+      INSERT INTO ${deletions.read} (deleted_before) SELECT ${at('limit')}${
+        target.cluster ? '\n      SETTINGS distributed_foreground_insert = 1' : ''
+      }`,
     totalSpans: `SELECT count() FROM ${spans.read} FINAL`,
     totalPatches: `SELECT count() FROM ${patches.read} FINAL`,
     bytesOnDisk: `SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND active`,
