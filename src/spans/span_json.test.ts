@@ -26,6 +26,20 @@ describe('formatTimestamp', () => {
     assert.equal(formatTimestamp(-1n), '1969-12-31T23:59:59.999999Z');
     assert.equal(formatTimestamp(-1_000_000n), '1969-12-31T23:59:59.000000Z');
   });
+
+  test('consecutive calls in different seconds each get their own second', () => {
+    const second = 1760290428000000n;
+    assert.equal(formatTimestamp(second + 999_999n), '2025-10-12T17:33:48.999999Z');
+    assert.equal(formatTimestamp(second + 1_000_000n), '2025-10-12T17:33:49.000000Z');
+    assert.equal(formatTimestamp(second - 1n), '2025-10-12T17:33:47.999999Z');
+    assert.equal(formatTimestamp(second + 5n), '2025-10-12T17:33:48.000005Z');
+  });
+
+  test('instants too far from 1970 for a double keep every microsecond', () => {
+    const far = 9_007_199_254_740_993n; // 2^53 + 1 µs, in 2255
+    assert.equal(formatTimestamp(far), '2255-06-05T23:47:34.740993Z');
+    assert.equal(formatTimestamp(-far), '1684-07-28T00:12:25.259007Z');
+  });
 });
 
 describe('parseTimestamp', () => {

@@ -155,10 +155,31 @@ export function jsonArrayBytes(items: readonly Uint8Array[]): Buffer {
 const quote = (value: string): string => JSON.stringify(value);
 
 const MICROS_PER_SECOND = 1_000_000n;
+/** Beyond this many µs from 1970 (±285 years) a double loses microseconds: BigInt arithmetic then. */
+const SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The last whole second formatted, `YYYY-MM-DDTHH:MM:SS`: a trace's thousands of timestamps fall
+ * in a few seconds, and Date#toISOString was most of the cost of rendering a 10,000-span waterfall.
+ */
+let cachedSecond = Number.NaN;
+let cachedSecondText = '';
 
 /** Epoch microseconds → `YYYY-MM-DDTHH:MM:SS.ffffffZ` (always six digits, always UTC). */
 export function formatTimestamp(micros: bigint): string {
+  if (micros > SAFE_MICROS || micros < -SAFE_MICROS) return formatFarTimestamp(micros);
+  const value = Number(micros);
   // Floor division, so that instants before 1970 keep a positive fraction.
+  const seconds = Math.floor(value / 1_000_000);
+  const fraction = value - seconds * 1_000_000;
+  if (seconds !== cachedSecond) {
+    cachedSecondText = new Date(seconds * 1000).toISOString().slice(0, -5); // drops .000Z
+    cachedSecond = seconds;
+  }
+  return `${cachedSecondText}.${String(fraction).padStart(6, '0')}Z`;
+}
+
+function formatFarTimestamp(micros: bigint): string {
   let seconds = micros / MICROS_PER_SECOND;
   let fraction = micros % MICROS_PER_SECOND;
   if (fraction < 0n) {
