@@ -157,6 +157,7 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
       service_names: () => '/otel/span_service_names',
       services: () => '/otel/services',
       root_spans: (i) => `/otel/service/${svc(i)}/root_spans`,
+      root_spans_limit_50: (i) => `/otel/service/${svc(i)}/root_spans?limit=50`,
       root_spans_next_page: (i) => {
         const c = pick(sample.cursors, i);
         return `/otel/service/${encodeURIComponent(c.service)}/root_spans?before=${c.before}&before_span_id=${c.beforeSpanId}`;

@@ -1,13 +1,13 @@
 // One-time, versioned rewrites of data that older versions stored, run by the store's prepare()
 // after the query-support tables exist. store_migrations records each one applied; a migration is
 // also idempotent by itself, so a crash in the middle only makes the next start finish it.
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { listValue } from '@duckdb/node-api';
+import { type DuckDBBlobValue, type DuckDBConnection, listValue } from '@duckdb/node-api';
 import type { Logger } from '../logger.ts';
 import { numericEventTimes, STRING_TIME_MARKER } from '../spans/event_json.ts';
 import type { DuckDb } from './connection.ts';
+import { deflateListJson } from './list_json.ts';
 import { recordStoredSpanAttributes } from './span_attributes.ts';
-import { rebuildQuerySupport } from './summaries.ts';
+import { appendListEntry, querySupportSchema, rebuildQuerySupport } from './summaries.ts';
 
 interface Migration {
   version: number;
@@ -25,6 +25,11 @@ const MIGRATIONS: Migration[] = [
     version: 2,
     description: 'span_attributes filled from the stored spans (trace search reads it)',
     run: backfillSpanAttributes,
+  },
+  {
+    version: 3,
+    description: 'span_list_entries keeps its span JSON deflated (list_json.ts)',
+    run: deflateListedJson,
   },
 ];
 
@@ -104,5 +109,74 @@ async function backfillSpanAttributes(db: DuckDb, logger: Logger): Promise<void>
     attributes += await db.write((conn) => recordStoredSpanAttributes(conn, first, first + STEP_ROWS - 1n));
     const last = first + STEP_ROWS > maxRowid ? maxRowid + 1n : first + STEP_ROWS;
     logger.info(`store migration 2: ${last} of ${maxRowid + 1n} span rows indexed, ${attributes} attributes`);
+  }
+}
+
+// ---- 3: deflated list JSON ----------------------------------------------------------------------
+
+const OLD_LAYOUT = `
+  SELECT count(*) > 0 FROM duckdb_columns()
+  WHERE database_name = current_database() AND table_name = 'span_list_entries' AND column_name = 'span_json'`;
+const TEXT_TABLE_EXISTS = `
+  SELECT count(*) > 0 FROM duckdb_tables()
+  WHERE database_name = current_database() AND table_name = 'span_list_entries_text'`;
+const MAX_TEXT_ROWID = 'SELECT max(rowid) FROM span_list_entries_text';
+const TEXT_ROWS = `
+  SELECT trace_id, span_id, parent_span_id, service_name, epoch_us(start_time), junjo_span_type, has_llm,
+         span_json, epoch_us(end_time)
+  FROM span_list_entries_text WHERE rowid BETWEEN $first::BIGINT AND $last::BIGINT ORDER BY rowid`;
+/** Rows per write transaction: ~5 KB of JSON each, so a step holds tens of MB. */
+const TEXT_STEP_ROWS = 10_000n;
+
+/**
+ * The old table is renamed span_list_entries_text and the schema creates the new one; its rows are
+ * then copied in row id order (arrival order, which the zone maps rely on), one write transaction
+ * per step, and the old table dropped. A crash midway leaves span_list_entries_text: the next run
+ * empties the new table and copies again.
+ */
+async function deflateListedJson(db: DuckDb, logger: Logger): Promise<void> {
+  const schema = await querySupportSchema();
+  await db.write(async (conn) => {
+    if (!(await selectFlag(conn, OLD_LAYOUT))) return;
+    await conn.run('ALTER TABLE span_list_entries RENAME TO span_list_entries_text');
+    await conn.run(schema);
+  });
+  if (!(await db.read((conn) => selectFlag(conn, TEXT_TABLE_EXISTS)))) return;
+  await db.write((conn) => conn.run('DELETE FROM span_list_entries'));
+  const maxRowid = await db.read(
+    async (conn) => (await conn.runAndReadAll(MAX_TEXT_ROWID)).getRows()[0]?.[0],
+  );
+  for (let first = 0n; typeof maxRowid === 'bigint' && first <= maxRowid; first += TEXT_STEP_ROWS) {
+    await db.write((conn) => copyDeflated(conn, first, first + TEXT_STEP_ROWS - 1n));
+    const last = first + TEXT_STEP_ROWS > maxRowid ? maxRowid + 1n : first + TEXT_STEP_ROWS;
+    logger.info(`store migration 3: ${last} of ${maxRowid + 1n} list entries deflated`);
+  }
+  await db.write((conn) => conn.run('DROP TABLE span_list_entries_text'));
+}
+
+async function selectFlag(conn: DuckDBConnection, sql: string): Promise<boolean> {
+  return (await conn.runAndReadAll(sql)).getRows()[0]?.[0] === true;
+}
+
+async function copyDeflated(conn: DuckDBConnection, first: bigint, last: bigint): Promise<void> {
+  const rows = (await conn.runAndReadAll(TEXT_ROWS, { first, last })).getRows();
+  const appender = await conn.createAppender('span_list_entries');
+  try {
+    for (const row of rows) {
+      appendListEntry(appender, {
+        traceId: row[0] as string,
+        spanId: row[1] as string,
+        parentSpanId: row[2] as string | null,
+        serviceName: row[3] as string,
+        startMicros: row[4] as bigint,
+        spanType: row[5] as string | null,
+        hasLlm: row[6] as boolean | null,
+        spanJsonDeflated: deflateListJson((row[7] as DuckDBBlobValue).bytes),
+        endMicros: row[8] as bigint | null,
+      });
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
   }
 }

@@ -7,8 +7,8 @@
 //    row group: DuckDB's top-N does not visit the newest row groups first, so without this bound
 //    it reads the filter columns of the whole table;
 // 2. a top-N over the narrow filter and sort columns picks the page's row ids, and only those rows'
-//    span_json (UTF-8 bytes) is read. DuckDB's top-N would otherwise carry the multi-KB JSON of every candidate
-//    row; with the row ids it pushes a range and a Bloom filter into the scan.
+//    deflated JSON is read (and inflated: list_json.ts). DuckDB's top-N would otherwise carry the JSON
+//    of every candidate row; with the row ids it pushes a range and a Bloom filter into the scan.
 // Traces and single spans are equality lookups on the seed's trace_id index.
 import {
   type DuckDBBlobValue,
@@ -19,6 +19,7 @@ import {
 import type { CompactSpanRow, WaterfallSpanRow } from '../spans/compact_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { PageRequest, ServiceSummary } from '../spans/span_store.ts';
+import { inflateListJson } from './list_json.ts';
 import {
   COMPACT_SPAN_COLUMNS,
   compactSpanRowFromResult,
@@ -129,7 +130,7 @@ function listPage(list: SpanList, cursor: Cursor): string {
       WHERE service_name = $service_name AND start_time >= $window_start
         AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
       ${NEWEST_FIRST} LIMIT $limit)
-    SELECT span_json FROM span_list_entries
+    SELECT span_json_deflated FROM span_list_entries
     WHERE rowid IN (SELECT listed_row FROM page)
     ${NEWEST_FIRST}`;
 }
@@ -196,8 +197,8 @@ export function selectListPage(
     const windowParams = { service_name: serviceName, limit: page.limit, until };
     const [start] = (await selectRows(conn, WINDOW_STARTS[list], windowParams))[0] ?? [];
     params.window_start = (start as DuckDBTimestampTZValue | undefined) ?? DuckDBTimestampTZValue.NegInf;
-    return (await selectRows(conn, LIST_PAGES[list][cursor], params)).map(
-      (row) => (row[0] as DuckDBBlobValue).bytes,
+    return (await selectRows(conn, LIST_PAGES[list][cursor], params)).map((row) =>
+      inflateListJson((row[0] as DuckDBBlobValue).bytes),
     );
   });
 }

@@ -47,7 +47,7 @@ function snapshot(): Promise<Record<string, string[]>> {
         'SELECT service_name, span_count, trace_count, epoch_us(last_seen) FROM service_summaries ORDER BY 1',
       ),
       listed: await rows(
-        'SELECT trace_id, span_id, service_name, epoch_us(start_time), junjo_span_type, has_llm, span_json FROM span_list_entries ORDER BY 1, 2',
+        'SELECT trace_id, span_id, service_name, epoch_us(start_time), junjo_span_type, has_llm, span_json_deflated FROM span_list_entries ORDER BY 1, 2',
       ),
       llmTraces: await rows('SELECT DISTINCT trace_id FROM llm_traces ORDER BY 1'),
       hours: await rows(

@@ -23,6 +23,7 @@ import {
 import type { SpanRow } from '../spans/rows.ts';
 import { renderSpan } from '../spans/span_json.ts';
 import type { DuckDb } from './connection.ts';
+import { deflateListJson } from './list_json.ts';
 import { SPAN_COLUMNS, spanRowFromResult } from './result_rows.ts';
 import { recordSpanAttributes, recordStoredSpanAttributes } from './span_attributes.ts';
 
@@ -241,19 +242,49 @@ async function appendListed(
   }
 }
 
-/** span_list_entries columns in table order. */
 function appendSpanListRow(appender: DuckDBAppender, span: SpanRow, hasLlm: boolean | null): void {
-  appender.appendVarchar(span.trace_id);
-  appender.appendVarchar(span.span_id);
-  if (span.parent_span_id === null) appender.appendNull();
-  else appender.appendVarchar(span.parent_span_id);
-  appender.appendVarchar(span.service_name);
-  appender.appendTimestampTZ(timestamp(span.start_time));
-  appender.appendVarchar(span.junjo_span_type);
-  if (hasLlm === null) appender.appendNull();
-  else appender.appendBoolean(hasLlm);
-  appender.appendBlob(Buffer.from(renderSpan(span)));
-  appender.appendTimestampTZ(timestamp(span.end_time));
+  appendListEntry(appender, {
+    traceId: span.trace_id,
+    spanId: span.span_id,
+    parentSpanId: span.parent_span_id,
+    serviceName: span.service_name,
+    startMicros: span.start_time,
+    spanType: span.junjo_span_type,
+    hasLlm,
+    spanJsonDeflated: deflateListJson(renderSpan(span)),
+    endMicros: span.end_time,
+  });
+}
+
+/** One row of span_list_entries. */
+export interface ListEntry {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  serviceName: string;
+  startMicros: bigint;
+  spanType: string | null;
+  hasLlm: boolean | null;
+  spanJsonDeflated: Uint8Array;
+  /** NULL in rows stored before the column existed. */
+  endMicros: bigint | null;
+}
+
+/** Appends the entry's columns in table order. */
+export function appendListEntry(appender: DuckDBAppender, entry: ListEntry): void {
+  appender.appendVarchar(entry.traceId);
+  appender.appendVarchar(entry.spanId);
+  if (entry.parentSpanId === null) appender.appendNull();
+  else appender.appendVarchar(entry.parentSpanId);
+  appender.appendVarchar(entry.serviceName);
+  appender.appendTimestampTZ(timestamp(entry.startMicros));
+  if (entry.spanType === null) appender.appendNull();
+  else appender.appendVarchar(entry.spanType);
+  if (entry.hasLlm === null) appender.appendNull();
+  else appender.appendBoolean(entry.hasLlm);
+  appender.appendBlob(entry.spanJsonDeflated);
+  if (entry.endMicros === null) appender.appendNull();
+  else appender.appendTimestampTZ(timestamp(entry.endMicros));
   appender.endRow();
 }
 
@@ -282,13 +313,12 @@ const COUNT_SPAN_LIST_HOURS = `
          count(*) FILTER (WHERE junjo_span_type = 'workflow')
   FROM span_list_entries GROUP BY ALL`;
 
+// span_list_entries is dropped rather than emptied, and created again by the schema, so that a
+// rebuild always leaves it in the current layout (migration 3 converts it otherwise).
 const CLEAR = [
-  'span_list_hours',
-  'span_list_entries',
-  'llm_traces',
-  'service_summaries',
-  'span_attributes',
-].map((t) => `DELETE FROM ${t}`);
+  ...['span_list_hours', 'llm_traces', 'service_summaries', 'span_attributes'].map((t) => `DELETE FROM ${t}`),
+  'DROP TABLE span_list_entries',
+];
 
 const COUNT_LLM_TRACES = `
   INSERT INTO llm_traces SELECT trace_id, min(start_time) FROM spans WHERE ${IS_LLM} GROUP BY trace_id`;
@@ -307,7 +337,7 @@ const BACKFILL_ROWS = 100_000n;
 
 /** Fills the query-support tables again from `spans` (whatever they held before). */
 export async function rebuildQuerySupport(conn: DuckDBConnection): Promise<void> {
-  for (const sql of [...CLEAR, COUNT_LLM_TRACES]) await conn.run(sql);
+  for (const sql of [...CLEAR, await querySupportSchema(), COUNT_LLM_TRACES]) await conn.run(sql);
   const maxRowid = (await conn.runAndReadAll('SELECT max(rowid) FROM spans')).getRows()[0]?.[0] as bigint;
   for (let first = 0n; first <= maxRowid; first += BACKFILL_ROWS) {
     const reader = await conn.runAndReadAll(LISTED_SPANS, { first, last: first + BACKFILL_ROWS - 1n });
@@ -331,12 +361,17 @@ export async function rebuildQuerySupport(conn: DuckDBConnection): Promise<void>
  * quick when there is nothing to do; must run before the first insert.
  */
 export async function prepareQuerySupport(db: DuckDb): Promise<void> {
-  const schema = await readFile(new URL('./schemas/query_support.sql', import.meta.url), 'utf8');
+  const schema = await querySupportSchema();
   await db.write(async (conn) => {
     await conn.run(schema);
     const reader = await conn.runAndReadAll(NEEDS_BACKFILL);
     if (reader.getRows()[0]?.[0] === true) await rebuildQuerySupport(conn);
   });
+}
+
+/** schemas/query_support.sql: creates whichever of its tables and indexes do not exist. */
+export function querySupportSchema(): Promise<string> {
+  return readFile(new URL('./schemas/query_support.sql', import.meta.url), 'utf8');
 }
 
 const PRUNE = [

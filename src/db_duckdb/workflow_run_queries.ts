@@ -18,9 +18,9 @@
 // - each state path is extracted once per candidate run (the `state_n` columns), so the document
 //   is parsed once however many tests a condition makes; node conditions are semi-joins on node
 //   spans of the same traces, bounded by the slice's start;
-// - only the page's rows read their rendered JSON from span_list_entries, by row id (as
-//   span_queries.ts's list pages do): joined directly, the scan reads the multi-KB JSON of every
-//   entry in the page's time range.
+// - only the page's rows read their rendered (deflated) JSON from span_list_entries, by row id (as
+//   span_queries.ts's list pages do): joined directly, the scan reads the JSON of every entry in the
+//   page's time range.
 import {
   type DuckDBBlobValue,
   type DuckDBConnection,
@@ -35,6 +35,7 @@ import {
   type StateCondition,
   type WorkflowRunFilter,
 } from '../spans/workflow_run_filter.ts';
+import { inflateListJson } from './list_json.ts';
 import type { ResultRow } from './result_rows.ts';
 import { inReadTransaction, selectRows } from './span_queries.ts';
 import { hourOf } from './summaries.ts';
@@ -195,7 +196,7 @@ const PAGE_JSON = `
     JOIN page p ON e.trace_id = p.trace_id AND e.span_id = p.span_id
     WHERE e.service_name = $service_name AND e.junjo_span_type = 'workflow'
       AND e.start_time >= $oldest AND e.start_time <= $newest)
-  SELECT span_json FROM span_list_entries
+  SELECT span_json_deflated FROM span_list_entries
   WHERE rowid IN (SELECT listed_row FROM listed)
   ORDER BY start_time DESC, span_id DESC`;
 
@@ -278,6 +279,6 @@ export async function selectWorkflowRunPage(
       oldest: new DuckDBTimestampTZValue(found.at(-1)![2] as bigint),
       newest: new DuckDBTimestampTZValue(found[0]![2] as bigint),
     });
-    return json.map((row) => (row[0] as DuckDBBlobValue).bytes);
+    return json.map((row) => inflateListJson((row[0] as DuckDBBlobValue).bytes));
   });
 }

@@ -16,11 +16,11 @@ CREATE TABLE IF NOT EXISTS service_summaries (
 );
 
 -- Every root span and every workflow span (about one span in ten), as the list endpoints serve
--- it: the span JSON of api.md §5.1 rendered once at insert, as UTF-8 bytes (a BLOB reaches the
--- response as bytes; a VARCHAR would be decoded into a JS string and encoded again), so a page
--- reads one column instead of 22 and re-encodes nothing. Rows are in arrival order, which is close to time order, so the
--- zone maps on start_time skip most row groups for "newest first". has_llm, for root spans only
--- (NULL on the others): the trace holds an LLM span in any service.
+-- it: the span JSON of api.md §5.1 rendered once at insert and deflated (list_json.ts says why), so
+-- a page reads one narrow column instead of 22 and only inflates its own rows. Rows are in arrival
+-- order, which is close to time order, so the zone maps on start_time skip most row groups for
+-- "newest first". has_llm, for root spans only (NULL on the others): the trace holds an LLM span in
+-- any service.
 CREATE TABLE IF NOT EXISTS span_list_entries (
   trace_id VARCHAR(32) NOT NULL,
   span_id VARCHAR(16) NOT NULL,
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS span_list_entries (
   start_time TIMESTAMPTZ NOT NULL,
   junjo_span_type VARCHAR,
   has_llm BOOLEAN,
-  span_json BLOB NOT NULL,
+  span_json_deflated BLOB NOT NULL,
   -- Roots are stored when they end, so end_time follows the insert order and its zone maps find
   -- the recently stored roots that an LLM span arriving after its root must flag.
   end_time TIMESTAMPTZ
