@@ -8,10 +8,10 @@ import type { Logger } from '../logger.ts';
 import {
   bootstrapStatements,
   MIGRATIONS,
+  recordDeletionStatement,
   retentionStatements,
   SCHEMA_VERSION,
   type SchemaTarget,
-  ttlRemovedStatement,
 } from './schema.ts';
 
 export async function migrate(
@@ -51,7 +51,7 @@ export async function migrate(
     if (retentionDays === null && applied) ttlRemoved = true;
   }
   // The TTL taken away may have dropped spans until now; the service list must know (schema.ts).
-  if (ttlRemoved) await client.command({ query: ttlRemovedStatement(target) });
+  if (ttlRemoved) await client.command({ query: recordDeletionStatement(target, "now64(6, 'UTC')") });
 }
 
 async function appliedVersions(client: ClickHouseClient, target: SchemaTarget): Promise<Set<number>> {

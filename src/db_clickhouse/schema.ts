@@ -268,33 +268,32 @@ function createSpansIngest(target: SchemaTarget): string[] {
   const local = `CREATE TABLE IF NOT EXISTS ${names.local}${onCluster(target)} (${SPAN_COLUMNS}
 )
 ENGINE = Null`;
-  if (!target.cluster) return [local];
-  return [
-    local,
-    `CREATE TABLE IF NOT EXISTS ${names.read}${onCluster(target)} AS ${names.local}
-ENGINE = Distributed(${target.cluster}, ${target.database}, spans_ingest_local, cityHash64(trace_id))`,
-  ];
+  return target.cluster ? [local, distributedTable(target, 'spans_ingest', 'cityHash64(trace_id)')] : [local];
 }
 
-function engineClause(target: SchemaTarget, spec: TableSpec): string {
-  if (!target.cluster) return `${spec.engine}`;
-  return `Replicated${spec.engine}('/clickhouse/tables/{shard}/${target.database}/${spec.name}_local', '{replica}')`;
+/** `engine` (a MergeTree family member), replicated per shard on a cluster. */
+function engineClause(target: SchemaTarget, table: TableName, engine: string): string {
+  if (!target.cluster) return engine;
+  return `Replicated${engine}('/clickhouse/tables/{shard}/${target.database}/${table}_local', '{replica}')`;
+}
+
+/** On a cluster: the table reads and inserts name, over every shard's `<table>_local`. */
+function distributedTable(target: SchemaTarget, table: TableName, shardBy: string): string {
+  const names = tableNames(target, table);
+  return `CREATE TABLE IF NOT EXISTS ${names.read}${onCluster(target)} AS ${names.local}
+ENGINE = Distributed(${target.cluster}, ${target.database}, ${table}_local, ${shardBy})`;
 }
 
 function createTable(target: SchemaTarget, spec: TableSpec): string[] {
   const names = tableNames(target, spec.name);
   const local = `CREATE TABLE IF NOT EXISTS ${names.local}${onCluster(target)} (${spec.columns}
 )
-ENGINE = ${engineClause(target, spec)}
+ENGINE = ${engineClause(target, spec.name, spec.engine)}
 PARTITION BY ${spec.partitionBy}
 ORDER BY ${spec.orderBy}
 SETTINGS ttl_only_drop_parts = 1${spec.settings ? `, ${spec.settings}` : ''}`;
   if (!target.cluster) return [local];
-  return [
-    local,
-    `CREATE TABLE IF NOT EXISTS ${names.read}${onCluster(target)} AS ${names.local}
-ENGINE = Distributed(${target.cluster}, ${target.database}, ${spec.name}_local, ${spec.shardBy ?? 'cityHash64(trace_id)'})`,
-  ];
+  return [local, distributedTable(target, spec.name, spec.shardBy ?? 'cityHash64(trace_id)')];
 }
 
 /** One version of the schema: statements run in order, each idempotent (IF NOT EXISTS). */
@@ -416,22 +415,13 @@ SELECT ${columns} FROM ${old.read}${target.cluster ? '\nSETTINGS distributed_for
     // retention had cut into it (SERVICE_SUMMARY): most of the list's cost (~10 of ~14 ms of CPU at
     // 1M spans). A retention step records its bound before it deletes; removing the TTL records now.
     statements: (target) => {
-      const names = tableNames(target, 'span_deletions');
-      const engine = target.cluster
-        ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/${target.database}/span_deletions_local', '{replica}')`
-        : 'MergeTree';
-      const local = `CREATE TABLE IF NOT EXISTS ${names.local}${onCluster(target)} (
+      const local = `CREATE TABLE IF NOT EXISTS ${tableNames(target, 'span_deletions').local}${onCluster(target)} (
   deleted_before DateTime64(6, 'UTC'),
   recorded_at DateTime('UTC') DEFAULT now()
 )
-ENGINE = ${engine}
+ENGINE = ${engineClause(target, 'span_deletions', 'MergeTree')}
 ORDER BY deleted_before`;
-      if (!target.cluster) return [local];
-      return [
-        local,
-        `CREATE TABLE IF NOT EXISTS ${names.read}${onCluster(target)} AS ${names.local}
-ENGINE = Distributed(${target.cluster}, ${target.database}, span_deletions_local, rand())`,
-      ];
+      return target.cluster ? [local, distributedTable(target, 'span_deletions', 'rand()')] : [local];
     },
   },
 ];
@@ -484,9 +474,12 @@ export function retentionStatements(target: SchemaTarget, days: number | null): 
   });
 }
 
-/** A deletion up to now in span_deletions: what a TTL that was just removed may have dropped. */
-export function ttlRemovedStatement(target: SchemaTarget): string {
-  return `INSERT INTO ${tableNames(target, 'span_deletions').read} (deleted_before) SELECT now64(6, 'UTC')${
+/**
+ * Records in span_deletions that spans before `bound` (an SQL expression) were deleted: by a
+ * retention step, or, up to now, by a TTL that was just removed.
+ */
+export function recordDeletionStatement(target: SchemaTarget, bound: string): string {
+  return `INSERT INTO ${tableNames(target, 'span_deletions').read} (deleted_before) SELECT ${bound}${
     target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''
   }`;
 }

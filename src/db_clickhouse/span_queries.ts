@@ -12,7 +12,7 @@ import {
 } from '../spans/compact_span.ts';
 import { OPENINFERENCE_KIND } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
-import { onCluster, type SchemaTarget, tableNames } from './schema.ts';
+import { onCluster, recordDeletionStatement, type SchemaTarget, tableNames } from './schema.ts';
 
 const micros = (column: string) => `toString(toUnixTimestamp64Micro(${column}))`;
 /** An Int64 parameter of epoch microseconds as a DateTime64(6) value. */
@@ -258,10 +258,7 @@ export function storeQueries(target: SchemaTarget) {
       FROM ${summary.read} GROUP BY service_name ORDER BY service_name`,
     anySpanDeleted: `SELECT count() FROM ${deletions.read}`,
     /** Before a retention step deletes spans: the service list then counts their hour from spans. */
-    recordDeletion: `
-      INSERT INTO ${deletions.read} (deleted_before) SELECT ${at('limit')}${
-        target.cluster ? '\n      SETTINGS distributed_foreground_insert = 1' : ''
-      }`,
+    recordDeletion: recordDeletionStatement(target, at('limit')),
     totalSpans: `SELECT count() FROM ${spans.read} FINAL`,
     totalPatches: `SELECT count() FROM ${patches.read} FINAL`,
     bytesOnDisk: `SELECT sum(bytes_on_disk) FROM system.parts WHERE database = {database:String} AND active`,
