@@ -54,9 +54,32 @@ export async function migrateStore(db: DuckDb, logger: Logger): Promise<void> {
   }
 }
 
+/**
+ * Runs `step` over `table`'s row ids in order, one write transaction per `stepRows` of them (bounded
+ * memory, rows appended in arrival order), reporting progress after each; returns the sum of what
+ * the steps counted. An empty table runs no step.
+ */
+async function inRowidSteps(
+  db: DuckDb,
+  table: 'spans' | 'span_list_entries_text',
+  stepRows: bigint,
+  step: (conn: DuckDBConnection, first: bigint, last: bigint) => Promise<number>,
+  progress: (done: bigint, total: bigint, sum: number) => void,
+): Promise<number> {
+  const maxRowid = await db.read(
+    async (conn) => (await conn.runAndReadAll(`SELECT max(rowid) FROM ${table}`)).getRows()[0]?.[0],
+  );
+  let sum = 0;
+  if (typeof maxRowid !== 'bigint') return sum;
+  for (let first = 0n; first <= maxRowid; first += stepRows) {
+    sum += await db.write((conn) => step(conn, first, first + stepRows - 1n));
+    progress(first + stepRows > maxRowid ? maxRowid + 1n : first + stepRows, maxRowid + 1n, sum);
+  }
+  return sum;
+}
+
 // ---- 1: event times as numbers ------------------------------------------------------------------
 
-const MAX_ROWID = 'SELECT max(rowid) FROM spans';
 // contains() on the text finds the rows to rewrite without parsing JSON; the rewrite itself is
 // exact (numericEventTimes).
 const STRING_TIME_ROWS = `
@@ -70,14 +93,9 @@ const UPDATE_EVENTS = `
 const STEP_ROWS = 100_000n;
 
 async function numericEventTimesInStore(db: DuckDb, logger: Logger): Promise<void> {
-  const maxRowid = await db.read(async (conn) => (await conn.runAndReadAll(MAX_ROWID)).getRows()[0]?.[0]);
-  if (typeof maxRowid !== 'bigint') return; // no spans
-  let rewritten = 0;
-  for (let first = 0n; first <= maxRowid; first += STEP_ROWS) {
-    rewritten += await db.write((conn) => rewriteEventTimes(conn, first, first + STEP_ROWS - 1n));
-    const last = first + STEP_ROWS > maxRowid ? maxRowid + 1n : first + STEP_ROWS;
-    logger.info(`store migration 1: ${last} of ${maxRowid + 1n} span rows checked, ${rewritten} rewritten`);
-  }
+  const rewritten = await inRowidSteps(db, 'spans', STEP_ROWS, rewriteEventTimes, (done, total, sum) =>
+    logger.info(`store migration 1: ${done} of ${total} span rows checked, ${sum} rewritten`),
+  );
   // The list endpoints serve span JSON rendered at insert: render it again from the fixed rows.
   if (rewritten > 0) await db.write(rebuildQuerySupport);
 }
@@ -102,14 +120,9 @@ async function rewriteEventTimes(conn: DuckDBConnection, first: bigint, last: bi
  */
 async function backfillSpanAttributes(db: DuckDb, logger: Logger): Promise<void> {
   await db.write((conn) => conn.run('DELETE FROM span_attributes'));
-  const maxRowid = await db.read(async (conn) => (await conn.runAndReadAll(MAX_ROWID)).getRows()[0]?.[0]);
-  if (typeof maxRowid !== 'bigint') return; // no spans
-  let attributes = 0;
-  for (let first = 0n; first <= maxRowid; first += STEP_ROWS) {
-    attributes += await db.write((conn) => recordStoredSpanAttributes(conn, first, first + STEP_ROWS - 1n));
-    const last = first + STEP_ROWS > maxRowid ? maxRowid + 1n : first + STEP_ROWS;
-    logger.info(`store migration 2: ${last} of ${maxRowid + 1n} span rows indexed, ${attributes} attributes`);
-  }
+  await inRowidSteps(db, 'spans', STEP_ROWS, recordStoredSpanAttributes, (done, total, sum) =>
+    logger.info(`store migration 2: ${done} of ${total} span rows indexed, ${sum} attributes`),
+  );
 }
 
 // ---- 3: deflated list JSON ----------------------------------------------------------------------
@@ -120,7 +133,6 @@ const OLD_LAYOUT = `
 const TEXT_TABLE_EXISTS = `
   SELECT count(*) > 0 FROM duckdb_tables()
   WHERE database_name = current_database() AND table_name = 'span_list_entries_text'`;
-const MAX_TEXT_ROWID = 'SELECT max(rowid) FROM span_list_entries_text';
 const TEXT_ROWS = `
   SELECT trace_id, span_id, parent_span_id, service_name, epoch_us(start_time), junjo_span_type, has_llm,
          span_json, epoch_us(end_time)
@@ -143,14 +155,9 @@ async function deflateListedJson(db: DuckDb, logger: Logger): Promise<void> {
   });
   if (!(await db.read((conn) => selectFlag(conn, TEXT_TABLE_EXISTS)))) return;
   await db.write((conn) => conn.run('DELETE FROM span_list_entries'));
-  const maxRowid = await db.read(
-    async (conn) => (await conn.runAndReadAll(MAX_TEXT_ROWID)).getRows()[0]?.[0],
+  await inRowidSteps(db, 'span_list_entries_text', TEXT_STEP_ROWS, copyDeflated, (done, total) =>
+    logger.info(`store migration 3: ${done} of ${total} list entries deflated`),
   );
-  for (let first = 0n; typeof maxRowid === 'bigint' && first <= maxRowid; first += TEXT_STEP_ROWS) {
-    await db.write((conn) => copyDeflated(conn, first, first + TEXT_STEP_ROWS - 1n));
-    const last = first + TEXT_STEP_ROWS > maxRowid ? maxRowid + 1n : first + TEXT_STEP_ROWS;
-    logger.info(`store migration 3: ${last} of ${maxRowid + 1n} list entries deflated`);
-  }
   await db.write((conn) => conn.run('DROP TABLE span_list_entries_text'));
 }
 
@@ -158,7 +165,7 @@ async function selectFlag(conn: DuckDBConnection, sql: string): Promise<boolean>
   return (await conn.runAndReadAll(sql)).getRows()[0]?.[0] === true;
 }
 
-async function copyDeflated(conn: DuckDBConnection, first: bigint, last: bigint): Promise<void> {
+async function copyDeflated(conn: DuckDBConnection, first: bigint, last: bigint): Promise<number> {
   const rows = (await conn.runAndReadAll(TEXT_ROWS, { first, last })).getRows();
   const appender = await conn.createAppender('span_list_entries');
   try {
@@ -179,4 +186,5 @@ async function copyDeflated(conn: DuckDBConnection, first: bigint, last: bigint)
   } finally {
     appender.closeSync();
   }
+  return rows.length;
 }
