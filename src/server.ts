@@ -149,7 +149,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       const sources: Array<{ node: string; source: WalSource }> = [];
       let ingestionFacts: IngestionThread['facts'] | null = null;
       if (config.role === 'all') {
-        const thread = await IngestionThread.start(config, logger);
+        const thread = await IngestionThread.start(config);
         onClose('ingestion thread', () => thread.close());
         failed = thread.failed;
         // After the worker started, so that it keeps the priority this thread had.

@@ -2,7 +2,6 @@
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../config.ts';
-import type { Logger } from '../../logger.ts';
 import type { IngestionFacts } from '../ingestion_service.ts';
 import type { ReadLimits, SourceRecord, WalSource } from '../wal_source.ts';
 import type { WorkerInit, WorkerMessage, WorkerRequest } from './protocol.ts';
@@ -37,7 +36,7 @@ export class IngestionThread implements WalSource {
    * Starts the worker; resolves once its listeners are bound (rejects with the worker's error).
    * `script` is the worker's entry point; tests give one that fails on purpose.
    */
-  static async start(config: Config, logger: Logger, script: URL = WORKER_SCRIPT): Promise<IngestionThread> {
+  static async start(config: Config, script: URL = WORKER_SCRIPT): Promise<IngestionThread> {
     // The launcher's --max-semi-space-size (sized for the main thread) would also decide this
     // isolate's young generation, over resourceLimits: unset it for isolates created from now on
     // (the main one keeps its own). With the main thread's 2 MB the ingestion thread spent about as
@@ -57,10 +56,10 @@ export class IngestionThread implements WalSource {
           reject(new Error(`ingestion failed to start: ${message.message}`));
         else thread.#onMessage(message);
       });
+      // Not logged here: start-up failures and later ones are each logged once, by main.ts.
       worker.once('error', (error) => {
-        logger.fatal({ err: error }, 'ingestion worker crashed');
         reject(error);
-        thread.#reportFailure(error);
+        thread.#reportFailure(new Error(`ingestion worker crashed: ${error.message}`, { cause: error }));
       });
       worker.once('exit', (code) => {
         thread.#exited = true;
