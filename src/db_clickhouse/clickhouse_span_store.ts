@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { CompactSpanRow, WaterfallSpanRow } from '../spans/compact_span.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
+import { newestRunStart, sliceStarts } from '../spans/run_slices.ts';
 import { renderSpan } from '../spans/span_json.ts';
 import { assembleSearchHits, type SpanSearch, type SpanSearchHit } from '../spans/span_search.ts';
 import type {
@@ -268,8 +269,39 @@ export class ClickHouseSpanStore implements SpanStore {
     filter: WorkflowRunFilter,
     page: PageRequest,
   ): Promise<Uint8Array[]> {
-    const { sql, params } = workflowRunPageQuery(this.#sql.tables.spans, serviceName, filter, page);
-    return (await this.#rows(sql, params)).map((row) => Buffer.from(renderSpan(spanFromRow(row))));
+    const until = newestRunStart(filter, page);
+    const hourParams = {
+      service_name: serviceName,
+      ...(filter.fromMicros === undefined ? {} : { from: String(filter.fromMicros) }),
+      ...(until === undefined ? {} : { until: String(until) }),
+    };
+    const hours = await this.#rows(
+      this.#sql.runHours({ from: filter.fromMicros !== undefined, until: until !== undefined }),
+      hourParams,
+    );
+    const starts = sliceStarts(
+      hours.map(([hour, runs]) => [BigInt(hour as string), BigInt(runs as string)]),
+      page.limit,
+      filter,
+    );
+    // Slice by slice, newest first (spans/run_slices.ts); a slice is the filter narrowed in time.
+    const rows: unknown[][] = [];
+    let sliceTo = filter.toMicros;
+    for (const sliceFrom of [...starts, filter.fromMicros]) {
+      const slice: WorkflowRunFilter = {
+        ...filter,
+        ...(sliceFrom === undefined ? {} : { fromMicros: sliceFrom }),
+        ...(sliceTo === undefined ? {} : { toMicros: sliceTo }),
+      };
+      const { sql, params } = workflowRunPageQuery(this.#sql.tables.spans, serviceName, slice, {
+        ...page,
+        limit: page.limit - rows.length,
+      });
+      rows.push(...(await this.#rows(sql, params)));
+      if (rows.length >= page.limit) break;
+      sliceTo = sliceFrom;
+    }
+    return rows.map((row) => Buffer.from(renderSpan(spanFromRow(row))));
   }
 
   async workflowStats(serviceName: string, query: WorkflowStatsQuery): Promise<WorkflowStatsSeries[]> {

@@ -257,6 +257,16 @@ export function storeQueries(target: SchemaTarget) {
       SELECT service_name, sum(spans), sum(roots), ${micros('max(last_start)')}
       FROM ${summary.read} GROUP BY service_name ORDER BY service_name`,
     anySpanDeleted: `SELECT count() FROM ${deletions.read}`,
+    /**
+     * Newest first, the service's root spans per hour (the summary's stand-in for runs) from the
+     * hour of `from` to before `until`: where the run filter cuts its slices (spans/run_slices.ts).
+     */
+    runHours: (bounds: { from: boolean; until: boolean }) => `
+      SELECT toString(toInt64(toUnixTimestamp(hour)) * 1000000), toString(sum(roots))
+      FROM ${summary.read} WHERE service_name = {service_name:String}
+      ${bounds.from ? `AND hour >= toStartOfHour(${at('from')})` : ''}
+      ${bounds.until ? `AND hour < ${at('until')}` : ''}
+      GROUP BY hour ORDER BY hour DESC`,
     /** Before a retention step deletes spans: the service list then counts their hour from spans. */
     recordDeletion: recordDeletionStatement(target, at('limit')),
     totalSpans: `SELECT count() FROM ${spans.read} FINAL`,

@@ -1,9 +1,16 @@
 // The run filter on a cluster, as text (no cluster runs here; docs/scale-out.md): ClickHouse denies
 // a Distributed table inside an IN over a Distributed table, so the filter must read the shard-local
-// table and the outer read the Distributed one, with a final LIMIT over the shards' pages.
+// table and the outer read the Distributed one, with a final LIMIT over the shards' pages. Then the
+// slices every store shares (spans/run_filter_slice_contract.ts), on chdb.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createLogger } from '../logger.ts';
+import { runRunFilterSliceContract } from '../spans/run_filter_slice_contract.ts';
 import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
+import { ClickHouseSpanStore } from './clickhouse_span_store.ts';
 import { tableNames } from './schema.ts';
 import { workflowRunPageQuery } from './workflow_run_queries.ts';
 
@@ -36,4 +43,26 @@ test('on a cluster the run filter reads shard-local tables inside and the Distri
   assert.match(sql, /ORDER BY start_time DESC, span_id DESC LIMIT \{limit:UInt32\}\s*$/);
   assert.equal(params.node_0, 'Fetch', 'the node name is a parameter');
   assert.doesNotMatch(sql, /Fetch/);
+});
+
+let slicesDir: string;
+before(() => {
+  slicesDir = mkdtempSync(path.join(os.tmpdir(), 'junjo-clickhouse-run-filter-'));
+});
+after(() => rmSync(slicesDir, { recursive: true, force: true }));
+
+runRunFilterSliceContract('ClickHouse (chdb)', async () => {
+  const store = await ClickHouseSpanStore.open(
+    {
+      url: `chdb://${slicesDir}`,
+      user: 'default',
+      password: '',
+      database: 'run_filter',
+      cluster: '',
+      retentionDays: null,
+    },
+    createLogger('silent'),
+  );
+  await store.prepare();
+  return { store, close: () => store.close() };
 });

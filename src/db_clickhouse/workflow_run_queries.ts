@@ -5,7 +5,8 @@
 // step however many tests a condition makes.
 //
 // What bounds the work: it reads the workflow spans of one service (service_name leads the sort
-// key) within the filter's start bounds (day partitions and the start_time key prune the rest).
+// key) within the bounds of one slice (the store runs it slice by slice, newest first, until the
+// page is full: spans/run_slices.ts; day partitions and the start_time key prune the rest).
 // Node conditions join one array of (name, start, failed) per trace, built from the node spans of
 // the candidate runs' traces only (the bloom filter on trace_id skips the other granules). Only the
 // page's keys leave the filter; its rows are then read by key.

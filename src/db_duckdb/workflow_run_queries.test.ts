@@ -1,169 +1,21 @@
-// The DuckDB run filter's own edges, beyond the store contract: a page gathered over several
-// slices (selectWorkflowRunPage) is the same as the newest matches of the whole range, and the
-// substring pre-test (requiredStateTexts) never drops a document that writes a key or value with
-// escapes.
-import assert from 'node:assert/strict';
+// The run filter's slices on DuckDB (spans/run_filter_slice_contract.ts), beyond the store
+// contract; DuckDB's substring pre-test (requiredStateTexts) is what the escaped documents check.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../logger.ts';
-import type { SpanRow } from '../spans/rows.ts';
-import type { PageRequest } from '../spans/span_store.ts';
-import { parseStateCondition, type WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
+import { runRunFilterSliceContract } from '../spans/run_filter_slice_contract.ts';
 import { DuckDbSpanStore } from './duckdb_span_store.ts';
-import { sliceStarts } from './workflow_run_queries.ts';
 
-const HOUR = 3_600_000_000n;
-const T0 = 1_780_000_000_000_000n - (1_780_000_000_000_000n % HOUR);
-const RUNS = 3000;
-const RUN_EVERY = 36_000_000n; // 100 runs an hour: 30 hours, many slices for a sparse filter
-const NO_FILTER: WorkflowRunFilter = { nodes: [], notNodes: [], failedNodes: [], stateOf: 'end', state: [] };
-
-interface Run {
-  spanId: string;
-  start: bigint;
-  status: string;
-  checked: boolean;
-}
-
-const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
-
-/** Run i: status "rare" every 97th run, written with escapes every 89th, else "common". */
-function fixture(): { rows: SpanRow[]; runs: Run[] } {
-  const rows: SpanRow[] = [];
-  const runs: Run[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = T0 + BigInt(i) * RUN_EVERY;
-    const escaped = i % 89 === 0;
-    const status = i % 97 === 0 || escaped ? 'rare' : 'common';
-    const stateEnd = escaped ? `{"st\\u0061tus":"r\\u0061re","n":${i}}` : JSON.stringify({ status, n: i });
-    const run: SpanRow = {
-      trace_id: hex(i + 1, 32),
-      span_id: hex(i + 1, 16),
-      parent_span_id: null,
-      service_name: 'svc',
-      name: 'flow',
-      kind: 'INTERNAL',
-      start_time: start,
-      end_time: start + 1_000_000n,
-      status_code: 'STATUS_CODE_UNSET',
-      status_message: '',
-      attributes_json: '{}',
-      events_json: '[]',
-      links_json: '[]',
-      trace_flags: 1,
-      trace_state: null,
-      junjo_id: `wf_${i}`,
-      junjo_parent_id: '',
-      junjo_span_type: 'workflow',
-      junjo_wf_state_start: '{}',
-      junjo_wf_state_end: stateEnd,
-      junjo_wf_graph_structure: '{}',
-      junjo_wf_store_id: `store_${i}`,
-    };
-    rows.push(run);
-    const checked = i % 50 === 0;
-    if (checked) {
-      rows.push({
-        ...run,
-        span_id: hex(1_000_000 + i, 16),
-        parent_span_id: run.span_id,
-        name: 'Check',
-        junjo_id: `node_${i}`,
-        junjo_span_type: 'node',
-        junjo_wf_state_end: '{}',
-      });
-    }
-    runs.push({ spanId: run.span_id, start, status, checked });
-  }
-  return { rows, runs };
-}
-
-let dir: string;
-let store: DuckDbSpanStore;
-let runs: Run[];
-
-before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-run-filter-test-'));
-  store = await DuckDbSpanStore.open(path.join(dir, 'otel.duckdb'), createLogger('silent'));
+runRunFilterSliceContract('DuckDB', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-run-filter-test-'));
+  const store = await DuckDbSpanStore.open(path.join(dir, 'otel.duckdb'), createLogger('silent'));
   await store.prepare();
-  const built = fixture();
-  runs = built.runs;
-  await store.insertBatch({ spans: built.rows, patches: [] });
-});
-after(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** Every page of the filter with `limit`, following the cursor: the span ids in order. */
-async function pageThrough(filter: WorkflowRunFilter, limit: number): Promise<string[]> {
-  const ids: string[] = [];
-  const startOf = new Map(runs.map((r) => [r.spanId, r.start]));
-  let page: PageRequest = { limit };
-  for (;;) {
-    const found = (await store.workflowRunPage('svc', filter, page)).map(
-      (bytes) => (JSON.parse(Buffer.from(bytes).toString('utf8')) as { span_id: string }).span_id,
-    );
-    ids.push(...found);
-    if (found.length < limit) return ids;
-    const last = found.at(-1)!;
-    page = { limit, before: { startTime: startOf.get(last)!, spanId: last } };
-  }
-}
-
-const newestFirst = (matching: (run: Run) => boolean) =>
-  runs
-    .filter(matching)
-    .map((r) => r.spanId)
-    .reverse();
-
-describe('workflow run pages gathered over slices', () => {
-  test('a sparse state filter finds every match, escaped documents included, newest first', async () => {
-    const filter = { ...NO_FILTER, state: [parseStateCondition('$.status = "rare"')] };
-    const expected = newestFirst((r) => r.status === 'rare');
-    assert.ok(expected.length > 50, 'the fixture has matches in many hours');
-    assert.deepEqual(await pageThrough(filter, 1000), expected);
-    assert.deepEqual(await pageThrough(filter, 7), expected);
-    const contains = { ...NO_FILTER, state: [parseStateCondition('$.status contains "ar"')] };
-    assert.deepEqual(await pageThrough(contains, 5), expected);
-    const other = { ...NO_FILTER, state: [parseStateCondition('$.status != "rare"')] };
-    assert.deepEqual(
-      await pageThrough(other, 500),
-      newestFirst((r) => r.status !== 'rare'),
-    );
-  });
-
-  test('node conditions, and from/to inside an hour, page the same as the whole range', async () => {
-    const from = T0 + 3n * HOUR + 1234n;
-    const to = T0 + 25n * HOUR + 99n;
-    const inRange = (r: Run) => r.start >= from && r.start < to;
-    const nodes = { ...NO_FILTER, nodes: ['Check'], fromMicros: from, toMicros: to };
-    assert.deepEqual(
-      await pageThrough(nodes, 3),
-      newestFirst((r) => r.checked && inRange(r)),
-    );
-    const notNodes = { ...NO_FILTER, notNodes: ['Check'], fromMicros: from, toMicros: to };
-    assert.deepEqual(
-      await pageThrough(notNodes, 400),
-      newestFirst((r) => !r.checked && inRange(r)),
-    );
-    const none = { ...NO_FILTER, state: [parseStateCondition('$.status = "never"')] };
-    assert.deepEqual(await pageThrough(none, 50), []);
-  });
-});
-
-test('slices start where the newest hours reach limit × 8 runs, then four times as many', () => {
-  const hours: [bigint, bigint][] = [
-    [10n, 100n],
-    [9n, 300n],
-    [8n, 5n],
-    [7n, 2000n],
-    [6n, 10n],
-  ];
-  // 400 runs reached at hour 9; then 1600: reached at hour 7 (2405); then 9620: never.
-  assert.deepEqual(sliceStarts(hours, 50), [9n, 7n]);
-  assert.deepEqual(sliceStarts(hours, 1000), []);
-  assert.deepEqual(sliceStarts([], 50), []);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 });

@@ -6,12 +6,8 @@
 // - it reads workflow spans only (a small share of `spans`) of one service, and the time bounds on
 //   start_time let the zone maps skip the row groups outside them (rows are stored in about time
 //   order);
-// - newest slices first: DuckDB's top-N cannot stop early, so a page over 24 hours would test every
-//   run of the day. The per-hour workflow counts of span_list_hours cut the range into slices of
-//   growing size (newest first, each about four times the runs of all newer ones), and the statement
-//   runs on one slice after the other until the page is full: a filter that matches one run in ten
-//   reads about an hour of runs, and only a filter that matches (almost) nothing reads the whole
-//   range. The slices cover the range without gap or overlap, so the page is the same;
+// - newest slices first (spans/run_slices.ts), cut by the per-hour workflow counts of
+//   span_list_hours;
 // - the state document is parsed only when its raw text can match: requiredStateTexts (substrings
 //   every matching document without backslashes contains) are tested on the text first, and a
 //   substring search costs far less than parsing;
@@ -28,6 +24,7 @@ import {
   type DuckDBValue,
   listValue,
 } from '@duckdb/node-api';
+import { newestRunStart, sliceStarts } from '../spans/run_slices.ts';
 import type { PageRequest } from '../spans/span_store.ts';
 import {
   type JsonPath,
@@ -210,33 +207,6 @@ const RUN_HOURS = `
   WHERE service_name = $service_name AND hour >= $from_hour AND hour < $until
   ORDER BY hour DESC`;
 
-/** Runs the first slice should hold per row of the page, and how much each slice outgrows the newer ones. */
-const FIRST_SLICE_RUNS_PER_ROW = 8;
-const SLICE_GROWTH = 4;
-
-/**
- * Lower bounds (hour starts, newest first) of the slices: a slice ends where the runs from the
- * newest hour on reach the next target. The oldest slice has no lower bound but the filter's.
- */
-export function sliceStarts(hours: [hour: bigint, runs: bigint][], limit: number): bigint[] {
-  const starts: bigint[] = [];
-  let target = BigInt(limit * FIRST_SLICE_RUNS_PER_ROW);
-  let runs = 0n;
-  for (const [hour, count] of hours) {
-    runs += count;
-    if (runs < target) continue;
-    starts.push(hour);
-    target = runs * BigInt(SLICE_GROWTH);
-  }
-  return starts;
-}
-
-/** Exclusive upper bound of the page's start times (from `to` and the cursor); undefined when none. */
-function newestStart(filter: WorkflowRunFilter, page: PageRequest): bigint | undefined {
-  const bounds = [filter.toMicros, page.before && page.before.startTime + 1n];
-  return bounds.reduce((a, b) => (a === undefined || (b !== undefined && b < a) ? b : a), undefined);
-}
-
 export async function selectWorkflowRunPage(
   conn: DuckDBConnection,
   serviceName: string,
@@ -252,11 +222,9 @@ export async function selectWorkflowRunPage(
         filter.fromMicros === undefined ? undefined : hourOf(filter.fromMicros),
         DuckDBTimestampTZValue.NegInf,
       ),
-      until: timestamp(newestStart(filter, page), DuckDBTimestampTZValue.PosInf),
+      until: timestamp(newestRunStart(filter, page), DuckDBTimestampTZValue.PosInf),
     });
-    const starts = sliceStarts(hours as [bigint, bigint][], page.limit).filter(
-      (start) => filter.fromMicros === undefined || start > filter.fromMicros,
-    );
+    const starts = sliceStarts(hours as [bigint, bigint][], page.limit, filter);
     const found: ResultRow[] = [];
     let sliceTo = DuckDBTimestampTZValue.PosInf;
     for (const start of [...starts, undefined]) {
