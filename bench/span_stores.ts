@@ -52,6 +52,12 @@ interface Options {
   ratePerSec: number;
 }
 
+/**
+ * DuckDB as the server runs it: its memory limit and threads from the environment or the defaults
+ * (JUNJO_DUCKDB_MEMORY_LIMIT=16GiB measures it with the machine's memory instead).
+ */
+const SERVER_DUCKDB = loadConfig(process.env).duckdb;
+
 type Named = { name: 'duckdb' | 'clickhouse'; store: SpanStore };
 
 export async function benchSpanStores(options: Options): Promise<Record<string, number>> {
@@ -59,7 +65,7 @@ export async function benchSpanStores(options: Options): Promise<Record<string, 
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(path.join(base, 'junjo-bench-stores-'));
   const logger = createLogger('warn');
-  const duckdb = await DuckDbSpanStore.open(path.join(dir, 'otel.duckdb'), logger);
+  const duckdb = await DuckDbSpanStore.open(path.join(dir, 'otel.duckdb'), logger, SERVER_DUCKDB);
   const clickhouse = await ClickHouseSpanStore.open(
     {
       url: `chdb://${path.join(dir, 'chdb')}`,
@@ -191,7 +197,7 @@ export async function benchExistingStores(options: {
   const stores: Named[] = [];
   if (options.duckdbDataDir) {
     const file = loadConfig({ JUNJO_DATA_DIR: options.duckdbDataDir }).paths.duckdb;
-    stores.push({ name: 'duckdb', store: await DuckDbSpanStore.open(file, logger) });
+    stores.push({ name: 'duckdb', store: await DuckDbSpanStore.open(file, logger, SERVER_DUCKDB) });
   }
   if (options.clickhouseUrl) {
     const store = await ClickHouseSpanStore.open(
@@ -327,6 +333,7 @@ function print(r: Record<string, number>, options: Options): void {
   console.log(
     [
       `Span stores, ${r.spans} spans of the Junjo mix (load average ${r.loadavg1?.toFixed(2)} → ${r.loadavg1_after?.toFixed(2)})`,
+      `  DuckDB memory_limit ${SERVER_DUCKDB.memoryLimit}, threads ${SERVER_DUCKDB.threads} (the server's settings)`,
       `  ${''.padEnd(34)}${'DuckDB'.padStart(10)}  ${'ClickHouse'.padStart(10)}`,
       row('indexed spans/s (insertBatch)', 'spans_per_sec'),
       row('spans per CPU-second (insertBatch)', 'spans_per_cpu_sec'),

@@ -16,8 +16,11 @@ if (values['data-dir']) {
   env.JUNJO_DATA_DIR = values['data-dir'];
   delete env.JUNJO_DUCKDB_PATH;
 }
-const file = loadConfig(env).paths.duckdb;
-const store = await DuckDbSpanStore.open(file, createLogger('warn'));
+const config = loadConfig(env);
+const file = config.paths.duckdb;
+// The server's memory limit: without one DuckDB may take 80% of RAM, and building the indexes of a
+// 10M-span store in the scratch file took 19.5 GB before the kernel killed it.
+const store = await DuckDbSpanStore.open(file, createLogger('warn'), config.duckdb);
 try {
   await store.db.checkpoint();
   const { spans } = await store.stats();
