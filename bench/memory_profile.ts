@@ -119,8 +119,9 @@ try {
   const load = await runLoad([`127.0.0.1:${server.ports.otlpGrpc}`], key, Number(args.clients), requests);
   // Until everything acknowledged is indexed: the poller's side of the peak.
   for (;;) {
-    const facts = await health(server.baseUrl);
-    if ((facts.poller?.spans_indexed ?? 0) >= load.spans) break;
+    // A dropped sample (a busy server) is asked again, as in the health sampler above.
+    const facts = await health(server.baseUrl).catch(() => null);
+    if ((facts?.poller?.spans_indexed ?? 0) >= load.spans) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const indexedSeconds = (performance.now() - started) / 1000;
@@ -148,6 +149,16 @@ try {
     if (bytes >= MB) console.log(`    ${String(mb(bytes)).padStart(5)}  ${group}`);
   }
   console.log(`after indexing: RSS ${mb(end.VmRSS!)} MB; idle before load ${mb(idle.VmRSS!)} MB`);
+  // A memory limit too low for the load shows as commits DuckDB refuses ("failed to pin block"),
+  // which the poller waits out: indexing stalls without any other sign here.
+  const failedBatches = server
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('poller batch failed'));
+  console.log(
+    `poller batches failed and retried: ${failedBatches.length}` +
+      (failedBatches.length > 0 ? ` (first: ${failedBatches[0]!.slice(0, 300)})` : ''),
+  );
   const arenaStats = server
     .output()
     .split('\n')

@@ -234,8 +234,9 @@ export const variables = {
     parse: byteSize,
   },
   JUNJO_DUCKDB_THREADS: {
-    default: '2',
-    describe: 'threads DuckDB may run queries and checkpoints on',
+    default: '1',
+    describe:
+      'threads DuckDB may run queries and checkpoints on; 1 indexes at less CPU per span than 2, with or without the memory limit (src/db_duckdb/README.md, One thread); more parallelises scans of large tables',
     parse: positiveInt,
   },
   JUNJO_WAL_DIR: {
