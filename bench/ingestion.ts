@@ -212,24 +212,41 @@ async function loadAndIndex(
   baseUrl: string,
   send: (start: number) => Promise<LoadResult>,
   peaks: MemoryPeaks = noPeaks(),
-): Promise<{ load: LoadResult; indexedSeconds: number; lags: number[] }> {
+): Promise<{ load: LoadResult; indexedSeconds: number; lags: number[]; sampleGapsMs: number[] }> {
   const indexedBefore = await indexedNoting(baseUrl, peaks);
   const samples: Array<[number, number]> = [];
   const start = performance.now();
   let sampling = true;
+  // A failed sample only coarsens the figures (a kept-alive socket the server just closed); a
+  // server that keeps failing ends the run through `samplerFailure`, not as an unhandled
+  // rejection that would leave the server processes running.
+  let samplerFailure: unknown;
   const sampler = (async () => {
-    while (sampling) {
-      samples.push([performance.now() - start, await indexedNoting(baseUrl, peaks)]);
+    for (let failures = 0; sampling; ) {
+      const at = performance.now() - start;
+      try {
+        samples.push([at, await indexedNoting(baseUrl, peaks)]);
+        failures = 0;
+      } catch (error) {
+        if (++failures === 5) {
+          samplerFailure = error;
+          return;
+        }
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
   const load = await send(start);
-  while ((samples.at(-1)?.[1] ?? 0) - indexedBefore < load.spans)
+  while ((samples.at(-1)?.[1] ?? 0) - indexedBefore < load.spans) {
+    if (samplerFailure) throw samplerFailure;
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   sampling = false;
   await sampler;
   const indexedAt = samples.find(([, indexed]) => indexed - indexedBefore >= load.spans)![0];
-  return { load, indexedSeconds: indexedAt / 1000, lags: lagsMs(load, samples, indexedBefore) };
+  // A lag is only as fine as the sampling: each gap is one /health/details round trip plus 20 ms.
+  const sampleGapsMs = samples.slice(1).map(([at], i) => at - samples[i]![0]);
+  return { load, indexedSeconds: indexedAt / 1000, lags: lagsMs(load, samples, indexedBefore), sampleGapsMs };
 }
 
 /** Peak resident memory (VmHWM) of the deployment's processes, summed, in MB. */
@@ -338,6 +355,49 @@ async function capacityRun(
   }
 }
 
+/**
+ * What the poller did during one fixed-rate phase, from the backend's debug log: its batches, the
+ * slowest of them (the oldest record's wait from receipt to commit, and where the batch's time
+ * went), and any DuckDB checkpoint, each at its offset in seconds from the phase's start.
+ */
+function printBatchDetail(label: string, serverOutput: string, fromMs: number, toMs: number): void {
+  type Line = Record<string, number | string | undefined>;
+  const lines: Line[] = [];
+  for (const text of serverOutput.split('\n')) {
+    if (!text.includes('"poller batch"') && !text.includes('"DuckDB checkpoint"')) continue;
+    try {
+      const line = JSON.parse(text) as Line;
+      const at = Date.parse(String(line.time));
+      if (at >= fromMs && at <= toMs) lines.push({ ...line, at: round((at - fromMs) / 1000, 2) });
+    } catch {
+      // Not a log line (the server prints nothing else, but a torn line must not stop the bench).
+    }
+  }
+  const batches = lines.filter((line) => line.msg === 'poller batch');
+  const sum = (field: string) =>
+    Math.round(batches.reduce((total, batch) => total + Number(batch[field] ?? 0), 0));
+  process.stdout.write(
+    `${label}: ${batches.length} batches, ${sum('spans')} spans; summed ms: read ${sum('readMs')}, ` +
+      `convert ${sum('convertMs')}, insert ${sum('insertMs')}, advance ${sum('advanceMs')}, gc ${sum('gcMs')}\n`,
+  );
+  const slowest = [...batches].sort((a, b) => Number(b.oldestAgeMs) - Number(a.oldestAgeMs)).slice(0, 5);
+  const pick = ({ at, records, spans, oldestAgeMs, readMs, convertMs, insertMs, advanceMs, gcMs }: Line) => ({
+    at,
+    records,
+    spans,
+    oldestAgeMs,
+    readMs,
+    convertMs,
+    insertMs,
+    advanceMs,
+    gcMs,
+  });
+  console.table(slowest.map(pick));
+  for (const checkpoint of lines.filter((line) => line.msg === 'DuckDB checkpoint')) {
+    process.stdout.write(`${label}: DuckDB checkpoint at ${checkpoint.at} s took ${checkpoint.ms} ms\n`);
+  }
+}
+
 export async function benchIngestion(
   options: {
     spans?: number;
@@ -349,6 +409,10 @@ export async function benchIngestion(
     fixedRateSeconds?: number;
     /** Only the baseline and the full load with the default settings (ack ratio, indexed rate, RSS). */
     capacityOnly?: boolean;
+    /** Only the full load with the default settings and the fixed rates (no baseline, no unlimited run). */
+    fixedRatesOnly?: boolean;
+    /** The server logs every poller batch (debug); each fixed-rate phase prints its slowest batches. */
+    batchDetail?: boolean;
   } = {},
 ): Promise<Record<string, number>> {
   const totalSpans = options.spans ?? 200_000;
@@ -357,11 +421,13 @@ export async function benchIngestion(
   const fixedRateSeconds = options.fixedRateSeconds ?? 20;
   process.stdout.write(`ingestion: building ${totalSpans} spans of the Junjo mix in 512-span requests…\n`);
   const requests = buildRequests(totalSpans, 7, 512);
-  const baselineRun = await baseline(clients, requests);
+  const baselineRun = options.fixedRatesOnly
+    ? { spansPerSecond: Number.NaN, mainThreadCpuS: Number.NaN }
+    : await baseline(clients, requests);
   const baselineSpansPerSecond = baselineRun.spansPerSecond;
 
   let unlimited: Awaited<ReturnType<typeof capacityRun>> | undefined;
-  if (!options.capacityOnly) {
+  if (!options.capacityOnly && !options.fixedRatesOnly) {
     process.stdout.write('ingestion: full load, DuckDB unlimited (its defaults)…\n');
     unlimited = await capacityRun(ingestionNodes, UNLIMITED_DUCKDB_ENV, clients, requests);
   }
@@ -372,23 +438,34 @@ export async function benchIngestion(
   const fixedRates: Record<string, number> = {};
   const limited = await capacityRun(
     ingestionNodes,
-    {},
+    options.batchDetail ? { JUNJO_LOG_LEVEL: 'debug' } : {},
     clients,
     requests,
     async (deployment, key, capacity, peaks) => {
       if (options.capacityOnly) return;
+      const backendPid = deployment.backend.child.pid!;
       for (const [index, share] of [0.25, 0.5, 0.75].entries()) {
         const rate = capacity * share;
         const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
-        const { lags } = await loadAndIndex(
+        const [phaseStartedAtMs, cpuBefore] = [Date.now(), threadCpuSeconds(backendPid)];
+        const { load, lags, sampleGapsMs } = await loadAndIndex(
           deployment.backend.baseUrl,
           (start) => runFixedRate(deployment.otlpAddresses, key, rate, paced, start),
           peaks,
         );
+        const cpu = cpuBetween(cpuBefore, threadCpuSeconds(backendPid));
         const label = `at_${share * 100}pct`;
         fixedRates[`${label}_offered_spans_per_s`] = Math.round(rate);
         fixedRates[`${label}_ack_to_queryable_p50_ms`] = round(percentile(lags, 50));
         fixedRates[`${label}_ack_to_queryable_p99_ms`] = round(percentile(lags, 99));
+        fixedRates[`${label}_health_sample_gap_p99_ms`] = round(percentile(sampleGapsMs, 99));
+        // The backend's main thread (poller, REST API; DuckDB's own threads carry its name too).
+        fixedRates[`${label}_main_thread_cpu_ms_per_1k_spans`] = round(
+          ((cpu.MainThread ?? Number.NaN) * 1e6) / load.spans,
+        );
+        if (options.batchDetail) {
+          printBatchDetail(label, deployment.backend.output(), phaseStartedAtMs, Date.now());
+        }
       }
     },
   );
@@ -507,5 +584,7 @@ if (import.meta.main) {
     ingestionNodes: arg('nodes') ?? (process.argv.includes('--split') ? 1 : 0),
     fixedRateSeconds: arg('fixed-rate-seconds'),
     capacityOnly: process.argv.includes('--capacity-only'),
+    fixedRatesOnly: process.argv.includes('--fixed-rates-only'),
+    batchDetail: process.argv.includes('--batch-detail'),
   });
 }

@@ -21,6 +21,7 @@ import type { Logger } from '../logger.ts';
 import { processExport } from '../spans/export_processor.ts';
 import type { SpanBatch } from '../spans/rows.ts';
 import type { SpanWriter } from '../spans/span_store.ts';
+import { gcPauseMs } from './gc_pauses.ts';
 
 export interface IngestionPollerOptions {
   /** What the poller reads: `local` in one process, the configured address of an ingestion node. */
@@ -185,14 +186,16 @@ export class IngestionPoller {
       this.#pendingWake = false;
       try {
         if (!this.#position) await this.#attach();
+        const readStartedAtMs = performance.now();
         const records = await this.#options.source.read(this.#lastKey, limits);
+        const readMs = performance.now() - readStartedAtMs;
         this.#consecutiveFailures = 0;
         if (records.length === 0) {
           this.#caughtUp = true;
           await this.#waitForWork();
           continue;
         }
-        await this.#commit(records);
+        await this.#commit(records, readMs);
         // A batch short of the limits took everything the source had when it was read. (The byte
         // limit counts record headers too, so a batch just under it may be taken as the last one;
         // the next read corrects that.)
@@ -232,8 +235,10 @@ export class IngestionPoller {
   }
 
   /** Converts and inserts a batch; isolates records that fail on their own. */
-  async #commit(records: SourceRecord[]): Promise<void> {
+  async #commit(records: SourceRecord[], readMs: number): Promise<void> {
     const startedAtMs = Date.now();
+    const gcBefore = gcPauseMs();
+    const convertStartedAt = performance.now();
     const good: SourceRecord[] = [];
     const merged: Required<SpanBatch> = { spans: [], patches: [], logRecords: [] };
     for (const record of records) {
@@ -244,6 +249,8 @@ export class IngestionPoller {
       for (const patch of converted.patches) merged.patches.push(patch);
       for (const record of converted.logRecords ?? []) merged.logRecords.push(record);
     }
+    const insertStartedAt = performance.now();
+    const convertMs = insertStartedAt - convertStartedAt;
     try {
       await this.#insert(merged);
     } catch (error) {
@@ -256,10 +263,29 @@ export class IngestionPoller {
       );
       for (const record of good) await this.#commitOne(record);
     }
+    const advanceStartedAt = performance.now();
+    const insertMs = advanceStartedAt - insertStartedAt;
     await this.#advance(records.at(-1)!.key);
     this.stats.records += records.length;
     this.#newestIndexedReceivedAtMs = records.at(-1)!.receivedAtMs;
-    this.#options.onBatch?.(this.#options.node, { durationMs: Date.now() - startedAtMs });
+    const committedAtMs = Date.now();
+    this.#options.onBatch?.(this.#options.node, { durationMs: committedAtMs - startedAtMs });
+    // Where an acknowledged export's wait for queryability went, batch by batch (bench/ingestion.ts
+    // --batch-detail reads these lines): the oldest record's age says how long the slowest wait was.
+    this.#options.logger.debug(
+      {
+        records: records.length,
+        spans: merged.spans.length,
+        bytes: records.reduce((sum, record) => sum + record.payload.length, 0),
+        oldestAgeMs: committedAtMs - records[0]!.receivedAtMs,
+        readMs: Math.round(readMs),
+        convertMs: Math.round(convertMs),
+        insertMs: Math.round(insertMs),
+        advanceMs: Math.round(performance.now() - advanceStartedAt),
+        gcMs: Math.round(gcPauseMs() - gcBefore),
+      },
+      'poller batch',
+    );
   }
 
   async #commitOne(record: SourceRecord): Promise<void> {
