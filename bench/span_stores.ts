@@ -17,6 +17,10 @@
 // On stores already filled (npm run generate, for DuckDB and with --store clickhouse), only the
 // query figures, on each store's own traces and newest day:
 //   node_modules/.bin/node bench/span_stores.ts --duckdb-data-dir DIR --clickhouse-url chdb:///dir [--database junjo]
+//     [--queries trace,compact_trace,root_page_50,workflow_page_50]
+// An existing DuckDB store is opened with the server's memory limit and threads (JUNJO_DUCKDB_MEMORY_LIMIT,
+// JUNJO_DUCKDB_THREADS or their defaults): with DuckDB's own default (80% of RAM) its buffer pool would
+// hold far more of a large file than a server's does, and the lookups would look cheaper than they are.
 // The indexing loop offers batches back to back (no rate): it measures each store's capacity;
 // --rate paces only the insert → queryable measurement.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +41,8 @@ const TRACES_PER_CHUNK = 400;
 const SERVICES = 5;
 /** Timed calls of each query (--rounds). */
 let queryRounds = 200;
+/** Only these queries (--queries, names as in measureQueries); all when null. */
+let chosenQueries: Set<string> | null = null;
 const HOUR_NS = 3_600_000_000_000n;
 const HOUR_US = HOUR_NS / 1000n;
 const DATA_START_NS = 1_749_000_000_000_000_000n;
@@ -156,6 +162,7 @@ async function measureQueries(
   const queries: Record<string, (i: number) => Promise<unknown>> = {
     trace: (i) => store.traceSpans(traces[i % traces.length]!),
     root_page_50: () => store.rootSpanPage(service, { limit: 50 }, { llmOnly: false }),
+    workflow_page_50: () => store.workflowSpanPage(service, { limit: 50 }),
     services: () => store.services(),
     compact_trace: (i) => store.compactTrace(traces[i % traces.length]!),
     waterfall_trace: (i) => store.waterfallTrace(traces[i % traces.length]!),
@@ -179,6 +186,7 @@ async function measureQueries(
   };
   const result: Record<string, number> = {};
   for (const [query, run] of Object.entries(queries)) {
+    if (chosenQueries && !chosenQueries.has(query)) continue;
     const latencies = await measure(run);
     result[`${name}_${query}_p50_ms`] = latencies.p50;
     result[`${name}_${query}_p99_ms`] = latencies.p99;
@@ -345,6 +353,9 @@ function print(r: Record<string, number>, options: Options): void {
       row('50-row root page p50', 'root_page_50_p50_ms', ' ms'),
       row('50-row root page p99', 'root_page_50_p99_ms', ' ms'),
       row('50-row root page CPU/call', 'root_page_50_cpu_ms', ' ms'),
+      row('50-row workflow page p50', 'workflow_page_50_p50_ms', ' ms'),
+      row('50-row workflow page p99', 'workflow_page_50_p99_ms', ' ms'),
+      row('50-row workflow page CPU/call', 'workflow_page_50_cpu_ms', ' ms'),
       row('service list p50', 'services_p50_ms', ' ms'),
       row('service list p99', 'services_p99_ms', ' ms'),
       row('service list CPU/call', 'services_cpu_ms', ' ms'),
@@ -377,9 +388,11 @@ if (import.meta.main) {
       'clickhouse-url': { type: 'string' },
       database: { type: 'string', default: 'junjo' },
       rounds: { type: 'string', default: '200' },
+      queries: { type: 'string' },
     },
   });
   queryRounds = Number(values.rounds);
+  if (values.queries) chosenQueries = new Set(values.queries.split(','));
   if (values['duckdb-data-dir'] || values['clickhouse-url']) {
     await benchExistingStores({
       database: values.database,

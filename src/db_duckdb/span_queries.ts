@@ -123,6 +123,8 @@ export const WINDOW_STARTS: Record<SpanList, string> = {
   workflow: windowStart('workflow'),
 };
 
+// The second scan repeats the window bound, which every picked row meets: the row-id semi join alone
+// visits every row group of the table (a 50-row root page at 10M spans: 14–17 ms of CPU, 8 with it).
 function listPage(list: SpanList, cursor: Cursor): string {
   return `
     WITH page AS (
@@ -131,7 +133,7 @@ function listPage(list: SpanList, cursor: Cursor): string {
         AND ${LIST_FILTERS[list]} ${CURSOR_FILTERS[cursor]}
       ${NEWEST_FIRST} LIMIT $limit)
     SELECT span_json_deflated FROM span_list_entries
-    WHERE rowid IN (SELECT listed_row FROM page)
+    WHERE start_time >= $window_start AND rowid IN (SELECT listed_row FROM page)
     ${NEWEST_FIRST}`;
 }
 

@@ -272,6 +272,7 @@ export class IngestionPoller {
     this.#options.onBatch?.(this.#options.node, { durationMs: committedAtMs - startedAtMs });
     // Where an acknowledged export's wait for queryability went, batch by batch (bench/ingestion.ts
     // --batch-detail reads these lines): the oldest record's age says how long the slowest wait was.
+    if (!this.#options.logger.isLevelEnabled('debug')) return;
     this.#options.logger.debug(
       {
         records: records.length,
