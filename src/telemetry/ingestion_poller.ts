@@ -59,7 +59,7 @@ export interface PollerFacts extends Readonly<IngestionPoller['stats']> {
 // 4 MiB of exports (a few thousand spans) per transaction: their rows, about twice those bytes, are
 // the main thread's largest allocation, and a smaller batch becomes queryable sooner. The ingestion
 // benchmark's indexed throughput shows what the extra commits cost.
-const DEFAULT_LIMITS: ReadLimits = { maxRecords: 2048, maxBytes: 4 * 1024 * 1024 };
+export const DEFAULT_LIMITS: ReadLimits = { maxRecords: 2048, maxBytes: 4 * 1024 * 1024 };
 
 export class IngestionPoller {
   readonly stats = {
