@@ -16,6 +16,7 @@ import { appendRow, insertOrIgnoreBatch, SPANS, STATE_PATCHES } from '../src/db_
 import { prepareQuerySupport } from '../src/db_duckdb/summaries.ts';
 import { createLogger } from '../src/logger.ts';
 import type { SpanBatch, SpanRow, StatePatchRow } from '../src/spans/rows.ts';
+import { testSpanRow } from '../src/spans/test_span_row.ts';
 
 const BATCH_SPANS = 2000;
 const NODES_PER_WORKFLOW = 9;
@@ -170,27 +171,12 @@ export function syntheticRows(n: number): SpanBatch {
 function span(
   fields: Partial<SpanRow> & Pick<SpanRow, 'trace_id' | 'span_id' | 'start_time' | 'end_time'>,
 ): SpanRow {
-  return {
-    parent_span_id: null,
+  return testSpanRow({
     service_name: 'service',
-    name: 'span',
-    kind: 'INTERNAL',
     status_code: 'OK',
-    status_message: '',
     attributes_json: attributesJson(),
-    events_json: '[]',
-    links_json: '[]',
-    trace_flags: 1,
-    trace_state: null,
-    junjo_id: '',
-    junjo_parent_id: '',
-    junjo_span_type: '',
-    junjo_wf_state_start: '{}',
-    junjo_wf_state_end: '{}',
-    junjo_wf_graph_structure: '{}',
-    junjo_wf_store_id: '',
     ...fields,
-  };
+  });
 }
 
 /** About 1 KB of typical LLM-call attributes. */

@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { isUnavailable } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import type { SpanRow, StatePatchRow } from '../spans/rows.ts';
+import { testSpanRow } from '../spans/test_span_row.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
 import { isDuckDbUnavailable, SpanRepository } from './span_repository.ts';
 import { prepareQuerySupport } from './summaries.ts';
@@ -39,31 +40,18 @@ afterEach(async () => {
 
 function span(fields: Partial<SpanRow> = {}): SpanRow {
   const n = ++counter;
-  return {
+  return testSpanRow({
     trace_id: `${n}`.padStart(32, 'a'),
     span_id: `${n}`.padStart(16, 'b'),
-    parent_span_id: null,
     service_name: 'svc',
     name: `span ${n}`,
-    kind: 'INTERNAL',
     start_time: 1_700_000_000_000_000n + BigInt(n),
     end_time: 1_700_000_000_500_000n + BigInt(n),
     status_code: 'OK',
-    status_message: '',
     attributes_json: '{"k":1}',
-    events_json: '[]',
-    links_json: '[]',
-    trace_flags: 1,
-    trace_state: null,
-    junjo_id: '',
-    junjo_parent_id: '',
     junjo_span_type: 'node',
-    junjo_wf_state_start: '{}',
-    junjo_wf_state_end: '{}',
-    junjo_wf_graph_structure: '{}',
-    junjo_wf_store_id: '',
     ...fields,
-  };
+  });
 }
 
 function patch(of: SpanRow, fields: Partial<StatePatchRow> = {}): StatePatchRow {

@@ -6,8 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { packRequests, workflowMix } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
-import type { SpanBatch, SpanRow } from '../spans/rows.ts';
+import type { SpanBatch } from '../spans/rows.ts';
 import { processTraceRequest } from '../spans/span_processor.ts';
+import { testSpanRow } from '../spans/test_span_row.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
 import { SpanRepository } from './span_repository.ts';
 import { prepareQuerySupport, pruneQuerySupport } from './summaries.ts';
@@ -60,32 +61,6 @@ function snapshot(): Promise<Record<string, string[]>> {
   });
 }
 
-function row(
-  fields: Partial<SpanRow> & Pick<SpanRow, 'trace_id' | 'span_id' | 'service_name' | 'start_time'>,
-): SpanRow {
-  return {
-    parent_span_id: null,
-    name: 'span',
-    kind: 'INTERNAL',
-    end_time: fields.start_time + 1_000_000n,
-    status_code: 'STATUS_CODE_UNSET',
-    status_message: '',
-    attributes_json: '{}',
-    events_json: '[]',
-    links_json: '[]',
-    trace_flags: 1,
-    trace_state: null,
-    junjo_id: '',
-    junjo_parent_id: '',
-    junjo_span_type: '',
-    junjo_wf_state_start: '{}',
-    junjo_wf_state_end: '{}',
-    junjo_wf_graph_structure: '{}',
-    junjo_wf_store_id: '',
-    ...fields,
-  };
-}
-
 async function rebuildFromSpans(): Promise<void> {
   await db.write(async (conn) => {
     for (const table of ['service_summaries', 'span_list_entries', 'llm_traces'])
@@ -112,13 +87,13 @@ describe('query-support tables', () => {
 
   test('an LLM span stored after its root flags the root and its hour', async () => {
     const start = 1749000000000000n;
-    const root = row({
+    const root = testSpanRow({
       trace_id: 'a'.repeat(32),
       span_id: 'b'.repeat(16),
       service_name: 'late',
       start_time: start,
     });
-    const llm = row({
+    const llm = testSpanRow({
       trace_id: root.trace_id,
       span_id: 'c'.repeat(16),
       parent_span_id: root.span_id,

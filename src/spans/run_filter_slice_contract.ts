@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SpanRow } from './rows.ts';
 import type { PageRequest, SpanStore } from './span_store.ts';
+import { testSpanRow } from './test_span_row.ts';
 import { parseStateCondition, type WorkflowRunFilter } from './workflow_run_filter.ts';
 
 const HOUR = 3_600_000_000n;
@@ -30,30 +31,17 @@ function fixture(): { rows: SpanRow[]; runs: Run[] } {
     const escaped = i % 89 === 0;
     const status = i % 97 === 0 || escaped ? 'rare' : 'common';
     const stateEnd = escaped ? `{"st\\u0061tus":"r\\u0061re","n":${i}}` : JSON.stringify({ status, n: i });
-    const run: SpanRow = {
+    const run = testSpanRow({
       trace_id: hex(i + 1, 32),
       span_id: hex(i + 1, 16),
-      parent_span_id: null,
       service_name: 'svc',
       name: 'flow',
-      kind: 'INTERNAL',
       start_time: start,
-      end_time: start + 1_000_000n,
-      status_code: 'STATUS_CODE_UNSET',
-      status_message: '',
-      attributes_json: '{}',
-      events_json: '[]',
-      links_json: '[]',
-      trace_flags: 1,
-      trace_state: null,
       junjo_id: `wf_${i}`,
-      junjo_parent_id: '',
       junjo_span_type: 'workflow',
-      junjo_wf_state_start: '{}',
       junjo_wf_state_end: stateEnd,
-      junjo_wf_graph_structure: '{}',
       junjo_wf_store_id: `store_${i}`,
-    };
+    });
     rows.push(run);
     const checked = i % 50 === 0;
     if (checked) {
