@@ -7,7 +7,8 @@
 // acknowledges, indexed spans/s limited vs unlimited, ack → queryable lag at full load and at each
 // fixed rate, peak RSS, where the receiving process's threads spent their CPU while acknowledging,
 // and the load average (the figures are only as quiet as the machine). `--capacity-only` runs just
-// the baseline and the full load with the default settings.
+// the baseline and the full load with the default settings; `--server-env K=V` changes a setting of
+// that run (and of the fixed rates after it).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -349,6 +350,11 @@ async function capacityRun(
       indexedPerSecond,
       lags,
       peakRssMb: peakRssMb(deployment.processes),
+      // A memory limit too low for the load shows as commits DuckDB refuses, which the poller waits out.
+      failedBatches: deployment.backend
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('poller batch failed')).length,
     };
   } finally {
     await deployment.stop();
@@ -413,6 +419,8 @@ export async function benchIngestion(
     fixedRatesOnly?: boolean;
     /** The server logs every poller batch (debug); each fixed-rate phase prints its slowest batches. */
     batchDetail?: boolean;
+    /** Settings of the run with the server's defaults, to compare one (e.g. JUNJO_DUCKDB_MEMORY_LIMIT). */
+    serverEnv?: Record<string, string>;
   } = {},
 ): Promise<Record<string, number>> {
   const totalSpans = options.spans ?? 200_000;
@@ -438,7 +446,7 @@ export async function benchIngestion(
   const fixedRates: Record<string, number> = {};
   const limited = await capacityRun(
     ingestionNodes,
-    options.batchDetail ? { JUNJO_LOG_LEVEL: 'debug' } : {},
+    { ...options.serverEnv, ...(options.batchDetail && { JUNJO_LOG_LEVEL: 'debug' }) },
     clients,
     requests,
     async (deployment, key, capacity, peaks) => {
@@ -489,6 +497,7 @@ export async function benchIngestion(
     overload_ack_to_queryable_p99_ms: round(percentile(limited.lags, 99)),
     ...fixedRates,
     server_peak_rss_mb: round(limited.peakRssMb),
+    poller_batches_failed: limited.failedBatches,
     server_peak_rss_mb_unlimited: round(unlimited?.peakRssMb ?? Number.NaN),
     // The backend's share of that peak as /health/details saw it (sampled, so a floor of the truth).
     main_heap_peak_mb: round(limited.peaks.mainHeapUsed / 2 ** 20),
@@ -586,5 +595,11 @@ if (import.meta.main) {
     capacityOnly: process.argv.includes('--capacity-only'),
     fixedRatesOnly: process.argv.includes('--fixed-rates-only'),
     batchDetail: process.argv.includes('--batch-detail'),
+    // --server-env K=V (repeatable): a setting of the default-settings run, e.g. another memory limit.
+    serverEnv: Object.fromEntries(
+      process.argv
+        .flatMap((value, index) => (process.argv[index - 1] === '--server-env' ? [value.split('=', 2)] : []))
+        .map(([name, value]) => [name!, value ?? '']),
+    ),
   });
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { SERVER_MALLOC_ENV, SERVER_NODE_FLAGS } from '../src/launch.ts';
+import { SERVER_ENV, SERVER_NODE_FLAGS } from '../src/launch.ts';
 import { RawGrpcClient } from './ingestion/otlp_clients.ts';
 import { UniqueRequests } from './ingestion/unique_requests.ts';
 import { createApiKey, signIn } from './support/accounts.ts';
@@ -73,7 +73,7 @@ test('/health/details shows the process RSS and DuckDB memory under the configur
   assert.deepEqual(await publicHealth.json(), { status: 'ok' }, 'the public answer stays liveness only');
 });
 
-test('the launcher becomes the server process with the V8 flags and malloc settings of README, Memory', async (t) => {
+test('the launcher becomes the server process with the V8 flags, malloc settings and compile cache of README, Memory', async (t) => {
   const server = await startServerProcess({ env: { MALLOC_TRIM_THRESHOLD_: '1048576' } });
   t.after(() => server.cleanup());
   // The same pid now runs src/main.ts: the launcher replaced itself instead of starting a child.
@@ -84,8 +84,7 @@ test('the launcher becomes the server process with the V8 flags and malloc setti
   );
   for (const flag of SERVER_NODE_FLAGS) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
   const environ = readFileSync(`/proc/${server.child.pid}/environ`, 'utf8').split('\0');
-  for (const [name, value] of Object.entries(SERVER_MALLOC_ENV))
-    assert.ok(environ.includes(`${name}=${value}`));
+  for (const [name, value] of Object.entries(SERVER_ENV)) assert.ok(environ.includes(`${name}=${value}`));
   assert.ok(
     environ.includes('MALLOC_TRIM_THRESHOLD_=1048576'),
     "the operator's own malloc settings are kept",
