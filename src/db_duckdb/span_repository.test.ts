@@ -288,6 +288,12 @@ describe('SpanRepository single-table helpers', () => {
   });
 });
 
+// Small rows at a small limit: what fills it is what every row keeps in memory until a checkpoint
+// (~20 s of inserts here on a quiet machine).
+const OOM_TEST_LIMIT = '16MiB';
+const OOM_TEST_BATCH_SPANS = 500;
+const OOM_TEST_MAX_BATCHES = 2000;
+
 describe('DuckDB out of memory', () => {
   test('an insert over the memory limit rejects as store-unavailable (waited out by the poller, never dead-lettered)', async () => {
     const logger = createLogger('error', { write: () => {} });
@@ -304,6 +310,36 @@ describe('DuckDB out of memory', () => {
         assert.ok(isUnavailable(error), String(error));
         return true;
       });
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('rows held in memory until a checkpoint fill the limit: the insert checkpoints and goes on', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logger = createLogger('warn', { write: (line: string) => lines.push(JSON.parse(line)) });
+    // No idle checkpoint: under a steady load there is no idle moment, and only the 1 GiB WAL
+    // autocheckpoint would come, long after the limit is full.
+    const small = await openDuckDb(path.join(dir, `steady-${++counter}.duckdb`), logger, {
+      memoryLimit: OOM_TEST_LIMIT,
+      threads: 1,
+      idleCheckpointMs: 0,
+    });
+    try {
+      await prepareQuerySupport(small);
+      const repository = new SpanRepository(small, logger);
+      const recovered = () =>
+        lines.some((line) => line.msg.startsWith('DuckDB out of memory while inserting'));
+      let inserted = 0;
+      let batchesAfterRecovery = 0;
+      for (let batch = 0; batch < OOM_TEST_MAX_BATCHES && batchesAfterRecovery < 3; batch++) {
+        const spans = Array.from({ length: OOM_TEST_BATCH_SPANS }, () => span());
+        inserted += (await repository.insertBatch({ spans, patches: [] })).spans;
+        if (recovered()) batchesAfterRecovery++;
+      }
+      assert.ok(recovered(), `no insert ran out of memory at ${OOM_TEST_LIMIT} within ${inserted} spans`);
+      const counted = await small.read((conn) => conn.runAndReadAll('SELECT count(*)::INTEGER FROM spans'));
+      assert.equal(counted.getRows()[0]?.[0], inserted, 'every batch went in once');
     } finally {
       await small.close();
     }

@@ -137,10 +137,12 @@ export class SpanRepository {
     try {
       outcome = await this.db.write((conn) => appendBatch(conn, batch));
     } catch (err) {
-      this.logger.debug(
-        { err },
-        'DuckDB batch not appendable as is (rows already stored?); using INSERT OR IGNORE',
-      );
+      if (isDuckDbOutOfMemory(err)) await this.freeMemory(err);
+      else
+        this.logger.debug(
+          { err },
+          'DuckDB batch not appendable as is (rows already stored?); using INSERT OR IGNORE',
+        );
       try {
         outcome = await this.db.write((conn) => insertOrIgnoreBatch(conn, batch));
       } catch (err) {
@@ -154,6 +156,22 @@ export class SpanRepository {
       );
     }
     return { spans: outcome.spans, patches: outcome.patches, logRecords: outcome.logRecords };
+  }
+
+  /**
+   * Rows inserted since the last checkpoint, and their index entries, stay in DuckDB's memory until
+   * a checkpoint writes them out; under a steady load at a small memory limit they fill it and every
+   * insert fails ("Out of Memory Error: failed to allocate …"), while the idle checkpoint never
+   * comes. Checkpointing here frees them, so the batch is tried again instead of failing for good.
+   */
+  private async freeMemory(err: unknown): Promise<void> {
+    this.logger.warn(
+      { err: String(err).split('\n')[0] },
+      'DuckDB out of memory while inserting: checkpointing to write out the rows held in memory, then trying the batch again',
+    );
+    await this.db.checkpoint().catch((checkpointErr: unknown) => {
+      this.logger.warn({ err: checkpointErr }, 'DuckDB checkpoint to free memory failed');
+    });
   }
 
   countSpans(): Promise<number> {
@@ -288,9 +306,16 @@ export function appendRow<Row>(appender: DuckDBAppender, columns: Table<Row>['co
  * and dead-lettered exports that a retry would have indexed.
  */
 export function isDuckDbUnavailable(error: unknown): boolean {
-  return /IO Error|No space left|ENOSPC|Out of Memory|failed to pin block|could not allocate block|database has been invalidated|Connection was never established|closed/i.test(
-    String(error),
+  return (
+    isDuckDbOutOfMemory(error) ||
+    /IO Error|No space left|ENOSPC|database has been invalidated|Connection was never established|closed/i.test(
+      String(error),
+    )
   );
+}
+
+function isDuckDbOutOfMemory(error: unknown): boolean {
+  return /Out of Memory|failed to pin block|could not allocate block/i.test(String(error));
 }
 
 function spanKey(row: { trace_id: string; span_id: string }): string {
