@@ -228,9 +228,9 @@ export const variables = {
     parse: (raw: string, name: string) => (raw === '' ? '' : identifier(raw, name)),
   },
   JUNJO_DUCKDB_MEMORY_LIMIT: {
-    default: '128MiB',
+    default: '192MiB',
     describe:
-      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); the default keeps the whole process under 512 MB through the ingestion benchmark, see README.md Memory",
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); a lower one spills and checkpoints more under load for little less RSS, see README.md Memory",
     parse: byteSize,
   },
   JUNJO_DUCKDB_THREADS: {
