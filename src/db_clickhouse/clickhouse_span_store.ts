@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { CompactSpanRow, WaterfallSpanRow } from '../spans/compact_span.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
-import { newestRunStart, sliceStarts } from '../spans/run_slices.ts';
+import { gatherSlices, newestRunStart, sliceStarts } from '../spans/run_slices.ts';
 import { renderSpan } from '../spans/span_json.ts';
 import { assembleSearchHits, type SpanSearch, type SpanSearchHit } from '../spans/span_search.ts';
 import type {
@@ -284,23 +284,19 @@ export class ClickHouseSpanStore implements SpanStore {
       page.limit,
       filter,
     );
-    // Slice by slice, newest first (spans/run_slices.ts); a slice is the filter narrowed in time.
-    const rows: unknown[][] = [];
-    let sliceTo = filter.toMicros;
-    for (const sliceFrom of [...starts, filter.fromMicros]) {
+    // A slice is the filter narrowed in time (spans/run_slices.ts).
+    const rows = await gatherSlices(starts, page.limit, ({ from, to }, remaining) => {
       const slice: WorkflowRunFilter = {
         ...filter,
-        ...(sliceFrom === undefined ? {} : { fromMicros: sliceFrom }),
-        ...(sliceTo === undefined ? {} : { toMicros: sliceTo }),
+        ...(from === undefined ? {} : { fromMicros: from }),
+        ...(to === undefined ? {} : { toMicros: to }),
       };
       const { sql, params } = workflowRunPageQuery(this.#sql.tables.spans, serviceName, slice, {
         ...page,
-        limit: page.limit - rows.length,
+        limit: remaining,
       });
-      rows.push(...(await this.#rows(sql, params)));
-      if (rows.length >= page.limit) break;
-      sliceTo = sliceFrom;
-    }
+      return this.#rows(sql, params);
+    });
     return rows.map((row) => Buffer.from(renderSpan(spanFromRow(row))));
   }
 

@@ -24,7 +24,7 @@ import {
   type DuckDBValue,
   listValue,
 } from '@duckdb/node-api';
-import { newestRunStart, sliceStarts } from '../spans/run_slices.ts';
+import { gatherSlices, newestRunStart, sliceStarts } from '../spans/run_slices.ts';
 import type { PageRequest } from '../spans/span_store.ts';
 import {
   type JsonPath,
@@ -33,7 +33,6 @@ import {
   type WorkflowRunFilter,
 } from '../spans/workflow_run_filter.ts';
 import { inflateListJson } from './list_json.ts';
-import type { ResultRow } from './result_rows.ts';
 import { inReadTransaction, selectRows } from './span_queries.ts';
 import { hourOf } from './summaries.ts';
 
@@ -225,20 +224,14 @@ export async function selectWorkflowRunPage(
       until: timestamp(newestRunStart(filter, page), DuckDBTimestampTZValue.PosInf),
     });
     const starts = sliceStarts(hours as [bigint, bigint][], page.limit, filter);
-    const found: ResultRow[] = [];
-    let sliceTo = DuckDBTimestampTZValue.PosInf;
-    for (const start of [...starts, undefined]) {
-      const sliceFrom = timestamp(start, DuckDBTimestampTZValue.NegInf);
-      const params = {
+    const found = await gatherSlices(starts, page.limit, ({ from, to }, remaining) =>
+      selectRows(conn, slice.sql, {
         ...slice.params,
-        limit: page.limit - found.length,
-        slice_from: sliceFrom,
-        slice_to: sliceTo,
-      };
-      found.push(...(await selectRows(conn, slice.sql, params)));
-      if (found.length >= page.limit) break;
-      sliceTo = sliceFrom;
-    }
+        limit: remaining,
+        slice_from: timestamp(from, DuckDBTimestampTZValue.NegInf),
+        slice_to: timestamp(to, DuckDBTimestampTZValue.PosInf),
+      }),
+    );
     if (found.length === 0) return [];
     const json = await selectRows(conn, PAGE_JSON, {
       service_name: serviceName,

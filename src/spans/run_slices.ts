@@ -39,3 +39,28 @@ export function newestRunStart(filter: WorkflowRunFilter, page: PageRequest): bi
   const bounds = [filter.toMicros, page.before && page.before.startTime + 1n];
   return bounds.reduce((a, b) => (a === undefined || (b !== undefined && b < a) ? b : a), undefined);
 }
+
+/** One slice's bounds: `from` inclusive (none for the oldest), `to` exclusive (none for the newest). */
+export interface RunSlice {
+  from?: bigint;
+  to?: bigint;
+}
+
+/**
+ * The page gathered slice by slice, newest first: `readSlice` is asked for the rows the page still
+ * lacks in each slice until the page is full or the slices run out.
+ */
+export async function gatherSlices<T>(
+  starts: bigint[],
+  limit: number,
+  readSlice: (slice: RunSlice, remaining: number) => Promise<T[]>,
+): Promise<T[]> {
+  const found: T[] = [];
+  let to: bigint | undefined;
+  for (const from of [...starts, undefined]) {
+    found.push(...(await readSlice({ from, to }, limit - found.length)));
+    if (found.length >= limit) break;
+    to = from;
+  }
+  return found;
+}
