@@ -237,7 +237,9 @@ export class IngestionPoller {
   /** Converts and inserts a batch; isolates records that fail on their own. */
   async #commit(records: SourceRecord[], readMs: number): Promise<void> {
     const startedAtMs = Date.now();
-    const gcBefore = gcPauseMs();
+    // Only a debug log reads the batch's timings; the GC observer then starts with the first batch.
+    const logTimings = this.#options.logger.isLevelEnabled('debug');
+    const gcBefore = logTimings ? gcPauseMs() : 0;
     const convertStartedAt = performance.now();
     const good: SourceRecord[] = [];
     const merged: Required<SpanBatch> = { spans: [], patches: [], logRecords: [] };
@@ -272,7 +274,7 @@ export class IngestionPoller {
     this.#options.onBatch?.(this.#options.node, { durationMs: committedAtMs - startedAtMs });
     // Where an acknowledged export's wait for queryability went, batch by batch (bench/ingestion.ts
     // --batch-detail reads these lines): the oldest record's age says how long the slowest wait was.
-    if (!this.#options.logger.isLevelEnabled('debug')) return;
+    if (!logTimings) return;
     this.#options.logger.debug(
       {
         records: records.length,
