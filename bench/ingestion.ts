@@ -10,7 +10,7 @@
 // the baseline and the full load with the default settings; `--server-env K=V` changes a setting of
 // that run (and of the fixed rates after it).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -20,6 +20,7 @@ import { createApiKey, signIn } from '../test/support/accounts.ts';
 import { health } from '../test/support/health.ts';
 import { freePort } from '../test/support/ports.ts';
 import { type ServerProcess, startServerProcess } from '../test/support/server_process.ts';
+import { threadCpuSeconds } from './thread_cpu.ts';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
@@ -257,35 +258,6 @@ function peakRssMb(processes: ServerProcess[]): number {
     return sum + Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   }, 0);
 }
-
-/**
- * CPU seconds of each thread of a process so far, summed by thread name (Node names its threads:
- * MainThread, WorkerThread — the ingestion worker in one process —, libuv-worker, V8Worker; threads
- * a native library starts take their creator's name). Linux only; empty elsewhere.
- */
-function threadCpuSeconds(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return byName;
-  }
-  for (const task of tasks) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      // comm is in parentheses and may hold spaces; utime and stime are fields 14 and 15.
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      byName.set(name, (byName.get(name) ?? 0) + ticks / CLOCK_TICKS_PER_SECOND);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return byName;
-}
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Per thread name, the CPU seconds spent between two threadCpuSeconds() snapshots. */
 function cpuBetween(before: Map<string, number>, after: Map<string, number>): Record<string, number> {

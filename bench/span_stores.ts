@@ -24,7 +24,7 @@
 // hold far more of a large file than a server's does, and the lookups would look cheaper than they are.
 // The indexing loop offers batches back to back (no rate): it measures each store's capacity;
 // --rate paces only the insert → queryable measurement.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +39,7 @@ import type { SpanBatch } from '../src/spans/rows.ts';
 import { processTraceRequest } from '../src/spans/span_processor.ts';
 import type { SpanStore } from '../src/spans/span_store.ts';
 import { DEFAULT_LIMITS as POLLER_LIMITS } from '../src/telemetry/ingestion_poller.ts';
+import { threadCpuSeconds } from './thread_cpu.ts';
 
 const BATCH_SPANS = 2000;
 const SPANS_PER_EXPORT = 512;
@@ -327,27 +328,14 @@ class PollerBatches {
 // chdb's background threads by name (Linux): merges and their scheduling, ClickHouse's work
 // whichever store is inserting when they run.
 const CHDB_BACKGROUND_THREAD = /^(MergeMutate|BgSchPool|BgStrmSchPool|BgMBSchPool|MemoryWorker)/;
-const CLOCK_TICK_MICROS = 10_000; // USER_HZ 100
 
 /** CPU time of chdb's background threads so far, in µs (0 where /proc is missing). */
 function chdbBackgroundCpuMicros(): number {
-  let ticks = 0;
-  let tasks: string[];
-  try {
-    tasks = readdirSync('/proc/self/task');
-  } catch {
-    return 0;
+  let seconds = 0;
+  for (const [name, spent] of threadCpuSeconds(process.pid)) {
+    if (CHDB_BACKGROUND_THREAD.test(name)) seconds += spent;
   }
-  for (const task of tasks) {
-    try {
-      if (!CHDB_BACKGROUND_THREAD.test(readFileSync(`/proc/self/task/${task}/comm`, 'utf8'))) continue;
-      const fields = readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return ticks * CLOCK_TICK_MICROS;
+  return Math.round(seconds * 1e6);
 }
 
 /**
