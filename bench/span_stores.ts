@@ -274,14 +274,19 @@ async function sampleOf(store: SpanStore): Promise<QuerySample> {
   };
 }
 
-/** One chunk of the workflow mix, an hour apart from the previous one, as protobuf exports of 512 spans. */
-function chunkOfExports(chunk: number): { payloads: Buffer[]; spans: number } {
-  const traces = workflowMix({
+/** One chunk of the workflow mix, an hour apart from the previous one. */
+function chunkTraces(chunk: number) {
+  return workflowMix({
     traces: TRACES_PER_CHUNK,
     services: SERVICES,
     seed: chunk + 1,
     startTimeUnixNano: DATA_START_NS + BigInt(chunk) * HOUR_NS,
   });
+}
+
+/** One chunk of the workflow mix, an hour apart from the previous one, as protobuf exports of 512 spans. */
+function chunkOfExports(chunk: number): { payloads: Buffer[]; spans: number } {
+  const traces = chunkTraces(chunk);
   const requests = packRequests(traces, SPANS_PER_EXPORT);
   return {
     payloads: requests.map((request) => Buffer.from(encodeTraceRequestProtobuf(request))),
@@ -363,15 +368,10 @@ async function mergesAfterLoad(store: ClickHouseSpanStore): Promise<{ cpuMicros:
 
 /** One chunk of the workflow mix in batches of ~BATCH_SPANS (the insert → queryable measurement). */
 function chunkOfBatches(chunk: number): SpanBatch[] {
-  const traces = workflowMix({
-    traces: TRACES_PER_CHUNK,
-    services: SERVICES,
-    seed: chunk + 1,
-    startTimeUnixNano: DATA_START_NS + BigInt(chunk) * HOUR_NS,
-  });
+  const traces = chunkTraces(chunk);
   const batches: SpanBatch[] = [];
   let current: SpanBatch = { spans: [], patches: [] };
-  for (const request of packRequests(traces, 512)) {
+  for (const request of packRequests(traces, SPANS_PER_EXPORT)) {
     const converted = processTraceRequest(request);
     current.spans.push(...converted.spans);
     current.patches.push(...converted.patches);
