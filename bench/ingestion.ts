@@ -19,7 +19,11 @@ import { encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
 import { health } from '../test/support/health.ts';
 import { freePort } from '../test/support/ports.ts';
-import { type ServerProcess, startServerProcess } from '../test/support/server_process.ts';
+import {
+  failedPollerBatches,
+  type ServerProcess,
+  startServerProcess,
+} from '../test/support/server_process.ts';
 import { threadCpuSeconds } from './thread_cpu.ts';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -323,10 +327,7 @@ async function capacityRun(
       lags,
       peakRssMb: peakRssMb(deployment.processes),
       // A memory limit too low for the load shows as commits DuckDB refuses, which the poller waits out.
-      failedBatches: deployment.backend
-        .output()
-        .split('\n')
-        .filter((line) => line.includes('poller batch failed')).length,
+      failedBatches: failedPollerBatches(deployment.backend).length,
     };
   } finally {
     await deployment.stop();

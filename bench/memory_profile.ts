@@ -11,7 +11,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
 import { type Health, health } from '../test/support/health.ts';
-import { startServerProcess } from '../test/support/server_process.ts';
+import { failedPollerBatches, startServerProcess } from '../test/support/server_process.ts';
 import { buildRequests, runLoad } from './ingestion.ts';
 
 const { values: args } = parseArgs({
@@ -151,10 +151,7 @@ try {
   console.log(`after indexing: RSS ${mb(end.VmRSS!)} MB; idle before load ${mb(idle.VmRSS!)} MB`);
   // A memory limit too low for the load shows as commits DuckDB refuses ("failed to pin block"),
   // which the poller waits out: indexing stalls without any other sign here.
-  const failedBatches = server
-    .output()
-    .split('\n')
-    .filter((line) => line.includes('poller batch failed'));
+  const failedBatches = failedPollerBatches(server);
   console.log(
     `poller batches failed and retried: ${failedBatches.length}` +
       (failedBatches.length > 0 ? ` (first: ${failedBatches[0]!.slice(0, 300)})` : ''),

@@ -17,6 +17,14 @@ export interface ServerProcess {
   cleanup(): Promise<void>;
 }
 
+/** The server's "poller batch failed" log lines: batches it could not store and tries again. */
+export function failedPollerBatches(server: ServerProcess): string[] {
+  return server
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('poller batch failed'));
+}
+
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 /** Every test process gets this JUNJO_INTERNAL_SECRET, so two split-mode roles trust each other. */
 export const TEST_INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef';
