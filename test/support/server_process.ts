@@ -56,8 +56,9 @@ export async function startServerProcess(options: StartOptions = {}): Promise<Se
     try {
       return await startOnce(options);
     } catch (error) {
-      // freePort checks a port is free and lets it go; with other test files starting servers at
-      // the same time, one of them can bind it first. Only ports drawn here are drawn again.
+      // freePort's ports are reserved against other test files, but it checks a port is free and
+      // lets it go: any other program can bind it before the server does. Only ports drawn here
+      // are drawn again.
       const raced = String(error).includes('EADDRINUSE') && options.ports === undefined;
       if (!raced || attempt === PORT_RACE_ATTEMPTS) throw error;
     }
