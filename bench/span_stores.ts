@@ -180,7 +180,7 @@ async function measureQueries(
     workflow_page_50: () => store.workflowSpanPage(service, { limit: 50 }),
     services: () => store.services(),
     compact_trace: (i) => store.compactTrace(traces[i % traces.length]!),
-    waterfall_trace: (i) => store.waterfallTrace(traces[i % traces.length]!),
+    waterfall_trace: (i) => store.waterfallTraceJson(traces[i % traces.length]!),
     search_attr_50: () =>
       store.searchSpans(
         { serviceName: service, window, attributes: [LLM_MODEL], text: 'gemini' },

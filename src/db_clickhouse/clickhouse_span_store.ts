@@ -10,11 +10,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { invalidInput, storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { CompactSpanRow, WaterfallSpanRow } from '../spans/compact_span.ts';
+import type { CompactSpanRow } from '../spans/compact_span.ts';
 import { isLlmAttributesJson } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import { gatherSlices, newestRunStart, sliceStarts } from '../spans/run_slices.ts';
-import { renderSpan } from '../spans/span_json.ts';
+import { jsonArray, renderSpan, renderWaterfallSpan } from '../spans/span_json.ts';
 import { assembleSearchHits, type SpanSearch, type SpanSearchHit } from '../spans/span_search.ts';
 import type {
   InsertedCounts,
@@ -256,12 +256,14 @@ export class ClickHouseSpanStore implements SpanStore {
     return rows.map(compactFromRow);
   }
 
-  async waterfallTrace(traceId: string, window?: TimeWindow): Promise<WaterfallSpanRow[]> {
+  async waterfallTraceJson(traceId: string, window?: TimeWindow): Promise<string | null> {
     const rows = await this.#rows(
       this.#sql.waterfallTrace(window !== undefined),
       traceParams(traceId, window),
     );
-    return rows.map(waterfallFromRow);
+    return rows.length === 0
+      ? null
+      : jsonArray(rows.map((row) => renderWaterfallSpan(waterfallFromRow(row))));
   }
 
   async workflowRunPage(

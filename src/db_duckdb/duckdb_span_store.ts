@@ -5,7 +5,7 @@
 // so an insert batch is either wholly visible or not at all.
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
-import type { CompactSpanRow, WaterfallSpanRow } from '../spans/compact_span.ts';
+import type { CompactSpanRow } from '../spans/compact_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { SpanSearch, SpanSearchHit } from '../spans/span_search.ts';
 import type {
@@ -33,7 +33,7 @@ import {
   selectStatePatches,
   selectTotalSpans,
   selectTraceSpans,
-  selectWaterfallTrace,
+  selectWaterfallTraceJson,
 } from './span_queries.ts';
 import { SpanRepository } from './span_repository.ts';
 import { deleteStep } from './span_retention.ts';
@@ -101,9 +101,8 @@ export class DuckDbSpanStore implements SpanStore {
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 
-  async waterfallTrace(traceId: string, window?: TimeWindow): Promise<WaterfallSpanRow[]> {
-    const spans = await this.db.read((conn) => selectWaterfallTrace(conn, traceId));
-    return window ? spans.filter((span) => within(span.start_time, window)) : spans;
+  waterfallTraceJson(traceId: string, window?: TimeWindow): Promise<string | null> {
+    return this.db.read((conn) => selectWaterfallTraceJson(conn, traceId, window));
   }
 
   async span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null> {

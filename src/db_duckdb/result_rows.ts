@@ -6,7 +6,6 @@ import {
   DEBUGGER_ATTRIBUTES,
   DEBUGGER_SPAN_TYPES,
   eventFacts,
-  type WaterfallSpanRow,
 } from '../spans/compact_span.ts';
 import { GEN_AI_KEYS, OPENINFERENCE_KIND, OPENINFERENCE_LLM } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
@@ -44,12 +43,13 @@ export const SPAN_COLUMNS = [
 
 /**
  * The attributes that decide isLlmAttributes (spans/llm_span.ts), extracted in one parse of the
- * JSON (a prompt can be 100 KB); only from text that mentions one of them.
+ * JSON (a prompt can be 100 KB); only from text that mentions one of them. A list of each key's
+ * value as JSON text (NULL where absent): the OpenInference kind, then the GenAI keys.
  */
 const LLM_KEYS = [OPENINFERENCE_KIND, ...GEN_AI_KEYS];
-const LLM_KEY_VALUES = `CASE WHEN contains(attributes_json, '${OPENINFERENCE_KIND}') OR contains(attributes_json, 'gen_ai.')
+export const LLM_KEY_VALUES = `CASE WHEN contains(attributes_json, '${OPENINFERENCE_KIND}') OR contains(attributes_json, 'gen_ai.')
   THEN json_extract(attributes_json, [${LLM_KEYS.map((key) => `'$."${key}"'`).join(', ')}]) END`;
-const LLM_KIND_JSON = JSON.stringify(OPENINFERENCE_LLM);
+export const LLM_KIND_JSON = JSON.stringify(OPENINFERENCE_LLM);
 
 const DEBUGGER_SPAN = `junjo_span_type IN (${DEBUGGER_SPAN_TYPES.map((type) => `'${type}'`).join(', ')})`;
 
@@ -72,23 +72,6 @@ export const COMPACT_SPAN_COLUMNS = [
   ...DEBUGGER_ATTRIBUTES.map(
     (key) => `CASE WHEN ${DEBUGGER_SPAN} THEN json_extract(attributes_json, '$."${key}"') END`,
   ),
-] as const;
-
-/**
- * The columns of a waterfall span (spans/compact_span.ts): no state, graph or Junjo columns, and
- * events_json only when it mentions an exception.
- */
-export const WATERFALL_SPAN_COLUMNS = [
-  'span_id',
-  'parent_span_id',
-  'service_name',
-  'name',
-  'epoch_us(start_time)',
-  'epoch_us(end_time)',
-  'status_code',
-  'junjo_span_type',
-  LLM_KEY_VALUES,
-  "CASE WHEN contains(events_json, 'exception') THEN events_json END",
 ] as const;
 
 export const STATE_PATCH_COLUMNS = [
@@ -184,23 +167,6 @@ export function compactSpanRowFromResult(row: ResultRow): CompactSpanRow {
     has_exception: hasException,
     state_events_json: stateEventsJson,
     junjo_attributes_json: `{${attributes.join(',')}}`,
-  };
-}
-
-/** A result row of WATERFALL_SPAN_COLUMNS as a WaterfallSpanRow (NULLs as spanRowFromResult reads them). */
-export function waterfallSpanRowFromResult(row: ResultRow): WaterfallSpanRow {
-  const text = (i: number) => (row[i] as string | null) ?? '';
-  return {
-    span_id: text(0),
-    parent_span_id: (row[1] as string | null) ?? null,
-    service_name: text(2),
-    name: text(3),
-    start_time: row[4] as bigint,
-    end_time: row[5] as bigint,
-    status_code: text(6),
-    junjo_span_type: text(7),
-    is_llm: isLlmKeyValues(row[8] as DuckDBListValue | null),
-    has_exception: eventFacts(row[9] as string | null).hasException,
   };
 }
 

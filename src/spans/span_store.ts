@@ -3,7 +3,7 @@
 // needs. Receivers, the poller, retention, /health and the routes depend on these interfaces only;
 // db_duckdb/duckdb_span_store.ts implements them, and span_store_contract.ts is the test suite every
 // implementation passes.
-import type { CompactSpanRow, WaterfallSpanRow } from './compact_span.ts';
+import type { CompactSpanRow } from './compact_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import type { SpanSearch, SpanSearchHit } from './span_search.ts';
 import type { WorkflowRunFilter } from './workflow_run_filter.ts';
@@ -115,12 +115,13 @@ export interface SpanReader {
    */
   compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]>;
   /**
-   * The trace's spans as the waterfall draws them (compact_span.ts WaterfallSpanRow), in
-   * traceSpans' order; [] when unknown. A store reads none of the debugger's columns (state, graph,
-   * state events) into the answer, so a 10,000-span workflow trace costs what its timeline needs.
-   * Equal to `compactTrace(traceId, window).map(waterfallSpanOf)`.
+   * The trace's spans as the waterfall draws them, as the JSON text of an array in traceSpans'
+   * order; null when unknown. A store reads none of the debugger's columns (state, graph, state
+   * events) into the answer, so a 10,000-span workflow trace costs what its timeline needs, and may
+   * render the text itself (DuckDB does: the rows never become JS values). Parses to what
+   * `jsonArray(compactTrace(traceId, window).map(waterfallSpanOf).map(renderWaterfallSpan))` does.
    */
-  waterfallTrace(traceId: string, window?: TimeWindow): Promise<WaterfallSpanRow[]>;
+  waterfallTraceJson(traceId: string, window?: TimeWindow): Promise<string | null>;
   span(traceId: string, spanId: string, window?: TimeWindow): Promise<SpanRow | null>;
   /**
    * The trace's state patches in the order they happened (event_time, then patch_id), optionally of

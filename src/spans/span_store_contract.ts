@@ -7,7 +7,7 @@ import { isUnavailable } from '../errors.ts';
 import { type CompactSpanRow, compactSpanOf, waterfallSpanOf } from './compact_span.ts';
 import { OPENINFERENCE_KIND } from './llm_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
-import { parseTimestamp } from './span_json.ts';
+import { jsonArray, parseTimestamp, renderWaterfallSpan } from './span_json.ts';
 import type { AttributeFilter, SpanSearch, SpanSearchHit } from './span_search.ts';
 import type { PageRequest, SpanStore, WorkflowStatsSeries } from './span_store.ts';
 import { parseStateCondition, type WorkflowRunFilter } from './workflow_run_filter.ts';
@@ -230,7 +230,7 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
         failed.status_code = 'STATUS_CODE_ERROR';
         failed.status_message = 'boom';
         failed.events_json =
-          '[{"name":"exception","timeUnixNano":5,"droppedAttributesCount":0,"attributes":{"exception.type":"E"}}]';
+          '[{"name":"exception","timeUnixNano":5,"droppedAttributesCount":0,"attributes":{"exception.message":"m"}}]';
         const hookError = span({ trace: 1, span: 3, parent: workflow, service: 'a', start: T0 + 2n });
         hookError.events_json =
           '[{"name":"junjo.hook_error","timeUnixNano":6,"droppedAttributesCount":0,"attributes":{"exception.type":"E"}}]';
@@ -317,8 +317,12 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
           [spanId(5), spanId(4), spanId(3)],
         );
 
-        const waterfall = await store.waterfallTrace(traceId(1));
-        assert.deepEqual(waterfall, compact.map(waterfallSpanOf), 'the reference, waterfallSpanOf');
+        const waterfall = parsedWaterfall(await store.waterfallTraceJson(traceId(1)));
+        assert.deepEqual(
+          waterfall,
+          parsedWaterfall(jsonArray(compact.map(waterfallSpanOf).map(renderWaterfallSpan))),
+          'the reference, waterfallSpanOf',
+        );
         assert.deepEqual(
           waterfall.map((w) => [w.span_id, w.has_exception, w.is_llm, w.junjo_span_type]),
           [
@@ -331,11 +335,44 @@ export function runSpanStoreContract(name: string, open: () => Promise<StoreUnde
             [spanId(1), false, false, 'workflow'],
           ],
         );
-        assert.ok(!('state_events_json' in waterfall[0]!), 'none of the debugger columns');
-        assert.deepEqual(await store.waterfallTrace(traceId(9)), []);
+        assert.ok(!('state_events' in waterfall[0]!), 'none of the debugger fields');
+        assert.equal(await store.waterfallTraceJson(traceId(9)), null);
         assert.deepEqual(
-          (await store.waterfallTrace(traceId(1), window)).map((w) => w.span_id),
+          parsedWaterfall(await store.waterfallTraceJson(traceId(1), window)).map((w) => w.span_id),
           [spanId(5), spanId(4), spanId(3)],
+        );
+        assert.equal(
+          await store.waterfallTraceJson(traceId(1), { startMicros: T0 + HOUR, endMicros: T0 + 2n * HOUR }),
+          null,
+        );
+      });
+
+      test('a waterfall trace renders any text and time as renderWaterfallSpan does', async () => {
+        const root = span({ trace: 1, span: 1, service: 'quote " back \\ slash', start: T0 + 7n });
+        root.name = 'line\nbreak\ttab \u0001 control, é 漢字 😀 </script>';
+        root.status_code = 'STATUS_CODE_ERROR';
+        const child = span({
+          trace: 1,
+          span: 2,
+          parent: root,
+          service: '',
+          start: T0 + 999_999n,
+          type: 'node',
+        });
+        child.end_time = T0 + 3n * HOUR + 120n;
+        await store.insertBatch({ spans: [root, child], patches: [] });
+
+        const waterfall = parsedWaterfall(await store.waterfallTraceJson(traceId(1)));
+        const reference = (await store.traceSpans(traceId(1))).map((row) =>
+          renderWaterfallSpan(waterfallSpanOf(compactSpanOf(row))),
+        );
+        assert.deepEqual(waterfall, parsedWaterfall(jsonArray(reference)));
+        assert.deepEqual(
+          waterfall.map((w) => [w.name, w.parent_span_id, w.start_time, w.end_time]),
+          [
+            ['span 2', spanId(1), '2025-06-04T01:20:00.999999Z', '2025-06-04T04:20:00.000120Z'],
+            [root.name, null, '2025-06-04T01:20:00.000007Z', '2025-06-04T01:20:01.000007Z'],
+          ],
         );
       });
 
@@ -1025,6 +1062,12 @@ function parsedCompact(c: CompactSpanRow) {
     state_events: JSON.parse(state_events_json) as unknown,
     junjo_attributes: JSON.parse(junjo_attributes_json) as Record<string, unknown>,
   };
+}
+
+/** A waterfall trace's JSON text parsed (it must be there). */
+function parsedWaterfall(json: string | null): Array<Record<string, unknown>> {
+  assert.ok(json !== null, 'the trace is known');
+  return JSON.parse(json) as Array<Record<string, unknown>>;
 }
 
 function newestFirst(a: SpanRow, b: SpanRow): number {

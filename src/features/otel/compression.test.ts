@@ -122,6 +122,13 @@ for (const path of [
     assert.deepEqual(deflate.body, identity.body);
     assert.equal(br.headers['cache-control'], 'no-store');
     assert.equal(br.headers['x-content-type-options'], 'nosniff');
+    for (const compressed of [br, gzip]) {
+      assert.equal(
+        compressed.headers['content-length'],
+        String(compressed.body.length),
+        'compressed in one call (FAST_COMPRESSION syncThreshold), not streamed in chunks',
+      );
+    }
   });
 }
 

@@ -5,6 +5,7 @@
 import type { Static } from 'typebox';
 import { invalidInput, notFound } from '../../errors.ts';
 import { encodeTraceRequestJson } from '../../otlp/encode.ts';
+import type { CompactSpanRow } from '../../spans/compact_span.ts';
 import {
   formatTimestamp,
   jsonArray,
@@ -13,7 +14,6 @@ import {
   parseTimestamp,
   renderCompactSpan,
   renderSpan,
-  renderWaterfallSpan,
   spanHeadBytes,
   statePatchJson,
 } from '../../spans/span_json.ts';
@@ -82,10 +82,10 @@ export class OtelQueryService {
   async compactTrace(traceId: string, view: CompactTraceView = 'debugger'): Promise<string> {
     const json =
       view === 'waterfall'
-        ? (await this.#store.waterfallTrace(traceId)).map(renderWaterfallSpan)
-        : (await this.#store.compactTrace(traceId)).map(renderCompactSpan);
-    if (json.length === 0) throw notFound(`trace ${traceId} not found`);
-    return jsonArray(json);
+        ? await this.#store.waterfallTraceJson(traceId)
+        : compactJson(await this.#store.compactTrace(traceId));
+    if (json === null) throw notFound(`trace ${traceId} not found`);
+    return json;
   }
 
   /** The whole trace as OTLP/JSON (trace_export.ts says what is rebuilt); NotFound when unknown. */
@@ -111,6 +111,11 @@ export class OtelQueryService {
     const patches = await this.#store.statePatches(traceId, storeId === undefined ? {} : { storeId });
     return jsonArray(patches.map(statePatchJson));
   }
+}
+
+/** The JSON array text of compact spans; null when there are none (an unknown trace). */
+function compactJson(spans: CompactSpanRow[]): string | null {
+  return spans.length === 0 ? null : jsonArray(spans.map(renderCompactSpan));
 }
 
 /** Checks the paging parameters together (the schema has already checked each one's shape). */
