@@ -30,6 +30,7 @@ import { otelRoutes } from '../src/features/otel/routes.ts';
 import { buildHttpApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
 import { measureCases, round } from './http_harness.ts';
+import { runWithServerFlags } from './server_flags.ts';
 
 export interface QueryBenchOptions {
   spans: number;
@@ -250,6 +251,7 @@ async function sampleParameters(
 }
 
 if (import.meta.main) {
+  runWithServerFlags();
   const { values } = parseArgs({
     options: {
       spans: { type: 'string', default: '1000000' },

@@ -8,12 +8,16 @@ import { benchDuckDbInsert } from './duckdb_insert.ts';
 import { benchIngestion } from './ingestion.ts';
 import { benchQueries } from './queries.ts';
 import { benchSearch } from './search.ts';
+import { runWithServerFlags } from './server_flags.ts';
 import { benchSpanProcessor } from './span_processor.ts';
 import { benchSpanStores } from './span_stores.ts';
 import { benchWal } from './wal.ts';
 import { benchWireBytes } from './wire_bytes.ts';
 import { benchWorkflowRuns } from './workflow_runs.ts';
 import { benchWorkflowStats } from './workflow_stats.ts';
+
+// The HTTP query benchmark below serves from this process: with the server's V8 flags.
+runWithServerFlags();
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const results: Record<string, Record<string, number>> = {};

@@ -30,15 +30,22 @@ export const SERVER_ENV: Record<string, string> = {
 
 const MAIN = path.join(import.meta.dirname, 'main.ts');
 
-if (import.meta.main) {
-  if (typeof process.execve === 'function') {
-    process.execve(
-      process.execPath,
-      [process.execPath, ...SERVER_NODE_FLAGS, ...process.execArgv, MAIN, ...process.argv.slice(2)],
-      { ...SERVER_ENV, ...process.env },
-    );
-  } else {
-    // No execve (Windows): run in this process, without the flags; memory use is then higher.
-    await import('./main.ts');
-  }
+/**
+ * Replaces this process (same pid) with `node <flags> <script> <this process's arguments>` under the
+ * server's flags and environment; false where Node has no execve (Windows). The benchmarks that run
+ * server code in their own process use it too (bench/server_flags.ts).
+ */
+export function execWithServerSettings(script: string): boolean {
+  if (typeof process.execve !== 'function') return false;
+  process.execve(
+    process.execPath,
+    [process.execPath, ...SERVER_NODE_FLAGS, ...process.execArgv, script, ...process.argv.slice(2)],
+    { ...SERVER_ENV, ...process.env },
+  );
+  return true;
+}
+
+if (import.meta.main && !execWithServerSettings(MAIN)) {
+  // No execve (Windows): run in this process, without the flags; memory use is then higher.
+  await import('./main.ts');
 }
