@@ -5,7 +5,7 @@
 // it spilled to `<file>.tmp` (bytes, and files: blocks of a size other than 256 KiB are spilled one
 // file each). CPU time, not wall time, so a busy machine changes little; compare runs side by side.
 //
-//   node_modules/.bin/node bench/duckdb_spill.ts [--spans 200000] [--memory 192MiB] [--threads 2] [--block-size 16384]
+//   node_modules/.bin/node bench/duckdb_spill.ts [--spans 200000] [--memory 192MiB] [--threads 2] [--block-size 16384] [--row-group-size 2048]
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,20 +16,11 @@ import { processExport } from '../src/spans/export_processor.ts';
 import type { SpanBatch } from '../src/spans/rows.ts';
 import { buildRequests } from './ingestion.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    spans: { type: 'string', default: '200000' },
-    memory: { type: 'string' },
-    threads: { type: 'string' },
-    'block-size': { type: 'string' },
-  },
-});
-
 const POLLER_BATCH_BYTES = 4 * 2 ** 20;
 const MB = 2 ** 20;
 
 /** The requests grouped as the poller reads them: up to 4 MiB of exports per transaction. */
-function pollerBatches(requests: { bytes: Buffer }[]): Buffer[][] {
+export function pollerBatches(requests: { bytes: Buffer }[]): Buffer[][] {
   const batches: Buffer[][] = [[]];
   let bytes = 0;
   for (const { bytes: request } of requests) {
@@ -43,80 +34,94 @@ function pollerBatches(requests: { bytes: Buffer }[]): Buffer[][] {
   return batches;
 }
 
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
-const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-duckdb-spill-'));
-const file = path.join(dir, 'spans.duckdb');
-try {
-  const store = await DuckDbSpanStore.open(file, createLogger('warn'), {
-    idleCheckpointMs: 0,
-    ...(args.memory !== undefined && { memoryLimit: args.memory }),
-    ...(args.threads !== undefined && { threads: Number(args.threads) }),
-    ...(args['block-size'] !== undefined && { blockSize: Number(args['block-size']) }),
+if (import.meta.main) {
+  const { values: args } = parseArgs({
+    options: {
+      spans: { type: 'string', default: '200000' },
+      memory: { type: 'string' },
+      threads: { type: 'string' },
+      'block-size': { type: 'string' },
+      'row-group-size': { type: 'string' },
+    },
   });
-  await store.prepare();
-  const memoryByTag = () =>
-    store.db.read(async (conn) => {
-      const reader = await conn.runAndReadAll(
-        'SELECT tag, memory_usage_bytes::DOUBLE, temporary_storage_bytes::DOUBLE FROM duckdb_memory()',
-      );
-      return reader.getRows() as [string, number, number][];
-    });
-  const tempFiles = () => {
-    try {
-      return readdirSync(`${file}.tmp`).length;
-    } catch {
-      return 0;
-    }
+
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
   };
-  let spans = 0;
-  let insertCpuMs = 0;
-  const peak = { usedBytes: 0, tags: {} as Record<string, number>, tempBytes: 0, tempFiles: 0 };
-  for (const batch of pollerBatches(buildRequests(Number(args.spans), 7, 512))) {
-    const rows: Required<Omit<SpanBatch, 'logRecords'>> = { spans: [], patches: [] };
-    for (const request of batch) {
-      const converted = processExport(request, 'protobuf', 'traces').rows;
-      for (const span of converted.spans) rows.spans.push(span);
-      for (const patch of converted.patches) rows.patches.push(patch);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-duckdb-spill-'));
+  const file = path.join(dir, 'spans.duckdb');
+  try {
+    const store = await DuckDbSpanStore.open(file, createLogger('warn'), {
+      idleCheckpointMs: 0,
+      ...(args.memory !== undefined && { memoryLimit: args.memory }),
+      ...(args.threads !== undefined && { threads: Number(args.threads) }),
+      ...(args['block-size'] !== undefined && { blockSize: Number(args['block-size']) }),
+      ...(args['row-group-size'] !== undefined && { rowGroupSize: Number(args['row-group-size']) }),
+    });
+    await store.prepare();
+    const memoryByTag = () =>
+      store.db.read(async (conn) => {
+        const reader = await conn.runAndReadAll(
+          'SELECT tag, memory_usage_bytes::DOUBLE, temporary_storage_bytes::DOUBLE FROM duckdb_memory()',
+        );
+        return reader.getRows() as [string, number, number][];
+      });
+    const tempFiles = () => {
+      try {
+        return readdirSync(`${file}.tmp`).length;
+      } catch {
+        return 0;
+      }
+    };
+    let spans = 0;
+    let insertCpuMs = 0;
+    const peak = { usedBytes: 0, tags: {} as Record<string, number>, tempBytes: 0, tempFiles: 0 };
+    for (const batch of pollerBatches(buildRequests(Number(args.spans), 7, 512))) {
+      const rows: Required<Omit<SpanBatch, 'logRecords'>> = { spans: [], patches: [] };
+      for (const request of batch) {
+        const converted = processExport(request, 'protobuf', 'traces').rows;
+        for (const span of converted.spans) rows.spans.push(span);
+        for (const patch of converted.patches) rows.patches.push(patch);
+      }
+      const before = cpuMs();
+      spans += (await store.insertBatch(rows)).spans;
+      insertCpuMs += cpuMs() - before;
+      const memory = await memoryByTag();
+      const used = memory.reduce((sum, [, bytes]) => sum + bytes, 0);
+      peak.tempBytes = Math.max(
+        peak.tempBytes,
+        memory.reduce((sum, [, , temp]) => sum + temp, 0),
+      );
+      peak.tempFiles = Math.max(peak.tempFiles, tempFiles());
+      if (used > peak.usedBytes) {
+        peak.usedBytes = used;
+        peak.tags = Object.fromEntries(
+          memory.filter(([, bytes]) => bytes >= MB).map(([tag, bytes]) => [tag, Math.round(bytes / MB)]),
+        );
+      }
     }
     const before = cpuMs();
-    spans += (await store.insertBatch(rows)).spans;
-    insertCpuMs += cpuMs() - before;
-    const memory = await memoryByTag();
-    const used = memory.reduce((sum, [, bytes]) => sum + bytes, 0);
-    peak.tempBytes = Math.max(
-      peak.tempBytes,
-      memory.reduce((sum, [, , temp]) => sum + temp, 0),
-    );
-    peak.tempFiles = Math.max(peak.tempFiles, tempFiles());
-    if (used > peak.usedBytes) {
-      peak.usedBytes = used;
-      peak.tags = Object.fromEntries(
-        memory.filter(([, bytes]) => bytes >= MB).map(([tag, bytes]) => [tag, Math.round(bytes / MB)]),
-      );
-    }
+    await store.db.checkpoint();
+    const checkpointCpuMs = cpuMs() - before;
+    await store.db.close();
+    const per1k = (ms: number) => Math.round((ms / spans) * 1000);
+    console.table({
+      spans,
+      memory_limit: args.memory ?? 'DuckDB default (80% of RAM)',
+      threads: args.threads ?? 'DuckDB default',
+      block_size: args['block-size'] ?? 'default (16 KiB)',
+      row_group_size: args['row-group-size'] ?? 'default (2048)',
+      insert_cpu_ms_per_1k_spans: per1k(insertCpuMs),
+      checkpoint_after_cpu_ms_per_1k_spans: per1k(checkpointCpuMs),
+      duckdb_memory_peak_mb: Math.round(peak.usedBytes / MB),
+      ...Object.fromEntries(Object.entries(peak.tags).map(([tag, mb]) => [`at_peak_${tag}_mb`, mb])),
+      spilled_peak_mb: Math.round(peak.tempBytes / MB),
+      spill_files_peak: peak.tempFiles,
+      load_average_1m: Number(os.loadavg()[0]!.toFixed(2)),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const before = cpuMs();
-  await store.db.checkpoint();
-  const checkpointCpuMs = cpuMs() - before;
-  await store.db.close();
-  const per1k = (ms: number) => Math.round((ms / spans) * 1000);
-  console.table({
-    spans,
-    memory_limit: args.memory ?? 'DuckDB default (80% of RAM)',
-    threads: args.threads ?? 'DuckDB default',
-    block_size: args['block-size'] ?? 'default (16 KiB)',
-    insert_cpu_ms_per_1k_spans: per1k(insertCpuMs),
-    checkpoint_after_cpu_ms_per_1k_spans: per1k(checkpointCpuMs),
-    duckdb_memory_peak_mb: Math.round(peak.usedBytes / MB),
-    ...Object.fromEntries(Object.entries(peak.tags).map(([tag, mb]) => [`at_peak_${tag}_mb`, mb])),
-    spilled_peak_mb: Math.round(peak.tempBytes / MB),
-    spill_files_peak: peak.tempFiles,
-    load_average_1m: Number(os.loadavg()[0]!.toFixed(2)),
-  });
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }

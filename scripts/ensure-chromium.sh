@@ -5,9 +5,14 @@ set -euo pipefail
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 [ -x "$CHROMIUM" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  # Two checkouts testing at once on a fresh machine both get here: one installs, the other waits
+  # for it (and apt waits for any other apt or dpkg run) instead of failing on apt's lock.
+  exec 9>/tmp/junjo-ensure-chromium.lock
+  flock 9
+  [ -x "$CHROMIUM" ] && exit 0
   echo "Installing Debian's chromium for the browser tests…"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium >/dev/null
   exit 0
 fi
 echo "The browser tests need Chromium at $CHROMIUM: run 'sudo apt-get install chromium' (or set CHROMIUM_PATH)." >&2

@@ -24,7 +24,7 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-per
  *   version and each entry checked against its source, so a stale one is never used.
  */
 export const SERVER_ENV: Record<string, string> = {
-  MALLOC_ARENA_MAX: '2',
+  MALLOC_ARENA_MAX: '1',
   NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'junjo-server-compile-cache'),
 };
 

@@ -448,3 +448,32 @@ test('the memory limit and thread count are applied, and memory() reports use ag
     await db.close();
   }
 });
+
+describe('rows of a commit', () => {
+  const appendRows = (db: DuckDb, from: number, count: number) =>
+    db.write((conn) =>
+      conn.run(
+        `INSERT INTO wide SELECT 'k' || (range + ${from}), repeat('x', 500) || range FROM range(${count})`,
+      ),
+    );
+
+  test('a commit of at least 2,048 rows goes to the file at commit, not into memory until a checkpoint', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger, { idleCheckpointMs: 0 });
+    try {
+      await db.write((conn) => conn.run('CREATE TABLE wide (id VARCHAR, body VARCHAR)'));
+      await appendRows(db, 0, 3000);
+      const [[persistent, inMemory]] = (await db.read((conn) =>
+        rows(
+          conn,
+          `SELECT count(*) FILTER (WHERE persistent), count(*) FILTER (WHERE NOT persistent)
+           FROM pragma_storage_info('wide') WHERE row_group_id = 0`,
+        ),
+      )) as [[number, number]];
+      assert.ok(Number(persistent) > 0, 'the first full row group was written to the file at commit');
+      assert.equal(Number(inMemory), 0);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -42,6 +42,8 @@ export interface DuckDbOptions {
    * benchmarks that compare formats: see README.md, File format and Memory and threads.
    */
   blockSize?: number;
+  /** Rows per row group of the file (default ROW_GROUP_SIZE; see there). For benchmarks. */
+  rowGroupSize?: number;
 }
 
 const DEFAULT_IDLE_CHECKPOINT_MS = 10_000;
@@ -74,6 +76,20 @@ const INSTANCE_SETTINGS = {
   storage_compatibility_version: 'v1.5.0',
 };
 
+const ALIAS = 'junjo';
+
+// Rows per row group: DuckDB writes a transaction's rows straight to the file, compressed, when
+// they fill at least one row group ("optimistic writes"); fewer stay in memory, uncompressed, until
+// a checkpoint. With DuckDB's default (122,880 rows) none of the poller's batches (~3,600 spans at
+// full load) qualified: a full load's rows piled up in memory at ~7 KB per span (16 KiB blocks)
+// and, under the memory limit, were spilled one temporary file per block. With 2,048 (DuckDB's
+// smallest) a full batch goes to the file at commit: `bench/duckdb_spill.ts`, 138k spans at
+// 192 MiB, one thread, 3 December (load 1.4–2.4): no spill instead of 385 MB in 17,693 files, insert
+// CPU 183 against 168 ms per 1k spans plus the checkpoint after it 65 against 114; at 552k spans a
+// checkpoint after 3,000 new spans cost 0.6 s of CPU instead of 4.8 (a checkpoint rewrote the
+// whole last row group). README.md, Memory and threads.
+const ROW_GROUP_SIZE = 2048;
+
 // Two DuckDB instances on one file in one process corrupt it, and closing either releases the
 // other's file lock (POSIX locks are per process), so a second open in this process is refused.
 const openInThisProcess = new Set<string>();
@@ -92,7 +108,7 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
   const connections: DuckDBConnection[] = [];
   let instance: DuckDBInstance | null = null;
   try {
-    instance = await createInstance(file, {
+    instance = await createInstance(key === null ? null : `${key}.tmp`, {
       ...INSTANCE_SETTINGS,
       ...(options.memoryLimit !== undefined && { memory_limit: options.memoryLimit }),
       ...(options.threads !== undefined && { threads: String(options.threads) }),
@@ -100,6 +116,7 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
     });
     const readerCount = Math.max(1, options.readers ?? 2);
     for (let i = 0; i <= readerCount; i++) connections.push(await instance.connect());
+    if (key !== null) await attachFile(connections, key, options.rowGroupSize ?? ROW_GROUP_SIZE);
     const [writer, ...readers] = connections as [DuckDBConnection, ...DuckDBConnection[]];
     const db = new DuckDbHandle({
       file,
@@ -121,9 +138,30 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
   }
 }
 
-async function createInstance(file: string, settings: Record<string, string>): Promise<DuckDBInstance> {
+// The instance itself is in memory and the file is attached (below), so the spill directory is
+// named as DuckDB names it for a file it opens itself.
+async function createInstance(
+  tempDirectory: string | null,
+  settings: Record<string, string>,
+): Promise<DuckDBInstance> {
+  return await DuckDBInstance.create(':memory:', {
+    ...settings,
+    ...(tempDirectory !== null && { temp_directory: tempDirectory }),
+  });
+}
+
+/**
+ * Opens the file as the database every connection uses. Through ATTACH, because the row group
+ * size is an ATTACH option only (ROW_GROUP_SIZE says why it matters).
+ */
+async function attachFile(
+  connections: DuckDBConnection[],
+  file: string,
+  rowGroupSize: number,
+): Promise<void> {
+  const literal = `'${file.replaceAll("'", "''")}'`;
   try {
-    return await DuckDBInstance.create(file, settings);
+    await connections[0]!.run(`ATTACH ${literal} AS ${ALIAS} (ROW_GROUP_SIZE ${Math.trunc(rowGroupSize)})`);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/Could not set lock on file/.test(message)) {
@@ -135,6 +173,7 @@ async function createInstance(file: string, settings: Record<string, string>): P
     }
     throw err;
   }
+  for (const conn of connections) await conn.run(`USE ${ALIAS}`);
 }
 
 function readSchema(): string {
