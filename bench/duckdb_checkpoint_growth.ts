@@ -11,9 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { createLogger } from '../src/logger.ts';
-import { processExport } from '../src/spans/export_processor.ts';
-import type { SpanBatch } from '../src/spans/rows.ts';
-import { pollerBatches } from './duckdb_spill.ts';
+import { batchRows, pollerBatches, processCpuMs } from './duckdb_spill.ts';
 import { buildRequests } from './ingestion.ts';
 
 const { values: args } = parseArgs({
@@ -23,21 +21,6 @@ const { values: args } = parseArgs({
     'row-group-size': { type: 'string' },
   },
 });
-
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
-function converted(requests: Buffer[]): Required<Omit<SpanBatch, 'logRecords'>> {
-  const rows: Required<Omit<SpanBatch, 'logRecords'>> = { spans: [], patches: [] };
-  for (const request of requests) {
-    const { spans, patches } = processExport(request, 'protobuf', 'traces').rows;
-    for (const span of spans) rows.spans.push(span);
-    for (const patch of patches) rows.patches.push(patch);
-  }
-  return rows;
-}
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-duckdb-checkpoints-'));
 try {
@@ -49,9 +32,9 @@ try {
   });
   await store.prepare();
   const timed = async (fn: () => Promise<unknown>) => {
-    const before = cpuMs();
+    const before = processCpuMs();
     await fn();
-    return cpuMs() - before;
+    return processCpuMs() - before;
   };
   const rounds = [];
   let total = 0;
@@ -59,14 +42,14 @@ try {
     let spans = 0;
     let insertMs = 0;
     for (const batch of pollerBatches(buildRequests(200_000, 100 + round, 512))) {
-      const rows = converted(batch);
+      const rows = batchRows(batch);
       insertMs += await timed(async () => {
         spans += (await store.insertBatch(rows)).spans;
       });
     }
     total += spans;
     const checkpointMs = await timed(() => store.db.checkpoint());
-    const few = converted(buildRequests(3000, 900 + round, 512).map((request) => request.bytes));
+    const few = batchRows(buildRequests(3000, 900 + round, 512).map((request) => request.bytes));
     await store.insertBatch(few);
     total += few.spans.length;
     const smallCheckpointMs = await timed(() => store.db.checkpoint());

@@ -34,6 +34,23 @@ export function pollerBatches(requests: { bytes: Buffer }[]): Buffer[][] {
   return batches;
 }
 
+/** One poller batch's exports converted into the rows a store inserts. */
+export function batchRows(requests: Buffer[]): Required<Omit<SpanBatch, 'logRecords'>> {
+  const rows: Required<Omit<SpanBatch, 'logRecords'>> = { spans: [], patches: [] };
+  for (const request of requests) {
+    const { spans, patches } = processExport(request, 'protobuf', 'traces').rows;
+    for (const span of spans) rows.spans.push(span);
+    for (const patch of patches) rows.patches.push(patch);
+  }
+  return rows;
+}
+
+/** CPU time (user + system) of this process so far, in ms. */
+export function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 if (import.meta.main) {
   const { values: args } = parseArgs({
     options: {
@@ -44,11 +61,6 @@ if (import.meta.main) {
       'row-group-size': { type: 'string' },
     },
   });
-
-  const cpuMs = () => {
-    const { user, system } = process.cpuUsage();
-    return (user + system) / 1000;
-  };
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-duckdb-spill-'));
   const file = path.join(dir, 'spans.duckdb');
@@ -79,15 +91,10 @@ if (import.meta.main) {
     let insertCpuMs = 0;
     const peak = { usedBytes: 0, tags: {} as Record<string, number>, tempBytes: 0, tempFiles: 0 };
     for (const batch of pollerBatches(buildRequests(Number(args.spans), 7, 512))) {
-      const rows: Required<Omit<SpanBatch, 'logRecords'>> = { spans: [], patches: [] };
-      for (const request of batch) {
-        const converted = processExport(request, 'protobuf', 'traces').rows;
-        for (const span of converted.spans) rows.spans.push(span);
-        for (const patch of converted.patches) rows.patches.push(patch);
-      }
-      const before = cpuMs();
+      const rows = batchRows(batch);
+      const before = processCpuMs();
       spans += (await store.insertBatch(rows)).spans;
-      insertCpuMs += cpuMs() - before;
+      insertCpuMs += processCpuMs() - before;
       const memory = await memoryByTag();
       const used = memory.reduce((sum, [, bytes]) => sum + bytes, 0);
       peak.tempBytes = Math.max(
@@ -102,9 +109,9 @@ if (import.meta.main) {
         );
       }
     }
-    const before = cpuMs();
+    const before = processCpuMs();
     await store.db.checkpoint();
-    const checkpointCpuMs = cpuMs() - before;
+    const checkpointCpuMs = processCpuMs() - before;
     await store.db.close();
     const per1k = (ms: number) => Math.round((ms / spans) * 1000);
     console.table({

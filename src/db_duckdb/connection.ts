@@ -108,8 +108,11 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
   const connections: DuckDBConnection[] = [];
   let instance: DuckDBInstance | null = null;
   try {
-    instance = await createInstance(key === null ? null : `${key}.tmp`, {
+    // The instance is in memory and the file attached (attachFile), so the spill directory is named
+    // as DuckDB names it for a file it opens itself.
+    instance = await DuckDBInstance.create(':memory:', {
       ...INSTANCE_SETTINGS,
+      ...(key !== null && { temp_directory: `${key}.tmp` }),
       ...(options.memoryLimit !== undefined && { memory_limit: options.memoryLimit }),
       ...(options.threads !== undefined && { threads: String(options.threads) }),
       ...(options.blockSize !== undefined && { default_block_size: String(options.blockSize) }),
@@ -136,18 +139,6 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
     forget();
     throw err;
   }
-}
-
-// The instance itself is in memory and the file is attached (below), so the spill directory is
-// named as DuckDB names it for a file it opens itself.
-async function createInstance(
-  tempDirectory: string | null,
-  settings: Record<string, string>,
-): Promise<DuckDBInstance> {
-  return await DuckDBInstance.create(':memory:', {
-    ...settings,
-    ...(tempDirectory !== null && { temp_directory: tempDirectory }),
-  });
 }
 
 /**
