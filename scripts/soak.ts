@@ -79,6 +79,13 @@ try {
   };
   let errors = 0;
   const started = performance.now();
+  // The first failures, said in full at the end: a count alone cannot tell a refusal from a crash.
+  const failures: string[] = [];
+  const fail = (what: string) => {
+    errors++;
+    if (failures.length < 10)
+      failures.push(`${((performance.now() - started) / 1000).toFixed(0)} s: ${what}`);
+  };
   const running = () => !stopping && performance.now() - started < durationMs;
 
   // Exporters: each of the four kinds sends its share of the target rate.
@@ -94,18 +101,20 @@ try {
     while (running()) {
       const request = requests.next(format);
       const sentAt = performance.now();
-      let ok: boolean;
       if (transport === 'grpc') {
-        ok = (await grpcClient.exportTraces(request.body, apiKey)).code === grpc.status.OK;
+        const answer = await grpcClient.exportTraces(request.body, apiKey);
+        if (answer.code !== grpc.status.OK)
+          fail(`gRPC export: ${grpc.status[answer.code]} ${answer.details}`);
       } else {
         const answer = await postOtlp(server.ports.otlpHttp, '/v1/traces', request.body, {
           apiKey,
           contentType: format === 'json' ? 'application/json' : 'application/x-protobuf',
         });
-        ok = answer.status === 200;
+        if (answer.status !== 200) {
+          fail(`HTTP ${format} export: ${answer.status} ${answer.body.toString('utf8', 0, 200)}`);
+        }
       }
       exportTimes.push(performance.now() - sentAt);
-      if (!ok) errors++;
       spansSent += request.spans.length;
       recentTraces.push(request.spans[0]!.slice(0, 32));
       if (recentTraces.length > 200) recentTraces.shift();
@@ -119,9 +128,9 @@ try {
   const get = async (endpoint: Endpoint, path: string) => {
     const sentAt = performance.now();
     const response = await session.request('GET', path);
-    await response.arrayBuffer();
+    const body = await response.text();
     queryTimes[endpoint].push(performance.now() - sentAt);
-    if (!response.ok) errors++;
+    if (!response.ok) fail(`GET ${path}: ${response.status} ${body.slice(0, 200)}`);
   };
   let services: string[] = [];
   const readers = Array.from({ length: Number(args['query-concurrency']) }, async (_, reader) => {
@@ -200,6 +209,13 @@ try {
 
   const verdict = judge(samples);
   console.log(`\n${verdict.join('\n')}`);
+  for (const failure of failures) console.log(`  failed at ${failure}`);
+  // What the server logged about them (a 500's cause is only in its log).
+  const serverErrors = server
+    .output()
+    .split('\n')
+    .filter((line) => /"level":(50|60)/.test(line));
+  for (const line of serverErrors.slice(0, 5)) console.log(`  server: ${line.slice(0, 1500)}`);
   if (args.out) {
     const rows = samples.map(
       (s) =>

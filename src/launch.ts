@@ -16,7 +16,12 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-per
 
 /**
  * The server's environment (operators' own values win):
- * - glibc's malloc: two arenas instead of one per thread;
+ * - glibc's malloc: one arena instead of one per thread;
+ * - DuckDB's allocator (the jemalloc built into libduckdb, configured by `DUCKDB_JE_MALLOC_CONF`):
+ *   pages DuckDB freed are returned to the system 100 ms later, by jemalloc's background threads
+ *   (src/db_duckdb/connection.ts), instead of lingering as "dirty" and then "muzzy" pages that
+ *   still count as resident. A decay of 0 returned more (peak 511 against 563 MB) but cost the
+ *   inserts 50–70% more CPU (`bench/duckdb_spill.ts`). README.md, Memory;
  * - Node's compile cache: a module whose source is unchanged loads its stripped JavaScript and V8
  *   code from the cache, so neither the main thread nor the ingestion thread instantiates the
  *   TypeScript stripper (a WebAssembly module of ~17 MB resident in each isolate that used it).
@@ -25,6 +30,7 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-per
  */
 export const SERVER_ENV: Record<string, string> = {
   MALLOC_ARENA_MAX: '1',
+  DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:100,muzzy_decay_ms:0',
   NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'junjo-server-compile-cache'),
 };
 

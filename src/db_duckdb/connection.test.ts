@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { type DuckDb, openDuckDb } from './connection.ts';
 
@@ -433,17 +434,44 @@ test('the memory limit and thread count are applied, and memory() reports use ag
     assert.equal(Number(threads), 1);
     await db.write((conn) => conn.run('CREATE TABLE filler AS SELECT range AS n FROM range(200000)'));
     const memory = await db.memory();
-    // Freed memory goes back to the system after any task that allocated more than 16 MiB.
-    const [[flushAbove, bulkFlushAbove]] = (await db.read((conn) =>
+    // Freed memory goes back to the system after any task that allocated more than 16 MiB, and
+    // jemalloc's background threads purge freed pages on time.
+    const [[flushAbove, bulkFlushAbove, backgroundThreads]] = (await db.read((conn) =>
       rows(
         conn,
-        "SELECT current_setting('allocator_flush_threshold'), current_setting('allocator_bulk_deallocation_flush_threshold')",
+        "SELECT current_setting('allocator_flush_threshold'), current_setting('allocator_bulk_deallocation_flush_threshold'), current_setting('allocator_background_threads')",
       ),
-    )) as [[string, string]];
+    )) as [[string, string, boolean]];
     assert.equal(flushAbove, '16.0 MiB');
     assert.equal(bulkFlushAbove, '64.0 MiB');
+    assert.equal(backgroundThreads, true);
     assert.equal(memory.limit, '100.0 MiB');
     assert.ok(memory.usedBytes > 0, `DuckDB holds the new table's blocks: ${memory.usedBytes}`);
+  } finally {
+    await db.close();
+  }
+});
+
+test('a read that runs out of memory is tried once more, then refused as retryable, and frees its reader', async () => {
+  const db = await openDuckDb(freshFile(), logger, { memoryLimit: '16MiB', threads: 1, readers: 1 });
+  try {
+    let attempts = 0;
+    // A list of 10M integers (~80 MB) cannot be built under a 16 MiB limit, and cannot spill.
+    const tooBig = db.read((conn) => {
+      attempts++;
+      return conn.run('SELECT list(range) FROM range(10000000)');
+    });
+    await assert.rejects(tooBig, (err: unknown) => {
+      assert.ok(err instanceof AppError, String(err));
+      assert.equal(err.kind, 'unavailable');
+      assert.equal(err.retryAfterSeconds, 5);
+      assert.match(err.message, /out of memory/);
+      return true;
+    });
+    assert.equal(attempts, 2);
+    // The one reader connection went back to the pool both times.
+    const [[answer]] = (await db.read((conn) => rows(conn, 'SELECT 42'))) as [[number]];
+    assert.equal(answer, 42);
   } finally {
     await db.close();
   }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export interface DuckDb {
@@ -64,12 +65,17 @@ const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql', 'log_recor
 // The current storage version
 // adds the newer string compression (DICT_FSST) over the v0.10.2 default.
 //
-// DuckDB hands freed memory back to the system (malloc_trim: this build has no jemalloc) only after
-// a task whose allocations peaked above allocator_flush_threshold (default 128 MiB) or a bulk free
-// above the bulk threshold (512 MiB); under steady ingestion every insert stays below them, so
-// glibc kept the freed pages resident and the process's RSS rose well above memory_limit.
+// DuckDB allocates through the jemalloc built into libduckdb (symbols `duckdb_je_*`; it is not listed
+// as an extension). It hands a thread's cached memory back only after a task whose allocations
+// peaked above allocator_flush_threshold (default 128 MiB) or a bulk free above the bulk threshold
+// (512 MiB); under steady ingestion every insert stays below them. Freed pages then stay resident
+// until jemalloc's decay purges them, which without background threads happens only when that
+// arena allocates again. Background threads purge on time (the decay is set by
+// DUCKDB_JE_MALLOC_CONF in src/launch.ts): `bench/memory_profile.ts`, 138k spans, 3 December
+// (load 1.1–2.1), DuckDB's anonymous mappings at the peak 221–227 MB instead of 249–267.
 const INSTANCE_SETTINGS = {
   allocator_flush_threshold: '16MiB',
+  allocator_background_threads: 'true',
   allocator_bulk_deallocation_flush_threshold: '64MiB',
   wal_autocheckpoint: '1GiB',
   default_block_size: '16384',
@@ -77,6 +83,13 @@ const INSTANCE_SETTINGS = {
 };
 
 const ALIAS = 'junjo';
+
+const READ_RETRY_AFTER_OOM_MS = 250;
+
+/** DuckDB could not get memory under its limit (its message is the only sign). */
+export function isDuckDbOutOfMemory(error: unknown): boolean {
+  return /Out of Memory|failed to pin block|could not allocate block/i.test(String(error));
+}
 
 // Rows per row group: DuckDB writes a transaction's rows straight to the file, compressed, when
 // they fill at least one row group ("optimistic writes"); fewer stay in memory, uncompressed, until
@@ -229,6 +242,23 @@ class DuckDbHandle implements DuckDb {
   }
 
   async read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    try {
+      return await this.readOnce(fn);
+    } catch (err) {
+      if (!isDuckDbOutOfMemory(err)) throw err;
+      // The memory limit is full for now (an insert's rows and index entries pinned until its
+      // commit, or until a checkpoint): once more a moment later, then a retryable 503, not a 500.
+      this.logger.warn({ err }, 'DuckDB out of memory while reading: trying once more');
+      await new Promise((resolve) => setTimeout(resolve, READ_RETRY_AFTER_OOM_MS));
+      return await this.readOnce(fn).catch((again: unknown) => {
+        throw isDuckDbOutOfMemory(again)
+          ? storeUnavailable('out of memory (JUNJO_DUCKDB_MEMORY_LIMIT); try again shortly', again)
+          : again;
+      });
+    }
+  }
+
+  private async readOnce<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closing) return this.rejectClosed();
     const conn =
       this.idleReaders.pop() ?? (await new Promise<DuckDBConnection>((r) => this.readerWaiters.push(r)));

@@ -17,7 +17,7 @@ import { storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { InsertedCounts } from '../spans/span_store.ts';
-import type { DuckDb } from './connection.ts';
+import { type DuckDb, isDuckDbOutOfMemory } from './connection.ts';
 import { recordInsertedSpans } from './summaries.ts';
 
 export interface BatchOutcome extends InsertedCounts {
@@ -312,10 +312,6 @@ export function isDuckDbUnavailable(error: unknown): boolean {
       String(error),
     )
   );
-}
-
-function isDuckDbOutOfMemory(error: unknown): boolean {
-  return /Out of Memory|failed to pin block|could not allocate block/i.test(String(error));
 }
 
 function spanKey(row: { trace_id: string; span_id: string }): string {
