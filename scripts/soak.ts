@@ -49,6 +49,18 @@ interface Sample {
   errors: number;
 }
 
+/** A server log line as "<seconds into the soak> s: <message> (<ms> ms): <error>". */
+function describeLogLine(line: string, startedAt: number): string {
+  try {
+    const entry = JSON.parse(line) as { time?: number; msg?: string; ms?: number; err?: unknown };
+    const at = entry.time === undefined ? '?' : ((entry.time - startedAt) / 1000).toFixed(0);
+    const err = entry.err === undefined ? '' : `: ${JSON.stringify(entry.err).slice(0, 200)}`;
+    return `${at} s: ${entry.msg ?? ''}${entry.ms === undefined ? '' : ` (${entry.ms} ms)`}${err}`;
+  } catch {
+    return line.slice(0, 300);
+  }
+}
+
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -79,6 +91,7 @@ try {
   };
   let errors = 0;
   const started = performance.now();
+  const startedAt = Date.now(); // the server logs wall-clock times
   // The first failures, said in full at the end: a count alone cannot tell a refusal from a crash.
   const failures: string[] = [];
   const fail = (what: string) => {
@@ -210,12 +223,14 @@ try {
   const verdict = judge(samples);
   console.log(`\n${verdict.join('\n')}`);
   for (const failure of failures) console.log(`  failed at ${failure}`);
-  // What the server logged about them (a 500's cause is only in its log).
-  const serverErrors = server
-    .output()
-    .split('\n')
-    .filter((line) => /"level":(50|60)/.test(line));
+  // What the server logged about them (a 500's cause is only in its log), and what held up indexing:
+  // its warnings and the checkpoints it timed (a checkpoint holds up the writer queue).
+  const serverLines = server.output().split('\n');
+  const serverErrors = serverLines.filter((line) => /"level":(50|60)/.test(line));
   for (const line of serverErrors.slice(0, 5)) console.log(`  server: ${line.slice(0, 1500)}`);
+  const pauses = serverLines.filter((line) => /"level":40|"msg":"DuckDB checkpoint"/.test(line));
+  if (pauses.length > 0) console.log(`\nserver warnings and checkpoints (${pauses.length}, the first 20):`);
+  for (const line of pauses.slice(0, 20)) console.log(`  ${describeLogLine(line, startedAt)}`);
   if (args.out) {
     const rows = samples.map(
       (s) =>
