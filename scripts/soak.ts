@@ -52,8 +52,9 @@ interface Sample {
 /** A server log line as "<seconds into the soak> s: <message> (<ms> ms): <error>". */
 function describeLogLine(line: string, startedAt: number): string {
   try {
-    const entry = JSON.parse(line) as { time?: string | number; msg?: string; ms?: number; err?: unknown };
-    const time = typeof entry.time === 'string' ? Date.parse(entry.time) : (entry.time ?? Number.NaN);
+    // The server's logger writes ISO times (src/logger.ts).
+    const entry = JSON.parse(line) as { time?: string; msg?: string; ms?: number; err?: unknown };
+    const time = Date.parse(entry.time ?? '');
     const at = Number.isNaN(time) ? '?' : ((time - startedAt) / 1000).toFixed(0);
     const err = entry.err === undefined ? '' : `: ${JSON.stringify(entry.err).slice(0, 200)}`;
     return `${at} s: ${entry.msg ?? ''}${entry.ms === undefined ? '' : ` (${entry.ms} ms)`}${err}`;
