@@ -11,6 +11,18 @@ export async function readFullyAt(handle: FileHandle, target: Buffer, position: 
   }
 }
 
+/** Fills `targets` in order from the bytes at `position` (one vectored read where the OS allows). */
+export async function readFullyIntoAt(handle: FileHandle, targets: Buffer[], position: number): Promise<void> {
+  let pending = targets.filter((target) => target.length > 0);
+  let at = position;
+  while (pending.length > 0) {
+    const { bytesRead } = await handle.readv(pending, at);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${at}`);
+    at += bytesRead;
+    pending = dropBytes(pending, bytesRead);
+  }
+}
+
 export async function writeFullyAt(
   handle: FileHandle,
   buffers: Uint8Array[],
@@ -26,7 +38,7 @@ export async function writeFullyAt(
   }
 }
 
-function dropBytes(buffers: Uint8Array[], count: number): Uint8Array[] {
+function dropBytes<T extends Uint8Array>(buffers: T[], count: number): T[] {
   let left = count;
   let index = 0;
   while (index < buffers.length && left >= buffers[index]!.length) {
@@ -34,7 +46,7 @@ function dropBytes(buffers: Uint8Array[], count: number): Uint8Array[] {
     index++;
   }
   const rest = buffers.slice(index);
-  if (left > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(left);
+  if (left > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(left) as T;
   return rest;
 }
 

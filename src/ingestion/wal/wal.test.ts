@@ -205,6 +205,20 @@ describe('WriteAheadLog', () => {
     );
   });
 
+  test('each record read comes in a buffer of its own that holds only that record', async () => {
+    // The ingestion thread transfers each payload's buffer to the main thread: a buffer shared by
+    // a batch could not be transferred per record, and one holding more would move more bytes.
+    const { wal } = await openWal();
+    for (let index = 0; index < 3; index++) await wal.append(payloadOf(`record ${index}`, 5_000), META);
+    const page = await readAll(wal);
+    assert.equal(page.length, 3);
+    assert.equal(new Set(page.map((record) => record.payload.buffer)).size, 3, 'one buffer per record');
+    for (const [index, record] of page.entries()) {
+      assert.equal(Buffer.from(record.payload).toString().slice(0, 8), `record ${index}`);
+      assert.ok(record.payload.buffer.byteLength < 5_000 + 100, `${record.payload.buffer.byteLength} bytes`);
+    }
+  });
+
   test('stats report the newest acknowledged key and the records not yet released', async () => {
     const { wal } = await openWal();
     assert.deepEqual([wal.stats().lastKey, wal.stats().backlogRecords], [null, 0]);

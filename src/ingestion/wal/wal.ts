@@ -13,7 +13,7 @@ import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unavailable } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { readFullyAt, syncDirectory, writeFullyAt } from './file_io.ts';
+import { readFullyIntoAt, syncDirectory, writeFullyAt } from './file_io.ts';
 import {
   decodeRecord,
   encodeHeader,
@@ -449,19 +449,25 @@ export class WriteAheadLog {
     return records;
   }
 
+  /**
+   * Reads records [first, end) of `segment` in one vectored read, each into a buffer of its own:
+   * a payload can then be handed on (the ingestion thread transfers it to the main thread) without
+   * a copy, and without keeping alive one large buffer that only a full collection would free.
+   */
   private async readRange(segment: Segment, first: number, end: number): Promise<WalRecord[]> {
-    const start = segment.offsets[first]!;
-    const buffer = Buffer.allocUnsafe(segment.recordEnd(end - 1) - start);
-    await readFullyAt(segment.handle, buffer, start);
+    const buffers: Buffer[] = [];
+    for (let index = first; index < end; index++) {
+      buffers.push(Buffer.allocUnsafeSlow(segment.recordEnd(index) - segment.offsets[index]!));
+    }
+    await readFullyIntoAt(segment.handle, buffers, segment.offsets[first]!);
     const records: WalRecord[] = [];
     for (let index = first; index < end; index++) {
-      const offset = segment.offsets[index]!;
-      const record = decodeRecord(buffer.subarray(offset - start, segment.recordEnd(index) - start));
+      const record = decodeRecord(buffers[index - first]!);
       if (record && record.key === segment.keys[index]) {
         records.push(record);
       } else {
         this.logger.error(
-          { segment: segment.name, offset, walKey: String(segment.keys[index]) },
+          { segment: segment.name, offset: segment.offsets[index]!, walKey: String(segment.keys[index]) },
           'WAL record no longer matches its checksum (disk corruption?); skipped',
         );
       }

@@ -16,7 +16,7 @@ const port = parentPort!;
 const { config } = workerData as WorkerInit;
 const logger = createLogger(config.logLevel).child({ thread: 'ingestion' });
 const send = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-/** Payloads handed to the main thread move instead of being copied a second time by postMessage. */
+/** Payloads handed to the main thread move instead of being copied by postMessage. */
 const transferables = (value: unknown): ArrayBuffer[] =>
   Array.isArray(value) ? (value as WalRecord[]).map((record) => record.payload.buffer as ArrayBuffer) : [];
 
@@ -37,10 +37,8 @@ try {
     switch (request.op) {
       case 'read': {
         wakePending = false;
-        const records = await ingestion.wal.readAfter(request.afterKey, request.limits);
-        // Each payload copied out of the WAL's shared read buffer, which would otherwise be cloned
-        // whole, into its own buffer that the reply then transfers.
-        return records.map((record): WalRecord => ({ ...record, payload: Uint8Array.from(record.payload) }));
+        // Each record is read into a buffer of its own, which the reply then transfers.
+        return ingestion.wal.readAfter(request.afterKey, request.limits);
       }
       case 'release':
         await ingestion.wal.releaseUpTo(request.key);
