@@ -12,7 +12,11 @@ export async function readFullyAt(handle: FileHandle, target: Buffer, position: 
 }
 
 /** Fills `targets` in order from the bytes at `position` (one vectored read where the OS allows). */
-export async function readFullyIntoAt(handle: FileHandle, targets: Buffer[], position: number): Promise<void> {
+export async function readFullyIntoAt(
+  handle: FileHandle,
+  targets: Buffer[],
+  position: number,
+): Promise<void> {
   let pending = targets.filter((target) => target.length > 0);
   let at = position;
   while (pending.length > 0) {
