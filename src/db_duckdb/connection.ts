@@ -118,6 +118,38 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
   const forget = () => {
     if (key !== null) openInThisProcess.delete(key);
   };
+  try {
+    const open = () => openSession(key, options);
+    const db = new DuckDbHandle({
+      file,
+      session: await open(),
+      open,
+      logger,
+      idleCheckpointMs: options.idleCheckpointMs ?? DEFAULT_IDLE_CHECKPOINT_MS,
+      onClosed: forget,
+    });
+    try {
+      await db.write((conn) => conn.run(readSchema()));
+    } catch (err) {
+      await db.close().catch(() => {});
+      throw err;
+    }
+    logger.info({ path: file }, 'DuckDB opened, schema applied');
+    return db;
+  } catch (err) {
+    forget();
+    throw err;
+  }
+}
+
+/** One DuckDB instance on the file and its connections: the writer first, then the readers. */
+interface Session {
+  instance: DuckDBInstance;
+  writer: DuckDBConnection;
+  readers: DuckDBConnection[];
+}
+
+async function openSession(key: string | null, options: DuckDbOptions): Promise<Session> {
   const connections: DuckDBConnection[] = [];
   let instance: DuckDBInstance | null = null;
   try {
@@ -134,24 +166,17 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
     for (let i = 0; i <= readerCount; i++) connections.push(await instance.connect());
     if (key !== null) await attachFile(connections, key, options.rowGroupSize ?? ROW_GROUP_SIZE);
     const [writer, ...readers] = connections as [DuckDBConnection, ...DuckDBConnection[]];
-    const db = new DuckDbHandle({
-      file,
-      instance,
-      writer,
-      readers,
-      logger,
-      idleCheckpointMs: options.idleCheckpointMs ?? DEFAULT_IDLE_CHECKPOINT_MS,
-      onClosed: forget,
-    });
-    await db.write((conn) => conn.run(readSchema()));
-    logger.info({ path: file }, 'DuckDB opened, schema applied');
-    return db;
+    return { instance, writer, readers };
   } catch (err) {
     for (const conn of connections) conn.closeSync();
     instance?.closeSync();
-    forget();
     throw err;
   }
+}
+
+function closeSession(session: Session): void {
+  for (const conn of [session.writer, ...session.readers]) conn.closeSync();
+  session.instance.closeSync();
 }
 
 /**
@@ -188,34 +213,47 @@ function readSchema(): string {
 
 interface HandleParts {
   file: string;
-  instance: DuckDBInstance;
-  writer: DuckDBConnection;
-  readers: DuckDBConnection[];
+  session: Session;
+  /** A new session on the same file (DuckDB replays its own WAL): after a fatal error. */
+  open: () => Promise<Session>;
   logger: Logger;
   idleCheckpointMs: number;
   onClosed: () => void;
 }
 
+/**
+ * DuckDB's message once a fatal error (e.g. a rollback that ran out of memory after a failed commit)
+ * has invalidated the instance: every later statement fails until the database is opened again.
+ */
+export function isDuckDbInvalidated(error: unknown): boolean {
+  return /^(?:\w*Error: )?FATAL Error:|database has been invalidated because of a previous fatal error/.test(
+    String(error),
+  );
+}
+
 class DuckDbHandle implements DuckDb {
   readonly path: string;
   private readonly parts: HandleParts;
-  private readonly writer: DuckDBConnection;
   private readonly logger: Logger;
+  /** The open instance and its connections; null while a failed one is not yet replaced. */
+  private session: Session | null;
   private writeTail: Promise<unknown> = Promise.resolve();
   private writesInQueue = 0;
   private writtenSinceCheckpoint = false;
   private idleTimer: NodeJS.Timeout | undefined;
-  private readonly idleReaders: DuckDBConnection[];
+  private idleReaders: DuckDBConnection[];
   private readonly readerWaiters: ((conn: DuckDBConnection) => void)[] = [];
   private readersDrained: (() => void) | null = null;
+  /** Set while a session is being replaced: reads wait for it instead of taking a connection. */
+  private reopening: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(parts: HandleParts) {
     this.parts = parts;
     this.path = parts.file;
-    this.writer = parts.writer;
     this.logger = parts.logger;
-    this.idleReaders = [...parts.readers];
+    this.session = parts.session;
+    this.idleReaders = [...parts.session.readers];
   }
 
   write<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -223,14 +261,16 @@ class DuckDbHandle implements DuckDb {
     clearTimeout(this.idleTimer);
     this.writesInQueue++;
     const run = this.enqueueWrite(async () => {
+      const { writer } = await this.openSession();
       this.writtenSinceCheckpoint = true;
-      await this.writer.run('BEGIN TRANSACTION');
       try {
-        const result = await fn(this.writer);
-        await this.writer.run('COMMIT');
+        await writer.run('BEGIN TRANSACTION');
+        const result = await fn(writer);
+        await writer.run('COMMIT');
         return result;
       } catch (err) {
-        await this.rollback();
+        if (isDuckDbInvalidated(err)) throw await this.replaceSession(err);
+        await this.rollback(writer);
         throw err;
       }
     });
@@ -260,10 +300,19 @@ class DuckDbHandle implements DuckDb {
 
   private async readOnce<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closing) return this.rejectClosed();
+    await this.reopening;
+    const session = this.session ?? (await this.enqueueWrite(() => this.openSession()));
     const conn =
       this.idleReaders.pop() ?? (await new Promise<DuckDBConnection>((r) => this.readerWaiters.push(r)));
     try {
       return await fn(conn);
+    } catch (err) {
+      if (!isDuckDbInvalidated(err)) throw err;
+      // Replaced between writes, once every reader is back (this one included, below).
+      void this.enqueueWrite(async () => {
+        if (this.session === session) await this.replaceSession(err);
+      }).catch(() => {});
+      throw storeUnavailable('DuckDB is reopening after a fatal error; try again shortly', err);
     } finally {
       this.releaseReader(conn);
     }
@@ -294,13 +343,58 @@ class DuckDbHandle implements DuckDb {
     await this.writeTail;
     await this.readersIdle();
     try {
-      await this.checkpointNow();
+      if (this.session) await this.checkpointNow();
     } finally {
-      for (const conn of [this.writer, ...this.idleReaders]) conn.closeSync();
-      this.parts.instance.closeSync();
+      if (this.session) closeSession(this.session);
+      this.session = null;
       this.parts.onClosed();
       this.logger.info({ path: this.path }, 'DuckDB closed');
     }
+  }
+
+  /** The open session; after a failed replacement, tries to open one again (rejects while it cannot). */
+  private async openSession(): Promise<Session> {
+    if (this.session) return this.session;
+    try {
+      this.session = await this.parts.open();
+    } catch (err) {
+      throw storeUnavailable(`DuckDB ${this.path} could not be opened again: ${String(err)}`, err);
+    }
+    this.idleReaders = [...this.session.readers];
+    this.logger.warn({ path: this.path }, 'DuckDB opened again after a fatal error');
+    return this.session;
+  }
+
+  /**
+   * DuckDB invalidated the instance after a fatal error; what was committed is in its file and WAL,
+   * and what was not is still in ours, so closing it and opening the file again loses nothing.
+   * Runs on the writer queue; reads wait until it is done. Resolves to the error for the caller.
+   */
+  private async replaceSession(cause: unknown): Promise<Error> {
+    const failed = this.session;
+    if (failed && !this.closing) {
+      this.logger.error(
+        { err: cause, path: this.path },
+        'DuckDB invalidated its database after a fatal error: closing it and opening the file again',
+      );
+      let done!: () => void;
+      this.reopening = new Promise((resolve) => {
+        done = resolve;
+      });
+      try {
+        await this.readersIdle();
+        this.session = null;
+        closeSession(failed);
+        this.writtenSinceCheckpoint = false;
+        await this.openSession().catch((err: unknown) => {
+          this.logger.error({ err }, 'DuckDB could not be opened again; retrying with the next write');
+        });
+      } finally {
+        this.reopening = null;
+        done();
+      }
+    }
+    return storeUnavailable('DuckDB reopened after a fatal error; try again', cause);
   }
 
   private armIdleCheckpoint(): void {
@@ -314,7 +408,12 @@ class DuckDbHandle implements DuckDb {
   private async checkpointNow(): Promise<void> {
     if (!this.writtenSinceCheckpoint) return;
     const started = performance.now();
-    await this.writer.run('CHECKPOINT');
+    const { writer } = await this.openSession();
+    try {
+      await writer.run('CHECKPOINT');
+    } catch (err) {
+      throw isDuckDbInvalidated(err) ? await this.replaceSession(err) : err;
+    }
     this.writtenSinceCheckpoint = false;
     const ms = Math.round(performance.now() - started);
     // Seconds-long checkpoints are worth seeing in the log: they hold up the writer queue.
@@ -328,9 +427,9 @@ class DuckDbHandle implements DuckDb {
     return run;
   }
 
-  private async rollback(): Promise<void> {
+  private async rollback(writer: DuckDBConnection): Promise<void> {
     try {
-      await this.writer.run('ROLLBACK');
+      await writer.run('ROLLBACK');
     } catch (err) {
       // A failed COMMIT has already rolled back; there is nothing left to undo.
       this.logger.debug({ err }, 'DuckDB rollback after a failed write');
@@ -338,17 +437,18 @@ class DuckDbHandle implements DuckDb {
   }
 
   private releaseReader(conn: DuckDBConnection): void {
+    if (!this.session?.readers.includes(conn)) return; // of a session closed since
     const waiter = this.readerWaiters.shift();
     if (waiter) {
       waiter(conn);
       return;
     }
     this.idleReaders.push(conn);
-    if (this.idleReaders.length === this.parts.readers.length) this.readersDrained?.();
+    if (this.idleReaders.length === this.session.readers.length) this.readersDrained?.();
   }
 
   private readersIdle(): Promise<void> {
-    if (this.idleReaders.length === this.parts.readers.length) return Promise.resolve();
+    if (!this.session || this.idleReaders.length === this.session.readers.length) return Promise.resolve();
     return new Promise((resolve) => {
       this.readersDrained = resolve;
     });
