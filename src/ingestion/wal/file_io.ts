@@ -2,43 +2,43 @@
 // (or until the OS reports the real error, e.g. ENOSPC).
 import { type FileHandle, open } from 'node:fs/promises';
 
-export async function readFullyAt(handle: FileHandle, target: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < target.length) {
-    const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
-    done += bytesRead;
-  }
+export function readFullyAt(handle: FileHandle, target: Buffer, position: number): Promise<void> {
+  return readFullyIntoAt(handle, [target], position);
 }
 
 /** Fills `targets` in order from the bytes at `position` (one vectored read where the OS allows). */
-export async function readFullyIntoAt(
-  handle: FileHandle,
-  targets: Buffer[],
-  position: number,
-): Promise<void> {
-  let pending = targets.filter((target) => target.length > 0);
-  let at = position;
-  while (pending.length > 0) {
-    const { bytesRead } = await handle.readv(pending, at);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${at}`);
-    at += bytesRead;
-    pending = dropBytes(pending, bytesRead);
-  }
+export function readFullyIntoAt(handle: FileHandle, targets: Buffer[], position: number): Promise<void> {
+  return untilDone(
+    targets,
+    position,
+    async (pending, at) => (await handle.readv(pending, at)).bytesRead,
+    (at) => `unexpected end of file at byte ${at}`,
+  );
 }
 
-export async function writeFullyAt(
-  handle: FileHandle,
-  buffers: Uint8Array[],
+export function writeFullyAt(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  return untilDone(
+    buffers,
+    position,
+    async (pending, at) => (await handle.writev(pending, at)).bytesWritten,
+    (at) => `write made no progress at byte ${at}`,
+  );
+}
+
+/** Repeats a vectored read or write on what is left until every byte is moved; 0 bytes moved is an error. */
+async function untilDone<T extends Uint8Array>(
+  buffers: T[],
   position: number,
+  transfer: (pending: T[], at: number) => Promise<number>,
+  stalled: (at: number) => string,
 ): Promise<void> {
-  let pending = buffers;
+  let pending = buffers.filter((buffer) => buffer.length > 0);
   let at = position;
   while (pending.length > 0) {
-    const { bytesWritten } = await handle.writev(pending, at);
-    if (bytesWritten === 0) throw new Error(`write made no progress at byte ${at}`);
-    at += bytesWritten;
-    pending = dropBytes(pending, bytesWritten);
+    const moved = await transfer(pending, at);
+    if (moved === 0) throw new Error(stalled(at));
+    at += moved;
+    pending = dropBytes(pending, moved);
   }
 }
 
