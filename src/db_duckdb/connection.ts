@@ -377,10 +377,8 @@ class DuckDbHandle implements DuckDb {
         { err: cause, path: this.path },
         'DuckDB invalidated its database after a fatal error: closing it and opening the file again',
       );
-      let done!: () => void;
-      this.reopening = new Promise((resolve) => {
-        done = resolve;
-      });
+      const reopened = Promise.withResolvers<void>();
+      this.reopening = reopened.promise;
       try {
         await this.readersIdle();
         this.session = null;
@@ -391,7 +389,7 @@ class DuckDbHandle implements DuckDb {
         });
       } finally {
         this.reopening = null;
-        done();
+        reopened.resolve();
       }
     }
     return storeUnavailable('DuckDB reopened after a fatal error; try again', cause);
