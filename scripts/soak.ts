@@ -41,6 +41,8 @@ interface Sample {
   peakRssMiB: number;
   mainHeapMiB: number;
   ingestionHeapMiB: number;
+  mainBuffersMiB: number;
+  ingestionBuffersMiB: number;
   fds: number;
   spansStored: number;
   backlogKiB: number;
@@ -174,7 +176,7 @@ try {
   // Sampler.
   const samples: Sample[] = [];
   const header =
-    '| t (s) | RSS (MiB) | peak RSS (MiB) | heap main / ingestion (MiB) | fds | spans stored | backlog (KiB) | export p99 (ms) | ' +
+    '| t (s) | RSS (MiB) | peak RSS (MiB) | heap main / ingestion (MiB) | buffers main / ingestion (MiB) | fds | spans stored | backlog (KiB) | export p99 (ms) | ' +
     ENDPOINTS.map((e) => `${e} p50/p99 (ms)`).join(' | ') +
     ' | errors |';
   console.log(`soak: ${args.minutes} min, ${spansPerSecond} spans/s, server pid ${pid}`);
@@ -201,7 +203,9 @@ try {
         rssMiB: mib(rssBytes(pid) ?? 0),
         peakRssMiB: mib(peakRssBytes(pid) ?? 0),
         mainHeapMiB: mib(facts.process.heap_used_bytes),
-        ingestionHeapMiB: mib((facts as { worker_heap_used_bytes?: number }).worker_heap_used_bytes ?? 0),
+        ingestionHeapMiB: mib(facts.worker_heap_used_bytes ?? 0),
+        mainBuffersMiB: mib(facts.process.array_buffers_bytes),
+        ingestionBuffersMiB: mib(facts.worker_array_buffers_bytes ?? 0),
         fds: openFileDescriptors(pid) ?? 0,
         spansStored: facts.poller?.spans_indexed ?? 0,
         backlogKiB: Math.round((facts.ingestion?.backlog_bytes ?? 0) / 1024),
@@ -213,7 +217,7 @@ try {
       for (const e of ENDPOINTS) queryTimes[e] = [];
       exportTimes = [];
       console.log(
-        `| ${sample.atSeconds} | ${sample.rssMiB} | ${sample.peakRssMiB} | ${sample.mainHeapMiB} / ${sample.ingestionHeapMiB} | ${sample.fds} | ${sample.spansStored} | ${sample.backlogKiB} | ${sample.exportP99Ms} | ` +
+        `| ${sample.atSeconds} | ${sample.rssMiB} | ${sample.peakRssMiB} | ${sample.mainHeapMiB} / ${sample.ingestionHeapMiB} | ${sample.mainBuffersMiB} / ${sample.ingestionBuffersMiB} | ${sample.fds} | ${sample.spansStored} | ${sample.backlogKiB} | ${sample.exportP99Ms} | ` +
           ENDPOINTS.map((e) => `${latency[e].p50} / ${latency[e].p99}`).join(' | ') +
           ` | ${errors} |`,
       );

@@ -567,4 +567,28 @@ describe('rows of a commit', () => {
       await db.close();
     }
   });
+
+  const rowGroups = async (db: DuckDb) => {
+    const [[groups]] = (await db.read((conn) =>
+      rows(conn, "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('wide')"),
+    )) as [[bigint]];
+    return Number(groups);
+  };
+
+  test("a checkpoint leaves the commits' partly filled row groups as they are (no vacuum)", async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger, { idleCheckpointMs: 0 });
+    try {
+      await db.write((conn) => conn.run('CREATE TABLE wide (id VARCHAR, body VARCHAR)'));
+      // Each commit writes its own row groups: 2,048 rows and a partial one of 952.
+      for (let commit = 0; commit < 4; commit++) await appendRows(db, commit * 3000, 3000);
+      const before = await rowGroups(db);
+      await db.checkpoint();
+      // A vacuum would merge the four 952-row groups (and recompress them); the count would fall.
+      assert.equal(await rowGroups(db), before);
+      assert.equal(before, 8);
+    } finally {
+      await db.close();
+    }
+  });
 });

@@ -12,6 +12,10 @@ export interface Health {
     external_bytes: number;
     array_buffers_bytes: number;
   };
+  /** The ingestion thread's own heap and buffers (one process; absent on a split backend). */
+  worker_heap_used_bytes?: number;
+  worker_heap_total_bytes?: number;
+  worker_array_buffers_bytes?: number;
   span_store?: { spans: number; bytes: number; memory_bytes: number; memory_limit: string };
   /** The counters of every poller, summed. */
   poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; records: number };

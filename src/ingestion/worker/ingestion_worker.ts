@@ -43,13 +43,17 @@ try {
       case 'release':
         await ingestion.wal.releaseUpTo(request.key);
         return null;
-      case 'facts':
+      case 'facts': {
+        // This thread's own JavaScript heap and the buffers its objects hold (the process RSS in
+        // /health/details includes both).
+        const usage = process.memoryUsage();
         return {
           ...ingestion.facts(),
-          // This thread's own JavaScript heap (the process RSS in /health/details includes it).
-          worker_heap_used_bytes: process.memoryUsage().heapUsed,
-          worker_heap_total_bytes: process.memoryUsage().heapTotal,
+          worker_heap_used_bytes: usage.heapUsed,
+          worker_heap_total_bytes: usage.heapTotal,
+          worker_array_buffers_bytes: usage.arrayBuffers,
         };
+      }
       case 'close':
         await ingestion.close();
         sqlite.close();
