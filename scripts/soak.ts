@@ -6,7 +6,7 @@
 // Exporters (gRPC and OTLP/HTTP, protobuf and JSON) send unique realistic Junjo traces at a steady
 // rate while readers loop over four query endpoints (service list, a service's root spans, its
 // workflow spans, a recent trace's nested spans). Every sample prints the server's RSS and its peak
-// so far (VmHWM), the two JavaScript heaps (main thread, ingestion thread), its open file descriptors, p50/p99 latency per endpoint over the interval, spans stored and the backlog. At the end
+// so far (VmHWM), the two JavaScript heaps and the ArrayBuffer memory of each (main thread, ingestion thread), its open file descriptors, p50/p99 latency per endpoint over the interval, spans stored and the backlog. At the end
 // it compares the last fifth of the run with the second fifth (after warm-up) and says whether RSS,
 // descriptors and latency stayed flat, and whether the peak RSS stayed under the 512 MB goal. Not a CI test: it takes minutes and judges trends.
 import { writeFileSync } from 'node:fs';
