@@ -77,7 +77,7 @@ const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql', 'log_recor
 // No vacuum at checkpoints: each commit that fills a row group writes its rows as row groups of
 // their own, the last one partly filled, and DuckDB's checkpoint merged those partial groups,
 // compressing their strings (FSST) again; that was ~70% of a checkpoint's CPU. Without it, 138k
-// spans of the benchmark's mix checkpoint in 2.5 s of CPU instead of 9.2, into a file of 213 MB
+// spans of the benchmark's mix checkpoint in 2.3 s of CPU instead of 7.9–9.3, into a file of 213 MB
 // instead of 261, with 84 row groups instead of 75 (README.md, Checkpoints). The vacuum did nothing
 // for retention: with indexes on the table DuckDB neither merges nor drops row groups that deletes
 // emptied (their row ids must stay), with or without it.
