@@ -201,9 +201,7 @@ const noPeaks = (): MemoryPeaks => ({ mainHeapUsed: 0, ingestionHeapUsed: 0, duc
 
 /** The poller's indexed count, noting the memory figures of the same answer in `peaks`. */
 async function indexedNoting(baseUrl: string, peaks: MemoryPeaks): Promise<number> {
-  const facts = (await health(baseUrl)) as Awaited<ReturnType<typeof health>> & {
-    worker_heap_used_bytes?: number;
-  };
+  const facts = await health(baseUrl);
   peaks.mainHeapUsed = Math.max(peaks.mainHeapUsed, facts.process.heap_used_bytes);
   peaks.ingestionHeapUsed = Math.max(peaks.ingestionHeapUsed, facts.worker_heap_used_bytes ?? 0);
   peaks.duckDbMemory = Math.max(peaks.duckDbMemory, facts.span_store?.memory_bytes ?? 0);

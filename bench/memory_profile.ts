@@ -140,7 +140,7 @@ try {
     console.log(
       `  health just before: main heap used/total ${mb(facts.process.heap_used_bytes)}/${mb(facts.process.heap_total_bytes)}, ` +
         `external ${mb(facts.process.external_bytes)}, arrayBuffers ${mb(facts.process.array_buffers_bytes)}, ` +
-        `worker heap used/total ${mb(Number(facts.worker_heap_used_bytes ?? 0))}/${mb(Number(facts.worker_heap_total_bytes ?? 0))}, ` +
+        `worker heap used/total ${mb(facts.worker_heap_used_bytes ?? 0)}/${mb(facts.worker_heap_total_bytes ?? 0)}, ` +
         `DuckDB ${mb(facts.span_store?.memory_bytes ?? 0)} (${facts.span_store?.memory_limit})`,
     );
   }
