@@ -228,9 +228,9 @@ export const variables = {
     parse: (raw: string, name: string) => (raw === '' ? '' : identifier(raw, name)),
   },
   JUNJO_DUCKDB_MEMORY_LIMIT: {
-    default: '192MiB',
+    default: '128MiB',
     describe:
-      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); a lower one spills and checkpoints more under load for little less RSS, see README.md Memory",
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); the writer checkpoints once un-checkpointed rows and index nodes pass a quarter of it; more caches more of a large table, see docs/memory.md",
     parse: byteSize,
   },
   JUNJO_DUCKDB_THREADS: {

@@ -21,7 +21,7 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-per
  *   pages DuckDB freed are returned to the system 100 ms later, by jemalloc's background threads
  *   (src/db_duckdb/connection.ts), instead of lingering as "dirty" and then "muzzy" pages that
  *   still count as resident. A decay of 0 returned more (peak 511 against 563 MB) but cost the
- *   inserts 50–70% more CPU (`bench/duckdb_spill.ts`). README.md, Memory;
+ *   inserts 50–70% more CPU (`bench/duckdb_spill.ts`). docs/memory.md;
  * - Node's compile cache: a module whose source is unchanged loads its stripped JavaScript and V8
  *   code from the cache, so neither the main thread nor the ingestion thread instantiates the
  *   TypeScript stripper (a WebAssembly module of ~17 MB resident in each isolate that used it).

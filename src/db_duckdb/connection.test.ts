@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { type DuckDb, openDuckDb } from './connection.ts';
+import { type DuckDb, openDuckDb, parseDuckDbBytes } from './connection.ts';
 
 const logger = createLogger('silent');
 let dir: string;
@@ -455,6 +455,38 @@ describe('DuckDb.checkpoint and close', () => {
     }
   });
 
+  test('an idle checkpoint held up by a read older than an update is tried again once that read ends', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger, { idleCheckpointMs: 100 });
+    try {
+      await db.write((conn) =>
+        conn.run('CREATE TABLE probe (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO probe VALUES (1, 0)'),
+      );
+      await db.checkpoint();
+      const readOpen = deferred();
+      const readMayEnd = deferred();
+      // A read transaction that began before the update keeps DuckDB from checkpointing.
+      const reading = db.read(async (conn) => {
+        await conn.run('BEGIN TRANSACTION');
+        await conn.run('SELECT count(*) FROM probe');
+        readOpen.resolve();
+        await readMayEnd.promise;
+        await conn.run('COMMIT');
+      });
+      await readOpen.promise;
+      await db.write((conn) => conn.run('UPDATE probe SET n = n + 1'));
+      await new Promise((r) => setTimeout(r, 500)); // several idle checkpoints' worth
+      assert.ok(walBytes(file) > 0, 'no checkpoint while the older read is open');
+      readMayEnd.resolve();
+      await reading;
+      const deadline = Date.now() + 60_000; // the loop ends as soon as the checkpoint ran
+      while (walBytes(file) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(walBytes(file), 0);
+    } finally {
+      await db.close();
+    }
+  });
+
   test('close() lets an in-flight write finish, then refuses new work', async () => {
     const file = freshFile();
     const db = await openDuckDb(file, logger);
@@ -515,6 +547,15 @@ test('the memory limit and thread count are applied, and memory() reports use ag
   }
 });
 
+test('sizes as DuckDB prints its settings are read in bytes', () => {
+  assert.equal(parseDuckDbBytes('192.0 MiB'), 192 * 2 ** 20);
+  assert.equal(parseDuckDbBytes('1.5 GiB'), 1.5 * 2 ** 30);
+  assert.equal(parseDuckDbBytes('2.0 GB'), 2e9);
+  assert.equal(parseDuckDbBytes('0 bytes'), 0);
+  assert.throws(() => parseDuckDbBytes('lots'), /unexpected DuckDB size/);
+  assert.throws(() => parseDuckDbBytes('3 parsecs'), /unexpected DuckDB size/);
+});
+
 test('a read that runs out of memory is tried once more, then refused as retryable, and frees its reader', async () => {
   const db = await openDuckDb(freshFile(), logger, { memoryLimit: '16MiB', threads: 1, readers: 1 });
   try {
@@ -563,6 +604,41 @@ describe('rows of a commit', () => {
       )) as [[number, number]];
       assert.ok(Number(persistent) > 0, 'the first full row group was written to the file at commit');
       assert.equal(Number(inMemory), 0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  /** Commits of 1,000 rows (under a row group, so they wait in memory) until a checkpoint ran. */
+  async function appendUntilCheckpointed(file: string, db: DuckDb, maxCommits: number): Promise<number> {
+    await db.write((conn) => conn.run('CREATE TABLE wide (id VARCHAR, body VARCHAR)'));
+    for (let commit = 0; commit < maxCommits; commit++) {
+      await appendRows(db, commit * 1000, 1000);
+      await new Promise((r) => setTimeout(r, 100)); // lets the memory check that follows a write run
+      if (walBytes(file) === 0) return commit + 1;
+    }
+    return -1;
+  }
+
+  test('rows held in memory past a quarter of the memory limit are checkpointed between writes', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger, { idleCheckpointMs: 0, memoryLimit: '48MiB', threads: 1 });
+    try {
+      // ~1 KB per row waits in memory: a quarter of the limit after ~12 commits, checked once a second.
+      const commits = await appendUntilCheckpointed(file, db, 200);
+      assert.ok(commits > 1, `checkpointed after ${commits} commits`);
+      const [[count]] = (await db.read((conn) => rows(conn, 'SELECT count(*) FROM wide'))) as [[bigint]];
+      assert.equal(Number(count), commits * 1000);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('rows held in memory well under a quarter of the limit wait for an idle or asked-for checkpoint', async () => {
+    const file = freshFile();
+    const db = await openDuckDb(file, logger, { idleCheckpointMs: 0, memoryLimit: '1GiB', threads: 1 });
+    try {
+      assert.equal(await appendUntilCheckpointed(file, db, 20), -1);
     } finally {
       await db.close();
     }

@@ -95,6 +95,28 @@ const ALIAS = 'junjo';
 
 const READ_RETRY_AFTER_OOM_MS = 250;
 
+// What only a checkpoint releases: rows committed in batches smaller than a row group (they wait
+// in memory, uncompressed, ~4–5 KB per span) and index nodes changed since the last checkpoint
+// (counted as the growth of the indexes' memory since then: loaded index nodes stay after a
+// checkpoint, evictable). Left to fill the memory limit, they spilled one temporary file per block
+// and the insert that finally ran out of memory checkpointed for ~40 s (the soak at 500 spans/s:
+// README.md, Memory and threads; docs/memory.md). Once they pass this share of the limit the writer checkpoints between
+// writes instead, while that is cheap: a checkpoint's cost grows with the rows it writes (~60 µs
+// of CPU per span held, ~0.6 s at a quarter of 128 MiB: bench/duckdb_held_checkpoint.ts). Looked
+// at once per second of writing.
+const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
+const HELD_MEMORY_CHECK_MS = 1000;
+const HELD_MEMORY_SQL = `SELECT
+  coalesce(sum(memory_usage_bytes) FILTER (WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS')), 0)::BIGINT,
+  coalesce(sum(memory_usage_bytes) FILTER (WHERE tag = 'ART_INDEX'), 0)::BIGINT
+FROM duckdb_memory()`;
+
+/** Bytes of rows waiting for a checkpoint, and of the indexes, by DuckDB's memory tags. */
+async function heldMemory(conn: DuckDBConnection): Promise<{ rowBytes: number; indexBytes: number }> {
+  const [rowBytes, indexBytes] = (await conn.runAndReadAll(HELD_MEMORY_SQL)).getRows()[0] as [bigint, bigint];
+  return { rowBytes: Number(rowBytes), indexBytes: Number(indexBytes) };
+}
+
 /** DuckDB could not get memory under its limit (its message is the only sign). */
 export function isDuckDbOutOfMemory(error: unknown): boolean {
   return /Out of Memory|failed to pin block|could not allocate block/i.test(String(error));
@@ -156,6 +178,8 @@ interface Session {
   instance: DuckDBInstance;
   writer: DuckDBConnection;
   readers: DuckDBConnection[];
+  /** `memory_limit` in bytes, for the held-memory checkpoint (HELD_MEMORY_CHECKPOINT_SHARE). */
+  memoryLimitBytes: number;
 }
 
 async function openSession(key: string | null, options: DuckDbOptions): Promise<Session> {
@@ -175,12 +199,33 @@ async function openSession(key: string | null, options: DuckDbOptions): Promise<
     for (let i = 0; i <= readerCount; i++) connections.push(await instance.connect());
     if (key !== null) await attachFile(connections, key, options.rowGroupSize ?? ROW_GROUP_SIZE);
     const [writer, ...readers] = connections as [DuckDBConnection, ...DuckDBConnection[]];
-    return { instance, writer, readers };
+    const limit = await writer.runAndReadAll("SELECT current_setting('memory_limit')");
+    return { instance, writer, readers, memoryLimitBytes: parseDuckDbBytes(String(limit.getRows()[0]?.[0])) };
   } catch (err) {
     for (const conn of connections) conn.closeSync();
     instance?.closeSync();
     throw err;
   }
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  bytes: 1,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+};
+
+/** A size as DuckDB prints a setting (`192.0 MiB`, `1.5 GiB`, `0 bytes`) in bytes. */
+export function parseDuckDbBytes(text: string): number {
+  const match = /^([\d.]+)\s*([A-Za-z]+)$/.exec(text.trim());
+  const unit = match ? BYTE_UNITS[match[2]!] : undefined;
+  if (!match || unit === undefined) throw new Error(`unexpected DuckDB size: ${text}`);
+  return Number(match[1]) * unit;
 }
 
 function closeSession(session: Session): void {
@@ -240,6 +285,15 @@ export function isDuckDbInvalidated(error: unknown): boolean {
   );
 }
 
+/**
+ * DuckDB refused a CHECKPOINT because a committed transaction still holds its checkpoint lock: one
+ * that updated rows (the insert path updates the summary tables) keeps it until every read that
+ * started before its commit has finished. Trying again a little later succeeds.
+ */
+function isCheckpointHeldUpByReads(error: unknown): boolean {
+  return /Cannot CHECKPOINT: there are other write transactions active/.test(String(error));
+}
+
 class DuckDbHandle implements DuckDb {
   readonly path: string;
   private readonly parts: HandleParts;
@@ -249,6 +303,9 @@ class DuckDbHandle implements DuckDb {
   private writeTail: Promise<unknown> = Promise.resolve();
   private writesInQueue = 0;
   private writtenSinceCheckpoint = false;
+  private lastHeldMemoryCheck = 0;
+  /** The indexes' memory right after the last checkpoint: what they grow beyond it is held. */
+  private indexBytesAfterCheckpoint = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private idleReaders: DuckDBConnection[];
   private readonly readerWaiters: ((conn: DuckDBConnection) => void)[] = [];
@@ -286,7 +343,10 @@ class DuckDbHandle implements DuckDb {
     const settled = () => {
       if (--this.writesInQueue === 0) this.armIdleCheckpoint();
     };
-    run.then(settled, settled);
+    run.then(() => {
+      settled();
+      this.checkpointIfMemoryHeld();
+    }, settled);
     return run;
   }
 
@@ -393,6 +453,7 @@ class DuckDbHandle implements DuckDb {
         this.session = null;
         closeSession(failed);
         this.writtenSinceCheckpoint = false;
+        this.indexBytesAfterCheckpoint = 0;
         await this.openSession().catch((err: unknown) => {
           this.logger.error({ err }, 'DuckDB could not be opened again; retrying with the next write');
         });
@@ -407,9 +468,38 @@ class DuckDbHandle implements DuckDb {
   private armIdleCheckpoint(): void {
     if (this.parts.idleCheckpointMs <= 0 || this.closing || !this.writtenSinceCheckpoint) return;
     this.idleTimer = setTimeout(() => {
-      this.checkpoint().catch((err) => this.logger.warn({ err }, 'DuckDB idle checkpoint failed'));
+      this.checkpoint().catch((err: unknown) => {
+        if (isCheckpointHeldUpByReads(err)) this.armIdleCheckpoint();
+        else this.logger.warn({ err }, 'DuckDB idle checkpoint failed');
+      });
     }, this.parts.idleCheckpointMs);
     this.idleTimer.unref();
+  }
+
+  /** Queues a checkpoint when what only a checkpoint releases has passed its share of the limit. */
+  private checkpointIfMemoryHeld(): void {
+    const now = performance.now();
+    if (this.closing || now - this.lastHeldMemoryCheck < HELD_MEMORY_CHECK_MS) return;
+    this.lastHeldMemoryCheck = now;
+    this.enqueueWrite(async () => {
+      if (!this.writtenSinceCheckpoint) return;
+      const { writer, memoryLimitBytes } = await this.openSession();
+      const { rowBytes, indexBytes } = await heldMemory(writer);
+      const heldBytes = rowBytes + Math.max(0, indexBytes - this.indexBytesAfterCheckpoint);
+      if (heldBytes < memoryLimitBytes * HELD_MEMORY_CHECKPOINT_SHARE) return;
+      this.logger.debug(
+        { heldBytes },
+        'DuckDB checkpoint: rows and index entries held in memory passed their share',
+      );
+      await this.checkpointNow();
+    }).catch((err: unknown) => {
+      if (!isCheckpointHeldUpByReads(err)) {
+        this.logger.warn({ err }, 'DuckDB checkpoint to release held memory failed');
+        return;
+      }
+      this.lastHeldMemoryCheck = 0; // again after the next write
+      this.logger.debug('DuckDB checkpoint waits for reads older than the last commit');
+    });
   }
 
   private async checkpointNow(): Promise<void> {
@@ -422,6 +512,7 @@ class DuckDbHandle implements DuckDb {
       throw isDuckDbInvalidated(err) ? await this.replaceSession(err) : err;
     }
     this.writtenSinceCheckpoint = false;
+    this.indexBytesAfterCheckpoint = (await heldMemory(writer)).indexBytes;
     const ms = Math.round(performance.now() - started);
     // Seconds-long checkpoints are worth seeing in the log: they hold up the writer queue.
     this.logger[ms >= 1000 ? 'info' : 'debug']({ ms }, 'DuckDB checkpoint');
