@@ -609,39 +609,45 @@ describe('rows of a commit', () => {
     }
   });
 
-  /** Commits of 1,000 rows (under a row group, so they wait in memory) until a checkpoint ran. */
-  async function appendUntilCheckpointed(file: string, db: DuckDb, maxCommits: number): Promise<number> {
-    await db.write((conn) => conn.run('CREATE TABLE wide (id VARCHAR, body VARCHAR)'));
-    for (let commit = 0; commit < maxCommits; commit++) {
-      await appendRows(db, commit * 1000, 1000);
-      await new Promise((r) => setTimeout(r, 100)); // lets the memory check that follows a write run
-      if (walBytes(file) === 0) return commit + 1;
+  /**
+   * Commits of 1,000 rows (under a row group, so they wait in memory) until the writer decides to
+   * checkpoint for the memory they hold; the number of commits, or -1 if it never did.
+   */
+  async function commitsUntilHeldMemoryCheckpoint(memoryLimit: string, maxCommits: number): Promise<number> {
+    const messages: string[] = [];
+    const debugLogger = createLogger('debug', {
+      write: (line: string) => messages.push((JSON.parse(line) as { msg: string }).msg),
+    });
+    const decision = () => messages.findIndex((msg) => msg.includes('held in memory passed their share'));
+    const db = await openDuckDb(freshFile(), debugLogger, { idleCheckpointMs: 0, memoryLimit, threads: 1 });
+    try {
+      await db.write((conn) => conn.run('CREATE TABLE wide (id VARCHAR, body VARCHAR)'));
+      for (let commit = 0; commit < maxCommits; commit++) {
+        // The check queued after a write runs before the next write, so a decision is never missed.
+        await appendRows(db, commit * 1000, 1000);
+        if (decision() >= 0) {
+          // The write that just finished waited behind the checkpoint, which logs when it is done.
+          assert.ok(messages.slice(decision()).includes('DuckDB checkpoint'), 'the checkpoint ran');
+          const [[count]] = (await db.read((conn) => rows(conn, 'SELECT count(*) FROM wide'))) as [[bigint]];
+          assert.equal(Number(count), (commit + 1) * 1000, 'every committed row is there');
+          return commit + 1;
+        }
+        await new Promise((r) => setTimeout(r, 100)); // the check runs at most once a second
+      }
+      return -1;
+    } finally {
+      await db.close();
     }
-    return -1;
   }
 
   test('rows held in memory past a quarter of the memory limit are checkpointed between writes', async () => {
-    const file = freshFile();
-    const db = await openDuckDb(file, logger, { idleCheckpointMs: 0, memoryLimit: '48MiB', threads: 1 });
-    try {
-      // ~1 KB per row waits in memory: a quarter of the limit after ~12 commits, checked once a second.
-      const commits = await appendUntilCheckpointed(file, db, 200);
-      assert.ok(commits > 1, `checkpointed after ${commits} commits`);
-      const [[count]] = (await db.read((conn) => rows(conn, 'SELECT count(*) FROM wide'))) as [[bigint]];
-      assert.equal(Number(count), commits * 1000);
-    } finally {
-      await db.close();
-    }
+    // ~1 KB per row waits in memory: a quarter of 48 MiB after ~12 commits.
+    const commits = await commitsUntilHeldMemoryCheckpoint('48MiB', 200);
+    assert.ok(commits > 1, `checkpointed after ${commits} commits`);
   });
 
   test('rows held in memory well under a quarter of the limit wait for an idle or asked-for checkpoint', async () => {
-    const file = freshFile();
-    const db = await openDuckDb(file, logger, { idleCheckpointMs: 0, memoryLimit: '1GiB', threads: 1 });
-    try {
-      assert.equal(await appendUntilCheckpointed(file, db, 20), -1);
-    } finally {
-      await db.close();
-    }
+    assert.equal(await commitsUntilHeldMemoryCheckpoint('1GiB', 20), -1);
   });
 
   const rowGroups = async (db: DuckDb) => {

@@ -45,6 +45,12 @@ export interface DuckDbOptions {
   blockSize?: number;
   /** Rows per row group of the file (default ROW_GROUP_SIZE; see there). For benchmarks. */
   rowGroupSize?: number;
+  /**
+   * Share of the memory limit that rows and index nodes waiting for a checkpoint may take before
+   * the writer checkpoints (default HELD_MEMORY_CHECKPOINT_SHARE; `Infinity`: never, for tests of
+   * what happens when the limit fills anyway).
+   */
+  heldMemoryCheckpointShare?: number;
 }
 
 const DEFAULT_IDLE_CHECKPOINT_MS = 10_000;
@@ -104,7 +110,7 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 // writes instead, while that is cheap: a checkpoint's cost grows with the rows it writes (~60 µs
 // of CPU per span held, ~0.6 s at a quarter of 128 MiB: bench/duckdb_held_checkpoint.ts). Looked
 // at once per second of writing.
-const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
+export const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
 const HELD_MEMORY_CHECK_MS = 1000;
 const HELD_MEMORY_SQL = `SELECT
   coalesce(sum(memory_usage_bytes) FILTER (WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS')), 0)::BIGINT,
@@ -157,6 +163,7 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
       open,
       logger,
       idleCheckpointMs: options.idleCheckpointMs ?? DEFAULT_IDLE_CHECKPOINT_MS,
+      heldMemoryCheckpointShare: options.heldMemoryCheckpointShare ?? HELD_MEMORY_CHECKPOINT_SHARE,
       onClosed: forget,
     });
     try {
@@ -272,6 +279,7 @@ interface HandleParts {
   open: () => Promise<Session>;
   logger: Logger;
   idleCheckpointMs: number;
+  heldMemoryCheckpointShare: number;
   onClosed: () => void;
 }
 
@@ -479,14 +487,21 @@ class DuckDbHandle implements DuckDb {
   /** Queues a checkpoint when what only a checkpoint releases has passed its share of the limit. */
   private checkpointIfMemoryHeld(): void {
     const now = performance.now();
-    if (this.closing || now - this.lastHeldMemoryCheck < HELD_MEMORY_CHECK_MS) return;
+    const share = this.parts.heldMemoryCheckpointShare;
+    if (
+      this.closing ||
+      share === Number.POSITIVE_INFINITY ||
+      now - this.lastHeldMemoryCheck < HELD_MEMORY_CHECK_MS
+    ) {
+      return;
+    }
     this.lastHeldMemoryCheck = now;
     this.enqueueWrite(async () => {
       if (!this.writtenSinceCheckpoint) return;
       const { writer, memoryLimitBytes } = await this.openSession();
       const { rowBytes, indexBytes } = await heldMemory(writer);
       const heldBytes = rowBytes + Math.max(0, indexBytes - this.indexBytesAfterCheckpoint);
-      if (heldBytes < memoryLimitBytes * HELD_MEMORY_CHECKPOINT_SHARE) return;
+      if (heldBytes < memoryLimitBytes * share) return;
       this.logger.debug(
         { heldBytes },
         'DuckDB checkpoint: rows and index entries held in memory passed their share',
