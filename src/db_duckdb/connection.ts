@@ -106,10 +106,10 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 // (counted as the growth of the indexes' memory since then: loaded index nodes stay after a
 // checkpoint, evictable). Left to fill the memory limit, they spilled one temporary file per block
 // and the insert that finally ran out of memory checkpointed for ~40 s (the soak at 500 spans/s:
-// README.md, Memory and threads; docs/memory.md). Once they pass this share of the limit the writer checkpoints between
-// writes instead, while that is cheap: a checkpoint's cost grows with the rows it writes (~60 µs
-// of CPU per span held, ~0.8 s at a quarter of 192 MiB: bench/duckdb_held_checkpoint.ts). Looked
-// at once per second of writing.
+// README.md, Memory and threads; docs/memory.md). Once they pass this share of the limit the
+// writer checkpoints between writes instead, while that is cheap: a checkpoint's cost grows with
+// the rows it writes (~60 µs of CPU per span held, ~0.8 s at a quarter of 192 MiB:
+// bench/duckdb_held_checkpoint.ts). Looked at once per second of writing.
 export const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
 const HELD_MEMORY_CHECK_MS = 1000;
 const HELD_MEMORY_SQL = `SELECT
