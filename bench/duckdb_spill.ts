@@ -5,7 +5,7 @@
 // it spilled to `<file>.tmp` (bytes, and files: blocks of a size other than 256 KiB are spilled one
 // file each). CPU time, not wall time, so a busy machine changes little; compare runs side by side.
 //
-//   node_modules/.bin/node bench/duckdb_spill.ts [--spans 200000] [--memory 192MiB] [--threads 2] [--block-size 16384] [--row-group-size 2048]
+//   node_modules/.bin/node bench/duckdb_spill.ts [--spans 200000] [--memory 192MiB] [--threads 2] [--block-size 65536] [--row-group-size 2048]
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,7 +118,7 @@ if (import.meta.main) {
       spans,
       memory_limit: args.memory ?? 'DuckDB default (80% of RAM)',
       threads: args.threads ?? 'DuckDB default',
-      block_size: args['block-size'] ?? 'default (16 KiB)',
+      block_size: args['block-size'] ?? 'default (64 KiB)',
       row_group_size: args['row-group-size'] ?? 'default (2048)',
       insert_cpu_ms_per_1k_spans: per1k(insertCpuMs),
       checkpoint_after_cpu_ms_per_1k_spans: per1k(checkpointCpuMs),

@@ -176,7 +176,7 @@ describe('openDuckDb', () => {
     }
   });
 
-  test('creates new files with 16 KiB blocks (or the blockSize asked for) and storage v1.5.0; older files keep their format', async () => {
+  test('creates new files with 64 KiB blocks (or the blockSize asked for) and storage v1.5.0; older files keep their format', async () => {
     const format = (db: DuckDb) =>
       db.read((conn) =>
         rows(
@@ -188,7 +188,7 @@ describe('openDuckDb', () => {
       );
     const created = await openDuckDb(freshFile(), logger);
     try {
-      assert.deepEqual(await format(created), [['16384', 'v1.5.0+']]);
+      assert.deepEqual(await format(created), [['65536', 'v1.5.0+']]);
     } finally {
       await created.close();
     }
@@ -648,6 +648,73 @@ describe('rows of a commit', () => {
 
   test('rows held in memory well under a quarter of the limit wait for an idle or asked-for checkpoint', async () => {
     assert.equal(await commitsUntilHeldMemoryCheckpoint('1GiB', 20), -1);
+  });
+
+  /** ART_INDEX bytes in DuckDB's memory: index nodes loaded or changed. */
+  const indexMemory = async (db: DuckDb) => {
+    const [[bytes]] = (await db.read((conn) =>
+      rows(conn, "SELECT sum(memory_usage_bytes) FROM duckdb_memory() WHERE tag = 'ART_INDEX'"),
+    )) as [[string]];
+    return Number(bytes);
+  };
+
+  /**
+   * A file with 20,000 spans (the seed's indexes), opened again with `indexMemoryReopenShare`, then
+   * 300 lookups by trace id a second apart in groups (the check runs at most once a second). Returns
+   * the messages logged and the indexes' memory at its highest and at the end.
+   */
+  async function lookUpTraces(indexMemoryReopenShare: number) {
+    const file = freshFile();
+    const filled = await openDuckDb(file, logger, { idleCheckpointMs: 0 });
+    await filled.write((conn) =>
+      conn.run(`INSERT INTO spans (trace_id, span_id, service_name, start_time, end_time)
+                SELECT md5(i::VARCHAR), left(md5((-i)::VARCHAR), 16), 'svc', now(), now() FROM range(20000) t(i)`),
+    );
+    await filled.close();
+    const messages: string[] = [];
+    const infoLogger = createLogger('info', {
+      write: (line: string) => messages.push((JSON.parse(line) as { msg: string }).msg),
+    });
+    // 64 MiB and a share of 1/256: the threshold is 256 KiB of loaded index nodes.
+    const db = await openDuckDb(file, infoLogger, {
+      idleCheckpointMs: 0,
+      memoryLimit: '64MiB',
+      indexMemoryReopenShare,
+    });
+    let highest = 0;
+    try {
+      for (let group = 0; group < 3; group++) {
+        for (let i = group * 100; i < (group + 1) * 100; i++) {
+          const found = await db.read((conn) =>
+            rows(conn, `SELECT span_id FROM spans WHERE trace_id = md5('${i}')`),
+          );
+          assert.deepEqual(found.length, 1, `trace ${i} is found`);
+        }
+        highest = Math.max(highest, await indexMemory(db));
+        await new Promise((r) => setTimeout(r, 1100));
+      }
+      await db.read((conn) => rows(conn, 'SELECT 1')); // the last group's check
+      await db.write(async () => {}); // and it has run (it is queued on the writer)
+      return { messages, highest, last: await indexMemory(db) };
+    } finally {
+      await db.close();
+    }
+  }
+
+  test('index nodes loaded by lookups past their share of the limit are released by opening the file again', async () => {
+    const { messages, highest, last } = await lookUpTraces(1 / 256);
+    assert.ok(highest > 256 * 1024, `lookups loaded ${highest} bytes of index nodes`);
+    assert.ok(
+      messages.includes('DuckDB opened its file again to release loaded index nodes'),
+      messages.join(' | '),
+    );
+    assert.ok(last < highest, `index memory ${last} after the reopen, ${highest} before`);
+  });
+
+  test('index nodes loaded under their share of the limit stay loaded', async () => {
+    const { messages, highest, last } = await lookUpTraces(1);
+    assert.ok(!messages.some((msg) => msg.includes('to release loaded index nodes')), messages.join(' | '));
+    assert.ok(last >= highest, `index memory ${last} at the end, ${highest} at its highest`);
   });
 
   const rowGroups = async (db: DuckDb) => {

@@ -39,7 +39,7 @@ export interface DuckDbOptions {
   /** DuckDB's `threads` (default: DuckDB's own, one per core). */
   threads?: number;
   /**
-   * Block size of a file this open creates (default 16 KiB; an existing file keeps its own). For
+   * Block size of a file this open creates (default 64 KiB; an existing file keeps its own). For
    * benchmarks that compare formats: see README.md, File format and Memory and threads.
    */
   blockSize?: number;
@@ -51,6 +51,11 @@ export interface DuckDbOptions {
    * what happens when the limit fills anyway).
    */
   heldMemoryCheckpointShare?: number;
+  /**
+   * Share of the memory limit that loaded index nodes may take before the file is opened again to
+   * release them (default INDEX_MEMORY_REOPEN_SHARE; `Infinity`: never).
+   */
+  indexMemoryReopenShare?: number;
 }
 
 const DEFAULT_IDLE_CHECKPOINT_MS = 10_000;
@@ -67,9 +72,11 @@ const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql', 'log_recor
 // created with): a trace lookup fetches its few rows from one block per column, and every block
 // missing from the buffer pool is read, checksummed and allocated whole. With 256 KiB blocks that
 // cost grew with the share of the table that no longer fits in memory (measured on a synthetic
-// 1M-span table with a 40 MB buffer pool: 17 ms CPU per lookup, 8 ms with 16 KiB blocks; README.md).
-// The current storage version
-// adds the newer string compression (DICT_FSST) over the v0.10.2 default.
+// 1M-span table with a 40 MB buffer pool: 17 ms CPU per lookup, 8 ms with 16 KiB blocks). 64 KiB
+// blocks look traces up as fast as 16 KiB ones, and DuckDB keeps objects of its own for every block
+// a query has touched, outside its limit: ~1.8 KB per block, half as many blocks (README.md, File
+// format). The current storage version adds the newer string compression (DICT_FSST) over the
+// v0.10.2 default.
 //
 // DuckDB allocates through the jemalloc built into libduckdb (symbols `duckdb_je_*`; it is not listed
 // as an extension). It hands a thread's cached memory back only after a task whose allocations
@@ -93,7 +100,7 @@ const INSTANCE_SETTINGS = {
   allocator_bulk_deallocation_flush_threshold: '64MiB',
   wal_autocheckpoint: '1GiB',
   max_vacuum_tasks: '0',
-  default_block_size: '16384',
+  default_block_size: '65536',
   storage_compatibility_version: 'v1.5.0',
 };
 
@@ -111,7 +118,19 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 // the rows it writes (~60 µs of CPU per span held, ~0.8 s at a quarter of 192 MiB:
 // bench/duckdb_held_checkpoint.ts). Looked at once per second of writing.
 export const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
-const HELD_MEMORY_CHECK_MS = 1000;
+const MEMORY_CHECK_MS = 1000;
+
+// DuckDB never evicts an index node it has loaded: reading one from the file copies its block into
+// a buffer that stays pinned (FixedSizeBuffer::Pin) until a checkpoint writes it out, which it does
+// only for changed ones. Trace lookups on a large store load more of the trace_id indexes with
+// every trace not read before, so their memory grows until the limit is full and every query fails
+// ("failed to pin block": the generated 10M-span store at 128 MiB after ~2,000 lookups; at 1M
+// spans the two lookup indexes alone take ~22 MiB). Closing the file releases them; past this
+// share of the limit the writer checkpoints and opens the file again (~0.3 s at 1M spans), between
+// two queries.
+export const INDEX_MEMORY_REOPEN_SHARE = 1 / 2;
+// Reopening more often than this means the indexes a load needs do not fit in the limit.
+const INDEX_REOPEN_TOO_OFTEN_MS = 30_000;
 const HELD_MEMORY_SQL = `SELECT
   coalesce(sum(memory_usage_bytes) FILTER (WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS')), 0)::BIGINT,
   coalesce(sum(memory_usage_bytes) FILTER (WHERE tag = 'ART_INDEX'), 0)::BIGINT
@@ -164,6 +183,7 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
       logger,
       idleCheckpointMs: options.idleCheckpointMs ?? DEFAULT_IDLE_CHECKPOINT_MS,
       heldMemoryCheckpointShare: options.heldMemoryCheckpointShare ?? HELD_MEMORY_CHECKPOINT_SHARE,
+      indexMemoryReopenShare: options.indexMemoryReopenShare ?? INDEX_MEMORY_REOPEN_SHARE,
       onClosed: forget,
     });
     try {
@@ -280,6 +300,7 @@ interface HandleParts {
   logger: Logger;
   idleCheckpointMs: number;
   heldMemoryCheckpointShare: number;
+  indexMemoryReopenShare: number;
   onClosed: () => void;
 }
 
@@ -311,7 +332,8 @@ class DuckDbHandle implements DuckDb {
   private writeTail: Promise<unknown> = Promise.resolve();
   private writesInQueue = 0;
   private writtenSinceCheckpoint = false;
-  private lastHeldMemoryCheck = 0;
+  private lastMemoryCheck = 0;
+  private lastIndexReopen = Number.NEGATIVE_INFINITY;
   /** The indexes' memory right after the last checkpoint: what they grow beyond it is held. */
   private indexBytesAfterCheckpoint = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -337,13 +359,27 @@ class DuckDbHandle implements DuckDb {
     const run = this.enqueueWrite(async () => {
       const { writer } = await this.openSession();
       this.writtenSinceCheckpoint = true;
+      let committing = false;
       try {
         await writer.run('BEGIN TRANSACTION');
         const result = await fn(writer);
+        committing = true;
         await writer.run('COMMIT');
         return result;
       } catch (err) {
         if (isDuckDbInvalidated(err)) throw await this.replaceSession(err);
+        if (committing) {
+          // A COMMIT that failed (out of memory while it appended to the table and its indexes)
+          // reverts its rows but can leave their keys in the primary-key index: the same rows then
+          // fail as duplicates of themselves, and a checkpoint would write those keys to the file.
+          // The file and its WAL hold only what was committed; the caller gets the error as it was.
+          this.logger.warn(
+            { err, path: this.path },
+            'DuckDB COMMIT failed: opening the file again to drop what it left in the indexes',
+          );
+          await this.reopenFile({ checkpointFirst: false });
+          throw err;
+        }
         await this.rollback(writer);
         throw err;
       }
@@ -353,14 +389,16 @@ class DuckDbHandle implements DuckDb {
     };
     run.then(() => {
       settled();
-      this.checkpointIfMemoryHeld();
+      this.checkMemorySoon();
     }, settled);
     return run;
   }
 
   async read<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     try {
-      return await this.readOnce(fn);
+      const result = await this.readOnce(fn);
+      this.checkMemorySoon();
+      return result;
     } catch (err) {
       if (!isDuckDbOutOfMemory(err)) throw err;
       // The memory limit is full for now (an insert's rows and index entries pinned until its
@@ -438,7 +476,7 @@ class DuckDbHandle implements DuckDb {
       throw storeUnavailable(`DuckDB ${this.path} could not be opened again: ${String(err)}`, err);
     }
     this.idleReaders = [...this.session.readers];
-    this.logger.warn({ path: this.path }, 'DuckDB opened again after a fatal error');
+    this.logger.debug({ path: this.path }, 'DuckDB opened its file again');
     return this.session;
   }
 
@@ -448,29 +486,42 @@ class DuckDbHandle implements DuckDb {
    * Runs on the writer queue; reads wait until it is done. Resolves to the error for the caller.
    */
   private async replaceSession(cause: unknown): Promise<Error> {
-    const failed = this.session;
-    if (failed && !this.closing) {
+    if (this.session && !this.closing) {
       this.logger.error(
         { err: cause, path: this.path },
         'DuckDB invalidated its database after a fatal error: closing it and opening the file again',
       );
-      const reopened = Promise.withResolvers<void>();
-      this.reopening = reopened.promise;
-      try {
-        await this.readersIdle();
-        this.session = null;
-        closeSession(failed);
-        this.writtenSinceCheckpoint = false;
-        this.indexBytesAfterCheckpoint = 0;
-        await this.openSession().catch((err: unknown) => {
-          this.logger.error({ err }, 'DuckDB could not be opened again; retrying with the next write');
-        });
-      } finally {
-        this.reopening = null;
-        reopened.resolve();
-      }
+      await this.reopenFile({ checkpointFirst: false });
     }
     return storeUnavailable('DuckDB reopened after a fatal error; try again', cause);
+  }
+
+  /**
+   * Closes the instance and opens the file again; reads wait meanwhile. Without `checkpointFirst`
+   * it skips the checkpoint DuckDB makes on close (which would write out what it holds in memory,
+   * right or wrong), so the new instance starts from what was committed: the file and its WAL.
+   */
+  private async reopenFile({ checkpointFirst }: { checkpointFirst: boolean }): Promise<void> {
+    const old = this.session;
+    if (!old || this.closing) return;
+    const reopened = Promise.withResolvers<void>();
+    this.reopening = reopened.promise;
+    try {
+      await this.readersIdle();
+      if (checkpointFirst) await this.checkpointNow();
+      this.session = null;
+      await old.writer.run('PRAGMA disable_checkpoint_on_shutdown').catch(() => {});
+      closeSession(old);
+      // Unless checkpointed, the replayed WAL puts rows back in memory: the next checkpoint has work.
+      this.writtenSinceCheckpoint = !checkpointFirst;
+      this.indexBytesAfterCheckpoint = 0;
+      await this.openSession().catch((err: unknown) => {
+        this.logger.error({ err }, 'DuckDB could not be opened again; retrying with the next write');
+      });
+    } finally {
+      this.reopening = null;
+      reopened.resolve();
+    }
   }
 
   private armIdleCheckpoint(): void {
@@ -484,37 +535,58 @@ class DuckDbHandle implements DuckDb {
     this.idleTimer.unref();
   }
 
-  /** Queues a checkpoint when what only a checkpoint releases has passed its share of the limit. */
-  private checkpointIfMemoryHeld(): void {
+  /**
+   * At most once a second, after a read or a write, on the writer queue: checkpoints when what only
+   * a checkpoint releases has passed its share of the limit, and opens the file again when loaded
+   * index nodes have passed theirs (INDEX_MEMORY_REOPEN_SHARE).
+   */
+  private checkMemorySoon(): void {
     const now = performance.now();
-    const share = this.parts.heldMemoryCheckpointShare;
-    if (
-      this.closing ||
-      share === Number.POSITIVE_INFINITY ||
-      now - this.lastHeldMemoryCheck < HELD_MEMORY_CHECK_MS
-    ) {
-      return;
-    }
-    this.lastHeldMemoryCheck = now;
+    if (this.closing || now - this.lastMemoryCheck < MEMORY_CHECK_MS) return;
+    this.lastMemoryCheck = now;
     this.enqueueWrite(async () => {
-      if (!this.writtenSinceCheckpoint) return;
       const { writer, memoryLimitBytes } = await this.openSession();
       const { rowBytes, indexBytes } = await heldMemory(writer);
       const heldBytes = rowBytes + Math.max(0, indexBytes - this.indexBytesAfterCheckpoint);
-      if (heldBytes < memoryLimitBytes * share) return;
-      this.logger.debug(
-        { heldBytes },
-        'DuckDB checkpoint: rows and index entries held in memory passed their share',
-      );
-      await this.checkpointNow();
+      if (indexBytes >= memoryLimitBytes * this.parts.indexMemoryReopenShare) {
+        await this.reopenToReleaseIndexes(indexBytes);
+      } else if (
+        this.writtenSinceCheckpoint &&
+        heldBytes >= memoryLimitBytes * this.parts.heldMemoryCheckpointShare
+      ) {
+        this.logger.debug(
+          { heldBytes },
+          'DuckDB checkpoint: rows and index entries held in memory passed their share',
+        );
+        await this.checkpointNow();
+      }
     }).catch((err: unknown) => {
       if (!isCheckpointHeldUpByReads(err)) {
         this.logger.warn({ err }, 'DuckDB checkpoint to release held memory failed');
         return;
       }
-      this.lastHeldMemoryCheck = 0; // again after the next write
+      this.lastMemoryCheck = 0; // again after the next read or write
       this.logger.debug('DuckDB checkpoint waits for reads older than the last commit');
     });
+  }
+
+  private async reopenToReleaseIndexes(indexBytes: number): Promise<void> {
+    const started = performance.now();
+    const sinceLast = started - this.lastIndexReopen;
+    this.lastIndexReopen = started;
+    await this.reopenFile({ checkpointFirst: true });
+    const fields = {
+      indexMiB: Math.round(indexBytes / 2 ** 20),
+      ms: Math.round(performance.now() - started),
+    };
+    if (sinceLast < INDEX_REOPEN_TOO_OFTEN_MS) {
+      this.logger.warn(
+        { ...fields, secondsSinceLast: Math.round(sinceLast / 1000) },
+        'DuckDB opened its file again to release loaded index nodes, soon after the last time: the indexes this load reads need more memory; raise JUNJO_DUCKDB_MEMORY_LIMIT',
+      );
+    } else {
+      this.logger.info(fields, 'DuckDB opened its file again to release loaded index nodes');
+    }
   }
 
   private async checkpointNow(): Promise<void> {

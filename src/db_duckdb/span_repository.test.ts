@@ -315,14 +315,18 @@ describe('DuckDB out of memory', () => {
     }
   });
 
-  test('rows held in memory until a checkpoint fill the limit: the insert checkpoints and goes on', async () => {
+  /**
+   * Inserts batches at a small limit with no idle or held-memory checkpoint (under a steady load
+   * there is no idle moment; what is tested is the last resort, for when the limit fills anyway)
+   * until an insert has run out of memory and three more batches went in. Returns the warnings.
+   */
+  async function fillUntilOutOfMemory(blockSize: number): Promise<string[]> {
     const lines: { level: number; msg: string }[] = [];
     const logger = createLogger('warn', { write: (line: string) => lines.push(JSON.parse(line)) });
-    // No idle checkpoint (under a steady load there is no idle moment) and no held-memory one: what
-    // is tested is the last resort, for when the limit fills anyway (queries beside the held rows).
     const small = await openDuckDb(path.join(dir, `steady-${++counter}.duckdb`), logger, {
       memoryLimit: OOM_TEST_LIMIT,
       threads: 1,
+      blockSize,
       idleCheckpointMs: 0,
       heldMemoryCheckpointShare: Number.POSITIVE_INFINITY,
     });
@@ -341,9 +345,26 @@ describe('DuckDB out of memory', () => {
       assert.ok(recovered(), `no insert ran out of memory at ${OOM_TEST_LIMIT} within ${inserted} spans`);
       const counted = await small.read((conn) => conn.runAndReadAll('SELECT count(*)::INTEGER FROM spans'));
       assert.equal(counted.getRows()[0]?.[0], inserted, 'every batch went in once');
+      return lines.map((line) => line.msg);
     } finally {
       await small.close();
     }
+  }
+
+  test('rows held in memory until a checkpoint fill the limit: the insert checkpoints and goes on', async () => {
+    // With 16 KiB blocks the insert itself runs out of memory, before its COMMIT.
+    await fillUntilOutOfMemory(16 * 1024);
+  });
+
+  test('a COMMIT that runs out of memory leaves no key behind: the file is opened again and the rows go in', async () => {
+    // With 64 KiB blocks the same load runs out at the COMMIT, whose revert left the batch's keys
+    // in the primary-key index: without opening the file again the retry failed as a duplicate of
+    // itself ("Duplicate key … violates primary key constraint") and the batch was lost.
+    const warnings = await fillUntilOutOfMemory(64 * 1024);
+    assert.ok(
+      warnings.some((msg) => msg.startsWith('DuckDB COMMIT failed')),
+      `no COMMIT failed: ${warnings.join(' | ')}`,
+    );
   });
 
   test('a commit that cannot pin a block is DuckDB out of memory, not a bad row', () => {
