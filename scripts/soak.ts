@@ -230,12 +230,16 @@ try {
   console.log(`\n${verdict.join('\n')}`);
   for (const failure of failures) console.log(`  failed at ${failure}`);
   // What the server logged about them (a 500's cause is only in its log), and what held up indexing:
-  // its warnings and the checkpoints it timed (a checkpoint holds up the writer queue).
+  // its warnings, the checkpoints it timed and the reopens for index memory (each holds up the
+  // writer queue).
   const serverLines = server.output().split('\n');
   const serverErrors = serverLines.filter((line) => /"level":(50|60)/.test(line));
   for (const line of serverErrors.slice(0, 5)) console.log(`  server: ${line.slice(0, 1500)}`);
-  const pauses = serverLines.filter((line) => /"level":40|"msg":"DuckDB checkpoint"/.test(line));
-  if (pauses.length > 0) console.log(`\nserver warnings and checkpoints (${pauses.length}, the first 20):`);
+  const pauses = serverLines.filter((line) =>
+    /"level":40|"msg":"DuckDB checkpoint"|"msg":"DuckDB opened its file again to release/.test(line),
+  );
+  if (pauses.length > 0)
+    console.log(`\nserver warnings, checkpoints and reopens (${pauses.length}, the first 20):`);
   for (const line of pauses.slice(0, 20)) console.log(`  ${describeLogLine(line, startedAt)}`);
   if (args.out) {
     const rows = samples.map(

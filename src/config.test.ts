@@ -20,7 +20,7 @@ test('defaults give the documented ports and a ./.data directory', () => {
 });
 
 test('DuckDB memory limit and threads default to the measured values and take DuckDB sizes', () => {
-  assert.deepEqual(loadConfig({}).duckdb, { memoryLimit: '192MiB', threads: 1 });
+  assert.deepEqual(loadConfig({}).duckdb, { memoryLimit: '128MiB', threads: 1 });
   assert.deepEqual(loadConfig({ JUNJO_DUCKDB_MEMORY_LIMIT: '1.5GB', JUNJO_DUCKDB_THREADS: '4' }).duckdb, {
     memoryLimit: '1.5GB',
     threads: 4,

@@ -228,9 +228,9 @@ export const variables = {
     parse: (raw: string, name: string) => (raw === '' ? '' : identifier(raw, name)),
   },
   JUNJO_DUCKDB_MEMORY_LIMIT: {
-    default: '192MiB',
+    default: '128MiB',
     describe:
-      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); the writer checkpoints once un-checkpointed rows and index nodes pass a quarter of it; more caches more of a large table, see docs/memory.md",
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); the writer checkpoints once un-checkpointed rows and index nodes pass a quarter of it, and opens the file again once loaded index nodes pass half of it; more caches more of a large table, see docs/memory.md",
     parse: byteSize,
   },
   JUNJO_DUCKDB_THREADS: {

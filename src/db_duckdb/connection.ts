@@ -111,7 +111,7 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 // What only a checkpoint releases: rows committed in batches smaller than a row group (they wait
 // in memory, uncompressed, ~4–5 KB per span) and index nodes changed since the last checkpoint
 // (counted as the growth of the indexes' memory since then: loaded index nodes stay after a
-// checkpoint, evictable). Left to fill the memory limit, they spilled one temporary file per block
+// checkpoint, until INDEX_MEMORY_REOPEN_SHARE has the file opened again). Left to fill the memory limit, they spilled one temporary file per block
 // and the insert that finally ran out of memory checkpointed for ~40 s (the soak at 500 spans/s:
 // README.md, Memory and threads; docs/memory.md). Once they pass this share of the limit the
 // writer checkpoints between writes instead, while that is cheap: a checkpoint's cost grows with
