@@ -25,6 +25,8 @@ export interface DuckDb {
   checkpoint(): Promise<void>;
   /** What DuckDB's buffer manager holds now, and its cap (DuckDB's wording, e.g. `192.0 MiB`). */
   memory(): Promise<{ usedBytes: number; limit: string }>;
+  /** DuckDB's memory by tag (`duckdb_memory()`), in MiB, the tags holding any: for logs. */
+  memoryByTagMiB(): Promise<Record<string, number>>;
   /** Lets queued writes and running reads finish, checkpoints, then closes every connection. */
   close(): Promise<void>;
 }
@@ -445,6 +447,17 @@ class DuckDbHandle implements DuckDb {
       );
       const [used, limit] = reader.getRows()[0] as [bigint | null, string];
       return { usedBytes: Number(used ?? 0n), limit };
+    });
+  }
+
+  memoryByTagMiB(): Promise<Record<string, number>> {
+    return this.read(async (conn) => {
+      const reader = await conn.runAndReadAll(
+        'SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0',
+      );
+      return Object.fromEntries(
+        reader.getRows().map(([tag, bytes]) => [String(tag), Math.round(Number(bytes) / 2 ** 20)]),
+      );
     });
   }
 

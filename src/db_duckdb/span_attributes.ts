@@ -36,17 +36,74 @@ const INSERT_BATCH = insertAttributesFrom(`
          unnest($start_times::TIMESTAMPTZ[]) AS start_time, unnest($trace_ids::VARCHAR[]) AS trace_id,
          unnest($span_ids::VARCHAR[]) AS span_id, unnest($attributes::VARCHAR[]) AS attributes_json`);
 
+// DuckDB's JSON functions hold many copies of every value a statement extracts: 500 spans with a
+// 100 KB prompt each (4.9 MB of attributes) needed more than 128 MiB in one statement, and an
+// insert that cannot fit its statement under the memory limit is retried for ever. Two bounds
+// keep it small: a value too long to keep as text goes to DuckDB as a stand-in (shortValuesOnly),
+// and a statement takes at most this many characters of attributes (a larger span alone).
+const STATEMENT_ATTRIBUTE_CHARS = 1024 * 1024;
+/** Attributes JSON shorter than this (characters) is passed as it is. */
+const STAND_IN_FROM_CHARS = 4 * 1024;
+// Longer than the cap, as strlen counts it: the row gets text NULL and long = true, as the value
+// would give it; not a number, as no string or object is.
+const LONG_STAND_IN = 'x'.repeat(ATTRIBUTE_TEXT_CAP_BYTES + 1);
+
+/**
+ * The attributes with every top-level string of more than ATTRIBUTE_TEXT_CAP_BYTES UTF-8 bytes,
+ * and every object or array whose JSON takes more than four times that, replaced by LONG_STAND_IN:
+ * span_attributes keeps nothing of such values but the key and that they are long, which the
+ * stand-in gives as well. (DuckDB prints an object as compact JSON, as JSON.stringify does; four
+ * times the cap leaves room for any difference in how numbers are written.)
+ */
+export function shortValuesOnly(attributesJson: string): string {
+  if (attributesJson.length < STAND_IN_FROM_CHARS) return attributesJson;
+  const attributes = JSON.parse(attributesJson) as Record<string, unknown>;
+  let replaced = false;
+  for (const [key, value] of Object.entries(attributes)) {
+    const long =
+      typeof value === 'string'
+        ? Buffer.byteLength(value) > ATTRIBUTE_TEXT_CAP_BYTES
+        : typeof value === 'object' &&
+          value !== null &&
+          Buffer.byteLength(JSON.stringify(value)) > 4 * ATTRIBUTE_TEXT_CAP_BYTES;
+    if (long) {
+      attributes[key] = LONG_STAND_IN;
+      replaced = true;
+    }
+  }
+  return replaced ? JSON.stringify(attributes) : attributesJson;
+}
+
 /** In the insert transaction, with exactly the span rows it inserts. */
 export async function recordSpanAttributes(conn: DuckDBConnection, spans: readonly SpanRow[]): Promise<void> {
-  const withAttributes = spans.filter((span) => span.attributes_json !== '{}');
-  if (withAttributes.length === 0) return;
-  await conn.run(INSERT_BATCH, {
-    service_names: listValue(withAttributes.map((span) => span.service_name)),
-    start_times: listValue(withAttributes.map((span) => new DuckDBTimestampTZValue(span.start_time))),
-    trace_ids: listValue(withAttributes.map((span) => span.trace_id)),
-    span_ids: listValue(withAttributes.map((span) => span.span_id)),
-    attributes: listValue(withAttributes.map((span) => span.attributes_json)),
-  });
+  const rows = spans
+    .filter((span) => span.attributes_json !== '{}')
+    .map((span) => ({ span, attributes: shortValuesOnly(span.attributes_json) }));
+  for (const chunk of chunksUpTo(rows, STATEMENT_ATTRIBUTE_CHARS)) {
+    await conn.run(INSERT_BATCH, {
+      service_names: listValue(chunk.map(({ span }) => span.service_name)),
+      start_times: listValue(chunk.map(({ span }) => new DuckDBTimestampTZValue(span.start_time))),
+      trace_ids: listValue(chunk.map(({ span }) => span.trace_id)),
+      span_ids: listValue(chunk.map(({ span }) => span.span_id)),
+      attributes: listValue(chunk.map(({ attributes }) => attributes)),
+    });
+  }
+}
+
+/** Consecutive runs of rows whose attributes add up to at most `maxChars` (a longer row alone). */
+function* chunksUpTo<Row extends { attributes: string }>(rows: Row[], maxChars: number): Generator<Row[]> {
+  let chunk: Row[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    if (chunk.length > 0 && chars + row.attributes.length > maxChars) {
+      yield chunk;
+      chunk = [];
+      chars = 0;
+    }
+    chunk.push(row);
+    chars += row.attributes.length;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** For the bulk load: `file` is the NDJSON of spans it has just loaded (start_time in epoch µs). */

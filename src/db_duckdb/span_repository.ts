@@ -166,7 +166,7 @@ export class SpanRepository {
    */
   private async freeMemory(err: unknown): Promise<void> {
     this.logger.warn(
-      { err: String(err).split('\n')[0] },
+      { err: String(err).split('\n')[0], duckdbMiB: await this.db.memoryByTagMiB().catch(() => null) },
       'DuckDB out of memory while inserting: checkpointing to write out the rows held in memory, then trying the batch again',
     );
     await this.db.checkpoint().catch((checkpointErr: unknown) => {
