@@ -75,10 +75,10 @@ const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql', 'log_recor
 // missing from the buffer pool is read, checksummed and allocated whole. With 256 KiB blocks that
 // cost grew with the share of the table that no longer fits in memory (measured on a synthetic
 // 1M-span table with a 40 MB buffer pool: 17 ms CPU per lookup, 8 ms with 16 KiB blocks). 64 KiB
-// blocks look traces up as fast as 16 KiB ones, and DuckDB keeps objects of its own for every block
-// a query has touched, outside its limit: ~1.8 KB per block, half as many blocks (README.md, File
-// format). The current storage version adds the newer string compression (DICT_FSST) over the
-// v0.10.2 default.
+// blocks look traces up as fast as 16 KiB ones, and halve the objects DuckDB keeps outside its
+// limit for the blocks a query has touched (58 against 125 MiB once all of a 1M-span store was
+// read: README.md, File format). The current storage version adds the newer string compression
+// (DICT_FSST) over the v0.10.2 default.
 //
 // DuckDB allocates through the jemalloc built into libduckdb (symbols `duckdb_je_*`; it is not listed
 // as an extension). It hands a thread's cached memory back only after a task whose allocations
@@ -113,12 +113,13 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 // What only a checkpoint releases: rows committed in batches smaller than a row group (they wait
 // in memory, uncompressed, ~4–5 KB per span) and index nodes changed since the last checkpoint
 // (counted as the growth of the indexes' memory since then: loaded index nodes stay after a
-// checkpoint, until INDEX_MEMORY_REOPEN_SHARE has the file opened again). Left to fill the memory limit, they spilled one temporary file per block
-// and the insert that finally ran out of memory checkpointed for ~40 s (the soak at 500 spans/s:
-// README.md, Memory and threads; docs/memory.md). Once they pass this share of the limit the
-// writer checkpoints between writes instead, while that is cheap: a checkpoint's cost grows with
-// the rows it writes (~60 µs of CPU per span held, ~0.8 s at a quarter of 192 MiB:
-// bench/duckdb_held_checkpoint.ts). Looked at once per second of writing.
+// checkpoint, until INDEX_MEMORY_REOPEN_SHARE has the file opened again). Left to fill the memory
+// limit, they spilled one temporary file per block and the insert that finally ran out of memory
+// checkpointed for ~40 s (the soak at 500 spans/s: README.md, Memory and threads; docs/memory.md).
+// Once they pass this share of the limit the writer checkpoints between writes instead, while that
+// is cheap: a checkpoint's cost grows with the rows it writes (~60 µs of CPU per span held, ~0.6 s
+// at a quarter of 128 MiB: bench/duckdb_held_checkpoint.ts). Looked at once per second of reading
+// or writing.
 export const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
 const MEMORY_CHECK_MS = 1000;
 
