@@ -120,7 +120,7 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 // is cheap: a checkpoint's cost grows with the rows it writes (~60 µs of CPU per span held, ~0.6 s
 // at a quarter of 128 MiB: bench/duckdb_held_checkpoint.ts). Looked at once per second of reading
 // or writing.
-export const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
+const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
 const MEMORY_CHECK_MS = 1000;
 
 // DuckDB never evicts an index node it has loaded: reading one from the file copies its block into
@@ -131,7 +131,7 @@ const MEMORY_CHECK_MS = 1000;
 // spans the two lookup indexes alone take ~22 MiB). Closing the file releases them; past this
 // share of the limit the writer checkpoints and opens the file again (~0.3 s at 1M spans), between
 // two queries.
-export const INDEX_MEMORY_REOPEN_SHARE = 1 / 2;
+const INDEX_MEMORY_REOPEN_SHARE = 1 / 2;
 // Reopening more often than this means the indexes a load needs do not fit in the limit.
 const INDEX_REOPEN_TOO_OFTEN_MS = 30_000;
 const HELD_MEMORY_SQL = `SELECT
