@@ -35,21 +35,20 @@ export interface HttpAppOptions {
 
 /** Responses smaller than this go out uncompressed. */
 export const COMPRESSION_THRESHOLD_BYTES = 1024;
-const COMPRESSION: { encodings: Array<'br' | 'gzip'>; threshold: number } = {
-  encodings: ['br', 'gzip'],
-  threshold: COMPRESSION_THRESHOLD_BYTES,
-};
 
 /**
- * A route's `compress` option for answers that run to megabytes (a 10,000-span trace is 3 MB of
- * JSON): brotli quality 1 and gzip level 1 took a tenth of the CPU of the defaults (quality 4,
- * level 6) on such a body for about 7% more bytes, and the page waits for the server's CPU.
- * Bodies up to `syncThreshold` are compressed in one call: the plugin's stream (its default above
- * 8 KB on two cores) cost the 10,000-span waterfall ~25 ms of CPU against ~15, and at these
- * settings one call holds the event loop 6-10 ms per 3 MB; larger answers still stream.
+ * How every API answer is compressed. Span lists and traces are what the pages wait for, and the
+ * server's CPU is the wait: brotli quality 1 and gzip level 1 took a tenth of the CPU of the
+ * plugin's defaults (quality 4, level 6) for about 7% more bytes, on a 3 MB 10,000-span trace and
+ * on a 215 KB 50-row root page alike (at 10M spans the page cost 27 ms of server CPU with the
+ * defaults, 19 without compression). Bodies up to `syncThreshold` are compressed in one call: the
+ * plugin's stream (its default above 8 KB on two cores) cost the 10,000-span waterfall ~25 ms of
+ * CPU against ~15, and at these settings one call holds the event loop 6-10 ms per 3 MB; larger
+ * answers still stream. The web UI's files are compressed at build time at the highest settings.
  */
-export const FAST_COMPRESSION = {
-  ...COMPRESSION,
+const COMPRESSION = {
+  encodings: ['br', 'gzip'] as Array<'br' | 'gzip'>,
+  threshold: COMPRESSION_THRESHOLD_BYTES,
   brotliOptions: {
     params: {
       [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,

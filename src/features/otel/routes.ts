@@ -3,7 +3,7 @@
 // aliases served by the same handlers.
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { FAST_COMPRESSION, type HttpPlugin } from '../../http/app.ts';
+import type { HttpPlugin } from '../../http/app.ts';
 import type { SpanReader } from '../../spans/span_store.ts';
 import {
   CompactSpan,
@@ -133,7 +133,6 @@ export function otelRoutes(deps: { store: SpanReader }): HttpPlugin {
       app.get(
         url,
         {
-          compress: FAST_COMPRESSION,
           schema: {
             tags: TAGS,
             summary: 'Every span of a trace as a flat list, newest first ([] for an unknown trace)',
@@ -150,7 +149,6 @@ export function otelRoutes(deps: { store: SpanReader }): HttpPlugin {
     app.get(
       '/otel/trace/:trace_id/compact',
       {
-        compress: FAST_COMPRESSION,
         schema: {
           tags: TAGS,
           summary: 'Every span of a trace, compact: what a waterfall and the workflow debugger need',
