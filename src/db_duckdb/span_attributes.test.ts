@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../logger.ts';
 import { testSpanRow } from '../spans/test_span_row.ts';
 import { openDuckDb } from './connection.ts';
-import { ATTRIBUTE_TEXT_CAP_BYTES, recordStoredSpanAttributes, shortValuesOnly } from './span_attributes.ts';
+import {
+  ATTRIBUTE_TEXT_CAP_BYTES,
+  INSERT_FROM_SPANS_FILE,
+  recordStoredSpanAttributes,
+  shortValuesOnly,
+} from './span_attributes.ts';
 import { SpanRepository } from './span_repository.ts';
 import { prepareQuerySupport } from './summaries.ts';
 
@@ -69,8 +74,8 @@ describe('shortValuesOnly', () => {
   });
 });
 
-describe('span_attributes from the insert path', () => {
-  test('equal what the backfill derives from the full attributes of the stored spans', async () => {
+describe('span_attributes from the insert path and the backfill', () => {
+  test('equal what DuckDB derives from the full attributes (the bulk load from a file)', async () => {
     const db = await openDuckDb(path.join(dir, `same-${++counter}.duckdb`), logger);
     try {
       await prepareQuerySupport(db);
@@ -90,7 +95,60 @@ describe('span_attributes from the insert path', () => {
         await conn.run('DELETE FROM span_attributes');
         await recordStoredSpanAttributes(conn, 0n, 1_000n);
       });
-      assert.deepEqual(inserted, await rows());
+      assert.deepEqual(await rows(), inserted, 'the backfill');
+      // The bulk load hands DuckDB every value whole.
+      const file = path.join(dir, `spans-${counter}.ndjson`);
+      writeFileSync(
+        file,
+        spans
+          .map(({ service_name, start_time, trace_id, span_id, attributes_json }) =>
+            JSON.stringify({
+              service_name,
+              start_time: Number(start_time),
+              trace_id,
+              span_id,
+              attributes_json,
+            }),
+          )
+          .join('\n'),
+      );
+      await db.write(async (conn) => {
+        await conn.run('DELETE FROM span_attributes');
+        await conn.run(INSERT_FROM_SPANS_FILE, { file });
+      });
+      assert.deepEqual(await rows(), inserted, 'the full attributes');
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('the backfill of 2,000 stored spans, 200 of them with a 100 KB prompt, runs under a 64 MiB limit', async () => {
+    // In one statement over the step's row ids, their 20 MB of prompts took DuckDB's JSON functions
+    // over the limit, and a server upgraded onto such a store could not start.
+    const db = await openDuckDb(path.join(dir, `backfill-${++counter}.duckdb`), logger, {
+      memoryLimit: '64MiB',
+      threads: 1,
+    });
+    try {
+      await prepareQuerySupport(db);
+      const repository = new SpanRepository(db, logger);
+      for (let batch = 0; batch < 4; batch++) {
+        const spans = Array.from({ length: 500 }, (_, i) =>
+          span({ 'llm.prompt': i % 10 === 0 ? 'p'.repeat(100_000) + i : 'short', batch }),
+        );
+        assert.equal((await repository.insertBatch({ spans, patches: [] })).spans, 500);
+      }
+      const added = await db.write(async (conn) => {
+        await conn.run('DELETE FROM span_attributes');
+        return recordStoredSpanAttributes(conn, 0n, 99_999n);
+      });
+      assert.equal(added, 4_000);
+      const [[long]] = (await db.read(async (conn) =>
+        (
+          await conn.runAndReadAll('SELECT count(*) FILTER (WHERE long)::INTEGER FROM span_attributes')
+        ).getRows(),
+      )) as [[number]];
+      assert.equal(long, 200);
     } finally {
       await db.close();
     }
