@@ -108,12 +108,21 @@ test('one process indexes an acknowledged export at once, without waiting for th
     120_000,
   );
   assert.ok(indexed);
-  // Having indexed, the main thread still runs at the lower priority it took once the ingestion
-  // thread had started, and the ingestion thread at the process's own (indexing_priority.ts).
+  // Having indexed, the main thread, libuv's pool (DuckDB's statements) and V8's helper threads
+  // still run at the lower priority they took once the ingestion thread had started, and the
+  // ingestion thread at the process's own (indexing_priority.ts).
   const niceness = threadNiceness(server.child.pid!);
+  const pool = niceness.get('libuv-worker') ?? [];
+  const helpers = niceness.get('V8Worker') ?? [];
+  assert.ok(pool.length >= 4 && helpers.length >= 1, JSON.stringify([...niceness]));
   assert.deepEqual(
-    { main: niceness.get('MainThread'), ingestion: niceness.get('WorkerThread') },
-    { main: [10], ingestion: [0] },
+    {
+      main: niceness.get('MainThread'),
+      pool: [...new Set(pool)],
+      helpers: [...new Set(helpers)],
+      ingestion: niceness.get('WorkerThread'),
+    },
+    { main: [10], pool: [10], helpers: [10], ingestion: [0] },
   );
 });
 
