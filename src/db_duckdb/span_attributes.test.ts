@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../logger.ts';
 import { testSpanRow } from '../spans/test_span_row.ts';
-import { openDuckDb } from './connection.ts';
+import { type DuckDb, openDuckDb } from './connection.ts';
 import {
   ATTRIBUTE_TEXT_CAP_BYTES,
   INSERT_FROM_SPANS_FILE,
@@ -74,6 +74,23 @@ describe('shortValuesOnly', () => {
   });
 });
 
+/** A new store under a 64 MiB limit, its query-support tables created. */
+async function smallStore(name: string) {
+  const db = await openDuckDb(path.join(dir, `${name}-${++counter}.duckdb`), logger, {
+    memoryLimit: '64MiB',
+    threads: 1,
+  });
+  await prepareQuerySupport(db);
+  return db;
+}
+
+async function longValueRows(db: DuckDb): Promise<number> {
+  const [[long]] = (await db.read(async (conn) =>
+    (await conn.runAndReadAll('SELECT count(*) FILTER (WHERE long)::INTEGER FROM span_attributes')).getRows(),
+  )) as [[number]];
+  return long;
+}
+
 describe('span_attributes from the insert path and the backfill', () => {
   test('equal what DuckDB derives from the full attributes (the bulk load from a file)', async () => {
     const db = await openDuckDb(path.join(dir, `same-${++counter}.duckdb`), logger);
@@ -125,12 +142,8 @@ describe('span_attributes from the insert path and the backfill', () => {
   test('the backfill of 2,000 stored spans, 200 of them with a 100 KB prompt, runs under a 64 MiB limit', async () => {
     // In one statement over the step's row ids, their 20 MB of prompts took DuckDB's JSON functions
     // over the limit, and a server upgraded onto such a store could not start.
-    const db = await openDuckDb(path.join(dir, `backfill-${++counter}.duckdb`), logger, {
-      memoryLimit: '64MiB',
-      threads: 1,
-    });
+    const db = await smallStore('backfill');
     try {
-      await prepareQuerySupport(db);
       const repository = new SpanRepository(db, logger);
       for (let batch = 0; batch < 4; batch++) {
         const spans = Array.from({ length: 500 }, (_, i) =>
@@ -143,12 +156,7 @@ describe('span_attributes from the insert path and the backfill', () => {
         return recordStoredSpanAttributes(conn, 0n, 99_999n);
       });
       assert.equal(added, 4_000);
-      const [[long]] = (await db.read(async (conn) =>
-        (
-          await conn.runAndReadAll('SELECT count(*) FILTER (WHERE long)::INTEGER FROM span_attributes')
-        ).getRows(),
-      )) as [[number]];
-      assert.equal(long, 200);
+      assert.equal(await longValueRows(db), 200);
     } finally {
       await db.close();
     }
@@ -157,23 +165,14 @@ describe('span_attributes from the insert path and the backfill', () => {
   test('a batch of 500 spans, 50 of them with a 100 KB prompt, goes in under a 64 MiB limit', async () => {
     // Extracted whole, their 5 MB of prompts took DuckDB's JSON functions over 128 MiB in one
     // statement (the web benchmark's prompted trace), and the insert failed every time it was tried.
-    const db = await openDuckDb(path.join(dir, `prompts-${++counter}.duckdb`), logger, {
-      memoryLimit: '64MiB',
-      threads: 1,
-    });
+    const db = await smallStore('prompts');
     try {
-      await prepareQuerySupport(db);
       const spans = Array.from({ length: 500 }, (_, i) =>
         span({ 'llm.prompt': i % 10 === 0 ? 'p'.repeat(100_000) + i : 'short' }),
       );
       const inserted = await new SpanRepository(db, logger).insertBatch({ spans, patches: [] });
       assert.equal(inserted.spans, 500);
-      const [[long]] = (await db.read(async (conn) =>
-        (
-          await conn.runAndReadAll('SELECT count(*) FILTER (WHERE long)::INTEGER FROM span_attributes')
-        ).getRows(),
-      )) as [[number]];
-      assert.equal(long, 50);
+      assert.equal(await longValueRows(db), 50);
     } finally {
       await db.close();
     }
