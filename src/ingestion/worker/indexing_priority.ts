@@ -7,9 +7,10 @@
 // work there; the pool started with the store, at the priority it then had), and V8's helper
 // threads, which collect garbage mostly for the main thread's heap (concurrent marking). The pool
 // also does the WAL's writes and fsyncs for the ingestion thread, which mostly wait on the disk.
-// With the pool and the helpers niced too, the ingestion benchmark acknowledged 0.56–0.61 of the
-// baseline receiver's rate against 0.38–0.52 with the main thread alone and 0.49–0.57 with the pool
-// too (3, 5 and 6 interleaved runs), at the same indexing rate.
+// With the pool and the helpers niced too, interleaved capacity runs of the ingestion benchmark
+// acknowledged 0.56–0.61 of the baseline receiver's rate against 0.38–0.52 with the main thread
+// alone (0.49–0.57 with the pool only), at the same indexing rate; whole benchmark runs gave 0.39–0.50
+// against 0.39–0.56, so on this shared machine the gain is within the run-to-run spread.
 // Linux only: there, setpriority() on a thread id changes that thread alone (threads it starts
 // afterwards inherit it); elsewhere it would lower the whole process, receivers included.
 import { readdirSync, readFileSync } from 'node:fs';
