@@ -8,7 +8,8 @@
 // fixed rate, peak RSS, where the receiving process's threads spent their CPU while acknowledging,
 // and the load average (the figures are only as quiet as the machine). `--capacity-only` runs just
 // the baseline and the full load with the default settings; `--server-env K=V` changes a setting of
-// that run (and of the fixed rates after it).
+// that run (and of the fixed rates after it); `--rounds N` runs the baseline, unlimited and default
+// runs N times and adds the median, min and max of the ack ratio and of the indexed ratio.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -392,6 +393,11 @@ export async function benchIngestion(
     batchDetail?: boolean;
     /** Settings of the run with the server's defaults, to compare one (e.g. JUNJO_DUCKDB_MEMORY_LIMIT). */
     serverEnv?: Record<string, string>;
+    /**
+     * Rounds of the baseline, unlimited and default-settings runs (the last one with the fixed rates):
+     * the ack ratio and the indexed ratio are then also given as median, min and max over the rounds.
+     */
+    rounds?: number;
   } = {},
 ): Promise<Record<string, number>> {
   const totalSpans = options.spans ?? 200_000;
@@ -400,6 +406,21 @@ export async function benchIngestion(
   const fixedRateSeconds = options.fixedRateSeconds ?? 20;
   process.stdout.write(`ingestion: building ${totalSpans} spans of the Junjo mix in 512-span requests…\n`);
   const requests = buildRequests(totalSpans, 7, 512);
+  // On a shared machine each of these runs moves by ±15 % from one run to the next, so one round can
+  // neither show the two ratios met nor broken: the earlier rounds run the same three, one after the
+  // other, and only their ratios are kept.
+  const rounds = options.capacityOnly || options.fixedRatesOnly ? 1 : Math.max(1, options.rounds ?? 1);
+  const roundRatios: Array<{ indexed: number; ack: number }> = [];
+  for (let n = 1; n < rounds; n++) {
+    process.stdout.write(`ingestion: round ${n} of ${rounds}: baseline, unlimited, default settings…\n`);
+    const base = await baseline(clients, requests);
+    const free = await capacityRun(ingestionNodes, UNLIMITED_DUCKDB_ENV, clients, requests);
+    const limits = await capacityRun(ingestionNodes, options.serverEnv ?? {}, clients, requests);
+    roundRatios.push({
+      indexed: limits.indexedPerSecond / free.indexedPerSecond,
+      ack: limits.acked / base.spansPerSecond,
+    });
+  }
   const baselineRun = options.fixedRatesOnly
     ? { spansPerSecond: Number.NaN, mainThreadCpuS: Number.NaN }
     : await baseline(clients, requests);
@@ -449,6 +470,10 @@ export async function benchIngestion(
     },
   );
 
+  roundRatios.push({
+    indexed: limited.indexedPerSecond / (unlimited?.indexedPerSecond ?? Number.NaN),
+    ack: limited.acked / baselineSpansPerSecond,
+  });
   const [load1, load5] = os.loadavg();
   const results = {
     clients,
@@ -488,11 +513,35 @@ export async function benchIngestion(
     baseline_spans_per_s: Math.round(baselineSpansPerSecond),
     baseline_thread_cpu_ms_per_1k_spans: round((baselineRun.mainThreadCpuS * 1e6) / totalSpans, 2),
     ratio_to_baseline: round(limited.acked / baselineSpansPerSecond, 2),
+    ...(rounds > 1 && {
+      rounds,
+      ...spread(
+        'indexed_limited_to_unlimited',
+        roundRatios.map((r) => r.indexed),
+      ),
+      ...spread(
+        'ratio_to_baseline',
+        roundRatios.map((r) => r.ack),
+      ),
+    }),
     load_average_1m: round(load1!, 2),
     load_average_5m: round(load5!, 2),
   };
   console.table(results);
   return results;
+}
+
+/** `<name>_median`, `_min` and `_max` of the values, to two decimals. */
+function spread(name: string, values: number[]): Record<string, number> {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  const median =
+    sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return {
+    [`${name}_median`]: round(median, 2),
+    [`${name}_min`]: round(sorted[0]!, 2),
+    [`${name}_max`]: round(sorted.at(-1)!, 2),
+  };
 }
 
 interface Deployment {
@@ -566,6 +615,8 @@ if (import.meta.main) {
     capacityOnly: process.argv.includes('--capacity-only'),
     fixedRatesOnly: process.argv.includes('--fixed-rates-only'),
     batchDetail: process.argv.includes('--batch-detail'),
+    // --rounds N: N rounds of baseline, unlimited and defaults, the ratios' median, min and max.
+    rounds: arg('rounds'),
     // --server-env K=V (repeatable): a setting of the default-settings run, e.g. another memory limit.
     serverEnv: Object.fromEntries(
       process.argv
