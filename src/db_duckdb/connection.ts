@@ -595,7 +595,10 @@ class DuckDbHandle implements DuckDb {
       }
     }).catch((err: unknown) => {
       if (!isCheckpointHeldUpByReads(err)) {
-        this.logger.warn({ err }, 'DuckDB checkpoint to release held memory failed');
+        this.logger.warn(
+          { err },
+          'DuckDB memory check failed (its checkpoint, or opening the file again to release index nodes)',
+        );
         return;
       }
       this.lastMemoryCheck = 0; // again after the next read or write
