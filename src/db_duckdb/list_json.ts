@@ -13,5 +13,18 @@ export function deflateListJson(json: string | Uint8Array): Uint8Array {
 
 /** The JSON's UTF-8 bytes from its stored form. */
 export function inflateListJson(stored: Uint8Array): Uint8Array {
-  return inflateRawSync(stored);
+  return inflateRawSync(stored, { chunkSize: outputChunkSize(stored.length) });
+}
+
+// zlib's sync inflate writes into an output buffer of `chunkSize` bytes (16 KiB by default) and
+// returns a view of it, so each listed row held 16 KiB of Node's buffer pool for a ~4.5 KB text.
+// V8 counts that memory towards the old generation's limit: a 50-row page added ~0.8 MB, which set
+// off a full collection of the main thread's heap every ~9 pages at 10M spans (docs/memory.md).
+// Rendered span JSON deflates to about a third (2.5–3.8× on generated data); a text that inflates
+// to more than the guess takes further chunks (and one copy): correct, only slower.
+const INFLATE_RATIO_GUESS = 4;
+const MIN_CHUNK = 1024;
+
+function outputChunkSize(storedBytes: number): number {
+  return Math.max(MIN_CHUNK, storedBytes * INFLATE_RATIO_GUESS);
 }
