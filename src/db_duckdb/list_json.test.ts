@@ -2,6 +2,7 @@
 // every inflated row of a page stays alive until the answer is sent, and V8 counts that memory
 // towards the main thread's next full collection.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { deflateListJson, inflateListJson } from './list_json.ts';
 
@@ -32,6 +33,18 @@ test('a text that deflates far better than the guess (a long repeated prompt) st
   const stored = deflateListJson(prompt);
   assert.ok(prompt.length / stored.length > 100);
   assert.equal(Buffer.from(inflateListJson(stored)).toString(), prompt);
+});
+
+test('a large row that barely deflates is held at its own size, not four times it', () => {
+  const noise = JSON.stringify({ blob: randomBytes(1536 * 1024).toString('base64') });
+  const stored = deflateListJson(noise);
+  assert.ok(stored.length > noise.length / 2);
+  const json = inflateListJson(stored);
+  assert.equal(Buffer.from(json).toString(), noise);
+  assert.ok(
+    json.buffer.byteLength < json.length * 1.5,
+    `${json.buffer.byteLength} bytes held for ${json.length}`,
+  );
 });
 
 test('an empty text round-trips', () => {

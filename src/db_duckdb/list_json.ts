@@ -22,9 +22,12 @@ export function inflateListJson(stored: Uint8Array): Uint8Array {
 // off a full collection of the main thread's heap every ~9 pages at 10M spans (docs/memory.md).
 // Rendered span JSON deflates to about a third (2.5–3.8× on generated data); a text that inflates
 // to more than the guess takes further chunks (and one copy): correct, only slower.
+// Capped, so that a large row that barely deflated (random or already compressed data) does not
+// hold four times its size: past the cap it inflates in chunks and is copied into one buffer.
 const INFLATE_RATIO_GUESS = 4;
 const MIN_CHUNK = 1024;
+const MAX_CHUNK = 1024 * 1024;
 
 function outputChunkSize(storedBytes: number): number {
-  return Math.max(MIN_CHUNK, storedBytes * INFLATE_RATIO_GUESS);
+  return Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, storedBytes * INFLATE_RATIO_GUESS));
 }
