@@ -7,6 +7,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  constants,
+  type NodeGCPerformanceDetail,
+  type PerformanceEntry,
+  PerformanceObserver,
+} from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
@@ -79,8 +85,10 @@ export async function withBenchServer<T>(
 
 /**
  * Calls each case's URLs (`url(i)` for call i) and prints one table row per case: p50, p99 and
- * max latency, the server's CPU per call, the average response size and the 1-minute load
- * average after the case. Returns `<case>_p50_ms`, `_p99_ms`, `_cpu_ms` and `_load1` per case.
+ * max latency, the server's CPU per call, its main thread's garbage collection (pause per call, and
+ * full collections per 100 calls: each one lengthens the call it falls in by several ms), the average
+ * response size and the 1-minute load average after the case. Returns `<case>_p50_ms`, `_p99_ms`,
+ * `_cpu_ms`, `_gc_ms`, `_full_gcs_per_100` and `_load1` per case.
  */
 export async function measureCases(
   base: string,
@@ -89,19 +97,22 @@ export async function measureCases(
 ): Promise<Record<string, number>> {
   const result: Record<string, number> = {};
   console.log(`load average ${loadAverage()} before`);
-  console.log(`${'case'.padEnd(30)} p50 ms   p99 ms   max ms   CPU ms   avg KB   load1`);
+  console.log(`${'case'.padEnd(30)} p50 ms   p99 ms   max ms   CPU ms    GC ms  full GC   avg KB   load1`);
   for (const [name, url] of Object.entries(cases)) {
-    const { latencies, bytes, cpuMs } = await measure(base, url, calls);
+    const { latencies, bytes, cpuMs, gcMs, fullGcs } = await measure(base, url, calls);
+    const fullGcsPer100 = (fullGcs * 100) / latencies.length;
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
     const load = os.loadavg()[0]!;
     Object.assign(result, {
       [`${name}_p50_ms`]: round(p(0.5)),
       [`${name}_p99_ms`]: round(p(0.99)),
       [`${name}_cpu_ms`]: round(cpuMs),
+      [`${name}_gc_ms`]: round(gcMs),
+      [`${name}_full_gcs_per_100`]: round(fullGcsPer100),
       [`${name}_load1`]: round(load),
     });
     console.log(
-      `${name.padEnd(30)} ${[p(0.5), p(0.99), latencies.at(-1)!, cpuMs]
+      `${name.padEnd(30)} ${[p(0.5), p(0.99), latencies.at(-1)!, cpuMs, gcMs, fullGcsPer100]
         .map((ms) => ms.toFixed(1).padStart(6))
         .join(
           '   ',
@@ -127,7 +138,8 @@ interface ClientResult {
  * Calls the URLs from a child process, like an outside client: an in-process client would share
  * the server's event loop and garbage collector, and its CPU would count as the server's. This
  * process's CPU (Fastify, the service, DuckDB's threads) is measured from the end of the warm-up
- * (a tenth as many calls, at least 5). Latencies come back sorted.
+ * (a tenth as many calls, at least 5), and so are this process's garbage collections (the server's
+ * main thread: pauses, and how many were full ones). Latencies come back sorted.
  */
 export async function measure(base: string, url: (i: number) => string, calls: number) {
   const warmUp = Math.max(5, Math.round(calls / 10));
@@ -138,16 +150,34 @@ export async function measure(base: string, url: (i: number) => string, calls: n
   child.stdin.end(JSON.stringify({ urls, warmUp }));
   let cpu = process.cpuUsage();
   let result: ClientResult | undefined;
+  const gc = { counting: false, ms: 0, full: 0 };
+  const countGc = (entries: readonly PerformanceEntry[]) => {
+    if (!gc.counting) return;
+    for (const entry of entries) {
+      gc.ms += entry.duration;
+      const { kind } = (entry as PerformanceEntry & { detail: NodeGCPerformanceDetail }).detail;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.full++;
+    }
+  };
+  const observer = new PerformanceObserver((list) => countGc(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
   for await (const line of createInterface({ input: child.stdout })) {
-    if (line === 'warm') cpu = process.cpuUsage();
-    else result = JSON.parse(line) as ClientResult;
+    if (line === 'warm') {
+      countGc(observer.takeRecords()); // the warm-up's, dropped
+      cpu = process.cpuUsage();
+      gc.counting = true;
+    } else result = JSON.parse(line) as ClientResult;
   }
   const used = process.cpuUsage(cpu);
+  countGc(observer.takeRecords());
+  observer.disconnect();
   if (!result) throw new Error(`the bench client failed on ${urls[0]}`);
   return {
     latencies: result.latencies.sort((a, b) => a - b),
     bytes: result.bytes,
     cpuMs: (used.user + used.system) / 1000 / calls,
+    gcMs: gc.ms / calls,
+    fullGcs: gc.full,
   };
 }
 
