@@ -17,7 +17,7 @@ import type { SpanBatch } from '../src/spans/rows.ts';
 import { buildRequests } from './ingestion.ts';
 
 const POLLER_BATCH_BYTES = 4 * 2 ** 20;
-const MB = 2 ** 20;
+const MIB = 2 ** 20;
 
 /** The requests grouped as the poller reads them: up to 4 MiB of exports per transaction. */
 export function pollerBatches(requests: { bytes: Buffer }[]): Buffer[][] {
@@ -105,7 +105,7 @@ if (import.meta.main) {
       if (used > peak.usedBytes) {
         peak.usedBytes = used;
         peak.tags = Object.fromEntries(
-          memory.filter(([, bytes]) => bytes >= MB).map(([tag, bytes]) => [tag, Math.round(bytes / MB)]),
+          memory.filter(([, bytes]) => bytes >= MIB).map(([tag, bytes]) => [tag, Math.round(bytes / MIB)]),
         );
       }
     }
@@ -122,9 +122,9 @@ if (import.meta.main) {
       row_group_size: args['row-group-size'] ?? 'default (2048)',
       insert_cpu_ms_per_1k_spans: per1k(insertCpuMs),
       checkpoint_after_cpu_ms_per_1k_spans: per1k(checkpointCpuMs),
-      duckdb_memory_peak_mb: Math.round(peak.usedBytes / MB),
-      ...Object.fromEntries(Object.entries(peak.tags).map(([tag, mb]) => [`at_peak_${tag}_mb`, mb])),
-      spilled_peak_mb: Math.round(peak.tempBytes / MB),
+      duckdb_memory_peak_mib: Math.round(peak.usedBytes / MIB),
+      ...Object.fromEntries(Object.entries(peak.tags).map(([tag, mib]) => [`at_peak_${tag}_mib`, mib])),
+      spilled_peak_mib: Math.round(peak.tempBytes / MIB),
       spill_files_peak: peak.tempFiles,
       load_average_1m: Number(os.loadavg()[0]!.toFixed(2)),
     });

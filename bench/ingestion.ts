@@ -254,8 +254,8 @@ async function loadAndIndex(
   return { load, indexedSeconds: indexedAt / 1000, lags: lagsMs(load, samples, indexedBefore), sampleGapsMs };
 }
 
-/** Peak resident memory (VmHWM) of the deployment's processes, summed, in MB. */
-function peakRssMb(processes: ServerProcess[]): number {
+/** Peak resident memory (VmHWM) of the deployment's processes, summed, in MiB. */
+function peakRssMiB(processes: ServerProcess[]): number {
   return processes.reduce((sum, server) => {
     const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
     return sum + Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -324,7 +324,7 @@ async function capacityRun(
       ackLatenciesMs: load.ackLatenciesMs,
       indexedPerSecond,
       lags,
-      peakRssMb: peakRssMb(deployment.processes),
+      peakRssMiB: peakRssMiB(deployment.processes),
       // A memory limit too low for the load shows as commits DuckDB refuses, which the poller waits out.
       failedBatches: failedPollerBatches(deployment.backend).length,
     };
@@ -492,13 +492,13 @@ export async function benchIngestion(
     overload_ack_to_queryable_p50_ms: round(percentile(limited.lags, 50)),
     overload_ack_to_queryable_p99_ms: round(percentile(limited.lags, 99)),
     ...fixedRates,
-    server_peak_rss_mb: round(limited.peakRssMb),
+    server_peak_rss_mib: round(limited.peakRssMiB),
     poller_batches_failed: limited.failedBatches,
-    server_peak_rss_mb_unlimited: round(unlimited?.peakRssMb ?? Number.NaN),
+    server_peak_rss_mib_unlimited: round(unlimited?.peakRssMiB ?? Number.NaN),
     // The backend's share of that peak as /health/details saw it (sampled, so a floor of the truth).
-    main_heap_peak_mb: round(limited.peaks.mainHeapUsed / 2 ** 20),
-    ingestion_heap_peak_mb: round(limited.peaks.ingestionHeapUsed / 2 ** 20),
-    duckdb_memory_peak_mb: round(limited.peaks.duckDbMemory / 2 ** 20),
+    main_heap_peak_mib: round(limited.peaks.mainHeapUsed / 2 ** 20),
+    ingestion_heap_peak_mib: round(limited.peaks.ingestionHeapUsed / 2 ** 20),
+    duckdb_memory_peak_mib: round(limited.peaks.duckDbMemory / 2 ** 20),
     // While the limited run's exports were being acknowledged: the receiving thread's CPU per 1,000
     // spans and the part of it spent decoding and validating (one process only), then every thread
     // group of the receiving process in CPU seconds.

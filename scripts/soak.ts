@@ -33,12 +33,16 @@ const spansPerSecond = Number(args['spans-per-second']);
 const sampleMs = Number(args['sample-seconds']) * 1000;
 
 const ENDPOINTS = ['services', 'root_spans', 'workflows', 'nested_spans'] as const;
+/** Issue #13's memory goal: the whole process under 512 MB (decimal) of resident memory. */
+const RSS_GOAL_BYTES = 512e6;
 type Endpoint = (typeof ENDPOINTS)[number];
 
 interface Sample {
   atSeconds: number;
   rssMiB: number;
   peakRssMiB: number;
+  /** VmHWM in bytes, for the verdict (the MiB columns are rounded). */
+  peakRssBytes: number;
   mainHeapMiB: number;
   ingestionHeapMiB: number;
   mainBuffersMiB: number;
@@ -202,6 +206,7 @@ try {
         atSeconds: Math.round((performance.now() - started) / 1000),
         rssMiB: mib(rssBytes(pid) ?? 0),
         peakRssMiB: mib(peakRssBytes(pid) ?? 0),
+        peakRssBytes: peakRssBytes(pid) ?? 0,
         mainHeapMiB: mib(facts.process.heap_used_bytes),
         ingestionHeapMiB: mib(facts.worker_heap_used_bytes ?? 0),
         mainBuffersMiB: mib(facts.process.array_buffers_bytes),
@@ -312,8 +317,11 @@ function judge(samples: Sample[]): string[] {
     );
   }
   // VmHWM: the highest RSS of the whole run, warm-up included, between samples too.
-  const peak = samples.at(-1)!.peakRssMiB;
-  lines.push(`${peak < 512 ? 'ok   ' : 'OVER '} peak RSS: ${peak} MiB (goal: under 512 MB)`);
+  // The goal is 512 MB (10^6 bytes), ~488 MiB: judged in bytes, printed in both units.
+  const peak = samples.at(-1)!.peakRssBytes;
+  lines.push(
+    `${peak < RSS_GOAL_BYTES ? 'ok   ' : 'OVER '} peak RSS: ${mib(peak)} MiB = ${(peak / 1e6).toFixed(1)} MB (goal: under 512 MB)`,
+  );
   const errorsTotal = samples.at(-1)!.errors;
   lines.push(`${errorsTotal === 0 ? 'ok   ' : 'ERRORS'} failed requests: ${errorsTotal}`);
   const flat = lines.every(
