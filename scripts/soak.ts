@@ -202,11 +202,12 @@ try {
           { p50: percentile(queryTimes[e], 50), p99: percentile(queryTimes[e], 99), n: queryTimes[e].length },
         ]),
       ) as Sample['latency'];
+      const peakBytes = peakRssBytes(pid) ?? 0;
       const sample: Sample = {
         atSeconds: Math.round((performance.now() - started) / 1000),
         rssMiB: mib(rssBytes(pid) ?? 0),
-        peakRssMiB: mib(peakRssBytes(pid) ?? 0),
-        peakRssBytes: peakRssBytes(pid) ?? 0,
+        peakRssMiB: mib(peakBytes),
+        peakRssBytes: peakBytes,
         mainHeapMiB: mib(facts.process.heap_used_bytes),
         ingestionHeapMiB: mib(facts.worker_heap_used_bytes ?? 0),
         mainBuffersMiB: mib(facts.process.array_buffers_bytes),
