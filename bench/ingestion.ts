@@ -11,12 +11,12 @@
 // that run (and of the fixed rates after it); `--rounds N` runs the baseline, unlimited and default
 // runs N times and adds the median, min and max of the ack ratio and of the indexed ratio.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
 import { encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
+import { peakRssBytes } from '../test/hardening/process_stats.ts';
 import { createApiKey, signIn } from '../test/support/accounts.ts';
 import { health } from '../test/support/health.ts';
 import { freePort } from '../test/support/ports.ts';
@@ -256,10 +256,7 @@ async function loadAndIndex(
 
 /** Peak resident memory (VmHWM) of the deployment's processes, summed, in MiB. */
 function peakRssMiB(processes: ServerProcess[]): number {
-  return processes.reduce((sum, server) => {
-    const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
-    return sum + Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  }, 0);
+  return processes.reduce((sum, server) => sum + (peakRssBytes(server.child.pid!) ?? 0) / 2 ** 20, 0);
 }
 
 /** Per thread name, the CPU seconds spent between two threadCpuSeconds() snapshots. */
