@@ -193,7 +193,7 @@ describe('faults', { concurrency: true }, () => {
       );
       assert.ok(stalled >= 1);
       assert.ok((await health(server.baseUrl)).ingestion!.backlog_bytes > 0, 'the backlog waits');
-      assert.match(server.output(), /span store unavailable; retrying/);
+      await server.waitForOutput(/span store unavailable; retrying/);
 
       rmSync(filler);
       await assertStoredExactlyOnce(server, acked, duckdbFile);

@@ -219,6 +219,7 @@ describe('the request size limit', () => {
     const counters = (await health(server.baseUrl)).ingestion!;
     assert.equal(counters.refused_too_large, 3);
     assert.equal(counters.accepted_requests, 2);
+    await server.waitForOutput(/("reason":"request too large"[\s\S]*){3}/);
     assert.equal(server.output().match(/"reason":"request too large"/g)?.length, 3, server.output());
   });
 });

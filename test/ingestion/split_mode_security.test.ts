@@ -207,7 +207,7 @@ test('ReadSpans and ValidateApiKey answer UNAUTHENTICATED, and nothing else, wit
       caller,
     );
   }
-  assert.match(ingestion.output(), /internal call refused: missing or wrong JUNJO_INTERNAL_SECRET/);
+  await ingestion.waitForOutput(/internal call refused: missing or wrong JUNJO_INTERNAL_SECRET/);
   assert.ok(!ingestion.output().includes(TEST_INTERNAL_SECRET), 'the secret is never logged');
   assert.ok(!backend.output().includes(TEST_INTERNAL_SECRET), 'the secret is never logged');
 });
@@ -249,14 +249,14 @@ test('a backend ahead of an ingestion node that lost its WAL logs it and indexes
   ingestion = await startIngestion();
   await exportAndIndex();
   await exportAndIndex();
-  assert.match(backend.output(), /the WAL source is behind this poller's position/);
+  await backend.waitForOutput(/the WAL source is behind this poller's position/);
 
   // The whole directory wiped: a new node id, read from its start without that detour.
   assert.equal((await ingestion.stop('SIGTERM')).code, 0);
   rmSync(walDir, { recursive: true, force: true });
   ingestion = await startIngestion();
   await exportAndIndex();
-  assert.match(backend.output(), /another ingestion node answers at this address/);
+  await backend.waitForOutput(/another ingestion node answers at this address/);
 
   assert.equal((await backend.stop('SIGTERM')).code, 0);
   const report = await checkDurability(

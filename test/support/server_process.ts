@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.ts';
+import { waitFor } from './wait.ts';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -11,6 +12,11 @@ export interface ServerProcess {
   ports: { http: number; otlpGrpc: number; otlpHttp: number; readSpans: number; internalAuth: number };
   baseUrl: string;
   output: () => string;
+  /**
+   * Resolves once the output matches `pattern`. A log line reaches this process through a pipe, a
+   * little after the response of the request that caused it: assert on it through this, not output().
+   */
+  waitForOutput(pattern: RegExp): Promise<void>;
   /** Resolves with the exit code (or signal) once the process is gone. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -111,7 +117,7 @@ async function startOnce(options: StartOptions): Promise<ServerProcess> {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
-  const waitFor = options.waitFor ?? 'junjo-server started';
+  const startedLine = options.waitFor ?? 'junjo-server started';
   // Generous: on a loaded 2-core machine a start (DuckDB, SQLite, the ingestion worker) took over 30 s.
   const startTimeoutMs = 120_000;
   const started = new Promise<void>((resolve, reject) => {
@@ -120,7 +126,7 @@ async function startOnce(options: StartOptions): Promise<ServerProcess> {
       startTimeoutMs,
     );
     const check = () => {
-      if (output.includes(waitFor)) {
+      if (output.includes(startedLine)) {
         clearTimeout(timer);
         resolve();
       }
@@ -129,7 +135,7 @@ async function startOnce(options: StartOptions): Promise<ServerProcess> {
     child.stderr?.on('data', check);
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      if (output.includes(waitFor)) resolve();
+      if (output.includes(startedLine)) resolve();
       else reject(new Error(`server exited (code ${code}, signal ${signal}) before starting:\n${output}`));
     });
   });
@@ -148,6 +154,9 @@ async function startOnce(options: StartOptions): Promise<ServerProcess> {
     ports,
     baseUrl: `http://127.0.0.1:${ports.http}`,
     output: () => output,
+    waitForOutput: async (pattern) => {
+      await waitFor(() => pattern.test(output), `server output matching ${pattern}`);
+    },
     exited,
     stop,
     cleanup,
