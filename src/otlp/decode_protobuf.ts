@@ -7,6 +7,26 @@
 // caps message nesting at 100 (a deeply nested attribute would fail the whole request instead of
 // just its span). Field numbers follow proto/opentelemetry/...; decode_protobuf.test.ts checks
 // this decoder against protobufjs loaded from those files. Unknown fields are skipped.
+
+import {
+  EMPTY_BYTES,
+  expectWireType,
+  fail,
+  I64,
+  messageEnd,
+  type Reader,
+  readBytes,
+  readDouble,
+  readFixed32Field,
+  readFixed64Field,
+  readString,
+  readUint32Field,
+  readVarint32,
+  readVarint64,
+  skipField,
+  VARINT,
+  wireReader,
+} from './protobuf_wire.ts';
 import type {
   AnyValue,
   ExportLogsRequest,
@@ -26,32 +46,7 @@ import type {
 } from './types.ts';
 import { MAX_DECODED_VALUE_DEPTH, OtlpDecodeError } from './types.ts';
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const START_GROUP = 3;
-const END_GROUP = 4;
-const I32 = 5;
-
-const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
-
-// Buffer#utf8Slice is what Buffer#toString('utf8', …) calls after checking its arguments; calling
-// it directly halves the cost of the ~15 short strings per span. Invalid UTF-8 becomes U+FFFD.
-const utf8Slice: (this: Buffer, start: number, end: number) => string =
-  (Buffer.prototype as unknown as { utf8Slice?: (this: Buffer, start: number, end: number) => string })
-    .utf8Slice ??
-  function (this: Buffer, start: number, end: number) {
-    return this.toString('utf8', start, end);
-  };
 const EMPTY_VALUE: AnyValue = { type: 'empty' };
-
-interface Reader {
-  buf: Buffer;
-  view: DataView;
-  pos: number;
-  /** The request being decoded, for error messages. */
-  what: string;
-}
 
 /** Byte fields of the result (ids, bytes values) are views into `bytes`, not copies. */
 export function decodeTraceRequestProtobuf(bytes: Uint8Array): ExportTraceRequest {
@@ -65,12 +60,7 @@ export function decodeLogsRequestProtobuf(bytes: Uint8Array): ExportLogsRequest 
 
 /** Both export requests are one repeated message in field 1; `what` names the request in errors. */
 function readTopLevel<T>(bytes: Uint8Array, what: string, read: (r: Reader, end: number) => T): T[] {
-  const r: Reader = {
-    buf: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    pos: 0,
-    what,
-  };
+  const r = wireReader(bytes, what);
   const items: T[] = [];
   try {
     const end = bytes.byteLength;
@@ -85,153 +75,6 @@ function readTopLevel<T>(bytes: Uint8Array, what: string, read: (r: Reader, end:
     throw new OtlpDecodeError(`invalid ${what} protobuf: ${(err as Error).message}`);
   }
   return items;
-}
-
-function fail(r: Reader, what: string): never {
-  throw new OtlpDecodeError(`invalid ${r.what} protobuf at byte ${r.pos}: ${what}`);
-}
-
-function readVarint32(r: Reader, end: number): number {
-  const buf = r.buf;
-  let pos = r.pos;
-  let result = 0;
-  let shift = 0;
-  // uint32/enum/tag values; a negative int32 enum arrives as 10 bytes, of which we keep the low 32 bits.
-  for (let i = 0; i < 10; i++) {
-    if (pos >= end) fail(r, 'truncated varint');
-    const b = buf[pos++]!;
-    if (shift < 32) result |= (b & 0x7f) << shift;
-    shift += 7;
-    if (b < 0x80) {
-      r.pos = pos;
-      return result >>> 0;
-    }
-  }
-  return fail(r, 'varint longer than 10 bytes');
-}
-
-function readVarint64(r: Reader, end: number): bigint {
-  const buf = r.buf;
-  let pos = r.pos;
-  let lo = 0;
-  let hi = 0;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= end) fail(r, 'truncated varint');
-    const b = buf[pos++]!;
-    if (i < 4) lo |= (b & 0x7f) << (7 * i);
-    else if (i === 4) {
-      lo |= (b & 0x0f) << 28;
-      hi = (b & 0x7f) >> 4;
-    } else hi |= (b & 0x7f) << (7 * i - 32);
-    if (b < 0x80) {
-      r.pos = pos;
-      if (hi === 0 && lo >= 0) return BigInt(lo);
-      return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
-    }
-  }
-  return fail(r, 'varint longer than 10 bytes');
-}
-
-function readFixed64(r: Reader, end: number): bigint {
-  if (r.pos + 8 > end) fail(r, 'truncated fixed64');
-  const lo = r.view.getUint32(r.pos, true);
-  const hi = r.view.getUint32(r.pos + 4, true);
-  r.pos += 8;
-  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
-}
-
-function readFixed32(r: Reader, end: number): number {
-  if (r.pos + 4 > end) fail(r, 'truncated fixed32');
-  const value = r.view.getUint32(r.pos, true);
-  r.pos += 4;
-  return value;
-}
-
-function readDouble(r: Reader, end: number): number {
-  if (r.pos + 8 > end) fail(r, 'truncated double');
-  const value = r.view.getFloat64(r.pos, true);
-  r.pos += 8;
-  return value;
-}
-
-/** Reads a LEN prefix and returns the end offset of the payload that follows. */
-function lengthEnd(r: Reader, end: number): number {
-  const len = readVarint32(r, end);
-  const stop = r.pos + len;
-  if (stop > end) fail(r, `length ${len} runs past the end of its message`);
-  return stop;
-}
-
-/** Checks that `tag` is a LEN field and returns the end offset of the embedded message. */
-function messageEnd(r: Reader, tag: number, end: number): number {
-  if ((tag & 7) !== LEN) fail(r, `field ${tag >>> 3} has wire type ${tag & 7}, expected ${LEN}`);
-  return lengthEnd(r, end);
-}
-
-function readString(r: Reader, tag: number, end: number): string {
-  const stop = messageEnd(r, tag, end);
-  const start = r.pos;
-  r.pos = stop;
-  return start === stop ? '' : utf8Slice.call(r.buf, start, stop);
-}
-
-function readBytes(r: Reader, tag: number, end: number): Uint8Array {
-  const stop = messageEnd(r, tag, end);
-  const start = r.pos;
-  r.pos = stop;
-  return start === stop ? EMPTY_BYTES : r.buf.subarray(start, stop);
-}
-
-function expectWireType(r: Reader, tag: number, wireType: number): void {
-  if ((tag & 7) !== wireType) fail(r, `field ${tag >>> 3} has wire type ${tag & 7}, expected ${wireType}`);
-}
-
-function readUint32Field(r: Reader, tag: number, end: number): number {
-  expectWireType(r, tag, VARINT);
-  return readVarint32(r, end);
-}
-
-function readFixed32Field(r: Reader, tag: number, end: number): number {
-  expectWireType(r, tag, I32);
-  return readFixed32(r, end);
-}
-
-function readFixed64Field(r: Reader, tag: number, end: number): bigint {
-  expectWireType(r, tag, I64);
-  return readFixed64(r, end);
-}
-
-function skipField(r: Reader, tag: number, end: number): void {
-  switch (tag & 7) {
-    case VARINT:
-      readVarint32(r, end);
-      return;
-    case I64:
-      if (r.pos + 8 > end) fail(r, 'truncated fixed64');
-      r.pos += 8;
-      return;
-    case LEN:
-      r.pos = lengthEnd(r, end);
-      return;
-    case START_GROUP: {
-      const field = tag >>> 3;
-      for (;;) {
-        if (r.pos >= end) fail(r, `unterminated group ${field}`);
-        const inner = readVarint32(r, end);
-        if ((inner & 7) === END_GROUP) {
-          if (inner >>> 3 !== field) fail(r, `group ${field} closed by ${inner >>> 3}`);
-          return;
-        }
-        skipField(r, inner, end);
-      }
-    }
-    case I32:
-      if (r.pos + 4 > end) fail(r, 'truncated fixed32');
-      r.pos += 4;
-      return;
-    default:
-      fail(r, `invalid wire type ${tag & 7}`);
-  }
 }
 
 function readResourceSpans(r: Reader, end: number): ResourceSpans {
@@ -354,7 +197,7 @@ function readLogRecord(r: Reader, end: number): LogRecord {
   return out;
 }
 
-function readResource(r: Reader, end: number): Resource {
+export function readResource(r: Reader, end: number): Resource {
   const out: Resource = { attributes: [], droppedAttributesCount: 0 };
   while (r.pos < end) {
     const tag = readVarint32(r, end);
@@ -393,7 +236,7 @@ function readScopeSpans(r: Reader, end: number): ScopeSpans {
   return out;
 }
 
-function readScope(r: Reader, end: number): InstrumentationScope {
+export function readScope(r: Reader, end: number): InstrumentationScope {
   const out: InstrumentationScope = { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
   while (r.pos < end) {
     const tag = readVarint32(r, end);
@@ -555,7 +398,7 @@ function readLink(r: Reader, end: number): SpanLink {
   return out;
 }
 
-function readStatus(r: Reader, end: number): Status {
+export function readStatus(r: Reader, end: number): Status {
   const out: Status = { code: 0, message: '' };
   while (r.pos < end) {
     const tag = readVarint32(r, end);

@@ -9,6 +9,7 @@ import {
 import { processLogsRequest } from './log_processor.ts';
 import type { SpanBatch } from './rows.ts';
 import { checkTraceRequest, processTraceRequest } from './span_processor.ts';
+import { acceptedOnWire } from './wire_verdict.ts';
 
 export interface CheckedExport {
   /** Spans, or log records, of the export that are kept. */
@@ -36,12 +37,16 @@ export function processExport(
 
 /**
  * What processExport would keep and reject, with the same reasons, without building the span rows
- * (log records, rare, are converted and dropped). Throws OtlpDecodeError like processExport.
+ * (log records, rare, are converted and dropped). A protobuf trace export whose spans are all kept
+ * is judged on the wire, without decoding it (wire_verdict.ts); any other is decoded and checked.
+ * Throws OtlpDecodeError like processExport.
  */
 export function checkExport(body: Uint8Array, format: OtlpPayloadFormat, signal: OtlpSignal): CheckedExport {
   if (signal === 'logs') {
     const { accepted, rejected } = processExport(body, format, signal);
     return { accepted, rejected };
   }
+  const acceptedInFull = format === 'protobuf' ? acceptedOnWire(body) : null;
+  if (acceptedInFull !== null) return { accepted: acceptedInFull, rejected: { count: 0, errors: [] } };
   return checkTraceRequest(decodeTraceRequest(body, format));
 }

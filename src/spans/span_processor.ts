@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { bytesToHex } from '../otlp/hex.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, Span, SpanEvent, SpanLink } from '../otlp/types.ts';
+import { STATE_EVENT } from './compact_span.ts';
 import type { SpanBatch, SpanRow, StatePatchRow } from './rows.ts';
 import { spanLimitViolation } from './span_limits.ts';
 
@@ -86,6 +87,14 @@ const LIFTED_KEYS = new Map<string, number>([
   ['junjo.agent.state.end', SLOT.agentStateEnd],
   ['junjo.agent.store.id', SLOT.agentStoreId],
 ]);
+const CONTRACT_VERSION_KEY = 'junjo.telemetry.contract_version';
+/** The set_state attribute a span's verdict reads. */
+export const STATE_PATCH_KEY = 'junjo.state_json_patch';
+/**
+ * The span attribute keys a span's verdict reads (beyond its limits, ids and nesting): the lifted
+ * keys and the contract marker. For the receivers' check on the wire (wire_verdict.ts).
+ */
+export const VERDICT_ATTRIBUTE_KEYS: readonly string[] = [...LIFTED_KEYS.keys(), CONTRACT_VERSION_KEY];
 /** Slot → key, for error messages. */
 const SLOT_KEYS: string[] = [];
 for (const [key, slot] of LIFTED_KEYS) SLOT_KEYS[slot] ??= key;
@@ -272,7 +281,7 @@ export function extractJunjoAttributes(attributes: KeyValue[]): { junjo: JunjoFi
     const kv = attributes[i]!;
     const slot = LIFTED_KEYS.get(kv.key);
     if (slot === undefined) {
-      if (kv.key === 'junjo.telemetry.contract_version') contract2 = true;
+      if (kv.key === CONTRACT_VERSION_KEY) contract2 = true;
       kept?.push(kv);
       continue;
     }
@@ -365,10 +374,10 @@ export interface PatchOwner {
 }
 
 /** The first set_state event whose patch is neither a JSON Patch nor an empty no-op, as a reason; null if none. */
-function statePatchesProblem(events: SpanEvent[]): string | null {
+export function statePatchesProblem(events: SpanEvent[]): string | null {
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    if (event.name !== 'set_state') continue;
+    if (event.name !== STATE_EVENT) continue;
     const problem = jsonPatchProblem(setStateAttributes(event).patchJson);
     if (problem) return `set_state event ${i}: junjo.state_json_patch ${problem}`;
   }
@@ -382,7 +391,7 @@ function setStateAttributes(event: SpanEvent): { eventId: string; patchJson: str
   for (const kv of event.attributes) {
     if (kv.value.type !== 'string') continue;
     if (kv.key === 'id') eventId = kv.value.value;
-    else if (kv.key === 'junjo.state_json_patch') patchJson = kv.value.value;
+    else if (kv.key === STATE_PATCH_KEY) patchJson = kv.value.value;
     else if (kv.key === 'junjo.store.id') storeId = kv.value.value;
   }
   return { eventId, patchJson, storeId };
@@ -402,7 +411,7 @@ function extractStatePatches(events: SpanEvent[], owner: PatchOwner): StatePatch
   let seenIds: Set<string> | undefined;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    if (event.name !== 'set_state') continue;
+    if (event.name !== STATE_EVENT) continue;
     const { eventId, patchJson, storeId } = setStateAttributes(event);
     let patchId: string;
     if (eventId === '') {
