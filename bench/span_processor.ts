@@ -1,5 +1,5 @@
-// Ingestion hot path throughput: OTLP protobuf decode alone, and decode + span processor (rows
-// and state patches), over a realistic Junjo workflow mix packed the way the SDK's
+// Ingestion hot path throughput: OTLP protobuf decode alone, the receivers' verdict on the wire
+// (what acknowledging an export costs), and decode + span processor (rows and state patches), over a realistic Junjo workflow mix packed the way the SDK's
 // BatchSpanProcessor sends it (512 spans per request). OTLP/JSON decode + process for comparison.
 // Run alone: node_modules/.bin/node bench/span_processor.ts [spans]
 
@@ -7,7 +7,8 @@ import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
 import { decodeTraceRequestJson } from '../src/otlp/decode_json.ts';
 import { decodeTraceRequestProtobuf } from '../src/otlp/decode_protobuf.ts';
 import { encodeTraceRequestJson, encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
-import { processTraceRequest } from '../src/spans/span_processor.ts';
+import { checkTraceRequest, processTraceRequest } from '../src/spans/span_processor.ts';
+import { acceptedOnWire } from '../src/spans/wire_verdict.ts';
 
 const SPANS_PER_REQUEST = 512;
 /** Each measurement repeats over all requests until it has run this long. */
@@ -25,6 +26,14 @@ export async function benchSpanProcessor(targetSpans = 20_000): Promise<Record<s
   const decodeOnly = measure(() => {
     for (const body of protobufBodies) decodeTraceRequestProtobuf(body);
   });
+  let judged = 0;
+  const wireVerdict = measure(() => {
+    for (const body of protobufBodies) judged += acceptedOnWire(body) ?? 0;
+  });
+  const decodeCheck = measure(() => {
+    for (const body of protobufBodies) checkTraceRequest(decodeTraceRequestProtobuf(body));
+  });
+  if (judged === 0) throw new Error('the wire verdict judged no span');
   const decodeProcess = measure(() => {
     for (const body of protobufBodies)
       rows += processTraceRequest(decodeTraceRequestProtobuf(body)).spans.length;
@@ -44,6 +53,11 @@ export async function benchSpanProcessor(targetSpans = 20_000): Promise<Record<s
     decodeSpansPerCpuSec: perSec(decodeOnly.cpuMs),
     decodeMBPerCpuSec: Math.round(protobufBytes / 1e6 / (decodeOnly.cpuMs / 1000)),
     decodeCpuMsPer512SpanRequest: msPerRequest(decodeOnly.cpuMs),
+    wireVerdictSpansPerSec: perSec(wireVerdict.wallMs),
+    wireVerdictSpansPerCpuSec: perSec(wireVerdict.cpuMs),
+    decodeCheckSpansPerSec: perSec(decodeCheck.wallMs),
+    decodeCheckSpansPerCpuSec: perSec(decodeCheck.cpuMs),
+    wireVerdictSpeedup: Number((decodeCheck.cpuMs / wireVerdict.cpuMs).toFixed(2)),
     decodeProcessSpansPerSec: perSec(decodeProcess.wallMs),
     decodeProcessSpansPerCpuSec: perSec(decodeProcess.cpuMs),
     decodeProcessCpuMsPer512SpanRequest: msPerRequest(decodeProcess.cpuMs),
@@ -55,6 +69,8 @@ export async function benchSpanProcessor(targetSpans = 20_000): Promise<Record<s
       `(${result.protobufBytesPerSpan} protobuf bytes/span); wall-clock and per CPU-second:\n` +
       `  protobuf decode:            ${result.decodeSpansPerSec} spans/s, ${result.decodeSpansPerCpuSec} per CPU-s ` +
       `(${result.decodeMBPerCpuSec} MB per CPU-s, ${result.decodeCpuMsPer512SpanRequest} CPU-ms per request)\n` +
+      `  verdict on the wire:        ${result.wireVerdictSpansPerSec} spans/s, ${result.wireVerdictSpansPerCpuSec} per CPU-s ` +
+      `(${result.wireVerdictSpeedup}× decode + check: ${result.decodeCheckSpansPerCpuSec} per CPU-s)\n` +
       `  protobuf decode + process:  ${result.decodeProcessSpansPerSec} spans/s, ` +
       `${result.decodeProcessSpansPerCpuSec} per CPU-s (${result.decodeProcessCpuMsPer512SpanRequest} CPU-ms per request)\n` +
       `  OTLP/JSON decode + process: ${result.jsonDecodeProcessSpansPerSec} spans/s, ` +
