@@ -13,6 +13,7 @@ import { decodeTraceRequestProtobuf } from './decode_protobuf.ts';
 import { encodeTraceRequestProtobuf } from './encode.ts';
 import { bytesToHex } from './hex.ts';
 import { otlpProtoTypes } from './proto_root.ts';
+import { lengthDelimited } from './protobuf_test_bytes.ts';
 import type { AnyValue, ExportTraceRequest, KeyValue, Span } from './types.ts';
 import { MAX_DECODED_VALUE_DEPTH, OtlpDecodeError } from './types.ts';
 
@@ -258,22 +259,11 @@ describe('decodeTraceRequestProtobuf', () => {
  * protobufjs' encoder stops at 100 message levels.
  */
 function deepValueRequest(levels: number): Buffer {
-  const field = (tag: number, payload: Buffer) =>
-    Buffer.concat([Buffer.from([tag]), varint(payload.length), payload]);
-  let value = field(0x0a, Buffer.from('bottom')); // AnyValue.string_value
-  for (let i = 0; i < levels; i++) value = field(0x2a, field(0x0a, value)); // AnyValue.array_value{values}
-  const keyValue = Buffer.concat([field(0x0a, Buffer.from('deep')), field(0x12, value)]);
-  return field(0x0a, field(0x12, field(0x12, field(0x4a, keyValue)))); // request → resource_spans → scope_spans → span
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Buffer.from(out);
+  const field = lengthDelimited;
+  let value = field(1, Buffer.from('bottom')); // AnyValue.string_value
+  for (let i = 0; i < levels; i++) value = field(5, field(1, value)); // AnyValue.array_value{values}
+  const keyValue = Buffer.concat([field(1, Buffer.from('deep')), field(2, value)]);
+  return field(1, field(2, field(2, field(9, keyValue)))); // request → resource_spans → scope_spans → span
 }
 
 // ---- the shape protobufjs' toObject({longs: String, bytes: String, defaults: true}) produces ----

@@ -12,6 +12,7 @@ import {
 import { attributes } from '../fixtures/trace_builder.ts';
 import { decodeTraceRequestProtobuf } from '../otlp/decode_protobuf.ts';
 import { encodeTraceRequestProtobuf } from '../otlp/encode.ts';
+import { lengthDelimited as field } from '../otlp/protobuf_test_bytes.ts';
 import type { AnyValue, ExportTraceRequest, Span } from '../otlp/types.ts';
 import { SPAN_LIMITS } from './span_limits.ts';
 import { checkTraceRequest, MAX_JSON_DEPTH } from './span_processor.ts';
@@ -227,18 +228,3 @@ describe('acceptedOnWire', () => {
     assert.ok(leftToFullCheck > 100, `${leftToFullCheck} left to the full check`);
   });
 });
-
-/** A length-delimited protobuf field. */
-function field(number: number, payload: Buffer): Buffer {
-  return Buffer.concat([varint((number << 3) | 2), varint(payload.length), payload]);
-}
-
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
-  while (value > 0x7f) {
-    bytes.push((value & 0x7f) | 0x80);
-    value >>>= 7;
-  }
-  bytes.push(value);
-  return Buffer.from(bytes);
-}
