@@ -663,7 +663,10 @@ describe('rows of a commit', () => {
    * 300 lookups by trace id a second apart in groups (the check runs at most once a second). Returns
    * the messages logged and the indexes' memory at its highest and at the end.
    */
-  async function lookUpTraces(indexMemoryReopenShare: number) {
+  async function lookUpTraces(
+    indexMemoryReopenShare: number,
+    afterReopen?: (reader: DuckDBConnection) => Promise<void>,
+  ) {
     const file = freshFile();
     const filled = await openDuckDb(file, logger, { idleCheckpointMs: 0 });
     await filled.write((conn) =>
@@ -680,6 +683,7 @@ describe('rows of a commit', () => {
       idleCheckpointMs: 0,
       memoryLimit: '64MiB',
       indexMemoryReopenShare,
+      ...(afterReopen && { afterReopen }),
     });
     let highest = 0;
     try {
@@ -709,6 +713,17 @@ describe('rows of a commit', () => {
       messages.join(' | '),
     );
     assert.ok(last < highest, `index memory ${last} after the reopen, ${highest} before`);
+  });
+
+  test('after opening the file again it runs afterReopen on a reader connection', async () => {
+    const found: number[] = [];
+    const { messages } = await lookUpTraces(1 / 256, async (reader) => {
+      // Trace 0 was read first: its index nodes went with the reopen, and this loads them again.
+      found.push((await rows(reader, "SELECT span_id FROM spans WHERE trace_id = md5('0')")).length);
+    });
+    const reopens = messages.filter((msg) => msg.includes('to release loaded index nodes')).length;
+    assert.ok(reopens >= 1, messages.join(' | '));
+    assert.deepEqual(found, Array(reopens).fill(1));
   });
 
   test('index nodes loaded under their share of the limit stay loaded', async () => {

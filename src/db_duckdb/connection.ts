@@ -58,6 +58,11 @@ export interface DuckDbOptions {
    * release them (default INDEX_MEMORY_REOPEN_SHARE; `Infinity`: never).
    */
   indexMemoryReopenShare?: number;
+  /**
+   * Runs on a reader connection each time the file has been opened again, before the reads that
+   * waited go on (DuckDbSpanStore reads its last traces again: see READ_AGAIN_AFTER_REOPEN there).
+   */
+  afterReopen?: (reader: DuckDBConnection) => Promise<void>;
 }
 
 const DEFAULT_IDLE_CHECKPOINT_MS = 10_000;
@@ -193,6 +198,7 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
       idleCheckpointMs: options.idleCheckpointMs ?? DEFAULT_IDLE_CHECKPOINT_MS,
       heldMemoryCheckpointShare: options.heldMemoryCheckpointShare ?? HELD_MEMORY_CHECKPOINT_SHARE,
       indexMemoryReopenShare: options.indexMemoryReopenShare ?? INDEX_MEMORY_REOPEN_SHARE,
+      afterReopen: options.afterReopen,
       onClosed: forget,
     });
     try {
@@ -320,6 +326,7 @@ interface HandleParts {
   idleCheckpointMs: number;
   heldMemoryCheckpointShare: number;
   indexMemoryReopenShare: number;
+  afterReopen: ((reader: DuckDBConnection) => Promise<void>) | undefined;
   onClosed: () => void;
 }
 
@@ -551,9 +558,24 @@ class DuckDbHandle implements DuckDb {
       await loadTableMetadata(session?.writer).catch((err: unknown) => {
         this.logger.warn({ err }, 'DuckDB could not load the tables’ metadata after opening its file again');
       });
+      await this.runAfterReopen();
     } finally {
       this.reopening = null;
       reopened.resolve();
+    }
+  }
+
+  /** The afterReopen option, on an idle reader (reads wait for the reopen, so every reader is idle). */
+  private async runAfterReopen(): Promise<void> {
+    const afterReopen = this.parts.afterReopen;
+    const conn = afterReopen && this.session ? this.idleReaders.pop() : undefined;
+    if (!afterReopen || !conn) return;
+    try {
+      await afterReopen(conn);
+    } catch (err) {
+      this.logger.warn({ err }, 'DuckDB: the reads after opening its file again failed');
+    } finally {
+      this.releaseReader(conn);
     }
   }
 

@@ -4,6 +4,7 @@
 // the ingestion writer, and in one snapshot (one statement, or one read transaction for a list page),
 // so an insert batch is either wholly visible or not at all.
 import { stat } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from '../logger.ts';
 import type { CompactSpanRow } from '../spans/compact_span.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
@@ -22,8 +23,10 @@ import type {
 import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
 import { migrateStore } from './migrations.ts';
+import { RecentTraces } from './recent_traces.ts';
 import { snapshotDuckDb } from './snapshot.ts';
 import {
+  readTracesAgain,
   selectCompactTrace,
   selectListPage,
   selectServiceNames,
@@ -42,21 +45,43 @@ import { prepareQuerySupport } from './summaries.ts';
 import { selectWorkflowRunPage } from './workflow_run_queries.ts';
 import { selectWorkflowStats } from './workflow_stats.ts';
 
+// When the file has been opened again (connection.ts: to release loaded index nodes, once every few
+// hundred traces read not read before at 10M spans), the traces read last are read again while the
+// reads wait for the reopen anyway. A user going back to one finds it loaded; and a stall DuckDB has
+// once ~14 trace lookups into a fresh open (15-20 ms against ~5 for a lookup, after every reopen at
+// 10M spans; its cause was not found: docs/memory.md) falls inside the reopen instead of a user's
+// read. 24 traces add ~130 ms to a reopen's ~300 (a scratch loop over the 10M store, 5 December).
+const READ_AGAIN_AFTER_REOPEN = 24;
+const READ_AGAIN_BUDGET_MS = 200;
+
 export class DuckDbSpanStore implements SpanStore {
   /** The database itself, for DuckDB-only tools (benchmarks, the data generator, tests). */
   readonly db: DuckDb;
   readonly #logger: Logger;
   readonly #repository: SpanRepository;
+  readonly #recentTraces: RecentTraces;
 
-  constructor(db: DuckDb, logger: Logger) {
+  constructor(db: DuckDb, logger: Logger, recentTraces = new RecentTraces(READ_AGAIN_AFTER_REOPEN)) {
     this.db = db;
     this.#logger = logger;
     this.#repository = new SpanRepository(db, logger);
+    this.#recentTraces = recentTraces;
   }
 
   /** Opens (or creates) the file; call prepare() before serving. */
   static async open(file: string, logger: Logger, options?: DuckDbOptions): Promise<DuckDbSpanStore> {
-    return new DuckDbSpanStore(await openDuckDb(file, logger, options), logger);
+    const recentTraces = new RecentTraces(READ_AGAIN_AFTER_REOPEN);
+    const afterReopen = async (reader: DuckDBConnection) => {
+      const started = performance.now();
+      const traces = await readTracesAgain(reader, recentTraces.newestFirst(), READ_AGAIN_BUDGET_MS);
+      const ms = Math.round(performance.now() - started);
+      logger.debug({ traces, ms }, 'DuckDB read the last traces again after opening its file again');
+    };
+    return new DuckDbSpanStore(
+      await openDuckDb(file, logger, { afterReopen, ...options }),
+      logger,
+      recentTraces,
+    );
   }
 
   // ---- writer ----
@@ -92,16 +117,19 @@ export class DuckDbSpanStore implements SpanStore {
   // condition in that scan would make DuckDB give the index up (span_queries.ts), so a time window
   // is applied to the rows found.
   async traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]> {
+    this.#recentTraces.add(traceId);
     const spans = await this.db.read((conn) => selectTraceSpans(conn, traceId));
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 
   async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
+    this.#recentTraces.add(traceId);
     const spans = await this.db.read((conn) => selectCompactTrace(conn, traceId));
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 
   waterfallTraceJson(traceId: string, window?: TimeWindow): Promise<string | null> {
+    this.#recentTraces.add(traceId);
     return this.db.read((conn) => selectWaterfallTraceJson(conn, traceId, window));
   }
 

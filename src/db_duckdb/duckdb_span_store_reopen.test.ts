@@ -1,0 +1,58 @@
+// What DuckDbSpanStore does when its file is opened again to release loaded index nodes
+// (connection.ts): it reads the traces read last again, before the reads that waited go on.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { createLogger } from '../logger.ts';
+import { openDuckDb } from './connection.ts';
+import { DuckDbSpanStore } from './duckdb_span_store.ts';
+
+test('after its file is opened again, the store reads its last 24 traces again', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-reopen-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'otel.duckdb');
+  const filled = await openDuckDb(file, createLogger('silent'), { idleCheckpointMs: 0 });
+  await filled.write((conn) =>
+    conn.run(`INSERT INTO spans (trace_id, span_id, service_name, start_time, end_time)
+              SELECT md5(i::VARCHAR), left(md5((-i)::VARCHAR), 16), 'svc', now(), now() FROM range(20000) t(i)`),
+  );
+  await filled.close();
+
+  const lines: Array<{ msg: string; traces?: number }> = [];
+  const logger = createLogger('debug', { write: (line: string) => lines.push(JSON.parse(line)) });
+  // 64 MiB and a share of 1/256: past 256 KiB of loaded index nodes the file is opened again.
+  const store = await DuckDbSpanStore.open(file, logger, {
+    idleCheckpointMs: 0,
+    memoryLimit: '64MiB',
+    indexMemoryReopenShare: 1 / 256,
+  });
+  try {
+    // The memory check runs at most once a second, after a read.
+    for (let group = 0; group < 2; group++) {
+      for (let i = group * 100; i < (group + 1) * 100; i++) {
+        const [span] = await store.traceSpans(createHash('md5').update(String(i)).digest('hex'));
+        assert.ok(span, `trace ${i} is found`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+    }
+    await store.db.read((conn) => conn.run('SELECT 1')); // the last group's check
+    await store.db.write(async () => {}); // and it has run (it is queued on the writer)
+  } finally {
+    await store.close();
+  }
+  const reopened = lines.filter((line) =>
+    line.msg.includes('opened its file again to release loaded index nodes'),
+  );
+  const readAgain = lines.filter(
+    (line) => line.msg === 'DuckDB read the last traces again after opening its file again',
+  );
+  assert.ok(reopened.length >= 1, lines.map((line) => line.msg).join(' | '));
+  assert.equal(readAgain.length, reopened.length, lines.map((line) => line.msg).join(' | '));
+  assert.ok(
+    readAgain.every((line) => line.traces === 24),
+    JSON.stringify(readAgain),
+  );
+});
