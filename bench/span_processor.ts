@@ -1,6 +1,7 @@
 // Ingestion hot path throughput: OTLP protobuf decode alone, the receivers' verdict on the wire
-// (what acknowledging an export costs), and decode + span processor (rows and state patches), over a realistic Junjo workflow mix packed the way the SDK's
-// BatchSpanProcessor sends it (512 spans per request). OTLP/JSON decode + process for comparison.
+// (what acknowledging an export costs) beside decode + check, and decode + span processor (rows and
+// state patches), over a realistic Junjo workflow mix packed the way the SDK's BatchSpanProcessor
+// sends it (512 spans per request). OTLP/JSON decode + process for comparison.
 // Run alone: node_modules/.bin/node bench/span_processor.ts [spans]
 
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';

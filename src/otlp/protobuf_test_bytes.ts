@@ -6,7 +6,7 @@ export function lengthDelimited(field: number, payload: Buffer): Buffer {
   return Buffer.concat([varint((field << 3) | 2), varint(payload.length), payload]);
 }
 
-export function varint(value: number): Buffer {
+function varint(value: number): Buffer {
   const bytes: number[] = [];
   while (value > 0x7f) {
     bytes.push((value & 0x7f) | 0x80);

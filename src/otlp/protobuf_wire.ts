@@ -14,7 +14,7 @@ export const EMPTY_BYTES: Uint8Array = Buffer.alloc(0);
 
 // Buffer#utf8Slice is what Buffer#toString('utf8', …) calls after checking its arguments; calling
 // it directly halves the cost of the ~15 short strings per span. Invalid UTF-8 becomes U+FFFD.
-export const utf8Slice: (this: Buffer, start: number, end: number) => string =
+const utf8Slice: (this: Buffer, start: number, end: number) => string =
   (Buffer.prototype as unknown as { utf8Slice?: (this: Buffer, start: number, end: number) => string })
     .utf8Slice ??
   function (this: Buffer, start: number, end: number) {
@@ -124,7 +124,12 @@ export function readString(r: Reader, tag: number, end: number): string {
   const stop = messageEnd(r, tag, end);
   const start = r.pos;
   r.pos = stop;
-  return start === stop ? '' : utf8Slice.call(r.buf, start, stop);
+  return textAt(r, start, stop);
+}
+
+/** The text of the UTF-8 bytes `[start, end)` of the message (invalid UTF-8 becomes U+FFFD). */
+export function textAt(r: Reader, start: number, end: number): string {
+  return start === end ? '' : utf8Slice.call(r.buf, start, end);
 }
 
 export function readBytes(r: Reader, tag: number, end: number): Uint8Array {

@@ -22,7 +22,7 @@ import {
   readUint32Field,
   readVarint32,
   skipField,
-  utf8Slice,
+  textAt,
   VARINT,
   wireReader,
 } from '../otlp/protobuf_wire.ts';
@@ -238,7 +238,7 @@ function walkEvent(r: Reader, end: number): SpanEvent | null {
       : [
           {
             key: STATE_PATCH_KEY,
-            value: { type: 'string', value: utf8Slice.call(r.buf, patchStart, patchEnd) },
+            value: { type: 'string', value: textAt(r, patchStart, patchEnd) },
           },
         ];
   return { timeUnixNano: 0n, name: STATE_EVENT, attributes: patch, droppedAttributesCount: 0 };
@@ -368,9 +368,7 @@ const EMPTY_VALUE: AnyValue = { type: 'empty' };
 
 /** The value walkKeyValue just found, decoded when it is a string (what the verdict reads). */
 function stringValueOrEmpty(r: Reader): AnyValue {
-  return valueType === STRING
-    ? { type: 'string', value: valueStart === valueEnd ? '' : utf8Slice.call(r.buf, valueStart, valueEnd) }
-    : EMPTY_VALUE;
+  return valueType === STRING ? { type: 'string', value: textAt(r, valueStart, valueEnd) } : EMPTY_VALUE;
 }
 
 /**
