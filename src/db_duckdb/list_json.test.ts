@@ -1,10 +1,10 @@
-// A listed row's JSON comes back exact, in a buffer sized to it rather than zlib's 16 KiB chunk:
-// every inflated row of a page stays alive until the answer is sent, and V8 counts that memory
-// towards the main thread's next full collection.
+// A listed page's rows come back exact, in one buffer about the size of their text: every
+// inflated row of a page stays alive until the answer is sent, and V8 counts that memory towards
+// the main thread's next full collection.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { deflateListJson, inflateListJson } from './list_json.ts';
+import { deflateListJson, inflateListJson, inflateListPage } from './list_json.ts';
 
 const spanLike = JSON.stringify({
   trace_id: 'a'.repeat(32),
@@ -15,17 +15,22 @@ const spanLike = JSON.stringify({
   ),
 });
 
-test('~1.6 KB span JSONs inflate into a few KB each, not a 16 KiB chunk each', () => {
-  const stored = deflateListJson(spanLike);
-  // Small buffers share Node's pool slabs: count the bytes of every distinct slab the rows keep.
-  const rows = Array.from({ length: 400 }, () => inflateListJson(stored));
-  for (const json of rows) assert.equal(Buffer.from(json).toString(), spanLike);
-  const held = [...new Set(rows.map((json) => json.buffer))].reduce(
-    (sum, buffer) => sum + buffer.byteLength,
-    0,
+test('a page of ~1.6 KB span JSONs inflates into one buffer about the size of its text', () => {
+  const texts = Array.from({ length: 400 }, (_, i) => spanLike.replace('node run', `node run ${i}`));
+  const rows = inflateListPage(texts.map((text) => deflateListJson(text)));
+  assert.deepEqual(
+    rows.map((json) => Buffer.from(json).toString()),
+    texts,
   );
-  const perRow = held / rows.length;
-  assert.ok(perRow <= 4096, `${Math.round(perRow)} bytes held per row for ${spanLike.length} bytes of JSON`);
+  const buffers = new Set(rows.map((json) => json.buffer));
+  assert.equal(buffers.size, 1, 'one buffer for the page');
+  const textBytes = texts.reduce((sum, text) => sum + text.length, 0);
+  const held = [...buffers][0]!.byteLength;
+  assert.ok(held <= textBytes * 1.25, `${held} bytes held for ${textBytes} bytes of JSON`);
+});
+
+test('an empty page is an empty list', () => {
+  assert.deepEqual(inflateListPage([]), []);
 });
 
 test('a text that deflates far better than the guess (a long repeated prompt) still inflates exactly', () => {

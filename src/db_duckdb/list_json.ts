@@ -5,29 +5,40 @@
 // is about a third of the text and stays inside its segment, so the vectors a page reads are
 // smaller and are not decompressed by DuckDB; only the page's own rows are inflated, here.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { GrowingBytes, keptContextsWork, keptInflateRaw } from '../kept_zlib.ts';
 
 /** The stored form of a span's JSON (text or UTF-8 bytes). */
 export function deflateListJson(json: string | Uint8Array): Uint8Array {
   return deflateRawSync(json);
 }
 
-/** The JSON's UTF-8 bytes from its stored form. */
+const inflate = keptInflateRaw();
+
+/**
+ * Each row's JSON (UTF-8 bytes) from its stored form: views of one buffer for the whole page,
+ * inflated on one kept context. A context and a buffer per row were 50 of each per page, and the
+ * memory they report to V8 set off full collections of the main thread's heap (kept_zlib.ts,
+ * docs/memory.md); the page's rows live and die together.
+ */
+export function inflateListPage(stored: readonly Uint8Array[]): Uint8Array[] {
+  if (!keptContextsWork) return stored.map((row) => inflateRawSync(row));
+  const storedBytes = stored.reduce((sum, row) => sum + row.byteLength, 0);
+  const page = new GrowingBytes(storedBytes * INFLATE_RATIO_GUESS);
+  const ends = stored.map((row) => {
+    inflate.writeThrough(row, page);
+    return page.length;
+  });
+  // A guess far over what came out (rows that barely deflated) is not held with the page.
+  const bytes =
+    page.bytes.length > page.length * 1.25 ? Buffer.from(page.bytes.subarray(0, page.length)) : page.bytes;
+  return ends.map((end, i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], end));
+}
+
+/** One row's JSON from its stored form. */
 export function inflateListJson(stored: Uint8Array): Uint8Array {
-  return inflateRawSync(stored, { chunkSize: outputChunkSize(stored.length) });
+  return inflateListPage([stored])[0] as Uint8Array;
 }
 
-// zlib's sync inflate writes into an output buffer of `chunkSize` bytes (16 KiB by default) and
-// returns a view of it, so each listed row held 16 KiB of Node's buffer pool for a ~4.5 KB text.
-// V8 counts that memory towards the old generation's limit: a 50-row page added ~0.8 MB, which set
-// off a full collection of the main thread's heap every ~9 pages at 10M spans (docs/memory.md).
-// Rendered span JSON deflates to about a third (2.5–3.8× on generated data); a text that inflates
-// to more than the guess takes further chunks (and one copy): correct, only slower.
-// Capped, so that a large row that barely deflated (random or already compressed data) does not
-// hold four times its size: past the cap it inflates in chunks and is copied into one buffer.
+// Rendered span JSON deflates to about a third (2.5–3.8× on generated data); a page that inflates
+// to more than the guess grows its buffer (one copy): correct, only slower.
 const INFLATE_RATIO_GUESS = 4;
-const MIN_CHUNK = 1024;
-const MAX_CHUNK = 1024 * 1024;
-
-function outputChunkSize(storedBytes: number): number {
-  return Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, storedBytes * INFLATE_RATIO_GUESS));
-}

@@ -20,7 +20,7 @@ import type { CompactSpanRow } from '../spans/compact_span.ts';
 import { GEN_AI_KEYS } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { PageRequest, ServiceSummary, TimeWindow } from '../spans/span_store.ts';
-import { inflateListJson } from './list_json.ts';
+import { inflateListPage } from './list_json.ts';
 import {
   COMPACT_SPAN_COLUMNS,
   compactSpanRowFromResult,
@@ -228,9 +228,8 @@ export function selectListPage(
     const windowParams = { service_name: serviceName, limit: page.limit, until };
     const [start] = (await selectRows(conn, WINDOW_STARTS[list], windowParams))[0] ?? [];
     params.window_start = (start as DuckDBTimestampTZValue | undefined) ?? DuckDBTimestampTZValue.NegInf;
-    return (await selectRows(conn, LIST_PAGES[list][cursor], params)).map((row) =>
-      inflateListJson((row[0] as DuckDBBlobValue).bytes),
-    );
+    const rows = await selectRows(conn, LIST_PAGES[list][cursor], params);
+    return inflateListPage(rows.map((row) => (row[0] as DuckDBBlobValue).bytes));
   });
 }
 

@@ -32,7 +32,7 @@ import {
   type StateCondition,
   type WorkflowRunFilter,
 } from '../spans/workflow_run_filter.ts';
-import { inflateListJson } from './list_json.ts';
+import { inflateListPage } from './list_json.ts';
 import { inReadTransaction, selectRows } from './span_queries.ts';
 import { hourOf } from './summaries.ts';
 
@@ -240,6 +240,6 @@ export async function selectWorkflowRunPage(
       oldest: new DuckDBTimestampTZValue(found.at(-1)![2] as bigint),
       newest: new DuckDBTimestampTZValue(found[0]![2] as bigint),
     });
-    return json.map((row) => inflateListJson((row[0] as DuckDBBlobValue).bytes));
+    return inflateListPage(json.map((row) => (row[0] as DuckDBBlobValue).bytes));
   });
 }

@@ -6,10 +6,10 @@ import swagger from '@fastify/swagger';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TrustProxy } from '../config.ts';
+import { keptBrotliCompress, keptContextsWork, keptGzip } from '../kept_zlib.ts';
 import type { Logger } from '../logger.ts';
 import { limitConnections } from './connection_limits.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './error_handler.ts';
-import { reusedCompressors } from './reused_compressor.ts';
 import { securityHeaders } from './security_headers.ts';
 
 declare module 'fastify' {
@@ -60,9 +60,21 @@ const COMPRESSION = {
   brotliOptions: BROTLI_OPTIONS,
   zlibOptions: GZIP_OPTIONS,
   syncThreshold: 4 * 1024 * 1024,
-  // One kept native context per encoding for the one-call path (reused_compressor.ts says why).
-  zlib: reusedCompressors(BROTLI_OPTIONS, GZIP_OPTIONS),
+  ...(keptContextsWork ? { zlib: keptContextCompressors() } : {}),
 };
+
+/**
+ * The plugin's one-call path on one kept native context per encoding instead of one per answer
+ * (kept_zlib.ts says why); its streams stay Node's own.
+ */
+function keptContextCompressors() {
+  const brotli = keptBrotliCompress(BROTLI_OPTIONS);
+  const gzip = keptGzip(GZIP_OPTIONS);
+  return {
+    brotliCompressSync: (input: Buffer) => brotli.oneShot(input),
+    gzipSync: (input: Buffer) => gzip.oneShot(input),
+  };
+}
 
 /** Fastify takes a hop count as a function of the hop (its typings omit the number form). */
 const fastifyTrustProxy = (trust: TrustProxy) =>
