@@ -15,28 +15,41 @@ export function deflateListJson(json: string | Uint8Array): Uint8Array {
 const inflate = keptInflateRaw();
 
 /**
- * Each row's JSON (UTF-8 bytes) from its stored form: views of one buffer for the whole page,
- * inflated on one kept context. A context and a buffer per row were 50 of each per page, and the
- * memory they report to V8 set off full collections of the main thread's heap (kept_zlib.ts,
- * docs/memory.md); the page's rows live and die together.
+ * Each row's JSON (UTF-8 bytes) from its stored form, inflated on one kept context into one
+ * buffer laid out as the page's JSON array (`[row,row,…]`), so that jsonArrayBytes sends it
+ * without a copy. A context and a buffer per row, and then the joined array, were what the memory
+ * a page reports to V8 was made of, and it set off full collections of the main thread's heap
+ * (kept_zlib.ts, docs/memory.md); the page's rows live and die together.
  */
 export function inflateListPage(stored: readonly Uint8Array[]): Uint8Array[] {
   if (!keptContextsWork) return stored.map((row) => inflateRawSync(row));
   const storedBytes = stored.reduce((sum, row) => sum + row.byteLength, 0);
-  const page = new GrowingBytes(storedBytes * INFLATE_RATIO_GUESS);
-  const ends = stored.map((row) => {
+  const page = new GrowingBytes(2 + stored.length + storedBytes * INFLATE_RATIO_GUESS);
+  const bounds: number[] = [];
+  for (const [i, row] of stored.entries()) {
+    appendByte(page, i === 0 ? OPEN : COMMA);
+    bounds.push(page.length);
     inflate.writeThrough(row, page);
-    return page.length;
-  });
+    bounds.push(page.length);
+  }
+  appendByte(page, CLOSE);
   // A guess far over what came out (rows that barely deflated) is not held with the page.
-  const bytes =
-    page.bytes.length > page.length * 1.25 ? Buffer.from(page.bytes.subarray(0, page.length)) : page.bytes;
-  return ends.map((end, i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], end));
+  const bytes = page.bytes.length > page.length * 2 ? Buffer.from(page.bytes.subarray(0, page.length)) : page.bytes;
+  return stored.map((_, i) => bytes.subarray(bounds[2 * i], bounds[2 * i + 1]));
 }
 
 /** One row's JSON from its stored form. */
 export function inflateListJson(stored: Uint8Array): Uint8Array {
   return inflateListPage([stored])[0] as Uint8Array;
+}
+
+const OPEN = 0x5b; // [
+const COMMA = 0x2c; // ,
+const CLOSE = 0x5d; // ]
+
+function appendByte(page: GrowingBytes, byte: number): void {
+  page.makeRoom(1);
+  page.bytes[page.length++] = byte;
 }
 
 // Rendered span JSON deflates to about a third (2.5–3.8× on generated data); a page that inflates

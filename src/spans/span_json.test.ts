@@ -6,6 +6,7 @@ import { Span, SpanSummary, StatePatch } from '../features/otel/schemas.ts';
 import {
   formatTimestamp,
   jsonArray,
+  jsonArrayBytes,
   parseTimestamp,
   renderSpan,
   spanHeadBytes,
@@ -226,5 +227,42 @@ describe('spanHeadBytes', () => {
     const { attributes_json, ...rest } = JSON.parse(text);
     const reordered = JSON.stringify({ attributes_json, ...rest });
     assert.deepEqual(head(reordered), summaryOf(text));
+  });
+});
+
+describe('jsonArrayBytes', () => {
+  const items = ['{"a":1}', '"b"', '[2,3]'];
+  const joined = `[${items.join(',')}]`;
+
+  test('separate items are joined into a new buffer', () => {
+    const separate = items.map((item) => Buffer.from(item));
+    const array = jsonArrayBytes(separate);
+    assert.equal(array.toString(), joined);
+    separate[0]!.fill(0x20);
+    assert.equal(array.toString(), joined, 'a copy');
+    assert.equal(jsonArrayBytes([]).toString(), '[]');
+  });
+
+  test('items laid out as the array in one buffer are that array, not a copy', () => {
+    const text = Buffer.from(`xx${joined}yy`);
+    let offset = 3;
+    const views = items.map((item) => {
+      const view = text.subarray(offset, offset + item.length);
+      offset += item.length + 1;
+      return view;
+    });
+    const array = jsonArrayBytes(views);
+    assert.equal(array.toString(), joined);
+    assert.equal(array.buffer, text.buffer);
+    // Anything else between or around them, or an item left out, and they are joined anew.
+    assert.equal(jsonArrayBytes([views[0]!, views[2]!]).toString(), `[${items[0]},${items[2]}]`);
+    assert.equal(jsonArrayBytes(views.slice(0, 2)).toString(), `[${items[0]},${items[1]}]`);
+    const spaced = Buffer.from(`[${items.join(', ')}]`);
+    const spacedViews = [spaced.subarray(1, 8), spaced.subarray(10, 13), spaced.subarray(15, 20)];
+    assert.equal(spacedViews.map(String).join('|'), items.join('|'));
+    const rejoined = jsonArrayBytes(spacedViews);
+    assert.equal(rejoined.toString(), joined);
+    spaced.fill(0x20);
+    assert.equal(rejoined.toString(), joined, 'a copy');
   });
 });

@@ -137,19 +137,45 @@ export function jsonArray(items: readonly string[]): string {
   return `[${items.join(',')}]`;
 }
 
-const OPEN = Buffer.from('[');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']');
+const OPEN = 0x5b; // [
+const COMMA = 0x2c; // ,
+const CLOSE = 0x5d; // ]
+const OPEN_BYTES = Buffer.of(OPEN);
+const COMMA_BYTES = Buffer.of(COMMA);
+const CLOSE_BYTES = Buffer.of(CLOSE);
 
-/** jsonArray for items that are already UTF-8 bytes: the bytes go out without a JS string. */
+/**
+ * jsonArray for items that are already UTF-8 bytes: the bytes go out without a JS string. Items
+ * already laid out as a JSON array in one buffer (a list page inflated in place: list_json.ts) are
+ * that array: it is returned as it is, not copied.
+ */
 export function jsonArrayBytes(items: readonly Uint8Array[]): Buffer {
-  const parts: Uint8Array[] = [OPEN];
+  const laidOut = arrayAroundItems(items);
+  if (laidOut) return laidOut;
+  const parts: Uint8Array[] = [OPEN_BYTES];
   for (let i = 0; i < items.length; i++) {
-    if (i > 0) parts.push(COMMA);
+    if (i > 0) parts.push(COMMA_BYTES);
     parts.push(items[i]!);
   }
-  parts.push(CLOSE);
+  parts.push(CLOSE_BYTES);
   return Buffer.concat(parts);
+}
+
+/** The bytes `[item,item,…]` when the items are views of one buffer separated by exactly that. */
+function arrayAroundItems(items: readonly Uint8Array[]): Buffer | undefined {
+  const first = items[0];
+  if (!first || !(first.buffer instanceof ArrayBuffer)) return undefined;
+  const bytes = new Uint8Array(first.buffer);
+  const start = first.byteOffset - 1;
+  if (start < 0 || bytes[start] !== OPEN) return undefined;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < items.length; i++) {
+    const item = items[i]!;
+    if (item.buffer !== first.buffer || item.byteOffset !== end + 1 || bytes[end] !== COMMA) return undefined;
+    end = item.byteOffset + item.byteLength;
+  }
+  if (bytes[end] !== CLOSE) return undefined;
+  return Buffer.from(first.buffer, start, end + 1 - start);
 }
 
 const quote = (value: string): string => JSON.stringify(value);
