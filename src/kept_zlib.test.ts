@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
-import { GrowingBytes, keptBrotliCompress, keptContextsWork, keptGzip, keptInflateRaw } from './kept_zlib.ts';
+import {
+  GrowingBytes,
+  keptBrotliCompress,
+  keptContextsWork,
+  keptDeflateRaw,
+  keptGzip,
+  keptInflateRaw,
+} from './kept_zlib.ts';
 
 const BROTLI = {
   params: {
@@ -17,7 +24,10 @@ const GZIP = { level: 1 };
 const jsonOf = (spans: number) =>
   Buffer.from(
     JSON.stringify(
-      Array.from({ length: spans }, (_, i) => ({ span_id: i.toString(16).padStart(16, '0'), name: `node ${i}` })),
+      Array.from({ length: spans }, (_, i) => ({
+        span_id: i.toString(16).padStart(16, '0'),
+        name: `node ${i}`,
+      })),
     ),
   );
 
@@ -31,16 +41,27 @@ test('this Node has the handle methods, so nothing falls back to a context per c
 test('input after input, each kept context gives the one-shot bytes and they decode to the input', () => {
   const brotli = keptBrotliCompress(BROTLI);
   const gzip = keptGzip(GZIP);
+  const deflate = keptDeflateRaw();
   const inflate = keptInflateRaw();
   for (let round = 0; round < 3; round++) {
     for (const input of INPUTS) {
       const br = brotli.oneShot(input);
-      assert.deepEqual(br, zlib.brotliCompressSync(input, BROTLI), `br of ${input.length} bytes, round ${round}`);
+      assert.deepEqual(
+        br,
+        zlib.brotliCompressSync(input, BROTLI),
+        `br of ${input.length} bytes, round ${round}`,
+      );
       assert.deepEqual(zlib.brotliDecompressSync(br), input);
       const gz = gzip.oneShot(input);
       assert.deepEqual(gz, zlib.gzipSync(input, GZIP), `gzip of ${input.length} bytes, round ${round}`);
       assert.deepEqual(zlib.gunzipSync(gz), input);
-      assert.deepEqual(inflate.oneShot(zlib.deflateRawSync(input)), input, `inflate of ${input.length} bytes`);
+      const deflated = deflate.oneShot(input);
+      assert.deepEqual(
+        deflated,
+        zlib.deflateRawSync(input),
+        `deflate of ${input.length} bytes, round ${round}`,
+      );
+      assert.deepEqual(inflate.oneShot(deflated), input, `inflate of ${input.length} bytes, round ${round}`);
     }
   }
 });

@@ -1,12 +1,12 @@
 // zlib and brotli on one kept native context per use, started again between inputs instead of
 // created for each.
 //
-// Why: Node's one-shot functions (`brotliCompressSync`, `gzipSync`, `inflateRawSync`) create a
+// Why: Node's one-shot functions (`brotliCompressSync`, `gzipSync`, `deflateRawSync`, …) create a
 // native context per call and report its memory to V8 until the garbage collector has found the
 // dead stream object. At the rate pages are served that reported memory set off full collections
 // of the main thread's heap: the 10M-span trace case made one every ~200 answers (33–47 ms each;
-// identity answers made none), and a 50-row list page inflated 50 contexts. Creating the context
-// was also most of a small input's cost. Node has no public one-shot API on a kept context, so
+// identity answers made none), a 50-row list page inflated 50 contexts, and indexing deflated one
+// per span. Creating the context was also most of a small input's cost. Node has no public one-shot API on a kept context, so
 // this drives the stream's native handle as zlib's own sync functions do (`writeSync` until the
 // input is used up) and starts it again with `reset` (zlib keeps its level and window) or `init`
 // (brotli's reset would fall back to quality 11). Where those handle methods are missing (another
@@ -159,6 +159,14 @@ export function keptBrotliCompress(options: BrotliOptions): KeptZlibContext {
 export function keptGzip(options: ZlibOptions): KeptZlibContext {
   return new KeptZlibContext(
     () => zlib.createGzip(options) as unknown as StreamWithHandle,
+    zlib.constants.Z_FINISH,
+    (handle) => handle.reset(),
+  );
+}
+
+export function keptDeflateRaw(options: ZlibOptions = {}): KeptZlibContext {
+  return new KeptZlibContext(
+    () => zlib.createDeflateRaw(options) as StreamWithHandle,
     zlib.constants.Z_FINISH,
     (handle) => handle.reset(),
   );

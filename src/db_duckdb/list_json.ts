@@ -5,14 +5,16 @@
 // is about a third of the text and stays inside its segment, so the vectors a page reads are
 // smaller and are not decompressed by DuckDB; only the page's own rows are inflated, here.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { GrowingBytes, keptContextsWork, keptInflateRaw } from '../kept_zlib.ts';
+import { GrowingBytes, keptContextsWork, keptDeflateRaw, keptInflateRaw } from '../kept_zlib.ts';
 
-/** The stored form of a span's JSON (text or UTF-8 bytes). */
-export function deflateListJson(json: string | Uint8Array): Uint8Array {
-  return deflateRawSync(json);
-}
-
+const deflate = keptDeflateRaw();
 const inflate = keptInflateRaw();
+
+/** The stored form of a span's JSON (text or UTF-8 bytes), deflated on one kept context. */
+export function deflateListJson(json: string | Uint8Array): Uint8Array {
+  if (!keptContextsWork) return deflateRawSync(json);
+  return deflate.oneShot(typeof json === 'string' ? Buffer.from(json) : json);
+}
 
 /**
  * Each row's JSON (UTF-8 bytes) from its stored form, inflated on one kept context into one
@@ -34,7 +36,8 @@ export function inflateListPage(stored: readonly Uint8Array[]): Uint8Array[] {
   }
   appendByte(page, CLOSE);
   // A guess far over what came out (rows that barely deflated) is not held with the page.
-  const bytes = page.bytes.length > page.length * 2 ? Buffer.from(page.bytes.subarray(0, page.length)) : page.bytes;
+  const bytes =
+    page.bytes.length > page.length * 2 ? Buffer.from(page.bytes.subarray(0, page.length)) : page.bytes;
   return stored.map((_, i) => bytes.subarray(bounds[2 * i], bounds[2 * i + 1]));
 }
 
