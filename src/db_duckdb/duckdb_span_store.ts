@@ -23,10 +23,12 @@ import type {
 import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
 import { type DuckDb, type DuckDbOptions, openDuckDb } from './connection.ts';
 import { migrateStore } from './migrations.ts';
-import { RecentTraces } from './recent_traces.ts';
+import { RecentReads } from './recent_reads.ts';
 import { snapshotDuckDb } from './snapshot.ts';
 import {
+  readListsAgain,
   readTracesAgain,
+  type SpanList,
   selectCompactTrace,
   selectListPage,
   selectServiceNames,
@@ -51,7 +53,9 @@ import { selectWorkflowStats } from './workflow_stats.ts';
 // once ~14 trace lookups into a fresh open (15-20 ms against ~5 for a lookup, after every reopen at
 // 10M spans; its cause was not found: docs/memory.md) falls inside the reopen instead of a user's
 // read. 24 traces add ~130 ms to a reopen's ~300 (a scratch loop over the 10M store, 5 December).
-const READ_AGAIN_AFTER_REOPEN = 24;
+// The first page of the lists read last is read again too: the first list page after a reopen
+// read its row groups from the file again, 21-30 ms against ~10 (the same loop).
+const READ_AGAIN_AFTER_REOPEN = { traces: 24, lists: 4 };
 const READ_AGAIN_BUDGET_MS = 200;
 
 export class DuckDbSpanStore implements SpanStore {
@@ -59,29 +63,29 @@ export class DuckDbSpanStore implements SpanStore {
   readonly db: DuckDb;
   readonly #logger: Logger;
   readonly #repository: SpanRepository;
-  readonly #recentTraces: RecentTraces;
+  readonly #recent: RecentReads;
 
-  constructor(db: DuckDb, logger: Logger, recentTraces = new RecentTraces(READ_AGAIN_AFTER_REOPEN)) {
+  constructor(db: DuckDb, logger: Logger, recent = new RecentReads(READ_AGAIN_AFTER_REOPEN)) {
     this.db = db;
     this.#logger = logger;
     this.#repository = new SpanRepository(db, logger);
-    this.#recentTraces = recentTraces;
+    this.#recent = recent;
   }
 
   /** Opens (or creates) the file; call prepare() before serving. */
   static async open(file: string, logger: Logger, options?: DuckDbOptions): Promise<DuckDbSpanStore> {
-    const recentTraces = new RecentTraces(READ_AGAIN_AFTER_REOPEN);
+    const recent = new RecentReads(READ_AGAIN_AFTER_REOPEN);
     const afterReopen = async (reader: DuckDBConnection) => {
       const started = performance.now();
-      const traces = await readTracesAgain(reader, recentTraces.newestFirst(), READ_AGAIN_BUDGET_MS);
+      const traces = await readTracesAgain(reader, recent.traces.newestFirst(), READ_AGAIN_BUDGET_MS);
+      const lists = await readListsAgain(reader, recent.listsNewestFirst());
       const ms = Math.round(performance.now() - started);
-      logger.debug({ traces, ms }, 'DuckDB read the last traces again after opening its file again');
+      logger.debug(
+        { traces, lists, ms },
+        'DuckDB read the last traces and lists again after opening its file again',
+      );
     };
-    return new DuckDbSpanStore(
-      await openDuckDb(file, logger, { afterReopen, ...options }),
-      logger,
-      recentTraces,
-    );
+    return new DuckDbSpanStore(await openDuckDb(file, logger, { afterReopen, ...options }), logger, recent);
   }
 
   // ---- writer ----
@@ -101,12 +105,16 @@ export class DuckDbSpanStore implements SpanStore {
   }
 
   rootSpanPage(serviceName: string, page: PageRequest, filter: { llmOnly: boolean }): Promise<Uint8Array[]> {
-    const list = filter.llmOnly ? 'llm_root' : 'root';
-    return this.db.read((conn) => selectListPage(conn, list, serviceName, page));
+    return this.#listPage(filter.llmOnly ? 'llm_root' : 'root', serviceName, page);
   }
 
   workflowSpanPage(serviceName: string, page: PageRequest): Promise<Uint8Array[]> {
-    return this.db.read((conn) => selectListPage(conn, 'workflow', serviceName, page));
+    return this.#listPage('workflow', serviceName, page);
+  }
+
+  #listPage(list: SpanList, serviceName: string, page: PageRequest): Promise<Uint8Array[]> {
+    this.#recent.addList(list, serviceName);
+    return this.db.read((conn) => selectListPage(conn, list, serviceName, page));
   }
 
   workflowRunPage(serviceName: string, filter: WorkflowRunFilter, page: PageRequest): Promise<Uint8Array[]> {
@@ -117,19 +125,19 @@ export class DuckDbSpanStore implements SpanStore {
   // condition in that scan would make DuckDB give the index up (span_queries.ts), so a time window
   // is applied to the rows found.
   async traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]> {
-    this.#recentTraces.add(traceId);
+    this.#recent.traces.add(traceId);
     const spans = await this.db.read((conn) => selectTraceSpans(conn, traceId));
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 
   async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
-    this.#recentTraces.add(traceId);
+    this.#recent.traces.add(traceId);
     const spans = await this.db.read((conn) => selectCompactTrace(conn, traceId));
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 
   waterfallTraceJson(traceId: string, window?: TimeWindow): Promise<string | null> {
-    this.#recentTraces.add(traceId);
+    this.#recent.traces.add(traceId);
     return this.db.read((conn) => selectWaterfallTraceJson(conn, traceId, window));
   }
 

@@ -21,6 +21,7 @@ import { GEN_AI_KEYS } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { PageRequest, ServiceSummary, TimeWindow } from '../spans/span_store.ts';
 import { inflateListPage } from './list_json.ts';
+import type { ListOfService } from './recent_reads.ts';
 import {
   COMPACT_SPAN_COLUMNS,
   compactSpanRowFromResult,
@@ -265,6 +266,19 @@ export async function readTracesAgain(
   }
   return read;
 }
+
+/** The first page of each list (DuckDbSpanStore: after a reopen); how many were read. */
+export async function readListsAgain(
+  conn: DuckDBConnection,
+  lists: readonly ListOfService[],
+): Promise<number> {
+  for (const { list, serviceName } of lists)
+    await selectListPage(conn, list, serviceName, { limit: FIRST_PAGE_ROWS });
+  return lists.length;
+}
+
+/** The UI's page size (web/src: 50-row pages). */
+const FIRST_PAGE_ROWS = 50;
 
 export async function selectCompactTrace(conn: DuckDBConnection, traceId: string): Promise<CompactSpanRow[]> {
   return (await selectRows(conn, COMPACT_TRACE, { trace_id: traceId })).map(compactSpanRowFromResult);
