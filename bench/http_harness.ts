@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateSpans } from '../scripts/generate.ts';
+import { generateDuckDbFile } from '../scripts/generate.ts';
 import { loadConfig } from '../src/config.ts';
 import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
 import { buildHttpApp, type HttpPlugin } from '../src/http/app.ts';
@@ -63,17 +63,17 @@ export async function withBenchServer<T>(
   const dataDir = setup.dataDir ?? mkdtempSync(path.join(os.tmpdir(), `junjo-bench-${setup.name}-`));
   const file = loadConfig({ JUNJO_DATA_DIR: dataDir }).paths.duckdb;
   mkdirSync(path.dirname(file), { recursive: true });
+  if (!setup.dataDir) {
+    // Generated at the generator's own limit, then served at the server's (generateDuckDbFile).
+    const services = setup.services ?? 5;
+    console.log(`generating ${setup.spans} spans over ${services} services…`);
+    await generateDuckDbFile(file, { spans: setup.spans, services, seed: 7 });
+  }
   const logger = createLogger('warn');
   const store = await DuckDbSpanStore.open(file, logger);
   const app = await buildHttpApp({ logger, guards: [], features: setup.routes(store) });
   try {
-    if (setup.dataDir) await store.prepare();
-    else {
-      const services = setup.services ?? 5;
-      console.log(`generating ${setup.spans} spans over ${services} services…`);
-      await generateSpans(store, { spans: setup.spans, services, seed: 7 });
-      await store.db.checkpoint();
-    }
+    await store.prepare();
     await app.listen({ host: '127.0.0.1', port: 0 });
     return await bench({ store, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` });
   } finally {

@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateSpans } from '../scripts/generate.ts';
+import { generateDuckDbFile } from '../scripts/generate.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DuckDb } from '../src/db_duckdb/connection.ts';
 import { DuckDbSpanStore } from '../src/db_duckdb/duckdb_span_store.ts';
@@ -74,45 +74,44 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'junjo-bench-queries-'));
   const file = loadConfig({ JUNJO_DATA_DIR: dataDir }).paths.duckdb;
   mkdirSync(path.dirname(file), { recursive: true });
+  const result: Record<string, number> = {};
+  if (!opts.dataDir) {
+    // Generated at the generator's own limit, then measured at the server's (generateDuckDbFile).
+    console.log(`generating ${opts.spans} spans over ${services} services…`);
+    let lastLine = 0;
+    const generated = await generateDuckDbFile(file, {
+      spans: opts.spans,
+      services,
+      seed: 7,
+      onProgress: (p) => {
+        if (performance.now() - lastLine < 10_000) return;
+        lastLine = performance.now();
+        console.log(
+          `  ${p.spans} spans, ${Math.round(p.spansPerSecond)} spans/s, ETA ${Math.round(p.etaSeconds)} s`,
+        );
+      },
+    });
+    console.log(
+      `generated ${generated.spans} spans (${generated.patches} patches) in ${generated.totalSeconds.toFixed(0)} s ` +
+        `(load ${generated.loadSeconds.toFixed(0)} s + indexes ${generated.indexSeconds.toFixed(0)} s), ` +
+        `${Math.round(generated.spansPerSecond)} spans/s`,
+    );
+    Object.assign(result, {
+      generate_seconds: round(generated.totalSeconds),
+      generate_spans_per_second: Math.round(generated.spansPerSecond),
+      patches: generated.patches,
+    });
+  }
   const logger = createLogger('warn');
   const store = await DuckDbSpanStore.open(file, logger, duckdb);
   console.log(`DuckDB memory_limit ${duckdb.memoryLimit}, threads ${duckdb.threads}`);
   const { db } = store;
   const app = await buildHttpApp({ logger, guards: [], features: [otelRoutes({ store })] });
   try {
-    const result: Record<string, number> = {};
-    if (opts.dataDir) {
-      await store.prepare();
-      result.spans = await db.read(async (conn) =>
-        Number((await conn.runAndReadAll('SELECT count(*) FROM spans')).getRows()[0]![0]),
-      );
-    } else {
-      console.log(`generating ${opts.spans} spans over ${services} services…`);
-      let lastLine = 0;
-      const generated = await generateSpans(store, {
-        spans: opts.spans,
-        services,
-        seed: 7,
-        onProgress: (p) => {
-          if (performance.now() - lastLine < 10_000) return;
-          lastLine = performance.now();
-          console.log(
-            `  ${p.spans} spans, ${Math.round(p.spansPerSecond)} spans/s, ETA ${Math.round(p.etaSeconds)} s`,
-          );
-        },
-      });
-      console.log(
-        `generated ${generated.spans} spans (${generated.patches} patches) in ${generated.totalSeconds.toFixed(0)} s ` +
-          `(load ${generated.loadSeconds.toFixed(0)} s + indexes ${generated.indexSeconds.toFixed(0)} s), ` +
-          `${Math.round(generated.spansPerSecond)} spans/s`,
-      );
-      Object.assign(result, {
-        spans: generated.spans,
-        patches: generated.patches,
-        generate_seconds: round(generated.totalSeconds),
-        generate_spans_per_second: Math.round(generated.spansPerSecond),
-      });
-    }
+    await store.prepare();
+    result.spans = await db.read(async (conn) =>
+      Number((await conn.runAndReadAll('SELECT count(*) FROM spans')).getRows()[0]![0]),
+    );
     await db.checkpoint();
     result.disk_bytes_per_span = Math.round(statSync(file).size / result.spans!);
     console.log(`${result.spans} spans, ${result.disk_bytes_per_span} disk bytes/span`);

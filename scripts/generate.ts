@@ -131,6 +131,29 @@ export async function generateSpans(
 }
 
 /**
+ * DuckDB's memory limit while generating (unless JUNJO_DUCKDB_MEMORY_LIMIT is set for the CLI): the
+ * bulk load keeps the primary key's index nodes of every row it loaded (DuckDB never evicts them),
+ * and at the server's 128 MiB default it ran out of memory at ~550k spans. The server then opens
+ * the file at its own limit, as after any restart.
+ */
+export const GENERATE_MEMORY_LIMIT = '2GiB';
+
+/** generateSpans into a DuckDB file, opened for the load at `memoryLimit` and closed after it. */
+export async function generateDuckDbFile(
+  file: string,
+  options: GenerateOptions,
+  memoryLimit = GENERATE_MEMORY_LIMIT,
+): Promise<GenerateResult> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const store = await DuckDbSpanStore.open(file, createLogger('warn'), { memoryLimit });
+  try {
+    return await generateSpans(store, options);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
  * The same rows as generateSpans for the same options, written through the store's insertBatch, one
  * window (~50k spans) per call: how a ClickHouse store is filled (exact counts, idempotent).
  */
@@ -367,24 +390,22 @@ async function main(): Promise<void> {
       ),
   };
   const logger = createLogger('warn');
-  let store: SpanStore;
   let result: GenerateResult;
   if (config.spanStore.kind === 'clickhouse') {
     const target = config.spanStore;
     const clickhouse = await ClickHouseSpanStore.open({ ...target, retentionDays: null }, logger);
-    store = clickhouse;
     await clickhouse.prepare();
     console.log(
       `generating ${spans} spans over ${values.services} services into ClickHouse ${target.url} (${target.database})`,
     );
-    result = await generateIntoStore(clickhouse, options).finally(() => store.close());
+    result = await generateIntoStore(clickhouse, options).finally(() => clickhouse.close());
   } else {
     const file = config.paths.duckdb;
-    mkdirSync(path.dirname(file), { recursive: true });
-    const duckdb = await DuckDbSpanStore.open(file, logger);
-    store = duckdb;
-    console.log(`generating ${spans} spans over ${values.services} services into ${file}`);
-    result = await generateSpans(duckdb, options).finally(() => store.close());
+    const memoryLimit = env.JUNJO_DUCKDB_MEMORY_LIMIT ?? GENERATE_MEMORY_LIMIT;
+    console.log(
+      `generating ${spans} spans over ${values.services} services into ${file} (DuckDB at ${memoryLimit})`,
+    );
+    result = await generateDuckDbFile(file, options, memoryLimit);
   }
   console.log(
     `done: ${result.spans} spans, ${result.patches} state patches, ${result.traces} traces; ` +
