@@ -21,7 +21,6 @@ import { GEN_AI_KEYS } from '../spans/llm_span.ts';
 import type { LogRecordRow, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { PageRequest, ServiceSummary, TimeWindow } from '../spans/span_store.ts';
 import { inflateListPage } from './list_json.ts';
-import type { ListOfService } from './recent_reads.ts';
 import {
   COMPACT_SPAN_COLUMNS,
   compactSpanRowFromResult,
@@ -270,7 +269,7 @@ export async function readTracesAgain(
 /** The first page of each list (DuckDbSpanStore: after a reopen); how many were read. */
 export async function readListsAgain(
   conn: DuckDBConnection,
-  lists: readonly ListOfService[],
+  lists: ReadonlyArray<{ list: SpanList; serviceName: string }>,
 ): Promise<number> {
   for (const { list, serviceName } of lists)
     await selectListPage(conn, list, serviceName, { limit: FIRST_PAGE_ROWS });
