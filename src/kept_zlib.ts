@@ -55,7 +55,7 @@ const MIN_ROOM = 1024;
 
 export class KeptZlibContext {
   private stream: StreamWithHandle | undefined;
-  private scratch = new GrowingBytes(SCRATCH_BYTES);
+  private scratch: GrowingBytes | undefined; // oneShot's, made on its first use
   private readonly open: () => StreamWithHandle;
   private readonly finishFlag: number;
   private readonly restart: (handle: NativeHandle, writeState: Uint32Array) => void;
@@ -102,13 +102,12 @@ export class KeptZlibContext {
 
   /** `input` through as one stream, returned in a buffer of its own sized to what came out. */
   oneShot(input: Uint8Array): Buffer {
-    const scratch = this.scratch;
+    const scratch = this.scratch ?? new GrowingBytes(SCRATCH_BYTES);
     scratch.length = 0;
     this.writeThrough(input, scratch);
-    const result = Buffer.from(scratch.bytes.subarray(0, scratch.length));
-    // Not held after a large input.
-    if (scratch.bytes.length > SCRATCH_BYTES) this.scratch = new GrowingBytes(SCRATCH_BYTES);
-    return result;
+    // Kept for the next input, unless it grew for a large one.
+    this.scratch = scratch.bytes.length > SCRATCH_BYTES ? undefined : scratch;
+    return Buffer.from(scratch.bytes.subarray(0, scratch.length));
   }
 
   private openStream(): StreamWithHandle {
