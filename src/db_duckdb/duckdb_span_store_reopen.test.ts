@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { createLogger } from '../logger.ts';
 import { DuckDbSpanStore } from './duckdb_span_store.ts';
 
-test('after its file is opened again, the store reads its last 24 traces and its last lists again', async (t) => {
+test('after its file is opened again, the store reads its last traces (up to 24) and its last lists again', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'junjo-reopen-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'otel.duckdb');
@@ -53,8 +53,10 @@ test('after its file is opened again, the store reads its last 24 traces and its
   );
   assert.ok(reopened.length >= 1, lines.map((line) => line.msg).join(' | '));
   assert.equal(readAgain.length, reopened.length, lines.map((line) => line.msg).join(' | '));
+  // Up to the last 24 traces: a 200 ms budget stops the traces early on a busy machine (CI read 20
+  // once with two suites running); the lists are read after them whatever the budget left.
   assert.ok(
-    readAgain.every((line) => line.traces === 24 && line.lists === 2),
+    readAgain.every((line) => line.traces! >= 1 && line.traces! <= 24 && line.lists === 2),
     JSON.stringify(readAgain),
   );
 });
