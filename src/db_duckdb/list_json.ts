@@ -6,6 +6,7 @@
 // smaller and are not decompressed by DuckDB; only the page's own rows are inflated, here.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GrowingBytes, keptContextsWork, keptDeflateRaw, keptInflateRaw } from '../kept_zlib.ts';
+import { JSON_ARRAY_BYTE } from '../spans/span_json.ts';
 
 const deflate = keptDeflateRaw();
 const inflate = keptInflateRaw();
@@ -46,9 +47,7 @@ export function inflateListJson(stored: Uint8Array): Uint8Array {
   return inflateListPage([stored])[0] as Uint8Array;
 }
 
-const OPEN = 0x5b; // [
-const COMMA = 0x2c; // ,
-const CLOSE = 0x5d; // ]
+const { open: OPEN, comma: COMMA, close: CLOSE } = JSON_ARRAY_BYTE;
 
 function appendByte(page: GrowingBytes, byte: number): void {
   page.makeRoom(1);

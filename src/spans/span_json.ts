@@ -137,9 +137,9 @@ export function jsonArray(items: readonly string[]): string {
   return `[${items.join(',')}]`;
 }
 
-const OPEN = 0x5b; // [
-const COMMA = 0x2c; // ,
-const CLOSE = 0x5d; // ]
+/** The bytes a JSON array is laid out with (also by list_json.ts, which writes pages in place). */
+export const JSON_ARRAY_BYTE = { open: 0x5b, comma: 0x2c, close: 0x5d } as const;
+const { open: OPEN, comma: COMMA, close: CLOSE } = JSON_ARRAY_BYTE;
 const OPEN_BYTES = Buffer.of(OPEN);
 const COMMA_BYTES = Buffer.of(COMMA);
 const CLOSE_BYTES = Buffer.of(CLOSE);
