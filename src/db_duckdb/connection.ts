@@ -60,7 +60,7 @@ export interface DuckDbOptions {
   indexMemoryReopenShare?: number;
   /**
    * Runs on a reader connection each time the file has been opened again, before the reads that
-   * waited go on (DuckDbSpanStore reads its last traces again: see READ_AGAIN_AFTER_REOPEN there).
+   * waited go on (DuckDbSpanStore reads its last traces and lists again: READ_AGAIN_AFTER_REOPEN there).
    */
   afterReopen?: (reader: DuckDBConnection) => Promise<void>;
 }
