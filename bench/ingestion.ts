@@ -9,7 +9,9 @@
 // and the load average (the figures are only as quiet as the machine). `--capacity-only` runs just
 // the baseline and the full load with the default settings; `--server-env K=V` changes a setting of
 // that run (and of the fixed rates after it); `--rounds N` runs the baseline, unlimited and default
-// runs N times and adds the median, min and max of the ack ratio and of the indexed ratio.
+// runs N times and adds the median, min and max of the ack ratio and of the indexed ratio;
+// `--batch-detail` prints where each full load's and fixed rate's indexing time went, and its
+// DuckDB checkpoints.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -284,6 +286,8 @@ async function capacityRun(
     indexedPerSecond: number,
     peaks: MemoryPeaks,
   ) => Promise<void>,
+  /** Prints the full load's poller batches under this label (the server must log at debug). */
+  detailLabel?: string,
 ) {
   const deployment = await startDeployment(ingestionNodes, env);
   try {
@@ -297,6 +301,7 @@ async function capacityRun(
     const ackFacts = async () =>
       receiver === deployment.backend ? (await health(receiver.baseUrl)).ingestion : undefined;
     const ackPhase = { threads: {} as Record<string, number>, decodeValidateS: 0, receiverThreadS: 0 };
+    const loadStartedAtMs = Date.now();
     const { load, indexedSeconds, lags } = await loadAndIndex(
       deployment.backend.baseUrl,
       async (start) => {
@@ -313,6 +318,7 @@ async function capacityRun(
       peaks,
     );
     const indexedPerSecond = load.spans / indexedSeconds;
+    if (detailLabel) printBatchDetail(detailLabel, deployment.backend.output(), loadStartedAtMs, Date.now());
     await then?.(deployment, key, indexedPerSecond, peaks);
     return {
       peaks,
@@ -426,7 +432,14 @@ export async function benchIngestion(
   let unlimited: Awaited<ReturnType<typeof capacityRun>> | undefined;
   if (!options.capacityOnly && !options.fixedRatesOnly) {
     process.stdout.write('ingestion: full load, DuckDB unlimited (its defaults)…\n');
-    unlimited = await capacityRun(ingestionNodes, UNLIMITED_DUCKDB_ENV, clients, requests);
+    unlimited = await capacityRun(
+      ingestionNodes,
+      { ...UNLIMITED_DUCKDB_ENV, ...(options.batchDetail && { JUNJO_LOG_LEVEL: 'debug' }) },
+      clients,
+      requests,
+      undefined,
+      options.batchDetail ? 'unlimited_full_load' : undefined,
+    );
   }
 
   // With the server's defaults: full load, then offered load at fixed fractions of the capacity it
@@ -465,6 +478,7 @@ export async function benchIngestion(
         }
       }
     },
+    options.batchDetail ? 'default_full_load' : undefined,
   );
 
   roundRatios.push({

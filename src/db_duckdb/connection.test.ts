@@ -610,31 +610,44 @@ describe('rows of a commit', () => {
   });
 
   /**
-   * Commits of 1,000 rows (under a row group, so they wait in memory) until the writer decides to
-   * checkpoint for the memory they hold; the number of commits, or -1 if it never did.
+   * Commits of 1,000 rows (under a row group, so they wait in memory) until the writer has decided
+   * `decisions` times to checkpoint for the memory they hold (or maxCommits); for each decision, the
+   * number of commits before it and the held bytes it logged.
    */
-  async function commitsUntilHeldMemoryCheckpoint(memoryLimit: string, maxCommits: number): Promise<number> {
-    const messages: string[] = [];
-    const debugLogger = createLogger('debug', {
-      write: (line: string) => messages.push((JSON.parse(line) as { msg: string }).msg),
+  async function heldMemoryCheckpoints(
+    memoryLimit: string,
+    maxCommits: number,
+    { decisions = 1, spacing }: { decisions?: number; spacing?: number } = {},
+  ): Promise<Array<{ commits: number; heldBytes: number }>> {
+    const lines: Array<{ msg: string; heldBytes?: number }> = [];
+    const debugLogger = createLogger('debug', { write: (line: string) => lines.push(JSON.parse(line)) });
+    const decided = () => lines.filter((line) => line.msg.includes('held in memory passed their share'));
+    const found: Array<{ commits: number; heldBytes: number }> = [];
+    const db = await openDuckDb(freshFile(), debugLogger, {
+      idleCheckpointMs: 0,
+      memoryLimit,
+      threads: 1,
+      heldMemoryCheckpointSpacing: spacing,
     });
-    const decision = () => messages.findIndex((msg) => msg.includes('held in memory passed their share'));
-    const db = await openDuckDb(freshFile(), debugLogger, { idleCheckpointMs: 0, memoryLimit, threads: 1 });
     try {
       await db.write((conn) => conn.run('CREATE TABLE wide (id VARCHAR, body VARCHAR)'));
-      for (let commit = 0; commit < maxCommits; commit++) {
+      for (let commit = 0; commit < maxCommits && found.length < decisions; commit++) {
         // The check queued after a write runs before the next write, so a decision is never missed.
         await appendRows(db, commit * 1000, 1000);
-        if (decision() >= 0) {
+        const decision = decided()[found.length];
+        if (decision) {
           // The write that just finished waited behind the checkpoint, which logs when it is done.
-          assert.ok(messages.slice(decision()).includes('DuckDB checkpoint'), 'the checkpoint ran');
+          const checkpointed = lines
+            .slice(lines.indexOf(decision))
+            .some((line) => line.msg === 'DuckDB checkpoint');
+          assert.ok(checkpointed, 'the checkpoint ran');
           const [[count]] = (await db.read((conn) => rows(conn, 'SELECT count(*) FROM wide'))) as [[bigint]];
           assert.equal(Number(count), (commit + 1) * 1000, 'every committed row is there');
-          return commit + 1;
+          found.push({ commits: commit + 1, heldBytes: Number(decision.heldBytes) });
         }
         await new Promise((r) => setTimeout(r, 100)); // the check runs at most once a second
       }
-      return -1;
+      return found;
     } finally {
       await db.close();
     }
@@ -642,12 +655,22 @@ describe('rows of a commit', () => {
 
   test('rows held in memory past a quarter of the memory limit are checkpointed between writes', async () => {
     // ~1 KB per row waits in memory: a quarter of 48 MiB after ~12 commits.
-    const commits = await commitsUntilHeldMemoryCheckpoint('48MiB', 200);
-    assert.ok(commits > 1, `checkpointed after ${commits} commits`);
+    const [first] = await heldMemoryCheckpoints('48MiB', 200);
+    assert.ok(first, 'checkpointed');
+    assert.ok(first.commits > 1, `checkpointed after ${first.commits} commits`);
+    assert.ok(first.heldBytes >= 12 * 2 ** 20, `at ${first.heldBytes} bytes held`);
   });
 
   test('rows held in memory well under a quarter of the limit wait for an idle or asked-for checkpoint', async () => {
-    assert.equal(await commitsUntilHeldMemoryCheckpoint('1GiB', 20), -1);
+    assert.deepEqual(await heldMemoryCheckpoints('1GiB', 20), []);
+  });
+
+  test('the next checkpoint for held memory waits its spacing after the last, unless held memory reaches twice its share', async () => {
+    // A spacing no test outlasts: the second checkpoint waits until the rows pass half of 48 MiB.
+    const [first, second] = await heldMemoryCheckpoints('48MiB', 400, { decisions: 2, spacing: 1e6 });
+    assert.ok(first && second, 'checkpointed twice');
+    assert.ok(second.heldBytes >= 24 * 2 ** 20, `the second at ${second.heldBytes} bytes held`);
+    assert.ok(second.commits - first.commits > 12, 'more rows waited in memory than before the first');
   });
 
   /** ART_INDEX bytes in DuckDB's memory: index nodes loaded or changed. */

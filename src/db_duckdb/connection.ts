@@ -54,6 +54,11 @@ export interface DuckDbOptions {
    */
   heldMemoryCheckpointShare?: number;
   /**
+   * After a checkpoint of c ms, the next one for held memory waits this many times c, unless held
+   * memory reaches twice its share (default HELD_MEMORY_CHECKPOINT_SPACING; 0: no wait).
+   */
+  heldMemoryCheckpointSpacing?: number;
+  /**
    * Share of the memory limit that loaded index nodes may take before the file is opened again to
    * release them (default INDEX_MEMORY_REOPEN_SHARE; `Infinity`: never).
    */
@@ -123,8 +128,9 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 
 // What only a checkpoint releases: rows committed in batches smaller than a row group (they wait
 // in memory, uncompressed, ~4–5 KB per span) and index nodes changed since the last checkpoint
-// (counted as the growth of the indexes' memory since then: loaded index nodes stay after a
-// checkpoint, until INDEX_MEMORY_REOPEN_SHARE has the file opened again). Left to fill the memory
+// (counted as the growth of the indexes' memory since then: a checkpoint that writes the indexes
+// releases their nodes, ~64 KiB stay; one without writes releases nothing, and nodes loaded by
+// reads stay until INDEX_MEMORY_REOPEN_SHARE has the file opened again). Left to fill the memory
 // limit, they spilled one temporary file per block and the insert that finally ran out of memory
 // checkpointed for ~40 s (the soak at 500 spans/s: README.md, Memory and threads; docs/memory.md).
 // Once they pass this share of the limit the writer checkpoints between writes instead, while that
@@ -133,6 +139,17 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 // or writing.
 const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
 const MEMORY_CHECK_MS = 1000;
+
+// Under a steady load that share is passed again within a second of a checkpoint: inserts of
+// random keys (trace, span, parent and Junjo ids) load nearly every node of the indexes again, and
+// the next checkpoint writes them all (200k spans at full load: the indexes' memory back at 25–63
+// MiB at each check, a checkpoint every second, 13 of them 2.3–2.7 s in all). Checkpointing more
+// often then saves little memory and costs the whole index each time; so after a checkpoint of
+// c ms the next one for held memory waits 10 c (at most ~1/11 of the writer's time), unless held
+// memory passes twice its share. Same benchmark, two rounds each (load 1.3–3.0): indexed 7,029 and
+// 7,193 spans/s with 4 checkpoints against 6,737 and 6,910 with 12, peak RSS 425–432 against
+// 429–443 MiB (`bench/ingestion.ts --capacity-only --batch-detail` prints the checkpoints).
+const HELD_MEMORY_CHECKPOINT_SPACING = 10;
 
 // DuckDB never evicts an index node it has loaded: reading one from the file copies its block into
 // a buffer that stays pinned (FixedSizeBuffer::Pin) until a checkpoint writes it out, which it does
@@ -197,6 +214,7 @@ export async function openDuckDb(file: string, logger: Logger, options: DuckDbOp
       logger,
       idleCheckpointMs: options.idleCheckpointMs ?? DEFAULT_IDLE_CHECKPOINT_MS,
       heldMemoryCheckpointShare: options.heldMemoryCheckpointShare ?? HELD_MEMORY_CHECKPOINT_SHARE,
+      heldMemoryCheckpointSpacing: options.heldMemoryCheckpointSpacing ?? HELD_MEMORY_CHECKPOINT_SPACING,
       indexMemoryReopenShare: options.indexMemoryReopenShare ?? INDEX_MEMORY_REOPEN_SHARE,
       afterReopen: options.afterReopen,
       onClosed: forget,
@@ -325,6 +343,7 @@ interface HandleParts {
   logger: Logger;
   idleCheckpointMs: number;
   heldMemoryCheckpointShare: number;
+  heldMemoryCheckpointSpacing: number;
   indexMemoryReopenShare: number;
   afterReopen: ((reader: DuckDBConnection) => Promise<void>) | undefined;
   onClosed: () => void;
@@ -360,6 +379,8 @@ class DuckDbHandle implements DuckDb {
   private writtenSinceCheckpoint = false;
   private lastMemoryCheck = 0;
   private lastIndexReopen = Number.NEGATIVE_INFINITY;
+  /** When the last checkpoint ended and how long it took (HELD_MEMORY_CHECKPOINT_SPACING). */
+  private lastCheckpoint = { endedAt: Number.NEGATIVE_INFINITY, ms: 0 };
   /** The indexes' memory right after the last checkpoint: what they grow beyond it is held. */
   private indexBytesAfterCheckpoint = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -603,14 +624,16 @@ class DuckDbHandle implements DuckDb {
       const { writer, memoryLimitBytes } = await this.openSession();
       const { rowBytes, indexBytes } = await heldMemory(writer);
       const heldBytes = rowBytes + Math.max(0, indexBytes - this.indexBytesAfterCheckpoint);
+      const heldShare = heldBytes / memoryLimitBytes;
       if (indexBytes >= memoryLimitBytes * this.parts.indexMemoryReopenShare) {
         await this.reopenToReleaseIndexes(indexBytes);
       } else if (
         this.writtenSinceCheckpoint &&
-        heldBytes >= memoryLimitBytes * this.parts.heldMemoryCheckpointShare
+        heldShare >= this.parts.heldMemoryCheckpointShare &&
+        (this.lastCheckpointLongAgo() || heldShare >= 2 * this.parts.heldMemoryCheckpointShare)
       ) {
         this.logger.debug(
-          { heldBytes },
+          { heldBytes, rowBytes, indexBytes },
           'DuckDB checkpoint: rows and index entries held in memory passed their share',
         );
         await this.checkpointNow();
@@ -626,6 +649,12 @@ class DuckDbHandle implements DuckDb {
       this.lastMemoryCheck = 0; // again after the next read or write
       this.logger.debug('DuckDB checkpoint waits for reads older than the last commit');
     });
+  }
+
+  /** Whether the last checkpoint ended at least HELD_MEMORY_CHECKPOINT_SPACING times its length ago. */
+  private lastCheckpointLongAgo(): boolean {
+    const { endedAt, ms } = this.lastCheckpoint;
+    return performance.now() - endedAt >= ms * this.parts.heldMemoryCheckpointSpacing;
   }
 
   private async reopenToReleaseIndexes(indexBytes: number): Promise<void> {
@@ -658,7 +687,9 @@ class DuckDbHandle implements DuckDb {
     }
     this.writtenSinceCheckpoint = false;
     this.indexBytesAfterCheckpoint = (await heldMemory(writer)).indexBytes;
-    const ms = Math.round(performance.now() - started);
+    const endedAt = performance.now();
+    this.lastCheckpoint = { endedAt, ms: endedAt - started };
+    const ms = Math.round(endedAt - started);
     // Seconds-long checkpoints are worth seeing in the log: they hold up the writer queue.
     this.logger[ms >= 1000 ? 'info' : 'debug']({ ms }, 'DuckDB checkpoint');
   }
