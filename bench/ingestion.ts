@@ -336,16 +336,25 @@ async function capacityRun(
   }
 }
 
+/** The backend's debug lines that printBatchDetail reads. */
+const DETAIL_LINES = [
+  '"poller batch"',
+  '"DuckDB checkpoint"',
+  'DuckDB opened its file again to release',
+  'held in memory passed',
+];
+
 /**
- * What the poller did during one fixed-rate phase, from the backend's debug log: its batches, the
- * slowest of them (the oldest record's wait from receipt to commit, and where the batch's time
- * went), and any DuckDB checkpoint, each at its offset in seconds from the phase's start.
+ * What the poller did during one phase (a full load or a fixed rate), from the backend's debug log:
+ * its batches, the slowest of them (the oldest record's wait from receipt to commit, and where the
+ * batch's time went), and DuckDB's held-memory decisions, checkpoints and reopens, each at its
+ * offset in seconds from the phase's start.
  */
 function printBatchDetail(label: string, serverOutput: string, fromMs: number, toMs: number): void {
   type Line = Record<string, number | string | undefined>;
   const lines: Line[] = [];
   for (const text of serverOutput.split('\n')) {
-    if (!text.includes('"poller batch"') && !text.includes('"DuckDB checkpoint"')) continue;
+    if (!DETAIL_LINES.some((part) => text.includes(part))) continue;
     try {
       const line = JSON.parse(text) as Line;
       const at = Date.parse(String(line.time));
@@ -374,8 +383,20 @@ function printBatchDetail(label: string, serverOutput: string, fromMs: number, t
     gcMs,
   });
   console.table(slowest.map(pick));
-  for (const checkpoint of lines.filter((line) => line.msg === 'DuckDB checkpoint')) {
-    process.stdout.write(`${label}: DuckDB checkpoint at ${checkpoint.at} s took ${checkpoint.ms} ms\n`);
+  for (const line of lines) {
+    const msg = String(line.msg);
+    if (msg === 'DuckDB checkpoint') {
+      process.stdout.write(`${label}: DuckDB checkpoint at ${line.at} s took ${line.ms} ms\n`);
+    } else if (msg.startsWith('DuckDB opened its file again to release')) {
+      process.stdout.write(
+        `${label}: DuckDB opened its file again at ${line.at} s (${line.indexMiB} MiB of index nodes, ${line.ms} ms)\n`,
+      );
+    } else if (msg.includes('held in memory passed')) {
+      const mib = (field: string) => Math.round(Number(line[field]) / 2 ** 20);
+      process.stdout.write(
+        `${label}: held memory at ${line.at} s: ${mib('heldBytes')} MiB (rows ${mib('rowBytes')}, index nodes ${mib('indexBytes')})\n`,
+      );
+    }
   }
 }
 
