@@ -10,8 +10,8 @@
 // the baseline and the full load with the default settings; `--server-env K=V` changes a setting of
 // that run (and of the fixed rates after it); `--rounds N` runs the baseline, unlimited and default
 // runs N times and adds the median, min and max of the ack ratio and of the indexed ratio;
-// `--batch-detail` prints where each full load's and fixed rate's indexing time went, and its
-// DuckDB checkpoints.
+// `--batch-detail` prints where each full load's and fixed rate's indexing time went, and DuckDB's
+// held-memory decisions, checkpoints and reopens meanwhile.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
