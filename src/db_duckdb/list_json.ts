@@ -6,7 +6,7 @@
 // smaller and are not decompressed by DuckDB; only the page's own rows are inflated, here.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GrowingBytes, keptContextsWork, keptDeflateRaw, keptInflateRaw } from '../kept_zlib.ts';
-import { JSON_ARRAY_BYTE } from '../spans/span_json.ts';
+import { JSON_ARRAY_BYTE, markLaidOutJsonArray } from '../spans/span_json.ts';
 
 const deflate = keptDeflateRaw();
 const inflate = keptInflateRaw();
@@ -36,9 +36,11 @@ export function inflateListPage(stored: readonly Uint8Array[]): Uint8Array[] {
     bounds.push(page.length);
   }
   appendByte(page, CLOSE);
-  // A guess far over what came out (rows that barely deflated) is not held with the page.
+  // A guess far over what came out (rows that barely deflated) is not held with the page. The copy
+  // gets a buffer of its own: a small Buffer.from would be a view of Buffer's shared pool.
   const bytes =
-    page.bytes.length > page.length * 2 ? Buffer.from(page.bytes.subarray(0, page.length)) : page.bytes;
+    page.bytes.length > page.length * 2 ? ownCopy(page.bytes.subarray(0, page.length)) : page.bytes;
+  markLaidOutJsonArray(bytes);
   return stored.map((_, i) => bytes.subarray(bounds[2 * i], bounds[2 * i + 1]));
 }
 
@@ -48,6 +50,12 @@ export function inflateListJson(stored: Uint8Array): Uint8Array {
 }
 
 const { open: OPEN, comma: COMMA, close: CLOSE } = JSON_ARRAY_BYTE;
+
+function ownCopy(bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+}
 
 function appendByte(page: GrowingBytes, byte: number): void {
   page.makeRoom(1);

@@ -7,6 +7,7 @@ import {
   formatTimestamp,
   jsonArray,
   jsonArrayBytes,
+  markLaidOutJsonArray,
   parseTimestamp,
   renderSpan,
   spanHeadBytes,
@@ -243,8 +244,11 @@ describe('jsonArrayBytes', () => {
     assert.equal(jsonArrayBytes([]).toString(), '[]');
   });
 
-  test('items laid out as the array in one buffer are that array, not a copy', () => {
-    const text = Buffer.from(`xx${joined}yy`);
+  test('items laid out as the array in one marked buffer are that array, not a copy', () => {
+    // A buffer of its own, as list pages get (Buffer.from of a short text is a view of a shared pool).
+    const text = Buffer.allocUnsafeSlow(joined.length + 4);
+    text.write(`xx${joined}yy`);
+    markLaidOutJsonArray(text);
     let offset = 3;
     const views = items.map((item) => {
       const view = text.subarray(offset, offset + item.length);
@@ -264,5 +268,19 @@ describe('jsonArrayBytes', () => {
     assert.equal(rejoined.toString(), joined);
     spaced.fill(0x20);
     assert.equal(rejoined.toString(), joined, 'a copy');
+  });
+
+  test("the same layout in a buffer nobody marked (e.g. Buffer's pool) is joined anew", () => {
+    const text = Buffer.from(`xx${joined}yy`);
+    let offset = 3;
+    const views = items.map((item) => {
+      const view = text.subarray(offset, offset + item.length);
+      offset += item.length + 1;
+      return view;
+    });
+    const array = jsonArrayBytes(views);
+    assert.equal(array.toString(), joined);
+    text.fill(0x20);
+    assert.equal(array.toString(), joined, 'a copy');
   });
 });

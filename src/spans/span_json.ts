@@ -145,9 +145,21 @@ const COMMA_BYTES = Buffer.of(COMMA);
 const CLOSE_BYTES = Buffer.of(CLOSE);
 
 /**
+ * Buffers whose owner laid their bytes out as a JSON array (markLaidOutJsonArray). Only these are
+ * sent in place: the bytes around a view of any other buffer (Buffer's shared pool) may belong to
+ * another allocation, whatever they happen to hold.
+ */
+const laidOutArrays = new WeakSet<ArrayBufferLike>();
+
+/** Declares `bytes`, a buffer of its own (not a pool's), as holding JSON arrays of views of it. */
+export function markLaidOutJsonArray(bytes: Uint8Array): void {
+  laidOutArrays.add(bytes.buffer);
+}
+
+/**
  * jsonArray for items that are already UTF-8 bytes: the bytes go out without a JS string. Items
- * already laid out as a JSON array in one buffer (a list page inflated in place: list_json.ts) are
- * that array: it is returned as it is, not copied.
+ * already laid out as a JSON array in one marked buffer (a list page inflated in place:
+ * list_json.ts) are that array: it is returned as it is, not copied.
  */
 export function jsonArrayBytes(items: readonly Uint8Array[]): Buffer {
   const laidOut = arrayAroundItems(items);
@@ -161,10 +173,10 @@ export function jsonArrayBytes(items: readonly Uint8Array[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** The bytes `[item,item,…]` when the items are views of one buffer separated by exactly that. */
+/** The bytes `[item,item,…]` when the items are views of one marked buffer separated by exactly that. */
 function arrayAroundItems(items: readonly Uint8Array[]): Buffer | undefined {
   const first = items[0];
-  if (!first || !(first.buffer instanceof ArrayBuffer)) return undefined;
+  if (!first || !(first.buffer instanceof ArrayBuffer) || !laidOutArrays.has(first.buffer)) return undefined;
   const bytes = new Uint8Array(first.buffer);
   const start = first.byteOffset - 1;
   if (start < 0 || bytes[start] !== OPEN) return undefined;
