@@ -155,26 +155,16 @@ export function keptBrotliCompress(options: BrotliOptions): KeptZlibContext {
   );
 }
 
-export function keptGzip(options: ZlibOptions): KeptZlibContext {
+/** A zlib-format context (gzip, raw deflate or inflate): finished with Z_FINISH, restarted by reset. */
+function keptZlibStream(open: () => zlib.Gzip | zlib.DeflateRaw | zlib.InflateRaw): KeptZlibContext {
   return new KeptZlibContext(
-    () => zlib.createGzip(options) as unknown as StreamWithHandle,
+    () => open() as unknown as StreamWithHandle,
     zlib.constants.Z_FINISH,
     (handle) => handle.reset(),
   );
 }
 
-export function keptDeflateRaw(options: ZlibOptions = {}): KeptZlibContext {
-  return new KeptZlibContext(
-    () => zlib.createDeflateRaw(options) as StreamWithHandle,
-    zlib.constants.Z_FINISH,
-    (handle) => handle.reset(),
-  );
-}
-
-export function keptInflateRaw(): KeptZlibContext {
-  return new KeptZlibContext(
-    () => zlib.createInflateRaw() as StreamWithHandle,
-    zlib.constants.Z_FINISH,
-    (handle) => handle.reset(),
-  );
-}
+export const keptGzip = (options: ZlibOptions) => keptZlibStream(() => zlib.createGzip(options));
+export const keptDeflateRaw = (options: ZlibOptions = {}) =>
+  keptZlibStream(() => zlib.createDeflateRaw(options));
+export const keptInflateRaw = () => keptZlibStream(() => zlib.createInflateRaw());
