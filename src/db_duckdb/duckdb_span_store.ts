@@ -77,7 +77,7 @@ export class DuckDbSpanStore implements SpanStore {
     const recent = new RecentReads(READ_AGAIN_AFTER_REOPEN);
     const afterReopen = async (reader: DuckDBConnection) => {
       const started = performance.now();
-      const traces = await readTracesAgain(reader, recent.traces.newestFirst(), READ_AGAIN_BUDGET_MS);
+      const traces = await readTracesAgain(reader, recent.tracesNewestFirst(), READ_AGAIN_BUDGET_MS);
       const lists = await readListsAgain(reader, recent.listsNewestFirst());
       const ms = Math.round(performance.now() - started);
       logger.debug(
@@ -125,19 +125,19 @@ export class DuckDbSpanStore implements SpanStore {
   // condition in that scan would make DuckDB give the index up (span_queries.ts), so a time window
   // is applied to the rows found.
   async traceSpans(traceId: string, window?: TimeWindow): Promise<SpanRow[]> {
-    this.#recent.traces.add(traceId);
+    this.#recent.addTrace(traceId);
     const spans = await this.db.read((conn) => selectTraceSpans(conn, traceId));
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 
   async compactTrace(traceId: string, window?: TimeWindow): Promise<CompactSpanRow[]> {
-    this.#recent.traces.add(traceId);
+    this.#recent.addTrace(traceId);
     const spans = await this.db.read((conn) => selectCompactTrace(conn, traceId));
     return window ? spans.filter((span) => within(span.start_time, window)) : spans;
   }
 
   waterfallTraceJson(traceId: string, window?: TimeWindow): Promise<string | null> {
-    this.#recent.traces.add(traceId);
+    this.#recent.addTrace(traceId);
     return this.db.read((conn) => selectWaterfallTraceJson(conn, traceId, window));
   }
 

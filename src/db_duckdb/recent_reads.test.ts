@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RecentKeys, RecentReads } from './recent_reads.ts';
+import { Recent, RecentReads } from './recent_reads.ts';
 
-test('keeps the last distinct keys, the most recent first, up to its capacity', () => {
-  const recent = new RecentKeys(3);
+test('keeps the last distinct items, the most recent first, up to its capacity', () => {
+  const recent = new Recent<string>(3);
   assert.deepEqual(recent.newestFirst(), []);
-  for (const id of ['a', 'b', 'a', 'c', 'd']) recent.add(id);
+  for (const id of ['a', 'b', 'a', 'c', 'd']) recent.add(id, id);
   assert.deepEqual(recent.newestFirst(), ['d', 'c', 'a']);
-  recent.add('c');
+  recent.add('c', 'c');
   assert.deepEqual(recent.newestFirst(), ['c', 'd', 'a']);
 });
 

@@ -1,25 +1,25 @@
 // What was read last, for DuckDbSpanStore to read again after DuckDB's file is opened again.
 import type { SpanList } from './span_queries.ts';
 
-/** The last distinct keys added, up to a capacity. */
-export class RecentKeys {
+/** The last distinct items added (distinct by key), up to a capacity. */
+export class Recent<T> {
   readonly #capacity: number;
-  // A Set keeps insertion order: deleting and adding again moves a key to the end.
-  readonly #keys = new Set<string>();
+  // A Map keeps insertion order: deleting and setting again moves an item to the end.
+  readonly #items = new Map<string, T>();
 
   constructor(capacity: number) {
     this.#capacity = capacity;
   }
 
-  add(key: string): void {
-    this.#keys.delete(key);
-    this.#keys.add(key);
-    if (this.#keys.size > this.#capacity) this.#keys.delete(this.#keys.values().next().value!);
+  add(key: string, item: T): void {
+    this.#items.delete(key);
+    this.#items.set(key, item);
+    if (this.#items.size > this.#capacity) this.#items.delete(this.#items.keys().next().value!);
   }
 
   /** Distinct, the most recent first. */
-  newestFirst(): string[] {
-    return [...this.#keys].reverse();
+  newestFirst(): T[] {
+    return [...this.#items.values()].reverse();
   }
 }
 
@@ -31,23 +31,29 @@ export interface ListOfService {
 
 /** The traces and the lists (their first pages) read last. */
 export class RecentReads {
-  readonly traces: RecentKeys;
-  readonly #lists: RecentKeys;
+  readonly #traces: Recent<string>;
+  readonly #lists: Recent<ListOfService>;
 
   constructor(capacity: { traces: number; lists: number }) {
-    this.traces = new RecentKeys(capacity.traces);
-    this.#lists = new RecentKeys(capacity.lists);
+    this.#traces = new Recent(capacity.traces);
+    this.#lists = new Recent(capacity.lists);
+  }
+
+  addTrace(traceId: string): void {
+    this.#traces.add(traceId, traceId);
   }
 
   addList(list: SpanList, serviceName: string): void {
-    this.#lists.add(`${list}:${serviceName}`);
+    this.#lists.add(JSON.stringify([list, serviceName]), { list, serviceName });
+  }
+
+  /** Distinct, the most recent first. */
+  tracesNewestFirst(): string[] {
+    return this.#traces.newestFirst();
   }
 
   /** Distinct, the most recent first. */
   listsNewestFirst(): ListOfService[] {
-    return this.#lists.newestFirst().map((key) => {
-      const colon = key.indexOf(':'); // list names have none; service names may
-      return { list: key.slice(0, colon) as SpanList, serviceName: key.slice(colon + 1) };
-    });
+    return this.#lists.newestFirst();
   }
 }
