@@ -234,6 +234,15 @@ describe('spanHeadBytes', () => {
 describe('jsonArrayBytes', () => {
   const items = ['{"a":1}', '"b"', '[2,3]'];
   const joined = `[${items.join(',')}]`;
+  /** The items as views of `text`, which holds `xx${joined}yy`. */
+  const itemViews = (text: Buffer) => {
+    let offset = 3;
+    return items.map((item) => {
+      const view = text.subarray(offset, offset + item.length);
+      offset += item.length + 1;
+      return view;
+    });
+  };
 
   test('separate items are joined into a new buffer', () => {
     const separate = items.map((item) => Buffer.from(item));
@@ -249,12 +258,7 @@ describe('jsonArrayBytes', () => {
     const text = Buffer.allocUnsafeSlow(joined.length + 4);
     text.write(`xx${joined}yy`);
     markLaidOutJsonArray(text);
-    let offset = 3;
-    const views = items.map((item) => {
-      const view = text.subarray(offset, offset + item.length);
-      offset += item.length + 1;
-      return view;
-    });
+    const views = itemViews(text);
     const array = jsonArrayBytes(views);
     assert.equal(array.toString(), joined);
     assert.equal(array.buffer, text.buffer);
@@ -272,12 +276,7 @@ describe('jsonArrayBytes', () => {
 
   test("the same layout in a buffer nobody marked (e.g. Buffer's pool) is joined anew", () => {
     const text = Buffer.from(`xx${joined}yy`);
-    let offset = 3;
-    const views = items.map((item) => {
-      const view = text.subarray(offset, offset + item.length);
-      offset += item.length + 1;
-      return view;
-    });
+    const views = itemViews(text);
     const array = jsonArrayBytes(views);
     assert.equal(array.toString(), joined);
     text.fill(0x20);
