@@ -698,11 +698,12 @@ describe('rows of a commit', () => {
     );
     await filled.close();
     const messages: string[] = [];
-    const infoLogger = createLogger('info', {
+    // Debug: a reopen soon after the last is logged at debug once one warning has said so.
+    const debugLogger = createLogger('debug', {
       write: (line: string) => messages.push((JSON.parse(line) as { msg: string }).msg),
     });
     // 64 MiB and a share of 1/256: the threshold is 256 KiB of loaded index nodes.
-    const db = await openDuckDb(file, infoLogger, {
+    const db = await openDuckDb(file, debugLogger, {
       idleCheckpointMs: 0,
       memoryLimit: '64MiB',
       indexMemoryReopenShare,

@@ -27,8 +27,22 @@ export interface DuckDb {
   memory(): Promise<{ usedBytes: number; limit: string }>;
   /** DuckDB's memory by tag (`duckdb_memory()`), in MiB, the tags holding any: for logs. */
   memoryByTagMiB(): Promise<Record<string, number>>;
+  /**
+   * On the writer queue, between inserts: DuckDB's `ART_INDEX` bytes (as the last insert left
+   * them) and its limit, then the memory check that otherwise runs at most once a second (a
+   * checkpoint for held rows, the file opened again once loaded index nodes pass their share; with
+   * `releaseIndexNodes`, once they are more than a sliver of the limit).
+   */
+  makeRoomForInsert(options?: { releaseIndexNodes?: boolean }): Promise<IndexMemory>;
+  /** DuckDB's `ART_INDEX` bytes and its limit, on the writer queue (after an insert). */
+  indexMemory(): Promise<IndexMemory>;
   /** Lets queued writes and running reads finish, checkpoints, then closes every connection. */
   close(): Promise<void>;
+}
+
+export interface IndexMemory {
+  indexBytes: number;
+  limitBytes: number;
 }
 
 export interface DuckDbOptions {
@@ -160,12 +174,21 @@ const HELD_MEMORY_CHECKPOINT_SPACING = 10;
 // share of the limit the writer checkpoints and opens the file again (~0.3 s at 1M spans), between
 // two queries.
 const INDEX_MEMORY_REOPEN_SHARE = 1 / 2;
+// makeRoomForInsert's `releaseIndexNodes` after an insert ran out of memory: a reopen is worth its
+// time only when the nodes loaded are more than a sliver of the limit (a database invalidated by
+// the failure was opened again already).
+const FORCED_INDEX_RELEASE_SHARE = 1 / 16;
 // Reopening more often than this means the indexes a load needs do not fit in the limit.
 const INDEX_REOPEN_TOO_OFTEN_MS = 30_000;
 const HELD_MEMORY_SQL = `SELECT
   coalesce(sum(memory_usage_bytes) FILTER (WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS')), 0)::BIGINT,
   coalesce(sum(memory_usage_bytes) FILTER (WHERE tag = 'ART_INDEX'), 0)::BIGINT
 FROM duckdb_memory()`;
+
+/** DuckDB's `ART_INDEX` bytes (for a measurement inside a transaction). */
+export async function indexMemoryBytes(conn: DuckDBConnection): Promise<number> {
+  return (await heldMemory(conn)).indexBytes;
+}
 
 /** Bytes of rows waiting for a checkpoint, and of the indexes, by DuckDB's memory tags. */
 async function heldMemory(conn: DuckDBConnection): Promise<{ rowBytes: number; indexBytes: number }> {
@@ -379,6 +402,7 @@ class DuckDbHandle implements DuckDb {
   private writtenSinceCheckpoint = false;
   private lastMemoryCheck = 0;
   private lastIndexReopen = Number.NEGATIVE_INFINITY;
+  private lastFrequentReopenWarning = Number.NEGATIVE_INFINITY;
   /** When the last checkpoint ended and how long it took (HELD_MEMORY_CHECKPOINT_SPACING). */
   private lastCheckpoint = { endedAt: Number.NEGATIVE_INFINITY, ms: 0 };
   /** The indexes' memory right after the last checkpoint: what they grow beyond it is held. */
@@ -620,25 +644,7 @@ class DuckDbHandle implements DuckDb {
     const now = performance.now();
     if (this.closing || now - this.lastMemoryCheck < MEMORY_CHECK_MS) return;
     this.lastMemoryCheck = now;
-    this.enqueueWrite(async () => {
-      const { writer, memoryLimitBytes } = await this.openSession();
-      const { rowBytes, indexBytes } = await heldMemory(writer);
-      const heldBytes = rowBytes + Math.max(0, indexBytes - this.indexBytesAfterCheckpoint);
-      const heldShare = heldBytes / memoryLimitBytes;
-      if (indexBytes >= memoryLimitBytes * this.parts.indexMemoryReopenShare) {
-        await this.reopenToReleaseIndexes(indexBytes);
-      } else if (
-        this.writtenSinceCheckpoint &&
-        heldShare >= this.parts.heldMemoryCheckpointShare &&
-        (this.lastCheckpointLongAgo() || heldShare >= 2 * this.parts.heldMemoryCheckpointShare)
-      ) {
-        this.logger.debug(
-          { heldBytes, rowBytes, indexBytes },
-          'DuckDB checkpoint: rows and index entries held in memory passed their share',
-        );
-        await this.checkpointNow();
-      }
-    }).catch((err: unknown) => {
+    this.enqueueWrite(() => this.releaseMemory({ releaseIndexNodes: false })).catch((err: unknown) => {
       if (!isCheckpointHeldUpByReads(err)) {
         this.logger.warn(
           { err },
@@ -649,6 +655,49 @@ class DuckDbHandle implements DuckDb {
       this.lastMemoryCheck = 0; // again after the next read or write
       this.logger.debug('DuckDB checkpoint waits for reads older than the last commit');
     });
+  }
+
+  makeRoomForInsert({ releaseIndexNodes = false } = {}): Promise<IndexMemory> {
+    if (this.closing) return this.rejectClosed();
+    this.lastMemoryCheck = performance.now();
+    return this.enqueueWrite(async () => {
+      const { memoryLimitBytes } = await this.openSession();
+      return { indexBytes: await this.releaseMemory({ releaseIndexNodes }), limitBytes: memoryLimitBytes };
+    });
+  }
+
+  indexMemory(): Promise<IndexMemory> {
+    if (this.closing) return this.rejectClosed();
+    return this.enqueueWrite(async () => {
+      const { writer, memoryLimitBytes } = await this.openSession();
+      return { indexBytes: await indexMemoryBytes(writer), limitBytes: memoryLimitBytes };
+    });
+  }
+
+  /**
+   * On the writer queue: checkpoints or opens the file again as checkMemorySoon says. Returns the
+   * `ART_INDEX` bytes it found, before releasing any.
+   */
+  private async releaseMemory({ releaseIndexNodes }: { releaseIndexNodes: boolean }): Promise<number> {
+    const { writer, memoryLimitBytes } = await this.openSession();
+    const { rowBytes, indexBytes } = await heldMemory(writer);
+    const heldBytes = rowBytes + Math.max(0, indexBytes - this.indexBytesAfterCheckpoint);
+    const heldShare = heldBytes / memoryLimitBytes;
+    const reopenShare = releaseIndexNodes ? FORCED_INDEX_RELEASE_SHARE : this.parts.indexMemoryReopenShare;
+    if (indexBytes >= memoryLimitBytes * reopenShare) {
+      await this.reopenToReleaseIndexes(indexBytes);
+    } else if (
+      this.writtenSinceCheckpoint &&
+      heldShare >= this.parts.heldMemoryCheckpointShare &&
+      (this.lastCheckpointLongAgo() || heldShare >= 2 * this.parts.heldMemoryCheckpointShare)
+    ) {
+      this.logger.debug(
+        { heldBytes, rowBytes, indexBytes },
+        'DuckDB checkpoint: rows and index entries held in memory passed their share',
+      );
+      await this.checkpointNow();
+    }
+    return indexBytes;
   }
 
   /** Whether the last checkpoint ended at least HELD_MEMORY_CHECKPOINT_SPACING times its length ago. */
@@ -666,13 +715,17 @@ class DuckDbHandle implements DuckDb {
       indexMiB: Math.round(indexBytes / 2 ** 20),
       ms: Math.round(performance.now() - started),
     };
-    if (sinceLast < INDEX_REOPEN_TOO_OFTEN_MS) {
+    if (sinceLast >= INDEX_REOPEN_TOO_OFTEN_MS) {
+      this.logger.info(fields, 'DuckDB opened its file again to release loaded index nodes');
+    } else if (started - this.lastFrequentReopenWarning >= INDEX_REOPEN_TOO_OFTEN_MS) {
+      // Into a big store a load reopens every second or so: one warning per period, not per reopen.
+      this.lastFrequentReopenWarning = started;
       this.logger.warn(
         { ...fields, secondsSinceLast: Math.round(sinceLast / 1000) },
         'DuckDB opened its file again to release loaded index nodes, soon after the last time: the indexes this load reads need more memory; raise JUNJO_DUCKDB_MEMORY_LIMIT',
       );
     } else {
-      this.logger.info(fields, 'DuckDB opened its file again to release loaded index nodes');
+      this.logger.debug(fields, 'DuckDB opened its file again to release loaded index nodes (again)');
     }
   }
 

@@ -295,7 +295,39 @@ const OOM_TEST_BATCH_SPANS = 500;
 const OOM_TEST_MAX_BATCHES = 2000;
 
 describe('DuckDB out of memory', () => {
-  test('an insert over the memory limit rejects as store-unavailable (waited out by the poller, never dead-lettered)', async () => {
+  test('a batch over the memory limit goes in by smaller chunks, each after DuckDB released what it held', async () => {
+    const lines: { msg: string; spans?: number }[] = [];
+    const logger = createLogger('warn', { write: (line: string) => lines.push(JSON.parse(line)) });
+    const small = await openDuckDb(path.join(dir, `small-${++counter}.duckdb`), logger, {
+      memoryLimit: '16MiB',
+      threads: 1,
+    });
+    try {
+      await prepareQuerySupport(small);
+      // ~40 MB of attributes: more than the limit holds in one transaction.
+      const spans = Array.from({ length: 2000 }, (_, i) =>
+        span({ attributes_json: JSON.stringify({ k: 'x'.repeat(20_000) + i }) }),
+      );
+      const inserted = await new SpanRepository(small, logger).insertBatch({
+        spans,
+        patches: spans.map((s) => patch(s)),
+      });
+      assert.deepEqual(inserted, { spans: 2000, patches: 2000, logRecords: 0 });
+      const halvings = lines.filter((line) => line.msg.startsWith('DuckDB out of memory while inserting'));
+      assert.ok(halvings.length >= 1, 'the whole batch ran out of memory first');
+      assert.equal(halvings[0]?.spans, 2000);
+      const counted = await small.read((conn) =>
+        conn.runAndReadAll(
+          'SELECT (SELECT count(*) FROM spans)::INTEGER, (SELECT count(*) FROM state_patches)::INTEGER',
+        ),
+      );
+      assert.deepEqual(counted.getRows(), [[2000, 2000]]);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('a span over the memory limit rejects as store-unavailable (waited out by the poller, never dead-lettered)', async () => {
     const logger = createLogger('error', { write: () => {} });
     const small = await openDuckDb(path.join(dir, `small-${++counter}.duckdb`), logger, {
       memoryLimit: '16MiB',
@@ -303,13 +335,14 @@ describe('DuckDB out of memory', () => {
     });
     try {
       await prepareQuerySupport(small);
-      const spans = Array.from({ length: 2000 }, (_, i) =>
-        span({ attributes_json: JSON.stringify({ k: 'x'.repeat(20_000) + i }) }),
+      const huge = span({ attributes_json: JSON.stringify({ k: 'x'.repeat(24 * 2 ** 20) }) });
+      await assert.rejects(
+        new SpanRepository(small, logger).insertBatch({ spans: [huge], patches: [] }),
+        (error) => {
+          assert.ok(isUnavailable(error), String(error));
+          return true;
+        },
       );
-      await assert.rejects(new SpanRepository(small, logger).insertBatch({ spans, patches: [] }), (error) => {
-        assert.ok(isUnavailable(error), String(error));
-        return true;
-      });
     } finally {
       await small.close();
     }

@@ -17,7 +17,8 @@ import { storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { InsertedCounts } from '../spans/span_store.ts';
-import { type DuckDb, isDuckDbOutOfMemory } from './connection.ts';
+import { type DuckDb, indexMemoryBytes, isDuckDbOutOfMemory } from './connection.ts';
+import { IndexLoadEstimate, takeChunk } from './insert_chunks.ts';
 import { recordInsertedSpans } from './summaries.ts';
 
 export interface BatchOutcome extends InsertedCounts {
@@ -109,6 +110,9 @@ const LOOKUP_CHUNK = 1000;
 export class SpanRepository {
   private readonly db: DuckDb;
   private readonly logger: Logger;
+  private readonly indexLoads = new IndexLoadEstimate();
+  /** DuckDB's memory limit, as its last answer gave it (unknown before the first insert). */
+  private limitBytes = Number.POSITIVE_INFINITY;
 
   /** Inserts need the query-support tables: run prepareQuerySupport (summaries.ts) first. */
   constructor(db: DuckDb, logger: Logger) {
@@ -125,53 +129,86 @@ export class SpanRepository {
   }
 
   /**
-   * Spans, then patches, then log records, in ONE transaction (patches may reference spans of the
-   * same batch).
-   * All or nothing: a batch that cannot be stored rejects and leaves no row behind; when DuckDB
-   * itself cannot write, the rejection is `storeUnavailable`.
+   * Spans, then patches, then log records, in one transaction per chunk (insert_chunks.ts: a batch
+   * is split only when its index loads would not fit the memory limit; a state patch is written
+   * with its span). A chunk that cannot be stored rejects and leaves none of its rows behind; the
+   * chunks before it stay, and a retry skips them (inserts are idempotent). When DuckDB itself
+   * cannot write, the rejection is `storeUnavailable`.
    */
   async insertBatch(batch: SpanBatch): Promise<InsertedCounts> {
-    if (batch.spans.length === 0 && batch.patches.length === 0 && !batch.logRecords?.length)
-      return { spans: 0, patches: 0, logRecords: 0 };
-    let outcome: BatchOutcome;
-    try {
-      outcome = await this.db.write((conn) => appendBatch(conn, batch));
-    } catch (err) {
-      if (isDuckDbOutOfMemory(err)) await this.freeMemory(err);
-      else
-        this.logger.debug(
-          { err },
-          'DuckDB batch not appendable as is (rows already stored?); using INSERT OR IGNORE',
-        );
+    const inserted = { spans: 0, patches: 0, logRecords: 0, orphanPatches: 0 };
+    let rest: SpanBatch | null = batch;
+    let failedChunk = 0; // spans of the chunk that last ran out of memory, 0 after one goes in
+    // The first write is queued at once, with no wait before it (close() finishes a batch whose
+    // first chunk is queued); the memory check that follows every write ran before it.
+    while (rest && (rest.spans.length > 0 || rest.patches.length > 0 || rest.logRecords?.length)) {
+      const { chunk, rest: after } = takeChunk(rest, this.indexLoads.chunkSpans(this.limitBytes));
+      let outcome: BatchOutcome & { indexBytesBefore: number };
       try {
-        outcome = await this.db.write((conn) => insertOrIgnoreBatch(conn, batch));
+        outcome = await this.insertChunk(chunk);
       } catch (err) {
-        throw isDuckDbUnavailable(err) ? storeUnavailable(String(err), err) : err;
+        // One span that does not fit even after a release is for the caller to wait out.
+        if (!ranOutOfMemory(err) || (chunk.spans.length <= 1 && failedChunk === 1)) {
+          throw isDuckDbUnavailable(err) ? storeUnavailable(String(err), err) : err;
+        }
+        // Index nodes this chunk loaded, or rows held for a checkpoint, filled the limit: the file
+        // is opened again (checkpointed first) and half as many spans tried.
+        this.logger.warn(
+          {
+            err: String(err).split('\n')[0],
+            spans: chunk.spans.length,
+            duckdbMiB: await this.db.memoryByTagMiB().catch(() => null),
+          },
+          'DuckDB out of memory while inserting: releasing what it holds, then trying half as many spans',
+        );
+        failedChunk = chunk.spans.length;
+        this.limitBytes = (await this.db.makeRoomForInsert({ releaseIndexNodes: true })).limitBytes;
+        this.indexLoads.outOfMemory(chunk.spans.length, this.limitBytes);
+        continue;
       }
+      failedChunk = 0;
+      inserted.spans += outcome.spans;
+      inserted.patches += outcome.patches;
+      inserted.logRecords += outcome.logRecords;
+      inserted.orphanPatches += outcome.orphanPatches;
+      rest = after;
+      // Measured after the commit (which merged the keys into the indexes), and room made for the
+      // next chunk. After the last chunk only a measurement, which a close() meanwhile may refuse:
+      // the batch is stored all the same. A close() before a later chunk leaves it to a retry.
+      const measured = await (rest ? this.db.makeRoomForInsert() : this.db.indexMemory().catch(() => null));
+      if (!measured) break;
+      this.limitBytes = measured.limitBytes;
+      this.indexLoads.observe(chunk.spans.length, measured.indexBytes - outcome.indexBytesBefore);
     }
-    if (outcome.orphanPatches > 0) {
+    if (inserted.orphanPatches > 0) {
       this.logger.warn(
-        { skipped: outcome.orphanPatches, attempted: batch.patches.length },
+        { skipped: inserted.orphanPatches, attempted: batch.patches.length },
         'state patches skipped: their span is neither stored nor in the batch',
       );
     }
-    return { spans: outcome.spans, patches: outcome.patches, logRecords: outcome.logRecords };
+    return { spans: inserted.spans, patches: inserted.patches, logRecords: inserted.logRecords };
   }
 
   /**
-   * Rows inserted since the last checkpoint, and their index entries, stay in DuckDB's memory until
-   * a checkpoint writes them out; under a steady load at a small memory limit they fill it and every
-   * insert fails ("Out of Memory Error: failed to allocate …"), while the idle checkpoint never
-   * comes. Checkpointing here frees them, so the batch is tried again instead of failing for good.
+   * One transaction: the appender, or INSERT OR IGNORE when some rows are already stored. Also
+   * returns DuckDB's index memory at the transaction's start.
    */
-  private async freeMemory(err: unknown): Promise<void> {
-    this.logger.warn(
-      { err: String(err).split('\n')[0], duckdbMiB: await this.db.memoryByTagMiB().catch(() => null) },
-      'DuckDB out of memory while inserting: checkpointing to write out the rows held in memory, then trying the batch again',
-    );
-    await this.db.checkpoint().catch((checkpointErr: unknown) => {
-      this.logger.warn({ err: checkpointErr }, 'DuckDB checkpoint to free memory failed');
-    });
+  private async insertChunk(chunk: SpanBatch): Promise<BatchOutcome & { indexBytesBefore: number }> {
+    const measured = (insert: (conn: DuckDBConnection, chunk: SpanBatch) => Promise<BatchOutcome>) =>
+      this.db.write(async (conn) => {
+        const indexBytesBefore = await indexMemoryBytes(conn);
+        return { ...(await insert(conn, chunk)), indexBytesBefore };
+      });
+    try {
+      return await measured(appendBatch);
+    } catch (err) {
+      if (ranOutOfMemory(err)) throw err;
+      this.logger.debug(
+        { err },
+        'DuckDB batch not appendable as is (rows already stored?); using INSERT OR IGNORE',
+      );
+      return await measured(insertOrIgnoreBatch);
+    }
   }
 
   countSpans(): Promise<number> {
@@ -188,6 +225,14 @@ export class SpanRepository {
       return reader.getRows()[0]?.[0] as number;
     });
   }
+}
+
+/**
+ * DuckDB ran out of memory, also when its rollback did too: the database was then invalidated and
+ * opened again, and the write rejected as `storeUnavailable` with DuckDB's error as its cause.
+ */
+function ranOutOfMemory(error: unknown): boolean {
+  return isDuckDbOutOfMemory(error) || (error instanceof Error && isDuckDbOutOfMemory(error.cause));
 }
 
 /** Path 1, inside a write transaction: fails if any row is already stored. */

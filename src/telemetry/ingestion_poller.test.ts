@@ -14,6 +14,7 @@ import {
   createPollerStateRepository,
   type PollerStateRepository,
 } from '../db_sqlite/poller_state/poller_state_repository.ts';
+import { storeUnavailable } from '../errors.ts';
 import { legacyWorkflowTrace, toExportRequest } from '../fixtures/junjo_traces.ts';
 import { localWalSource } from '../ingestion/local_wal_source.ts';
 import { capturingLogger } from '../ingestion/wal/test_support.ts';
@@ -291,4 +292,22 @@ test('a transient insert failure is retried and loses nothing', async () => {
   await committed(poller, second.key);
   assert.equal(poller.stats.dead_lettered, 0);
   assert.deepEqual(await storedTraceIds(), new Set([first.traceId, second.traceId]));
+});
+
+test('a stop during the backoff of a store that cannot write ends the wait: no attempt after it', async () => {
+  const attempts: number[] = [];
+  const store = {
+    insertBatch: async (_batch: SpanBatch): Promise<never> => {
+      attempts.push(Date.now());
+      throw storeUnavailable('simulated: disk full', new Error('No space left on device'));
+    },
+  };
+  await appendTrace();
+  const poller = startPoller({ store });
+  await poller.start();
+  // The batch, then the record (backoff 500 ms), then again (backoff 1 s, then 2 s): stopped in a wait.
+  await waitFor(() => attempts.length >= 3, 'three attempts on the unavailable store', 10_000);
+  const before = attempts.length;
+  await poller.stop();
+  assert.equal(attempts.length, before, 'an attempt after the stop: the backoff was waited out');
 });

@@ -310,7 +310,9 @@ export class IngestionPoller {
             'span store unavailable; retrying',
           );
           if (this.#stopping) throw error;
-          await sleep(backoffMs);
+          // Cut short by a stop: a store down for minutes must not hold up shutdown (SIGTERM).
+          await this.#sleepUnlessStopped(backoffMs);
+          if (this.#stopping) throw error;
           continue;
         }
         if (attempt >= maxAttempts) {

@@ -1,0 +1,72 @@
+// Batches written in chunks sized by the index memory they load.
+//
+// Each new key's path through the seed's random-key indexes (trace, span, parent, Junjo and patch
+// ids) ends at a node somewhere in the file; DuckDB loads the whole block that node lives in and
+// keeps it until a checkpoint or a reopen (connection.ts, INDEX_MEMORY_REOPEN_SHARE). Into a store
+// of 10M generated spans a 512-span request loaded ~180 MiB of index nodes: past the 128 MiB
+// default, the insert failed out of memory, and so did every retry of it, so nothing was indexed
+// again (docs/memory.md, Inserts into a big store). A batch is therefore written in chunks, each
+// expected to load at most CHUNK_SHARE of the limit, judged from what the last inserts loaded per
+// span; the loaded nodes are released between chunks once they pass their share. Into a small
+// store the estimate allows the whole batch: one chunk, as before.
+import type { SpanBatch, StatePatchRow } from '../spans/rows.ts';
+
+/** Share of DuckDB's memory limit one chunk's index loads may take. */
+export const CHUNK_SHARE = 1 / 4;
+
+/** Weight of the newest chunk in an estimate that falls (it rises to any higher figure at once). */
+const FALLING_WEIGHT = 0.25;
+
+/**
+ * Index bytes an inserted span (with its state patches) loads, from the inserts before it: the
+ * highest recent figure counts at once, so after a reopen (when the first keys load whole paths
+ * again) the chunks shrink right away and grow back slowly.
+ */
+export class IndexLoadEstimate {
+  #bytesPerSpan = 0;
+
+  get bytesPerSpan(): number {
+    return this.#bytesPerSpan;
+  }
+
+  /** Spans per chunk under a memory limit (at least one). */
+  chunkSpans(limitBytes: number): number {
+    if (this.#bytesPerSpan <= 0) return Number.POSITIVE_INFINITY;
+    return Math.max(1, Math.floor((limitBytes * CHUNK_SHARE) / this.#bytesPerSpan));
+  }
+
+  /** What an insert of `spans` spans added to DuckDB's index memory. */
+  observe(spans: number, grownBytes: number): void {
+    if (spans <= 0) return;
+    const perSpan = Math.max(0, grownBytes) / spans;
+    this.#bytesPerSpan =
+      perSpan >= this.#bytesPerSpan
+        ? perSpan
+        : this.#bytesPerSpan + FALLING_WEIGHT * (perSpan - this.#bytesPerSpan);
+  }
+
+  /** An insert of `spans` spans ran out of memory: the next chunk takes at most half of them. */
+  outOfMemory(spans: number, limitBytes: number): void {
+    const halfFits = (limitBytes * CHUNK_SHARE) / Math.max(1, Math.floor(spans / 2));
+    this.#bytesPerSpan = Math.max(this.#bytesPerSpan * 2, halfFits);
+  }
+}
+
+/**
+ * The first `spans` spans of the batch as a chunk, and the rest (null when nothing is left). A state
+ * patch rides with its span (the foreign key then holds inside the chunk, with no lookup of stored
+ * spans); patches of spans outside the batch and the log records go with the first chunk.
+ */
+export function takeChunk(batch: SpanBatch, spans: number): { chunk: SpanBatch; rest: SpanBatch | null } {
+  if (batch.spans.length <= spans) return { chunk: batch, rest: null };
+  const later = new Set(batch.spans.slice(spans).map((span) => `${span.trace_id}/${span.span_id}`));
+  const laterPatch = (patch: StatePatchRow) => later.has(`${patch.trace_id}/${patch.span_id}`);
+  return {
+    chunk: {
+      spans: batch.spans.slice(0, spans),
+      patches: batch.patches.filter((patch) => !laterPatch(patch)),
+      ...(batch.logRecords && { logRecords: batch.logRecords }),
+    },
+    rest: { spans: batch.spans.slice(spans), patches: batch.patches.filter(laterPatch) },
+  };
+}
