@@ -661,8 +661,14 @@ class DuckDbHandle implements DuckDb {
     if (this.closing) return this.rejectClosed();
     this.lastMemoryCheck = performance.now();
     return this.enqueueWrite(async () => {
-      const { memoryLimitBytes } = await this.openSession();
-      return { indexBytes: await this.releaseMemory({ releaseIndexNodes }), limitBytes: memoryLimitBytes };
+      const { writer, memoryLimitBytes } = await this.openSession();
+      const indexBytes = await this.releaseMemory({ releaseIndexNodes }).catch(async (err: unknown) => {
+        // As in checkMemorySoon: the insert goes on, and the next check checkpoints.
+        if (!isCheckpointHeldUpByReads(err)) throw err;
+        this.logger.debug('DuckDB checkpoint waits for reads older than the last commit');
+        return indexMemoryBytes(writer);
+      });
+      return { indexBytes, limitBytes: memoryLimitBytes };
     });
   }
 

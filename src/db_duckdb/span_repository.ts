@@ -17,7 +17,7 @@ import { storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { LogRecordRow, SpanBatch, SpanRow, StatePatchRow } from '../spans/rows.ts';
 import type { InsertedCounts } from '../spans/span_store.ts';
-import { type DuckDb, indexMemoryBytes, isDuckDbOutOfMemory } from './connection.ts';
+import { type DuckDb, type IndexMemory, indexMemoryBytes, isDuckDbOutOfMemory } from './connection.ts';
 import { IndexLoadEstimate, takeChunk } from './insert_chunks.ts';
 import { recordInsertedSpans } from './summaries.ts';
 
@@ -162,7 +162,7 @@ export class SpanRepository {
           'DuckDB out of memory while inserting: releasing what it holds, then trying half as many spans',
         );
         failedChunk = chunk.spans.length;
-        this.limitBytes = (await this.db.makeRoomForInsert({ releaseIndexNodes: true })).limitBytes;
+        this.limitBytes = (await this.makeRoom({ releaseIndexNodes: true })).limitBytes;
         this.indexLoads.outOfMemory(chunk.spans.length, this.limitBytes);
         continue;
       }
@@ -175,7 +175,7 @@ export class SpanRepository {
       // Measured after the commit (which merged the keys into the indexes), and room made for the
       // next chunk. After the last chunk only a measurement, which a close() meanwhile may refuse:
       // the batch is stored all the same. A close() before a later chunk leaves it to a retry.
-      const measured = await (rest ? this.db.makeRoomForInsert() : this.db.indexMemory().catch(() => null));
+      const measured = await (rest ? this.makeRoom() : this.db.indexMemory().catch(() => null));
       if (!measured) break;
       this.limitBytes = measured.limitBytes;
       this.indexLoads.observe(chunk.spans.length, measured.indexBytes - outcome.indexBytesBefore);
@@ -187,6 +187,13 @@ export class SpanRepository {
       );
     }
     return { spans: inserted.spans, patches: inserted.patches, logRecords: inserted.logRecords };
+  }
+
+  /** The writer's memory check before a chunk; DuckDB failing to write is `storeUnavailable`. */
+  private makeRoom(options?: { releaseIndexNodes: boolean }): Promise<IndexMemory> {
+    return this.db.makeRoomForInsert(options).catch((err: unknown) => {
+      throw isDuckDbUnavailable(err) ? storeUnavailable(String(err), err) : err;
+    });
   }
 
   /**
