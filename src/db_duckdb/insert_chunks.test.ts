@@ -51,20 +51,28 @@ describe('IndexLoadEstimate', () => {
   test('no split before anything was measured, nor while inserts load nothing', () => {
     const estimate = new IndexLoadEstimate();
     assert.equal(estimate.chunkSpans(limit), Number.POSITIVE_INFINITY);
-    estimate.observe(500, 0);
+    estimate.observe(500, 0, limit);
     assert.equal(estimate.chunkSpans(limit), Number.POSITIVE_INFINITY);
   });
 
-  test('chunks take the limit share over the bytes per span; a rise counts at once, a fall by a quarter', () => {
+  test('a batch that loads less than its share never splits the batches after it, however much per span', () => {
     const estimate = new IndexLoadEstimate();
-    estimate.observe(100, 64 * MIB); // 655 KiB per span
+    estimate.observe(10, 30 * MIB, limit); // 3 MiB per span, but 30 MiB is under 128 × 1/4
+    assert.equal(estimate.chunkSpans(limit), Number.POSITIVE_INFINITY);
+  });
+
+  test('chunks take the limit share over the bytes per span; a chunk over its share raises it at once, a lower one lowers it by a quarter', () => {
+    const estimate = new IndexLoadEstimate();
+    estimate.observe(100, 64 * MIB, limit); // 655 KiB per span
     assert.equal(estimate.chunkSpans(limit), Math.floor((limit * CHUNK_SHARE) / ((64 * MIB) / 100)));
     assert.equal(estimate.chunkSpans(limit), 50);
-    estimate.observe(100, 16 * MIB); // a quarter of the way down to 164 KiB: 532 KiB per span
+    estimate.observe(100, 16 * MIB, limit); // a quarter of the way down to 164 KiB: 532 KiB per span
     assert.equal(estimate.bytesPerSpan, (64 * MIB) / 100 - 0.25 * ((48 * MIB) / 100));
     assert.equal(estimate.chunkSpans(limit), 61);
-    estimate.observe(10, 20 * MIB);
-    assert.equal(estimate.chunkSpans(limit), 16);
+    estimate.observe(10, 20 * MIB, limit); // more per span, but within the share: no change
+    assert.equal(estimate.chunkSpans(limit), 61);
+    estimate.observe(40, 40 * MIB, limit); // over the share: 1 MiB per span
+    assert.equal(estimate.chunkSpans(limit), 32);
   });
 
   test('out of memory: the next chunk is at most half the one that failed, and never under one span', () => {

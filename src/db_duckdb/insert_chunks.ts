@@ -14,13 +14,14 @@ import type { SpanBatch, StatePatchRow } from '../spans/rows.ts';
 /** Share of DuckDB's memory limit one chunk's index loads may take. */
 export const CHUNK_SHARE = 1 / 4;
 
-/** Weight of the newest chunk in an estimate that falls (it rises to any higher figure at once). */
+/** Weight of the newest chunk in an estimate that falls. */
 const FALLING_WEIGHT = 0.25;
 
 /**
- * Index bytes an inserted span (with its state patches) loads, from the inserts before it: the
- * highest recent figure counts at once, so after a reopen (when the first keys load whole paths
- * again) the chunks shrink right away and grow back slowly.
+ * Index bytes an inserted span (with its state patches) loads, from the inserts before it. It rises
+ * only on a chunk that loaded more than its share (then at once to that chunk's figure), so a small
+ * batch right after a checkpoint or a reopen, which loads the indexes' upper levels for few spans,
+ * never splits the batches after it; it falls a quarter of the way to each lower figure.
  */
 export class IndexLoadEstimate {
   #bytesPerSpan = 0;
@@ -35,14 +36,13 @@ export class IndexLoadEstimate {
     return Math.max(1, Math.floor((limitBytes * CHUNK_SHARE) / this.#bytesPerSpan));
   }
 
-  /** What an insert of `spans` spans added to DuckDB's index memory. */
-  observe(spans: number, grownBytes: number): void {
+  /** What an insert of `spans` spans added to DuckDB's index memory, under a memory limit. */
+  observe(spans: number, grownBytes: number, limitBytes: number): void {
     if (spans <= 0) return;
     const perSpan = Math.max(0, grownBytes) / spans;
-    this.#bytesPerSpan =
-      perSpan >= this.#bytesPerSpan
-        ? perSpan
-        : this.#bytesPerSpan + FALLING_WEIGHT * (perSpan - this.#bytesPerSpan);
+    if (grownBytes > limitBytes * CHUNK_SHARE) this.#bytesPerSpan = Math.max(this.#bytesPerSpan, perSpan);
+    else if (perSpan < this.#bytesPerSpan)
+      this.#bytesPerSpan += FALLING_WEIGHT * (perSpan - this.#bytesPerSpan);
   }
 
   /** An insert of `spans` spans ran out of memory: the next chunk takes at most half of them. */

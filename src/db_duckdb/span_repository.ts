@@ -178,7 +178,11 @@ export class SpanRepository {
       const measured = await (rest ? this.makeRoom() : this.db.indexMemory().catch(() => null));
       if (!measured) break;
       this.limitBytes = measured.limitBytes;
-      this.indexLoads.observe(chunk.spans.length, measured.indexBytes - outcome.indexBytesBefore);
+      this.indexLoads.observe(
+        chunk.spans.length,
+        measured.indexBytes - outcome.indexBytesBefore,
+        measured.limitBytes,
+      );
     }
     if (inserted.orphanPatches > 0) {
       this.logger.warn(
