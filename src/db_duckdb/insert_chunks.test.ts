@@ -48,22 +48,18 @@ describe('takeChunk', () => {
 describe('IndexLoadEstimate', () => {
   const limit = 128 * MIB;
 
-  test('no split before anything was measured, nor while inserts load nothing', () => {
+  test('batches go in whole until an insert runs out of memory, however much they load', () => {
     const estimate = new IndexLoadEstimate();
     assert.equal(estimate.chunkSpans(limit), Number.POSITIVE_INFINITY);
-    estimate.observe(500, 0, limit);
-    assert.equal(estimate.chunkSpans(limit), Number.POSITIVE_INFINITY);
-  });
-
-  test('a batch that loads less than its share never splits the batches after it, however much per span', () => {
-    const estimate = new IndexLoadEstimate();
-    estimate.observe(10, 30 * MIB, limit); // 3 MiB per span, but 30 MiB is under 128 × 1/4
+    estimate.observe(500, 100 * MIB, limit);
     assert.equal(estimate.chunkSpans(limit), Number.POSITIVE_INFINITY);
   });
 
-  test('chunks take the limit share over the bytes per span; a chunk over its share raises it at once, a lower one lowers it by a quarter', () => {
+  test('after that: a chunk over its share raises the bytes per span at once, a lower one lowers them by a quarter', () => {
     const estimate = new IndexLoadEstimate();
-    estimate.observe(100, 64 * MIB, limit); // 655 KiB per span
+    estimate.outOfMemory(512, limit); // the next chunk: 256 spans, 128 KiB each at a quarter of 128 MiB
+    assert.equal(estimate.chunkSpans(limit), 256);
+    estimate.observe(100, 64 * MIB, limit); // 655 KiB per span, over the share
     assert.equal(estimate.chunkSpans(limit), Math.floor((limit * CHUNK_SHARE) / ((64 * MIB) / 100)));
     assert.equal(estimate.chunkSpans(limit), 50);
     estimate.observe(100, 16 * MIB, limit); // a quarter of the way down to 164 KiB: 532 KiB per span

@@ -5,10 +5,10 @@
 // keeps it until a checkpoint or a reopen (connection.ts, INDEX_MEMORY_REOPEN_SHARE). Into a store
 // of 10M generated spans a 512-span request loaded ~180 MiB of index nodes: past the 128 MiB
 // default, the insert failed out of memory, and so did every retry of it, so nothing was indexed
-// again (docs/memory.md, Inserts into a big store). A batch is therefore written in chunks, each
-// expected to load at most CHUNK_SHARE of the limit, judged from what the last inserts loaded per
-// span; the loaded nodes are released between chunks once they pass their share. Into a small
-// store the estimate allows the whole batch: one chunk, as before.
+// again (docs/memory.md, Inserts into a 10M-span store). So once an insert has run out of memory,
+// a batch is written in chunks, each expected to load at most CHUNK_SHARE of the limit, judged from
+// what the last chunks loaded per span; the loaded nodes are released between chunks once they pass
+// their share. Until then batches go in whole, as before (IndexLoadEstimate says why).
 import type { SpanBatch, StatePatchRow } from '../spans/rows.ts';
 
 /** Share of DuckDB's memory limit one chunk's index loads may take. */
@@ -18,10 +18,12 @@ export const CHUNK_SHARE = 1 / 4;
 const FALLING_WEIGHT = 0.25;
 
 /**
- * Index bytes an inserted span (with its state patches) loads, from the inserts before it. It rises
- * only on a chunk that loaded more than its share (then at once to that chunk's figure), so a small
- * batch right after a checkpoint or a reopen, which loads the indexes' upper levels for few spans,
- * never splits the batches after it; it falls a quarter of the way to each lower figure.
+ * Index bytes an inserted span (with its state patches) loads, once an insert has run out of
+ * memory: until then batches go in whole (splitting them before that need cost a 1M-span store a
+ * quarter of its rate, and a 200k-span one its freshness: each chunk ran the writer's memory check,
+ * whose checkpoints released the index nodes the next chunk loaded again). From then on a chunk
+ * that loaded more than its share raises the figure at once, a lower one lowers it a quarter of the
+ * way, and a chunk that runs out of memory halves the next.
  */
 export class IndexLoadEstimate {
   #bytesPerSpan = 0;
@@ -38,7 +40,7 @@ export class IndexLoadEstimate {
 
   /** What an insert of `spans` spans added to DuckDB's index memory, under a memory limit. */
   observe(spans: number, grownBytes: number, limitBytes: number): void {
-    if (spans <= 0) return;
+    if (spans <= 0 || this.#bytesPerSpan <= 0) return;
     const perSpan = Math.max(0, grownBytes) / spans;
     if (grownBytes > limitBytes * CHUNK_SHARE) this.#bytesPerSpan = Math.max(this.#bytesPerSpan, perSpan);
     else if (perSpan < this.#bytesPerSpan)

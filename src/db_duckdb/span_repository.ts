@@ -130,7 +130,7 @@ export class SpanRepository {
 
   /**
    * Spans, then patches, then log records, in one transaction per chunk (insert_chunks.ts: a batch
-   * is split only when its index loads would not fit the memory limit; a state patch is written
+   * is split only once an insert has run out of memory; a state patch is written
    * with its span). A chunk that cannot be stored rejects and leaves none of its rows behind; the
    * chunks before it stay, and a retry skips them (inserts are idempotent). When DuckDB itself
    * cannot write, the rejection is `storeUnavailable`.
