@@ -32,15 +32,20 @@ export class IndexLoadEstimate {
     return this.#bytesPerSpan;
   }
 
+  /** Whether batches are split (an insert has run out of memory): only then is a chunk measured. */
+  get splitting(): boolean {
+    return this.#bytesPerSpan > 0;
+  }
+
   /** Spans per chunk under a memory limit (at least one). */
   chunkSpans(limitBytes: number): number {
-    if (this.#bytesPerSpan <= 0) return Number.POSITIVE_INFINITY;
+    if (!this.splitting) return Number.POSITIVE_INFINITY;
     return Math.max(1, Math.floor((limitBytes * CHUNK_SHARE) / this.#bytesPerSpan));
   }
 
   /** What an insert of `spans` spans added to DuckDB's index memory, under a memory limit. */
   observe(spans: number, grownBytes: number, limitBytes: number): void {
-    if (spans <= 0 || this.#bytesPerSpan <= 0) return;
+    if (spans <= 0 || !this.splitting) return;
     const perSpan = Math.max(0, grownBytes) / spans;
     if (grownBytes > limitBytes * CHUNK_SHARE) this.#bytesPerSpan = Math.max(this.#bytesPerSpan, perSpan);
     else if (perSpan < this.#bytesPerSpan)

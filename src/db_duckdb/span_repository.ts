@@ -143,9 +143,11 @@ export class SpanRepository {
     // first chunk is queued); the memory check that follows every write ran before it.
     while (rest && (rest.spans.length > 0 || rest.patches.length > 0 || rest.logRecords?.length)) {
       const { chunk, rest: after } = takeChunk(rest, this.indexLoads.chunkSpans(this.limitBytes));
+      // A whole batch (nothing split yet) needs no measurement of the index memory it loads.
+      const measuring = this.indexLoads.splitting;
       let outcome: BatchOutcome & { indexBytesBefore: number };
       try {
-        outcome = await this.insertChunk(chunk);
+        outcome = await this.insertChunk(chunk, measuring);
       } catch (err) {
         // One span that does not fit even after a release is for the caller to wait out.
         if (!ranOutOfMemory(err) || (chunk.spans.length <= 1 && failedChunk === 1)) {
@@ -172,6 +174,7 @@ export class SpanRepository {
       inserted.logRecords += outcome.logRecords;
       inserted.orphanPatches += outcome.orphanPatches;
       rest = after;
+      if (!measuring) continue; // then `after` is null: the batch went in whole
       // Measured after the commit (which merged the keys into the indexes), and room made for the
       // next chunk. After the last chunk only a measurement, which a close() meanwhile may refuse:
       // the batch is stored all the same. A close() before a later chunk leaves it to a retry.
@@ -202,12 +205,15 @@ export class SpanRepository {
 
   /**
    * One transaction: the appender, or INSERT OR IGNORE when some rows are already stored. Also
-   * returns DuckDB's index memory at the transaction's start.
+   * returns DuckDB's index memory at the transaction's start (0 unless `measuring`).
    */
-  private async insertChunk(chunk: SpanBatch): Promise<BatchOutcome & { indexBytesBefore: number }> {
+  private async insertChunk(
+    chunk: SpanBatch,
+    measuring: boolean,
+  ): Promise<BatchOutcome & { indexBytesBefore: number }> {
     const measured = (insert: (conn: DuckDBConnection, chunk: SpanBatch) => Promise<BatchOutcome>) =>
       this.db.write(async (conn) => {
-        const indexBytesBefore = await indexMemoryBytes(conn);
+        const indexBytesBefore = measuring ? await indexMemoryBytes(conn) : 0;
         return { ...(await insert(conn, chunk)), indexBytesBefore };
       });
     try {
