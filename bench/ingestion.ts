@@ -394,7 +394,7 @@ function printBatchDetail(label: string, serverOutput: string, fromMs: number, t
     } else if (msg.includes('held in memory passed')) {
       const mib = (field: string) => Math.round(Number(line[field]) / 2 ** 20);
       process.stdout.write(
-        `${label}: held memory at ${line.at} s: ${mib('heldBytes')} MiB (rows ${mib('rowBytes')}, index nodes ${mib('indexBytes')})\n`,
+        `${label}: rows held in memory at ${line.at} s: ${mib('heldBytes')} MiB (index nodes ${mib('indexBytes')} MiB)\n`,
       );
     }
   }

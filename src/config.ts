@@ -230,7 +230,7 @@ export const variables = {
   JUNJO_DUCKDB_MEMORY_LIMIT: {
     default: '128MiB',
     describe:
-      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); the writer checkpoints once un-checkpointed rows and index nodes pass a quarter of it, and opens the file again once loaded index nodes pass half of it; more caches more of a large table, see docs/memory.md",
+      "DuckDB's memory cap (buffer manager: cached blocks, indexes, un-checkpointed rows, query state); the writer checkpoints once un-checkpointed rows pass a quarter of it, and opens the file again once index nodes (loaded or changed) pass half of it; more caches more of a large table, see docs/memory.md",
     parse: byteSize,
   },
   JUNJO_DUCKDB_THREADS: {

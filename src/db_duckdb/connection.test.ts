@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { type DuckDb, openDuckDb, parseDuckDbBytes } from './connection.ts';
+import { type DuckDb, memoryAction, openDuckDb, parseDuckDbBytes } from './connection.ts';
 
 const logger = createLogger('silent');
 let dir: string;
@@ -671,6 +671,33 @@ describe('rows of a commit', () => {
     assert.ok(first && second, 'checkpointed twice');
     assert.ok(second.heldBytes >= 24 * 2 ** 20, `the second at ${second.heldBytes} bytes held`);
     assert.ok(second.commits - first.commits > 12, 'more rows waited in memory than before the first');
+  });
+
+  test('the memory check counts only rows as held: index nodes wait for their own, larger share', () => {
+    const MiB = 2 ** 20;
+    const rules = {
+      heldRowsShare: 1 / 4,
+      indexReopenShare: 1 / 2,
+      written: true,
+      lastCheckpointLongAgo: true,
+    };
+    const at = (rowMiB: number, indexMiB: number, changes: Partial<typeof rules> = {}) =>
+      memoryAction(
+        { rowBytes: rowMiB * MiB, indexBytes: indexMiB * MiB, limitBytes: 128 * MiB },
+        { ...rules, ...changes },
+      );
+    // 20 MiB of rows and 40 of index nodes: together past a quarter of 128 MiB, each under its own share.
+    assert.equal(at(20, 40), null);
+    assert.equal(at(32, 40), 'checkpoint');
+    assert.equal(at(20, 64), 'reopen');
+    assert.equal(at(40, 64), 'reopen', 'the reopen checkpoints first, so it takes the rows too');
+    assert.equal(at(40, 10, { written: false }), null, 'nothing written since the last checkpoint');
+    assert.equal(at(40, 10, { lastCheckpointLongAgo: false }), null, 'the spacing after the last checkpoint');
+    assert.equal(
+      at(64, 10, { lastCheckpointLongAgo: false }),
+      'checkpoint',
+      'twice the share skips the spacing',
+    );
   });
 
   /** ART_INDEX bytes in DuckDB's memory: index nodes loaded or changed. */

@@ -62,8 +62,8 @@ export interface DuckDbOptions {
   /** Rows per row group of the file (default ROW_GROUP_SIZE; see there). For benchmarks. */
   rowGroupSize?: number;
   /**
-   * Share of the memory limit that rows and index nodes waiting for a checkpoint may take before
-   * the writer checkpoints (default HELD_MEMORY_CHECKPOINT_SHARE; `Infinity`: never, for tests of
+   * Share of the memory limit that rows waiting for a checkpoint may take before the writer
+   * checkpoints (default HELD_MEMORY_CHECKPOINT_SHARE; `Infinity`: never, for tests of
    * what happens when the limit fills anyway).
    */
   heldMemoryCheckpointShare?: number;
@@ -141,28 +141,24 @@ const TABLES_LOADED_ON_REOPEN = ['spans', 'state_patches', 'span_list_entries'];
 const READ_RETRY_AFTER_OOM_MS = 250;
 
 // What only a checkpoint releases: rows committed in batches smaller than a row group (they wait
-// in memory, uncompressed, ~4–5 KB per span) and index nodes changed since the last checkpoint
-// (counted as the growth of the indexes' memory since then: a checkpoint that writes the indexes
-// releases their nodes, ~64 KiB stay; one without writes releases nothing, and nodes loaded by
-// reads stay until INDEX_MEMORY_REOPEN_SHARE has the file opened again). Left to fill the memory
-// limit, they spilled one temporary file per block and the insert that finally ran out of memory
-// checkpointed for ~40 s (the soak at 500 spans/s: README.md, Memory and threads; docs/memory.md).
-// Once they pass this share of the limit the writer checkpoints between writes instead, while that
-// is cheap: a checkpoint's cost grows with the rows it writes (~60 µs of CPU per span held, ~0.6 s
-// at a quarter of 128 MiB: bench/duckdb_held_checkpoint.ts). Looked at once per second of reading
-// or writing.
+// in memory, uncompressed, ~4–5 KB per span). Left to fill the memory limit, they spilled one
+// temporary file per block and the insert that finally ran out of memory checkpointed for ~40 s
+// (the soak at 500 spans/s: README.md, Memory and threads; docs/memory.md). Once they pass this
+// share of the limit the writer checkpoints between writes instead, while that is cheap: a
+// checkpoint's cost grows with the rows it writes (~60 µs of CPU per span held, ~0.6 s at a quarter
+// of 128 MiB: bench/duckdb_held_checkpoint.ts). Looked at once per second of reading or writing.
+// Index nodes are not counted here: INDEX_MEMORY_REOPEN_SHARE bounds all of them, changed or only
+// loaded, and its reopen checkpoints first. Counting the ones inserts changed as held too (until
+// 5 December) had the writer checkpoint about once a second under a steady load into a few hundred
+// thousand spans: every checkpoint released nodes that the next inserts loaded again, and the
+// reopen followed anyway. Rows only, same fixed-rate benchmark (load 1.4–2.2): ack → queryable p99
+// at 50 % 1,359 and 1,139 ms against 2,251, 1,675 and 2,166 (docs/memory.md, "Checkpoints for rows").
 const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
 const MEMORY_CHECK_MS = 1000;
 
-// Under a steady load that share is passed again within a second of a checkpoint: inserts of
-// random keys (trace, span, parent and Junjo ids) load nearly every node of the indexes again, and
-// the next checkpoint writes them all (200k spans at full load: the indexes' memory back at 25–63
-// MiB at each check, a checkpoint every second, 13 of them 2.3–2.7 s in all). Checkpointing more
-// often then saves little memory and costs the whole index each time; so after a checkpoint of
-// c ms the next one for held memory waits 10 c (at most ~1/11 of the writer's time), unless held
-// memory passes twice its share. Same benchmark, two rounds each (load 1.3–3.0): indexed 7,029 and
-// 7,193 spans/s with 4 checkpoints against 6,737 and 6,910 with 12, peak RSS 425–432 against
-// 429–443 MiB (`bench/ingestion.ts --capacity-only --batch-detail` prints the checkpoints).
+// After a checkpoint of c ms the next one for held rows waits 10 c (at most ~1/11 of the writer's
+// time), unless they pass twice their share: a steady load that passes the share again right after
+// a checkpoint would otherwise have the writer checkpointing most of the time.
 const HELD_MEMORY_CHECKPOINT_SPACING = 10;
 
 // DuckDB never evicts an index node it has loaded: reading one from the file copies its block into
@@ -194,6 +190,26 @@ export async function indexMemoryBytes(conn: DuckDBConnection): Promise<number> 
 async function heldMemory(conn: DuckDBConnection): Promise<{ rowBytes: number; indexBytes: number }> {
   const [rowBytes, indexBytes] = (await conn.runAndReadAll(HELD_MEMORY_SQL)).getRows()[0] as [bigint, bigint];
   return { rowBytes: Number(rowBytes), indexBytes: Number(indexBytes) };
+}
+
+/**
+ * The memory check's decision: open the file again once index nodes (loaded or changed) pass their
+ * share, else checkpoint once rows waiting for a checkpoint pass theirs (and the last checkpoint is
+ * long enough ago, or they passed twice their share).
+ */
+export function memoryAction(
+  held: { rowBytes: number; indexBytes: number; limitBytes: number },
+  rules: {
+    heldRowsShare: number;
+    indexReopenShare: number;
+    written: boolean;
+    lastCheckpointLongAgo: boolean;
+  },
+): 'reopen' | 'checkpoint' | null {
+  if (held.indexBytes >= held.limitBytes * rules.indexReopenShare) return 'reopen';
+  const rowsShare = held.rowBytes / held.limitBytes;
+  if (!rules.written || rowsShare < rules.heldRowsShare) return null;
+  return rules.lastCheckpointLongAgo || rowsShare >= 2 * rules.heldRowsShare ? 'checkpoint' : null;
 }
 
 /** DuckDB could not get memory under its limit (its message is the only sign). */
@@ -405,8 +421,6 @@ class DuckDbHandle implements DuckDb {
   private lastFrequentReopenWarning = Number.NEGATIVE_INFINITY;
   /** When the last checkpoint ended and how long it took (HELD_MEMORY_CHECKPOINT_SPACING). */
   private lastCheckpoint = { endedAt: Number.NEGATIVE_INFINITY, ms: 0 };
-  /** The indexes' memory right after the last checkpoint: what they grow beyond it is held. */
-  private indexBytesAfterCheckpoint = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private idleReaders: DuckDBConnection[];
   private readonly readerWaiters: ((conn: DuckDBConnection) => void)[] = [];
@@ -596,7 +610,6 @@ class DuckDbHandle implements DuckDb {
       closeSession(old);
       // Unless checkpointed, the replayed WAL puts rows back in memory: the next checkpoint has work.
       this.writtenSinceCheckpoint = !checkpointFirst;
-      this.indexBytesAfterCheckpoint = 0;
       const session = await this.openSession().catch((err: unknown) => {
         this.logger.error({ err }, 'DuckDB could not be opened again; retrying with the next write');
       });
@@ -686,24 +699,23 @@ class DuckDbHandle implements DuckDb {
    */
   private async releaseMemory({ releaseIndexNodes }: { releaseIndexNodes: boolean }): Promise<number> {
     const { writer, memoryLimitBytes } = await this.openSession();
-    const { rowBytes, indexBytes } = await heldMemory(writer);
-    const heldBytes = rowBytes + Math.max(0, indexBytes - this.indexBytesAfterCheckpoint);
-    const heldShare = heldBytes / memoryLimitBytes;
-    const reopenShare = releaseIndexNodes ? FORCED_INDEX_RELEASE_SHARE : this.parts.indexMemoryReopenShare;
-    if (indexBytes >= memoryLimitBytes * reopenShare) {
-      await this.reopenToReleaseIndexes(indexBytes);
-    } else if (
-      this.writtenSinceCheckpoint &&
-      heldShare >= this.parts.heldMemoryCheckpointShare &&
-      (this.lastCheckpointLongAgo() || heldShare >= 2 * this.parts.heldMemoryCheckpointShare)
-    ) {
+    const held = { ...(await heldMemory(writer)), limitBytes: memoryLimitBytes };
+    const action = memoryAction(held, {
+      heldRowsShare: this.parts.heldMemoryCheckpointShare,
+      indexReopenShare: releaseIndexNodes ? FORCED_INDEX_RELEASE_SHARE : this.parts.indexMemoryReopenShare,
+      written: this.writtenSinceCheckpoint,
+      lastCheckpointLongAgo: this.lastCheckpointLongAgo(),
+    });
+    if (action === 'reopen') {
+      await this.reopenToReleaseIndexes(held.indexBytes);
+    } else if (action === 'checkpoint') {
       this.logger.debug(
-        { heldBytes, rowBytes, indexBytes },
-        'DuckDB checkpoint: rows and index entries held in memory passed their share',
+        { heldBytes: held.rowBytes, indexBytes: held.indexBytes },
+        'DuckDB checkpoint: rows held in memory passed their share',
       );
       await this.checkpointNow();
     }
-    return indexBytes;
+    return held.indexBytes;
   }
 
   /** Whether the last checkpoint ended at least HELD_MEMORY_CHECKPOINT_SPACING times its length ago. */
@@ -745,7 +757,6 @@ class DuckDbHandle implements DuckDb {
       throw isDuckDbInvalidated(err) ? await this.replaceSession(err) : err;
     }
     this.writtenSinceCheckpoint = false;
-    this.indexBytesAfterCheckpoint = (await heldMemory(writer)).indexBytes;
     const endedAt = performance.now();
     this.lastCheckpoint = { endedAt, ms: endedAt - started };
     const ms = Math.round(endedAt - started);
