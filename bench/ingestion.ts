@@ -10,6 +10,7 @@
 // the baseline and the full load with the default settings; `--server-env K=V` changes a setting of
 // that run (and of the fixed rates after it); `--rounds N` runs the baseline, unlimited and default
 // runs N times and adds the median, min and max of the ack ratio and of the indexed ratio;
+// `--rates-of N` offers the fixed rates as shares of N spans/s (two builds at the same load);
 // `--batch-detail` prints where each full load's and fixed rate's indexing time went, and DuckDB's
 // held-memory decisions, checkpoints and reopens meanwhile.
 import { spawn } from 'node:child_process';
@@ -413,6 +414,11 @@ export async function benchIngestion(
     capacityOnly?: boolean;
     /** Only the full load with the default settings and the fixed rates (no baseline, no unlimited run). */
     fixedRatesOnly?: boolean;
+    /**
+     * Offer the fixed rates as shares of this many spans/s instead of the capacity just measured:
+     * two builds compared at the same offered load (the measured capacity moves ±15 % run to run).
+     */
+    ratesOf?: number;
     /** The server logs every poller batch (debug); each fixed-rate phase prints its slowest batches. */
     batchDetail?: boolean;
     /** Settings of the run with the server's defaults, to compare one (e.g. JUNJO_DUCKDB_MEMORY_LIMIT). */
@@ -481,7 +487,7 @@ export async function benchIngestion(
       if (options.capacityOnly) return;
       const backendPid = deployment.backend.child.pid!;
       for (const [index, share] of [0.25, 0.5, 0.75].entries()) {
-        const rate = capacity * share;
+        const rate = (options.ratesOf ?? capacity) * share;
         const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
         const [phaseStartedAtMs, cpuBefore] = [Date.now(), threadCpuSeconds(backendPid)];
         const { load, lags, sampleGapsMs } = await loadAndIndex(
@@ -651,6 +657,8 @@ if (import.meta.main) {
     fixedRateSeconds: arg('fixed-rate-seconds'),
     capacityOnly: process.argv.includes('--capacity-only'),
     fixedRatesOnly: process.argv.includes('--fixed-rates-only'),
+    // --rates-of N: the fixed rates as 25/50/75 % of N spans/s, not of the capacity just measured.
+    ratesOf: arg('rates-of'),
     batchDetail: process.argv.includes('--batch-detail'),
     // --rounds N: N rounds of baseline, unlimited and defaults, the ratios' median, min and max.
     rounds: arg('rounds'),
@@ -659,8 +667,11 @@ if (import.meta.main) {
     // --server-env K=V (repeatable): a setting of the default-settings run, e.g. another memory limit.
     serverEnv: Object.fromEntries(
       process.argv
-        .flatMap((value, index) => (process.argv[index - 1] === '--server-env' ? [value.split('=', 2)] : []))
-        .map(([name, value]) => [name!, value ?? '']),
+        .flatMap((value, index) => (process.argv[index - 1] === '--server-env' ? [value] : []))
+        .map((pair) => {
+          const at = pair.indexOf('=');
+          return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+        }),
     ),
   });
 }
