@@ -151,8 +151,10 @@ const READ_RETRY_AFTER_OOM_MS = 250;
 // loaded, and its reopen checkpoints first. Counting the ones inserts changed as held too (until
 // 5 December) had the writer checkpoint about once a second under a steady load into a few hundred
 // thousand spans: every checkpoint released nodes that the next inserts loaded again, and the
-// reopen followed anyway. Rows only, same fixed-rate benchmark (load 1.4–2.2): ack → queryable p99
-// at 50 % 1,359 and 1,139 ms against 2,251, 1,675 and 2,166 (docs/memory.md, "Checkpoints for rows").
+// reopen followed anyway. Rows only, at the same offered load (`bench/ingestion.ts --rates-of 4400`,
+// two rounds alternated): ack → queryable p99 at 50 % 1,960 and 1,303 ms against 2,094 and 1,598, at
+// 75 % 4.6 and 5.4 s against 7.7 and 7.2, peak RSS 410–417 against 422–441 MiB (docs/memory.md,
+// "Checkpoints for rows only").
 const HELD_MEMORY_CHECKPOINT_SHARE = 1 / 4;
 const MEMORY_CHECK_MS = 1000;
 
