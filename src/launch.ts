@@ -18,10 +18,13 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-per
  * The server's environment (operators' own values win):
  * - glibc's malloc: one arena instead of one per thread;
  * - DuckDB's allocator (the jemalloc built into libduckdb, configured by `DUCKDB_JE_MALLOC_CONF`):
- *   pages DuckDB freed are returned to the system 100 ms later, by jemalloc's background threads
- *   (src/db_duckdb/connection.ts), instead of lingering as "dirty" and then "muzzy" pages that
- *   still count as resident. A decay of 0 returned more (peak 511 against 563 MB) but cost the
- *   inserts 50–70% more CPU (`bench/duckdb_spill.ts`). docs/memory.md;
+ *   pages DuckDB freed are returned to the system about a second later, by jemalloc's background
+ *   threads (src/db_duckdb/connection.ts), instead of lingering as "dirty" and then "muzzy" pages
+ *   that still count as resident (DuckDB's own decay is 5 s). Returned sooner, they are faulted in
+ *   again by the next blocks DuckDB reads, which is costly on a virtual machine: at 100 ms a cold
+ *   trace lookup at 10M spans cost ~25% more CPU, for 11 MiB less peak RSS in the soak. A decay of
+ *   0 returned more (peak 511 against 563 MB) but cost the inserts 50–70% more CPU
+ *   (`bench/duckdb_spill.ts`). docs/memory.md, "A one-second decay";
  * - Node's compile cache: a module whose source is unchanged loads its stripped JavaScript and V8
  *   code from the cache, so neither the main thread nor the ingestion thread instantiates the
  *   TypeScript stripper (a WebAssembly module of ~17 MB resident in each isolate that used it).
@@ -30,7 +33,7 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-per
  */
 export const SERVER_ENV: Record<string, string> = {
   MALLOC_ARENA_MAX: '1',
-  DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:100,muzzy_decay_ms:0',
+  DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:1000,muzzy_decay_ms:0',
   NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'junjo-server-compile-cache'),
 };
 
