@@ -22,7 +22,7 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-per
  *   threads (src/db_duckdb/connection.ts), instead of lingering as "dirty" and then "muzzy" pages
  *   that still count as resident (DuckDB's own decay is 5 s). Returned sooner, they are faulted in
  *   again by the next blocks DuckDB reads, which is costly on a virtual machine: at 100 ms a cold
- *   trace lookup at 10M spans cost ~25% more CPU, for up to 11 MiB less peak RSS in the soak.
+ *   trace lookup at 10M spans cost ~20% more CPU, for up to 11 MiB less peak RSS in the soak.
  *   A decay of 0 returned more (peak 511 against 563 MB) but cost the inserts 50–70% more CPU
  *   (`bench/duckdb_spill.ts`). docs/memory.md, "A one-second decay";
  * - Node's compile cache: a module whose source is unchanged loads its stripped JavaScript and V8
