@@ -28,6 +28,7 @@ import {
   type ServerProcess,
   startServerProcess,
 } from '../test/support/server_process.ts';
+import { envFromPairs } from './server_flags.ts';
 import { threadCpuSeconds } from './thread_cpu.ts';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -665,13 +666,8 @@ if (import.meta.main) {
     // --seed N: other spans than the default seed's (e.g. into a copy of a generated store).
     seed: arg('seed'),
     // --server-env K=V (repeatable): a setting of the default-settings run, e.g. another memory limit.
-    serverEnv: Object.fromEntries(
-      process.argv
-        .flatMap((value, index) => (process.argv[index - 1] === '--server-env' ? [value] : []))
-        .map((pair) => {
-          const at = pair.indexOf('=');
-          return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
-        }),
+    serverEnv: envFromPairs(
+      process.argv.flatMap((value, index) => (process.argv[index - 1] === '--server-env' ? [value] : [])),
     ),
   });
 }

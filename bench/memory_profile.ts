@@ -13,6 +13,7 @@ import { createApiKey, signIn } from '../test/support/accounts.ts';
 import { type Health, health } from '../test/support/health.ts';
 import { failedPollerBatches, startServerProcess } from '../test/support/server_process.ts';
 import { buildRequests, runLoad } from './ingestion.ts';
+import { envFromPairs } from './server_flags.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,7 +65,7 @@ function smapsGroups(pid: number): Record<string, number> {
 }
 
 const server = await startServerProcess({
-  env: Object.fromEntries(args.env.map((pair) => pair.split('=', 2) as [string, string])),
+  env: envFromPairs(args.env),
   nodeArgs: args['node-arg'],
 });
 const pid = server.child.pid!;

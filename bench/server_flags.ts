@@ -10,3 +10,16 @@ export function runWithServerFlags(): void {
   if (SERVER_NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) return;
   execWithServerSettings(process.argv[1]!);
 }
+
+/**
+ * `K=V` settings from a benchmark's command line as an environment: split at the first `=` only,
+ * since values may hold one (`NODE_OPTIONS=--import=…`); `K` alone sets it empty.
+ */
+export function envFromPairs(pairs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
