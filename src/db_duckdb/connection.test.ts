@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
@@ -715,7 +716,7 @@ describe('rows of a commit', () => {
    */
   async function lookUpTraces(
     indexMemoryReopenShare: number,
-    afterReopen?: (reader: DuckDBConnection) => Promise<void>,
+    afterReopen?: (reader: DuckDBConnection, db: DuckDb) => Promise<void>,
   ) {
     const file = freshFile();
     const filled = await openDuckDb(file, logger, { idleCheckpointMs: 0 });
@@ -730,11 +731,11 @@ describe('rows of a commit', () => {
       write: (line: string) => messages.push((JSON.parse(line) as { msg: string }).msg),
     });
     // 64 MiB and a share of 1/256: the threshold is 256 KiB of loaded index nodes.
-    const db = await openDuckDb(file, debugLogger, {
+    const db: DuckDb = await openDuckDb(file, debugLogger, {
       idleCheckpointMs: 0,
       memoryLimit: '64MiB',
       indexMemoryReopenShare,
-      ...(afterReopen && { afterReopen }),
+      ...(afterReopen && { afterReopen: (reader: DuckDBConnection) => afterReopen(reader, db) }),
     });
     let highest = 0;
     try {
@@ -775,6 +776,27 @@ describe('rows of a commit', () => {
     const reopens = messages.filter((msg) => msg.includes('to release loaded index nodes')).length;
     assert.ok(reopens >= 1, messages.join(' | '));
     assert.deepEqual(found, Array(reopens).fill(1));
+  });
+
+  test('writes go on while afterReopen runs, and the reads that waited for the reopen wait for it too', async () => {
+    const events: string[] = [];
+    await lookUpTraces(1 / 256, async (_reader, db) => {
+      if (events.length > 0) return; // the first reopen tells
+      const read = db.read((conn) => rows(conn, 'SELECT 1')).then(() => events.push('read'));
+      const insert = db.write((conn) =>
+        conn.run(`INSERT INTO spans (trace_id, span_id, service_name, start_time, end_time)
+                  VALUES ('written-meanwhile', 'written-meanwhile', 'svc', now(), now())`),
+      );
+      // Were the writer waiting for this function, the insert would wait for the timeout.
+      const timeout = new AbortController();
+      const waited = sleep(5000, 'waited', { signal: timeout.signal }).catch(() => 'cancelled');
+      events.push(await Promise.race([insert.then(() => 'written'), waited]));
+      timeout.abort();
+      await sleep(50);
+      events.push('afterReopen done');
+      void read;
+    });
+    assert.deepEqual(events, ['written', 'afterReopen done', 'read']);
   });
 
   test('index nodes loaded under their share of the limit stay loaded', async () => {

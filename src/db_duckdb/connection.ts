@@ -79,7 +79,8 @@ export interface DuckDbOptions {
   indexMemoryReopenShare?: number;
   /**
    * Runs on a reader connection each time the file has been opened again, before the reads that
-   * waited go on (DuckDbSpanStore reads its last traces and lists again: READ_AGAIN_AFTER_REOPEN there).
+   * waited go on, while writes go on already (DuckDbSpanStore reads its last traces and lists again:
+   * READ_AGAIN_AFTER_REOPEN there).
    */
   afterReopen?: (reader: DuckDBConnection) => Promise<void>;
 }
@@ -604,6 +605,10 @@ class DuckDbHandle implements DuckDb {
     if (!old || this.closing) return;
     const reopened = Promise.withResolvers<void>();
     this.reopening = reopened.promise;
+    const readsMayGoOn = () => {
+      if (this.reopening === reopened.promise) this.reopening = null;
+      reopened.resolve();
+    };
     try {
       await this.readersIdle();
       if (checkpointFirst) await this.checkpointNow();
@@ -618,14 +623,19 @@ class DuckDbHandle implements DuckDb {
       await loadTableMetadata(session?.writer).catch((err: unknown) => {
         this.logger.warn({ err }, 'DuckDB could not load the tables’ metadata after opening its file again');
       });
-      await this.runAfterReopen();
-    } finally {
-      this.reopening = null;
-      reopened.resolve();
+    } catch (err) {
+      readsMayGoOn();
+      throw err;
     }
+    // The writer goes on meanwhile (an ingesting poller's next batch need not wait for reads); the
+    // reads that waited for the reopen wait for these as well.
+    void this.runAfterReopen().finally(readsMayGoOn);
   }
 
-  /** The afterReopen option, on an idle reader (reads wait for the reopen, so every reader is idle). */
+  /**
+   * The afterReopen option, on an idle reader (reads wait for the reopen, so every reader is idle;
+   * a reopen or close meanwhile waits for this reader to come back).
+   */
   private async runAfterReopen(): Promise<void> {
     const afterReopen = this.parts.afterReopen;
     const conn = afterReopen && this.session ? this.idleReaders.pop() : undefined;
