@@ -14,7 +14,7 @@
 // pool instead, which at 10M spans holds only a sliver of the file.
 // Run alone: node_modules/.bin/node bench/queries.ts --spans 1000000 [--services 5] [--calls 200]
 //            node_modules/.bin/node bench/queries.ts --data-dir DIR [--calls 200]
-//              [--cases root_spans_limit_50,nested_spans] [--skip-storage-report]
+//              [--cases root_spans_limit_50,nested_spans,compact_trace,waterfall_trace] [--skip-storage-report]
 //              [--memory-limit 192MiB] [--warm-traces 2000]
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -50,7 +50,7 @@ export interface QueryBenchOptions {
 }
 
 /** The cases that read one trace each: every call of each gets a trace no other call has read. */
-const TRACE_CASES = ['nested_spans', 'span', 'state_patches'] as const;
+const TRACE_CASES = ['nested_spans', 'compact_trace', 'waterfall_trace', 'span', 'state_patches'] as const;
 
 interface SampledTrace {
   traceId: string;
@@ -175,6 +175,9 @@ export async function benchQueries(opts: QueryBenchOptions): Promise<Record<stri
       workflow_spans: (i) => `/otel/spans/type/workflow/${svc(i)}`,
       workflow_spans_limit_50: (i) => `/otel/spans/type/workflow/${svc(i)}?limit=50`,
       nested_spans: (i) => `/otel/trace/${traceOf('nested_spans', i).traceId}/nested_spans`,
+      // What the web UI's workflow debugger and trace page ask for (#13's compact trace).
+      compact_trace: (i) => `/otel/trace/${traceOf('compact_trace', i).traceId}/compact`,
+      waterfall_trace: (i) => `/otel/trace/${traceOf('waterfall_trace', i).traceId}/compact?view=waterfall`,
       span: (i) => {
         const t = traceOf('span', i);
         return `/otel/trace/${t.traceId}/span/${t.spanId}`;
