@@ -503,7 +503,7 @@ class DuckDbHandle implements DuckDb {
 
   private async readOnce<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closing) return this.rejectClosed();
-    await this.reopening;
+    await this.reopenDone();
     const session = this.session ?? (await this.enqueueWrite(() => this.openSession()));
     const conn =
       this.idleReaders.pop() ?? (await new Promise<DuckDBConnection>((r) => this.readerWaiters.push(r)));
@@ -555,6 +555,7 @@ class DuckDbHandle implements DuckDb {
 
   private async shutdown(): Promise<void> {
     await this.writeTail;
+    await this.reopenDone(); // the reads that waited for it go first
     await this.readersIdle();
     try {
       if (this.session) await this.checkpointNow();
@@ -601,12 +602,13 @@ class DuckDbHandle implements DuckDb {
    * right or wrong), so the new instance starts from what was committed: the file and its WAL.
    */
   private async reopenFile({ checkpointFirst }: { checkpointFirst: boolean }): Promise<void> {
+    await this.reopenDone(); // the reads after the last reopen, and those that waited for them
     const old = this.session;
     if (!old || this.closing) return;
     const reopened = Promise.withResolvers<void>();
     this.reopening = reopened.promise;
     const readsMayGoOn = () => {
-      if (this.reopening === reopened.promise) this.reopening = null;
+      this.reopening = null;
       reopened.resolve();
     };
     try {
@@ -632,9 +634,14 @@ class DuckDbHandle implements DuckDb {
     void this.runAfterReopen().finally(readsMayGoOn);
   }
 
+  /** Until no reopen is under way (the reads after one included). */
+  private async reopenDone(): Promise<void> {
+    while (this.reopening) await this.reopening;
+  }
+
   /**
    * The afterReopen option, on an idle reader (reads wait for the reopen, so every reader is idle;
-   * a reopen or close meanwhile waits for this reader to come back).
+   * a reopen or close meanwhile waits for it: reopenDone).
    */
   private async runAfterReopen(): Promise<void> {
     const afterReopen = this.parts.afterReopen;
