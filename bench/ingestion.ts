@@ -12,7 +12,8 @@
 // runs N times and adds the median, min and max of the ack ratio and of the indexed ratio;
 // `--rates-of N` offers the fixed rates as shares of N spans/s (two builds at the same load);
 // `--batch-detail` prints where each full load's and fixed rate's indexing time went, and DuckDB's
-// held-memory decisions, checkpoints and reopens meanwhile.
+// held-memory decisions, checkpoints and reopens meanwhile; `--reader` has a user read in the web UI
+// during each fixed rate (uiReader) and prints what those reads took.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,7 @@ import * as grpc from '@grpc/grpc-js';
 import { packRequests, workflowMix } from '../src/fixtures/junjo_traces.ts';
 import { encodeTraceRequestProtobuf } from '../src/otlp/encode.ts';
 import { peakRssBytes } from '../test/hardening/process_stats.ts';
-import { createApiKey, signIn } from '../test/support/accounts.ts';
+import { createApiKey, type Session, signIn } from '../test/support/accounts.ts';
 import { health } from '../test/support/health.ts';
 import { freePort } from '../test/support/ports.ts';
 import {
@@ -422,6 +423,8 @@ export async function benchIngestion(
     ratesOf?: number;
     /** The server logs every poller batch (debug); each fixed-rate phase prints its slowest batches. */
     batchDetail?: boolean;
+    /** A user reads in the web UI during each fixed rate (uiReader): its reads' p50/p99 too. */
+    reader?: boolean;
     /** Settings of the run with the server's defaults, to compare one (e.g. JUNJO_DUCKDB_MEMORY_LIMIT). */
     serverEnv?: Record<string, string>;
     /**
@@ -487,15 +490,20 @@ export async function benchIngestion(
     async (deployment, key, capacity, peaks) => {
       if (options.capacityOnly) return;
       const backendPid = deployment.backend.child.pid!;
+      const user = options.reader ? await signIn(deployment.backend.baseUrl) : undefined;
       for (const [index, share] of [0.25, 0.5, 0.75].entries()) {
         const rate = (options.ratesOf ?? capacity) * share;
         const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
         const [phaseStartedAtMs, cpuBefore] = [Date.now(), threadCpuSeconds(backendPid)];
+        let loading = true;
+        const reads = user && uiReader(user, () => loading);
         const { load, lags, sampleGapsMs } = await loadAndIndex(
           deployment.backend.baseUrl,
           (start) => runFixedRate(deployment.otlpAddresses, key, rate, paced, start),
           peaks,
-        );
+        ).finally(() => {
+          loading = false;
+        });
         const cpu = cpuBetween(cpuBefore, threadCpuSeconds(backendPid));
         const label = `at_${share * 100}pct`;
         fixedRates[`${label}_offered_spans_per_s`] = Math.round(rate);
@@ -506,6 +514,7 @@ export async function benchIngestion(
         fixedRates[`${label}_main_thread_cpu_ms_per_1k_spans`] = round(
           ((cpu.MainThread ?? Number.NaN) * 1e6) / load.spans,
         );
+        if (reads) Object.assign(fixedRates, readerFigures(label, await reads));
         if (options.batchDetail) {
           printBatchDetail(label, deployment.backend.output(), phaseStartedAtMs, Date.now());
         }
@@ -573,6 +582,50 @@ export async function benchIngestion(
   };
   console.table(results);
   return results;
+}
+
+/**
+ * A user with the web UI open while the load runs: once a second the newest 50-row root page of the
+ * next service and the waterfall of the newest trace on it (what the trace list and the trace page
+ * ask for), until `running()` turns false. Read through the REST API with a session, as the UI does.
+ */
+async function uiReader(user: Session, running: () => boolean) {
+  const figures = { pageMs: [] as number[], traceMs: [] as number[], failed: 0 };
+  const timedGet = async (path: string, into: number[]) => {
+    const started = performance.now();
+    const response = await user.request('GET', path);
+    const body = await response.text();
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${body.slice(0, 200)}`);
+    into.push(performance.now() - started);
+    return body;
+  };
+  for (let call = 0; running(); call++) {
+    const started = performance.now();
+    try {
+      const services = JSON.parse(await timedGet('/otel/span_service_names', [])) as string[];
+      const service = services[call % Math.max(1, services.length)];
+      if (service !== undefined) {
+        const page = `/otel/service/${encodeURIComponent(service)}/root_spans?limit=50`;
+        const [newest] = JSON.parse(await timedGet(page, figures.pageMs)) as Array<{ trace_id: string }>;
+        if (newest) await timedGet(`/otel/trace/${newest.trace_id}/compact?view=waterfall`, figures.traceMs);
+      }
+    } catch (error) {
+      figures.failed++;
+      if (figures.failed === 1) process.stdout.write(`ui reader: ${String(error)}\n`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (performance.now() - started))));
+  }
+  return figures;
+}
+
+function readerFigures(label: string, reads: Awaited<ReturnType<typeof uiReader>>): Record<string, number> {
+  return {
+    [`${label}_reader_page_p50_ms`]: round(percentile(reads.pageMs, 50)),
+    [`${label}_reader_page_p99_ms`]: round(percentile(reads.pageMs, 99)),
+    [`${label}_reader_trace_p50_ms`]: round(percentile(reads.traceMs, 50)),
+    [`${label}_reader_trace_p99_ms`]: round(percentile(reads.traceMs, 99)),
+    [`${label}_reader_failed`]: reads.failed,
+  };
 }
 
 /** `<name>_median`, `_min` and `_max` of the values, to two decimals. */
@@ -661,6 +714,7 @@ if (import.meta.main) {
     // --rates-of N: the fixed rates as 25/50/75 % of N spans/s, not of the capacity just measured.
     ratesOf: arg('rates-of'),
     batchDetail: process.argv.includes('--batch-detail'),
+    reader: process.argv.includes('--reader'),
     // --rounds N: N rounds of baseline, unlimited and defaults, the ratios' median, min and max.
     rounds: arg('rounds'),
     // --seed N: other spans than the default seed's (e.g. into a copy of a generated store).
