@@ -604,7 +604,8 @@ class DuckDbHandle implements DuckDb {
    * right or wrong), so the new instance starts from what was committed: the file and its WAL.
    */
   private async reopenFile({ checkpointFirst }: { checkpointFirst: boolean }): Promise<void> {
-    await this.reopenDone(); // its reader back first: readersIdle below waits for one call only
+    // One afterReopen at a time (readingAgain), and its reader back before readersIdle below.
+    await this.reopenDone();
     const old = this.session;
     if (!old || this.closing) return;
     const reopened = Promise.withResolvers<void>();
