@@ -167,6 +167,42 @@ test('a root page stays exact when the newest roots are stored twice, and the se
   assert.deepEqual(await pages(), once, 'answered once before the merge');
 });
 
+test('a list page that reaches back past the day before its newest root, or before its cursor, is whole', async (t) => {
+  const store = await openStore();
+  t.after(() => store.close());
+  const [template] = workflowBatch().spans;
+  // 20 roots in the newest hour, 60 more 3 hours apart before it: a page of 50 reaches back ~4 days.
+  const roots = Array.from({ length: 80 }, (_, i) => ({
+    ...template!,
+    trace_id: (i + 1).toString(16).padStart(32, '0'),
+    parent_span_id: null,
+    start_time: template!.start_time - (i < 20 ? BigInt(i) * 1_000_000n : BigInt(i - 19) * 3n * HOUR),
+  }));
+  await store.insertBatch({ spans: roots, patches: [] });
+  const service = template!.service_name;
+  const page = async (before?: { startTime: bigint; spanId: string }) =>
+    (await store.rootSpanPage(service, { limit: 50, ...(before && { before }) }, { llmOnly: false })).map(
+      (bytes) => (JSON.parse(Buffer.from(bytes).toString()) as { trace_id: string }).trace_id,
+    );
+  const newestFirst = roots.map((root) => root.trace_id);
+  assert.deepEqual(await page(), newestFirst.slice(0, 50), 'the first page');
+  const fifth = roots[4]!;
+  assert.deepEqual(
+    await page({ startTime: fifth.start_time, spanId: fifth.span_id }),
+    newestFirst.slice(5, 55),
+    'the page after the fifth root',
+  );
+  // As in a new process, which knows no service's newest span before a service list or an insert.
+  const again = await ClickHouseSpanStore.open(options({ database: store.database }), logger);
+  t.after(() => again.close());
+  await again.services();
+  assert.deepEqual(
+    (await again.rootSpanPage(service, { limit: 50 }, { llmOnly: false })).length,
+    50,
+    'after the service list',
+  );
+});
+
 test('a batch replayed after a crash between its inserts stores only what was missing', async (t) => {
   const store = await openStore();
   t.after(() => store.close());

@@ -180,6 +180,12 @@ export function logRecordFromRow(row: unknown[]): LogRecordRow {
 export type SpanList = 'root' | 'llm_root' | 'workflow';
 /** Keyset cursor: after the first page, spans strictly older than the last one shown. */
 export type Cursor = 'first_page' | 'before_time' | 'before_time_and_span';
+/**
+ * How much of a service's spans a list page reads: `recent` only from {floor} on (the parts and
+ * partitions before it are not read at all), `bounded` from the start of its oldest row as read
+ * without FINAL, `whole` everything. A page is exact in each, or short: the store then widens.
+ */
+export type ListScope = 'recent' | 'bounded' | 'whole';
 
 const CURSOR_FILTERS: Record<Cursor, string> = {
   first_page: '',
@@ -205,16 +211,20 @@ export function storeQueries(target: SchemaTarget) {
     workflow: "junjo_span_type = 'workflow'",
   };
   /**
-   * A page newest first. `bounded`: only from the start of the page's oldest row as read without
-   * FINAL (a scalar subquery, so the partitions and granules before it are skipped), which holds
-   * the whole page unless rows stored twice fill it: the caller then asks again unbounded.
+   * A page newest first. Unless `whole`: only from the start of the page's oldest row as read
+   * without FINAL (a scalar subquery, so the partitions and granules before it are skipped), which
+   * holds the whole page unless rows stored twice fill it: the caller then asks again unbounded.
+   * That subquery itself reads the newest granules of the service in every part; `recent` spares
+   * it the parts before {floor}.
    */
-  const listPage = (list: SpanList, cursor: Cursor, bounded: boolean) => {
-    const where = `service_name = {service_name:String} AND ${listFilters[list]} ${CURSOR_FILTERS[cursor]}`;
-    const bound = bounded
-      ? `AND start_time >= (SELECT min(start_time) FROM (
-          SELECT start_time FROM ${spans.read} WHERE ${where} ORDER BY start_time DESC LIMIT {limit:UInt32}))`
-      : '';
+  const listPage = (list: SpanList, cursor: Cursor, scope: ListScope) => {
+    const recent = scope === 'recent' ? `AND start_time >= ${at('floor')}` : '';
+    const where = `service_name = {service_name:String} AND ${listFilters[list]} ${CURSOR_FILTERS[cursor]} ${recent}`;
+    const bound =
+      scope === 'whole'
+        ? ''
+        : `AND start_time >= (SELECT min(start_time) FROM (
+          SELECT start_time FROM ${spans.read} WHERE ${where} ORDER BY start_time DESC LIMIT {limit:UInt32}))`;
     return `
     SELECT ${SPAN_SELECT} FROM ${spans.read} FINAL WHERE ${where} ${bound}
     ORDER BY start_time DESC, span_id DESC LIMIT {limit:UInt32}`;
