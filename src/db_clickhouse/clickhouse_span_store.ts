@@ -256,7 +256,7 @@ export class ClickHouseSpanStore implements SpanStore {
     }
     // The day before the cursor, or before the service's newest span: where a page of a busy
     // service lies, and the parts and partitions older than it are not read. At 10M spans over 13
-    // days the first page took ~60 ms without it, ~35 with it (docs/scale-out.md).
+    // days the first page took ~60 ms without it, 25–30 with it (docs/scale-out.md).
     const newest = page.before?.startTime ?? this.#newestStarts.get(serviceName);
     const scopes: ListScope[] = ['bounded', 'whole'];
     if (newest !== undefined) {
@@ -617,11 +617,11 @@ function llmTraceRows(spans: SpanRow[]): LlmTrace[] {
   return [...earliest].map(([trace_id, start_time]) => ({ trace_id, start_time }));
 }
 
-// Ids per lookup: over HTTP the query parameters travel in the URL, which ClickHouse caps (1 MiB
-// by default); a thousand ids stay far below it whatever the batch size.
 /** A list page reads the day before its cursor or its service's newest span first (#listPage). */
 const LIST_FLOOR_MICROS = 24n * 3_600_000_000n;
 
+// Ids per lookup: over HTTP the query parameters travel in the URL, which ClickHouse caps (1 MiB
+// by default); a thousand ids stay far below it whatever the batch size.
 const LOOKUP_CHUNK = 1000;
 
 function chunks<T>(items: T[]): T[][] {
