@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, type TestContext, test } from 'node:test';
 import { StartupError } from '../errors.ts';
 import { legacyWorkflowTrace, toExportRequest } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
@@ -138,27 +138,50 @@ test('text with tabs, line breaks, backslashes and a literal \\N survives the Ta
   assert.deepEqual(await store.traceSpans(stored.trace_id), [stored]);
 });
 
-test('a root page stays exact when the newest roots are stored twice, and the service list counts them once', async (t) => {
+/** A store holding 80 root spans of one service, the i-th starting at `startOf(first, i)`. */
+async function storeWithRoots(t: TestContext, startOf: (first: bigint, i: number) => bigint) {
   const store = await openStore();
   t.after(() => store.close());
   const [template] = workflowBatch().spans;
-  // 80 roots a second apart, so that 50 rows read without FINAL hold only 25 distinct roots.
   const roots = Array.from({ length: 80 }, (_, i) => ({
     ...template!,
     trace_id: (i + 1).toString(16).padStart(32, '0'),
     parent_span_id: null,
-    start_time: template!.start_time + BigInt(i) * 1_000_000n,
+    start_time: startOf(template!.start_time, i),
   }));
   await store.insertBatch({ spans: roots, patches: [] });
-  const service = template!.service_name;
+  return { store, roots, service: template!.service_name };
+}
+
+/** The trace ids of a 50-row root page, newest first. */
+async function rootPageTraceIds(
+  store: ClickHouseSpanStore,
+  service: string,
+  before?: { startTime: bigint; spanId: string },
+) {
+  const page = await store.rootSpanPage(
+    service,
+    { limit: 50, ...(before && { before }) },
+    { llmOnly: false },
+  );
+  return page.map((bytes) => (JSON.parse(Buffer.from(bytes).toString()) as { trace_id: string }).trace_id);
+}
+
+test('a root page stays exact when the newest roots are stored twice, and the service list counts them once', async (t) => {
+  // 80 roots a second apart, so that 50 rows read without FINAL hold only 25 distinct roots.
+  const { store, roots, service } = await storeWithRoots(t, (first, i) => first + BigInt(i) * 1_000_000n);
   const pages = async () => ({
-    first: (await store.rootSpanPage(service, { limit: 50 }, { llmOnly: false })).map(
-      (bytes) => (JSON.parse(Buffer.from(bytes).toString()) as { span_id: string }).span_id,
-    ),
+    first: await rootPageTraceIds(store, service),
     services: await store.services(),
   });
   const once = await pages();
-  assert.equal(once.first.length, 50);
+  assert.deepEqual(
+    once.first,
+    roots
+      .map((root) => root.trace_id)
+      .toReversed()
+      .slice(0, 50),
+  );
   assert.deepEqual(once.services, [
     { serviceName: service, spanCount: 80, traceCount: 80, lastSeenMicros: roots.at(-1)!.start_time },
   ]);
@@ -168,27 +191,15 @@ test('a root page stays exact when the newest roots are stored twice, and the se
 });
 
 test('a list page that reaches back past the day before its newest root, or before its cursor, is whole', async (t) => {
-  const store = await openStore();
-  t.after(() => store.close());
-  const [template] = workflowBatch().spans;
   // 20 roots in the newest hour, 60 more 3 hours apart before it: a page of 50 reaches back ~4 days.
-  const roots = Array.from({ length: 80 }, (_, i) => ({
-    ...template!,
-    trace_id: (i + 1).toString(16).padStart(32, '0'),
-    parent_span_id: null,
-    start_time: template!.start_time - (i < 20 ? BigInt(i) * 1_000_000n : BigInt(i - 19) * 3n * HOUR),
-  }));
-  await store.insertBatch({ spans: roots, patches: [] });
-  const service = template!.service_name;
-  const page = async (reader: ClickHouseSpanStore, before?: { startTime: bigint; spanId: string }) =>
-    (await reader.rootSpanPage(service, { limit: 50, ...(before && { before }) }, { llmOnly: false })).map(
-      (bytes) => (JSON.parse(Buffer.from(bytes).toString()) as { trace_id: string }).trace_id,
-    );
+  const { store, roots, service } = await storeWithRoots(t, (first, i) =>
+    i < 20 ? first - BigInt(i) * 1_000_000n : first - BigInt(i - 19) * 3n * HOUR,
+  );
   const newestFirst = roots.map((root) => root.trace_id);
-  assert.deepEqual(await page(store), newestFirst.slice(0, 50), 'the first page');
+  assert.deepEqual(await rootPageTraceIds(store, service), newestFirst.slice(0, 50), 'the first page');
   const fifth = roots[4]!;
   assert.deepEqual(
-    await page(store, { startTime: fifth.start_time, spanId: fifth.span_id }),
+    await rootPageTraceIds(store, service, { startTime: fifth.start_time, spanId: fifth.span_id }),
     newestFirst.slice(5, 55),
     'the page after the fifth root',
   );
@@ -196,7 +207,11 @@ test('a list page that reaches back past the day before its newest root, or befo
   const again = await ClickHouseSpanStore.open(options({ database: store.database }), logger);
   t.after(() => again.close());
   await again.services();
-  assert.deepEqual(await page(again), newestFirst.slice(0, 50), 'after the service list');
+  assert.deepEqual(
+    await rootPageTraceIds(again, service),
+    newestFirst.slice(0, 50),
+    'after the service list',
+  );
 });
 
 test('a batch replayed after a crash between its inserts stores only what was missing', async (t) => {
