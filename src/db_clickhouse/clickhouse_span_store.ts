@@ -38,6 +38,7 @@ import {
 } from './connection.ts';
 import { migrate } from './migrations.ts';
 import { patchKey, type SchemaTarget } from './schema.ts';
+import { ServiceTotals } from './service_totals.ts';
 import {
   type Cursor,
   compactFromRow,
@@ -71,7 +72,8 @@ export class ClickHouseSpanStore implements SpanStore {
   readonly #sql: StoreQueries;
   /**
    * Whether spans were ever deleted (span_deletions): until then the service list is the summary
-   * alone. Read at prepare() and set by retention here: the backend is the store's only writer.
+   * alone, kept in memory. Read at prepare() and set by retention here: the backend is the store's
+   * only writer.
    */
   #spansDeleted = true;
   /** The tail of the write queue: one batch or retention step at a time. */
@@ -81,6 +83,8 @@ export class ClickHouseSpanStore implements SpanStore {
    * where a list's first page looks first (#listPage). Stale or missing only costs a wider read.
    */
   readonly #newestStarts = new Map<string, bigint>();
+  /** The service list while nothing was deleted, kept up to date by this writer (service_totals.ts). */
+  readonly #serviceTotals = new ServiceTotals();
 
   constructor(connection: ClickHouseConnection, options: ClickHouseStoreOptions, logger: Logger) {
     this.client = connection.client;
@@ -135,7 +139,9 @@ export class ClickHouseSpanStore implements SpanStore {
     const { tables } = this.#sql;
     await this.#insertRows(tables.llm.read, LLM_TRACE_LAYOUT, llmTraceRows(newSpans));
     // Through the Null table whose views write spans and the service summary (schema.ts).
-    await this.#insertRows(tables.ingest.read, SPAN_LAYOUT, newSpans);
+    await this.#serviceTotals.write(newSpans, () =>
+      this.#insertRows(tables.ingest.read, SPAN_LAYOUT, newSpans),
+    );
     for (const span of newSpans) this.#noteNewestStart(span.service_name, span.start_time);
     await this.#insertRows(tables.patches.read, PATCH_LAYOUT, newPatches);
     await this.#insertRows(tables.logs.read, LOG_LAYOUT, newLogs);
@@ -218,16 +224,21 @@ export class ClickHouseSpanStore implements SpanStore {
 
   async services(): Promise<ServiceSummary[]> {
     const nothingDeleted = this.#options.retentionDays === null && !this.#spansDeleted;
-    const services = (
-      await this.#rows(nothingDeleted ? this.#sql.servicesNothingDeleted : this.#sql.services)
-    ).map((row) => ({
+    const services = nothingDeleted
+      ? (this.#serviceTotals.list() ??
+        (await this.#serviceTotals.load(() => this.#readServices(this.#sql.servicesNothingDeleted))))
+      : await this.#readServices(this.#sql.services);
+    for (const service of services) this.#noteNewestStart(service.serviceName, service.lastSeenMicros);
+    return services;
+  }
+
+  async #readServices(query: string): Promise<ServiceSummary[]> {
+    return (await this.#rows(query)).map((row) => ({
       serviceName: row[0] as string,
       spanCount: Number(row[1]),
       traceCount: Number(row[2]),
       lastSeenMicros: BigInt(row[3] as string),
     }));
-    for (const service of services) this.#noteNewestStart(service.serviceName, service.lastSeenMicros);
-    return services;
   }
 
   #noteNewestStart(serviceName: string, startMicros: bigint): void {
@@ -405,6 +416,7 @@ export class ClickHouseSpanStore implements SpanStore {
       const spans = await this.#count(this.#sql.countSpansBefore, { limit });
       await this.#command(this.#sql.deleteLlmTracesBefore, { limit });
       this.#spansDeleted = true;
+      this.#serviceTotals.forget();
       await this.#command(this.#sql.recordDeletion, { limit });
       await this.#command(this.#sql.deleteSpansBefore, { limit });
       return { spans, patches, logRecords, done: !boundary };

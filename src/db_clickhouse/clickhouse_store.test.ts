@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
 import { StartupError } from '../errors.ts';
-import { legacyWorkflowTrace, toExportRequest } from '../fixtures/junjo_traces.ts';
+import { legacyWorkflowTrace, packRequests, toExportRequest, workflowMix } from '../fixtures/junjo_traces.ts';
 import { createLogger } from '../logger.ts';
 import { processTraceRequest } from '../spans/span_processor.ts';
 import type { WorkflowRunFilter } from '../spans/workflow_run_filter.ts';
@@ -211,6 +211,55 @@ test('a list page that reaches back past the day before its newest root, or befo
     await rootPageTraceIds(again, service),
     newestFirst.slice(0, 50),
     'after the service list',
+  );
+});
+
+test('the service list kept in memory is what the summary says after inserts, replays and reads among them', async (t) => {
+  const store = await openStore();
+  t.after(() => store.close());
+  const batches = packRequests(workflowMix({ traces: 60, services: 3, seed: 11 }), 100).map((request) =>
+    processTraceRequest(request),
+  );
+  // Two services named so that UTF-16 order and byte order (ClickHouse's) disagree.
+  for (const [i, name] of ['svc-\u{1F600}', 'svc-\uFF01'].entries()) {
+    for (const row of [...batches[i + 3]!.spans, ...batches[i + 3]!.patches]) row.service_name = name;
+  }
+  // As a new process reads it: from the summary.
+  const fromSummary = async () => {
+    const again = await ClickHouseSpanStore.open(options({ database: store.database }), logger);
+    try {
+      return await again.services();
+    } finally {
+      await again.close();
+    }
+  };
+  await store.insertBatch(batches[0]!);
+  assert.deepEqual(await store.services(), await fromSummary(), 'read once');
+  // Writes go one at a time; the reads run beside them.
+  await Promise.all([
+    store.insertBatch(batches[1]!),
+    store.services(),
+    store.insertBatch(batches[2]!),
+    store.services(),
+    store.insertBatch(batches[1]!),
+    store.services(),
+  ]);
+  assert.deepEqual(
+    await store.services(),
+    await fromSummary(),
+    'after inserts, a replay and reads among them',
+  );
+  await Promise.all([store.insertBatch(batches[3]!), store.insertBatch(batches[4]!)]);
+  const services = await store.services();
+  assert.deepEqual(services, await fromSummary(), 'after two new services');
+  assert.deepEqual(
+    services.map((service) => service.serviceName).filter((name) => name.startsWith('svc-')),
+    ['svc-\uFF01', 'svc-\u{1F600}'],
+  );
+  const total = batches.slice(0, 5).reduce((sum, batch) => sum + batch.spans.length, 0);
+  assert.equal(
+    services.reduce((sum, service) => sum + service.spanCount, 0),
+    total,
   );
 });
 
