@@ -317,7 +317,7 @@ test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again wi
     ['span_deletions', false],
     ['spans_v2', true],
     ['state_patches_v2', true],
-    ['trace_index', true],
+    ['trace_index_v2', true],
   ]);
   await kept.close();
   const forever = await openStore({ database, retentionDays: null });
@@ -332,7 +332,7 @@ test('JUNJO_RETENTION_DAYS becomes a TTL on every table, and is removed again wi
   assert.deepEqual(await marks.json(), [[1]]);
 });
 
-test('a version 1 database upgrades: its patches move to state_patches_v2 with the same ids, its spans to spans_v2', async (t) => {
+test('a version 1 database upgrades: its patches move to state_patches_v2 with the same ids, its spans to spans_v2, its trace index to trace_index_v2', async (t) => {
   const database = `v1_${process.pid}`;
   const target = { database, cluster: '' };
   const batch = workflowBatch();
@@ -385,8 +385,19 @@ test('a version 1 database upgrades: its patches move to state_patches_v2 with t
   });
   assert.deepEqual(
     await spanTables.json(),
-    [['spans_ingest'], ['spans_ingest_v2_mv'], ['spans_v2']],
+    [['spans_ingest'], ['spans_ingest_v2_mv'], ['spans_v2'], ['trace_index_v2_of_spans_v2_mv']],
     'the version 1 spans table and its views are dropped',
+  );
+  const indexTables = await store.client.query({
+    query:
+      "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE 'trace_index%' ORDER BY name",
+    query_params: { db: database },
+    format: 'JSONCompactEachRow',
+  });
+  assert.deepEqual(
+    await indexTables.json(),
+    [['trace_index_v2'], ['trace_index_v2_of_spans_v2_mv']],
+    'the version 1 trace index and the view into it are dropped',
   );
   const bySpanId = (a: { span_id: string }, b: typeof a) => (a.span_id < b.span_id ? -1 : 1);
   const traceId = batch.spans[0]!.trace_id;

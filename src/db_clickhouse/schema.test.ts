@@ -30,10 +30,30 @@ test('one server: MergeTree-family tables partitioned by day, ordered for the li
       ),
     ),
   );
+  // Version 8 feeds trace_index_v2, of 1,024-id granules, from spans_v2 before copying the index
+  // into it; version 9 drops the old index and the view into it.
+  const index = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.trace_index_v2 '))!;
+  assert.match(
+    index,
+    /ENGINE = AggregatingMergeTree\n[\s\S]*SETTINGS ttl_only_drop_parts = 1, index_granularity = 1024$/,
+  );
+  const indexView = statements.findIndex((s) =>
+    /VIEW IF NOT EXISTS junjo\.trace_index_v2_of_spans_v2_mv\nTO junjo\.trace_index_v2 AS[\s\S]*FROM junjo\.spans_v2 GROUP BY/.test(
+      s,
+    ),
+  );
+  assert.ok(indexView > 0);
+  assert.match(
+    statements[indexView + 1]!,
+    /^INSERT INTO junjo\.trace_index_v2 [\s\S]*FROM junjo\.trace_index$/,
+  );
+  const dropped = statements.indexOf('DROP VIEW IF EXISTS junjo.trace_index_v2_mv SYNC');
+  assert.ok(dropped > indexView + 1);
+  assert.equal(statements[dropped + 1], 'DROP TABLE IF EXISTS junjo.trace_index SYNC');
   assert.ok(!statements.some((s) => /ON CLUSTER|Replicated|Distributed|distributed_/.test(s)));
-  // Version 1's spans and state_patches, every table of today, the Null table spans are inserted
-  // through, and span_deletions (no TTL: it records what retention deleted).
-  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 4);
+  // Version 1's spans, state_patches and trace_index, every table of today, the Null table spans
+  // are inserted through, and span_deletions (no TTL: it records what retention deleted).
+  assert.equal(statements.filter((s) => s.startsWith('CREATE TABLE')).length, TABLES.length + 5);
   assert.match(
     statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS junjo.span_deletions '))!,
     /deleted_before DateTime64\(6, 'UTC'\)[\s\S]*ENGINE = MergeTree\nORDER BY deleted_before$/,
@@ -155,6 +175,10 @@ test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed
   assert.ok(
     statements.some((s) => /TO junjo\.trace_index_local AS[\s\S]*FROM junjo\.spans_v2_local/.test(s)),
   );
+  assert.ok(
+    statements.some((s) => /TO junjo\.trace_index_v2_local AS[\s\S]*FROM junjo\.spans_v2_local/.test(s)),
+  );
+  assert.ok(statements.includes('DROP TABLE IF EXISTS junjo.trace_index_local ON CLUSTER traces SYNC'));
   // Mutations and TTLs address the local tables.
   assert.deepEqual(tableNames(cluster, 'spans_v2'), {
     read: 'junjo.spans_v2',

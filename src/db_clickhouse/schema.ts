@@ -4,9 +4,10 @@
 //   so the per-service lists read newest-first in key order and stop after a page; a bloom-filter
 //   skip index on trace_id. Granules of at most 1 MiB (see SPANS): a trace lookup decompresses
 //   the granules holding its spans, whole. (Version 1's `spans` had ClickHouse's 10 MiB ones.)
-// - trace_index: trace_id → first/last span start, kept by a materialized view on spans (as Jaeger
-//   and SigNoz do): a trace lookup reads only the partitions of its time range, and the writer's
-//   replay check ("which of these traces have stored spans?") is a primary-key lookup.
+// - trace_index_v2: trace_id → first/last span start, kept by a materialized view on spans (as
+//   Jaeger and SigNoz do): a trace lookup reads only the partitions of its time range, and the
+//   writer's replay check ("which of these traces have stored spans?") is a primary-key lookup.
+//   Granules of 1,024 ids (see TRACE_INDEX; version 1's `trace_index` had 8,192).
 // - state_patches_v2 and log_records: ordered by trace_id first (they are only ever read by trace).
 //   A patch id is `<trace_id>:<span_id>:<event id>` (spans/span_processor.ts), and the trace and
 //   span ids are columns already: the table keeps only `patch_key` (see PATCH_KEY) and gives
@@ -36,6 +37,7 @@ export type TableName =
   | 'spans'
   | 'spans_v2'
   | 'trace_index'
+  | 'trace_index_v2'
   | 'state_patches'
   | 'state_patches_v2'
   | 'log_records'
@@ -209,20 +211,35 @@ const SPANS: TableSpec = {
   settings: 'index_granularity_bytes = 1048576',
 };
 
-export const TABLES: TableSpec[] = [
-  SPANS,
-  {
-    name: 'trace_index',
-    columns: `
+/** Version 1's trace index, which version 8 copies into TRACE_INDEX and version 9 drops. */
+const TRACE_INDEX_V1: TableSpec = {
+  name: 'trace_index',
+  columns: `
   trace_id ${ID},
   first_start SimpleAggregateFunction(min, DateTime64(6, 'UTC')),
   last_start SimpleAggregateFunction(max, DateTime64(6, 'UTC'))`,
-    engine: 'AggregatingMergeTree',
-    // By day too, so that retention's TTL drops whole old parts; a lookup aggregates across them.
-    partitionBy: 'toDate(last_start)',
-    orderBy: 'trace_id',
-    ttlColumn: 'last_start',
-  },
+  engine: 'AggregatingMergeTree',
+  // By day too, so that retention's TTL drops whole old parts; a lookup aggregates across them.
+  partitionBy: 'toDate(last_start)',
+  orderBy: 'trace_id',
+  ttlColumn: 'last_start',
+};
+
+/**
+ * The trace index in granules of 1,024 trace ids instead of ClickHouse's 8,192: a lookup meets
+ * every part (one or more per day) and decompresses a granule of each, ~34 KB of ids instead of
+ * ~270 KB. Measured on a 10M store (13 parts): ~10.2 → ~7.5 ms p50 per lookup, under load 2.7;
+ * disk +0.08 B per span.
+ */
+const TRACE_INDEX: TableSpec = {
+  ...TRACE_INDEX_V1,
+  name: 'trace_index_v2',
+  settings: 'index_granularity = 1024',
+};
+
+export const TABLES: TableSpec[] = [
+  SPANS,
+  TRACE_INDEX,
   STATE_PATCHES,
   {
     name: 'log_records',
@@ -310,8 +327,13 @@ export const MIGRATIONS: Migration[] = [
     statements: (target) => {
       const spans = tableNames(target, 'spans');
       const traceIndex = tableNames(target, 'trace_index');
-      const v1Tables = TABLES.filter((spec) => spec !== SERVICE_SUMMARY).map((spec) =>
-        spec === STATE_PATCHES ? STATE_PATCHES_V1 : spec === SPANS ? SPANS_V1 : spec,
+      const v1Of = new Map([
+        [STATE_PATCHES, STATE_PATCHES_V1],
+        [SPANS, SPANS_V1],
+        [TRACE_INDEX, TRACE_INDEX_V1],
+      ]);
+      const v1Tables = TABLES.filter((spec) => spec !== SERVICE_SUMMARY).map(
+        (spec) => v1Of.get(spec) ?? spec,
       );
       return [
         ...v1Tables.flatMap((spec) => createTable(target, spec)),
@@ -339,11 +361,7 @@ FROM ${tableNames(target, 'state_patches').read}${
     version: 3,
     description: 'drop state_patches (copied into state_patches_v2)',
     // A version of its own, so that the copy above can always run again until it is recorded.
-    statements: (target) => {
-      const old = tableNames(target, 'state_patches');
-      const drop = (table: string) => `DROP TABLE IF EXISTS ${table}${onCluster(target)} SYNC`;
-      return target.cluster ? [drop(old.read), drop(old.local)] : [drop(old.read)];
-    },
+    statements: (target) => dropReplaced(target, 'state_patches'),
   },
   {
     version: 4,
@@ -397,15 +415,7 @@ SELECT ${columns} FROM ${old.read}${target.cluster ? '\nSETTINGS distributed_for
     version: 6,
     description: 'drop spans (copied into spans_v2) and its index view',
     // A version of its own, so that the copy above can always run again until it is recorded.
-    statements: (target) => {
-      const old = tableNames(target, 'spans');
-      const drop = (kind: 'VIEW' | 'TABLE', name: string) =>
-        `DROP ${kind} IF EXISTS ${name}${onCluster(target)} SYNC`;
-      return [
-        drop('VIEW', `${target.database}.trace_index_mv`),
-        ...(target.cluster ? [drop('TABLE', old.read), drop('TABLE', old.local)] : [drop('TABLE', old.read)]),
-      ];
-    },
+    statements: (target) => dropReplaced(target, 'spans', ['trace_index_mv']),
   },
   {
     version: 7,
@@ -424,7 +434,43 @@ ORDER BY deleted_before`;
       return target.cluster ? [local, distributedTable(target, 'span_deletions', 'rand()')] : [local];
     },
   },
+  {
+    version: 8,
+    description: 'trace_index_v2: the trace index in granules of 1,024 trace ids, for trace lookups',
+    // Run at start-up before the poller writes: the view from spans_v2 feeds the new index before
+    // the copy. Run again after an interruption, the copy writes its rows twice: min and max make
+    // them change nothing.
+    statements: (target) => {
+      const index = tableNames(target, 'trace_index_v2');
+      return [
+        ...createTable(target, TRACE_INDEX),
+        traceIndexView(target, 'trace_index_v2_of_spans_v2_mv', tableNames(target, 'spans_v2'), index),
+        `INSERT INTO ${index.read} (trace_id, first_start, last_start)
+SELECT trace_id, first_start, last_start FROM ${tableNames(target, 'trace_index').read}${
+          target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''
+        }`,
+      ];
+    },
+  },
+  {
+    version: 9,
+    description: 'drop trace_index (copied into trace_index_v2) and its view',
+    // A version of its own, so that the copy above can always run again until it is recorded.
+    statements: (target) => dropReplaced(target, 'trace_index', ['trace_index_v2_mv']),
+  },
 ];
+
+/** Drops the views named, then a table that a copy replaced (on a cluster, with its local table). */
+function dropReplaced(target: SchemaTarget, table: TableName, views: string[] = []): string[] {
+  const names = tableNames(target, table);
+  const drop = (kind: 'VIEW' | 'TABLE', name: string) =>
+    `DROP ${kind} IF EXISTS ${name}${onCluster(target)} SYNC`;
+  return [
+    ...views.map((view) => drop('VIEW', `${target.database}.${view}`)),
+    drop('TABLE', names.read),
+    ...(target.cluster ? [drop('TABLE', names.local)] : []),
+  ];
+}
 
 /**
  * On each shard, from the local spans table into the local index: sharding by trace id keeps a

@@ -196,7 +196,7 @@ const CURSOR_FILTERS: Record<Cursor, string> = {
 /** Every statement of the store, for one database (and cluster). */
 export function storeQueries(target: SchemaTarget) {
   const spans = tableNames(target, 'spans_v2');
-  const traceIndex = tableNames(target, 'trace_index');
+  const traceIndex = tableNames(target, 'trace_index_v2');
   const patches = tableNames(target, 'state_patches_v2');
   const logs = tableNames(target, 'log_records');
   const llm = tableNames(target, 'llm_traces');
@@ -230,7 +230,7 @@ export function storeQueries(target: SchemaTarget) {
     ORDER BY start_time DESC, span_id DESC LIMIT {limit:UInt32}`;
   };
   const inRange = `start_time BETWEEN ${at('from')} AND ${at('to')}`;
-  // A trace's time range from trace_index, as a scalar subquery: evaluated before the spans read is
+  // A trace's time range from trace_index_v2, as a scalar subquery: evaluated before the spans read is
   // planned, so only the partitions and granules of that range are read (an unknown trace: none),
   // in one statement instead of a lookup and then the read.
   const traceRange = `WITH (
