@@ -8,7 +8,7 @@ import type { SpanRow } from '../spans/rows.ts';
 import type { ServiceSummary } from '../spans/span_store.ts';
 
 export class ServiceTotals {
-  /** Null until read from the summary, and again after a failed write. */
+  /** Null until read from the summary, and again after a failed write or a deletion. */
   #byService: Map<string, ServiceSummary> | null = null;
   /** Bumped by every write to spans_ingest, before and after: a read across one is not kept. */
   #writes = 0;
