@@ -370,32 +370,27 @@ test('a version 1 database upgrades: its patches move to state_patches_v2 with t
   const byTime = (a: { event_time: bigint; patch_id: string }, b: typeof a) =>
     a.event_time < b.event_time ? -1 : a.event_time > b.event_time ? 1 : a.patch_id < b.patch_id ? -1 : 1;
   assert.deepEqual(await store.statePatches(batch.spans[0]!.trace_id), [...patches].sort(byTime));
-  const tables = await store.client.query({
-    query:
-      'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {p:String} ORDER BY name',
-    query_params: { db: database, p: 'state_patches%' },
-    format: 'JSONCompactEachRow',
-  });
-  assert.deepEqual(await tables.json(), [['state_patches_v2']], 'the version 1 table is dropped');
-  const spanTables = await store.client.query({
-    query:
-      "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE '%spans%' ORDER BY name",
-    query_params: { db: database },
-    format: 'JSONCompactEachRow',
-  });
+  const tablesLike = async (pattern: string) => {
+    const result = await store.client.query({
+      query:
+        'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {p:String} ORDER BY name',
+      query_params: { db: database, p: pattern },
+      format: 'JSONCompactEachRow',
+    });
+    return result.json();
+  };
   assert.deepEqual(
-    await spanTables.json(),
+    await tablesLike('state_patches%'),
+    [['state_patches_v2']],
+    'the version 1 table is dropped',
+  );
+  assert.deepEqual(
+    await tablesLike('%spans%'),
     [['spans_ingest'], ['spans_ingest_v2_mv'], ['spans_v2'], ['trace_index_v2_of_spans_v2_mv']],
     'the version 1 spans table and its views are dropped',
   );
-  const indexTables = await store.client.query({
-    query:
-      "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE 'trace_index%' ORDER BY name",
-    query_params: { db: database },
-    format: 'JSONCompactEachRow',
-  });
   assert.deepEqual(
-    await indexTables.json(),
+    await tablesLike('trace_index%'),
     [['trace_index_v2'], ['trace_index_v2_of_spans_v2_mv']],
     'the version 1 trace index and the view into it are dropped',
   );
