@@ -178,6 +178,13 @@ test('a cluster: ON CLUSTER everywhere, Replicated* local tables and Distributed
   assert.ok(
     statements.some((s) => /TO junjo\.trace_index_v2_local AS[\s\S]*FROM junjo\.spans_v2_local/.test(s)),
   );
+  assert.ok(
+    statements.some((s) =>
+      /^INSERT INTO junjo\.trace_index_v2 [\s\S]*FROM junjo\.trace_index\nSETTINGS distributed_foreground_insert = 1$/.test(
+        s,
+      ),
+    ),
+  );
   assert.ok(statements.includes('DROP TABLE IF EXISTS junjo.trace_index_local ON CLUSTER traces SYNC'));
   // Mutations and TTLs address the local tables.
   assert.deepEqual(tableNames(cluster, 'spans_v2'), {

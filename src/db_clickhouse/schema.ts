@@ -351,10 +351,7 @@ export const MIGRATIONS: Migration[] = [
       `INSERT INTO ${tableNames(target, 'state_patches_v2').read}
   (patch_key, service_name, trace_id, span_id, workflow_id, node_id, event_time, patch_json, patch_store_id)
 SELECT ${PATCH_KEY.fromId}, service_name, trace_id, span_id, workflow_id, node_id, event_time, patch_json, patch_store_id
-FROM ${tableNames(target, 'state_patches').read}${
-        // Through the Distributed tables: on the shards before version 3 drops the source.
-        target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''
-      }`,
+FROM ${tableNames(target, 'state_patches').read}${onShardsBeforeReturning(target)}`,
     ],
   },
   {
@@ -383,9 +380,7 @@ FROM ${ingest.local} GROUP BY service_name, hour`,
         `TRUNCATE TABLE IF EXISTS ${summary.local}${onCluster(target)}`,
         `INSERT INTO ${summary.read} (service_name, hour, spans, roots, last_start)
 SELECT ${SERVICE_SUMMARY_SELECT}
-FROM ${spans.read} FINAL GROUP BY service_name, hour${
-          target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''
-        }`,
+FROM ${spans.read} FINAL GROUP BY service_name, hour${onShardsBeforeReturning(target)}`,
       ];
     },
   },
@@ -407,7 +402,7 @@ FROM ${spans.read} FINAL GROUP BY service_name, hour${
         `DROP VIEW IF EXISTS ${target.database}.spans_ingest_mv${onCluster(target)} SYNC`,
         ingestView(target, 'spans_ingest_v2_mv', ingest, spans),
         `INSERT INTO ${spans.read} (${columns})
-SELECT ${columns} FROM ${old.read}${target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''}`,
+SELECT ${columns} FROM ${old.read}${onShardsBeforeReturning(target)}`,
       ];
     },
   },
@@ -446,9 +441,7 @@ ORDER BY deleted_before`;
         ...createTable(target, TRACE_INDEX),
         traceIndexView(target, 'trace_index_v2_of_spans_v2_mv', tableNames(target, 'spans_v2'), index),
         `INSERT INTO ${index.read} (trace_id, first_start, last_start)
-SELECT trace_id, first_start, last_start FROM ${tableNames(target, 'trace_index').read}${
-          target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''
-        }`,
+SELECT trace_id, first_start, last_start FROM ${tableNames(target, 'trace_index').read}${onShardsBeforeReturning(target)}`,
       ];
     },
   },
@@ -459,6 +452,14 @@ SELECT trace_id, first_start, last_start FROM ${tableNames(target, 'trace_index'
     statements: (target) => dropReplaced(target, 'trace_index', ['trace_index_v2_mv']),
   },
 ];
+
+/**
+ * The end of an INSERT … SELECT into a Distributed table: on a cluster it returns only once the rows
+ * are on their shards (a copy before its source is dropped, a deletion record before the delete).
+ */
+function onShardsBeforeReturning(target: SchemaTarget): string {
+  return target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : '';
+}
 
 /** Drops the views named, then a table that a copy replaced (on a cluster, with its local table). */
 function dropReplaced(target: SchemaTarget, table: TableName, views: string[] = []): string[] {
@@ -525,7 +526,5 @@ export function retentionStatements(target: SchemaTarget, days: number | null): 
  * retention step, or, up to now, by a TTL that was just removed.
  */
 export function recordDeletionStatement(target: SchemaTarget, bound: string): string {
-  return `INSERT INTO ${tableNames(target, 'span_deletions').read} (deleted_before) SELECT ${bound}${
-    target.cluster ? '\nSETTINGS distributed_foreground_insert = 1' : ''
-  }`;
+  return `INSERT INTO ${tableNames(target, 'span_deletions').read} (deleted_before) SELECT ${bound}${onShardsBeforeReturning(target)}`;
 }
