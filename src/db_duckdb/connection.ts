@@ -36,6 +36,8 @@ export interface DuckDb {
   makeRoomForInsert(options?: { releaseIndexNodes?: boolean }): Promise<IndexMemory>;
   /** DuckDB's `ART_INDEX` bytes and its limit, on the writer queue (after an insert). */
   indexMemory(): Promise<IndexMemory>;
+  /** Resolves once every write queued so far, checkpoints and reopens included, has settled. */
+  writesQueued(): Promise<void>;
   /** Lets queued writes and running reads finish, checkpoints, then closes every connection. */
   close(): Promise<void>;
 }
@@ -547,6 +549,10 @@ class DuckDbHandle implements DuckDb {
         reader.getRows().map(([tag, bytes]) => [String(tag), Math.round(Number(bytes) / 2 ** 20)]),
       );
     });
+  }
+
+  async writesQueued(): Promise<void> {
+    await this.writeTail;
   }
 
   close(): Promise<void> {

@@ -94,6 +94,10 @@ export class DuckDbSpanStore implements SpanStore {
     return this.#repository.insertBatch(batch);
   }
 
+  untilWritable(): Promise<void> {
+    return this.db.writesQueued();
+  }
+
   // ---- reader ----
 
   serviceNames(): Promise<string[]> {

@@ -153,6 +153,26 @@ test('a backlog is indexed in one batch, a trickle one record per batch, and a b
   assert.deepEqual(await storedSpans(), { total: total + limited, distinct: total + limited });
 });
 
+test('exports that arrive while the store is busy with its own work go in one batch read after it', async () => {
+  const poller = startPoller();
+  await poller.start();
+  const first = await appendTrace();
+  await committed(poller, first.key);
+  // The store's writer held, as a checkpoint or a reopen of DuckDB's file holds it under load.
+  const held = Promise.withResolvers<void>();
+  const holding = h.store.db.write(() => held.promise);
+  let last = 0n;
+  for (let i = 0; i < 5; i++) {
+    last = (await appendTrace()).key;
+    await new Promise((resolve) => setTimeout(resolve, 20)); // time for a poller to read, if it would
+  }
+  held.resolve();
+  await holding;
+  await committed(poller, last);
+  assert.equal(poller.stats.records, 6);
+  assert.equal(poller.stats.batches, 2, 'the five exports in one batch, not the first alone before the rest');
+});
+
 test('a restarted poller resumes after the committed key; a replayed batch adds no duplicates', async () => {
   let first = 0;
   let key = 0n;

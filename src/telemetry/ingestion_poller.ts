@@ -186,6 +186,7 @@ export class IngestionPoller {
       this.#pendingWake = false;
       try {
         if (!this.#position) await this.#attach();
+        await this.#options.store.untilWritable?.();
         const readStartedAtMs = performance.now();
         const records = await this.#options.source.read(this.#lastKey, limits);
         const readMs = performance.now() - readStartedAtMs;
