@@ -398,16 +398,31 @@ function printBatchDetail(label: string, serverOutput: string, fromMs: number, t
     Math.round(batches.reduce((total, batch) => total + Number(batch[field] ?? 0), 0));
   process.stdout.write(
     `${label}: ${batches.length} batches, ${sum('spans')} spans; summed ms: read ${sum('readMs')}, ` +
-      `convert ${sum('convertMs')}, insert ${sum('insertMs')}, advance ${sum('advanceMs')}, gc ${sum('gcMs')}\n`,
+      `convert ${sum('convertMs')}, store wait ${sum('storeWaitMs')}, insert ${sum('insertMs')}, ` +
+      `advance ${sum('advanceMs')}, gc ${sum('gcMs')}\n`,
   );
   const slowest = [...batches].sort((a, b) => Number(b.oldestAgeMs) - Number(a.oldestAgeMs)).slice(0, 5);
-  const pick = ({ at, records, spans, oldestAgeMs, readMs, convertMs, insertMs, advanceMs, gcMs }: Line) => ({
+  const pick = ({
     at,
     records,
     spans,
     oldestAgeMs,
     readMs,
     convertMs,
+    storeWaitMs,
+    arrivedWhileWaiting,
+    insertMs,
+    advanceMs,
+    gcMs,
+  }: Line) => ({
+    at,
+    records,
+    spans,
+    oldestAgeMs,
+    readMs,
+    convertMs,
+    storeWaitMs,
+    arrivedWhileWaiting,
     insertMs,
     advanceMs,
     gcMs,

@@ -153,7 +153,7 @@ test('a backlog is indexed in one batch, a trickle one record per batch, and a b
   assert.deepEqual(await storedSpans(), { total: total + limited, distinct: total + limited });
 });
 
-test('exports that arrive while the store is busy with its own work go in one batch read after it', async () => {
+test('exports that arrive while the store is busy with its own work join the batch that waited for it', async () => {
   const poller = startPoller();
   await poller.start();
   const first = await appendTrace();
@@ -171,6 +171,41 @@ test('exports that arrive while the store is busy with its own work go in one ba
   await committed(poller, last);
   assert.equal(poller.stats.records, 6);
   assert.equal(poller.stats.batches, 2, 'the five exports in one batch, not the first alone before the rest');
+  assert.equal(poller.stats.spans_indexed, (await storedSpans()).total);
+});
+
+test('a failed read of what arrived while the store was busy leaves it to the next batch', async () => {
+  const source = localWalSource(h.wal);
+  let failNextReadAfter: bigint | null = null;
+  const poller = startPoller({
+    source: {
+      ...source,
+      read: async (afterKey, limits) => {
+        if (afterKey !== null && afterKey === failNextReadAfter) {
+          failNextReadAfter = null;
+          throw new Error('simulated read failure');
+        }
+        return source.read(afterKey, limits);
+      },
+    },
+  });
+  await poller.start();
+  const first = await appendTrace();
+  await committed(poller, first.key);
+  const held = Promise.withResolvers<void>();
+  const holding = h.store.db.write(() => held.promise);
+  const waiting = await appendTrace();
+  failNextReadAfter = waiting.key; // the read of what arrives after it, while the writer is held
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  let last = 0n;
+  for (let i = 0; i < 3; i++) last = (await appendTrace()).key;
+  held.resolve();
+  await holding;
+  await committed(poller, last);
+  assert.equal(failNextReadAfter, null, 'the read after the waiting batch was tried');
+  assert.equal(poller.stats.failures, 0, 'the batch was not failed for it');
+  assert.equal(poller.stats.batches, 3, 'the waiting batch alone, then the three after it');
+  assert.equal(poller.stats.records, 5);
 });
 
 test('a restarted poller resumes after the committed key; a replayed batch adds no duplicates', async () => {

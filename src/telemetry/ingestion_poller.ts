@@ -61,6 +61,13 @@ export interface PollerFacts extends Readonly<IngestionPoller['stats']> {
 // benchmark's indexed throughput shows what the extra commits cost.
 export const DEFAULT_LIMITS: ReadLimits = { maxRecords: 2048, maxBytes: 4 * 1024 * 1024 };
 
+// A batch kept waiting this long by the store's own work takes in the records that arrived
+// meanwhile (#arrivedWhileStoreBusy); a shorter wait is an insert's ordinary queueing.
+const TOP_UP_AFTER_STORE_WAIT_MS = 5;
+
+const payloadBytes = (records: SourceRecord[]) =>
+  records.reduce((sum, record) => sum + record.payload.length, 0);
+
 export class IngestionPoller {
   readonly stats = {
     batches: 0,
@@ -186,7 +193,6 @@ export class IngestionPoller {
       this.#pendingWake = false;
       try {
         if (!this.#position) await this.#attach();
-        await this.#options.store.untilWritable?.();
         const readStartedAtMs = performance.now();
         const records = await this.#options.source.read(this.#lastKey, limits);
         const readMs = performance.now() - readStartedAtMs;
@@ -196,12 +202,11 @@ export class IngestionPoller {
           await this.#waitForWork();
           continue;
         }
-        await this.#commit(records, readMs);
+        const committed = await this.#commit(records, readMs, limits);
         // A batch short of the limits took everything the source had when it was read. (The byte
         // limit counts record headers too, so a batch just under it may be taken as the last one;
         // the next read corrects that.)
-        const payloadBytes = records.reduce((sum, record) => sum + record.payload.length, 0);
-        this.#caughtUp = records.length < limits.maxRecords && payloadBytes < limits.maxBytes;
+        this.#caughtUp = committed.length < limits.maxRecords && payloadBytes(committed) < limits.maxBytes;
       } catch (error) {
         this.#caughtUp = null;
         this.#lastError = { message: String(error), at: new Date().toISOString() };
@@ -235,8 +240,11 @@ export class IngestionPoller {
     }
   }
 
-  /** Converts and inserts a batch; isolates records that fail on their own. */
-  async #commit(records: SourceRecord[], readMs: number): Promise<void> {
+  /**
+   * Converts and inserts a batch, with the records that arrived while the store kept it waiting;
+   * isolates records that fail on their own. Returns the records committed.
+   */
+  async #commit(read: SourceRecord[], readMs: number, limits: ReadLimits): Promise<SourceRecord[]> {
     const startedAtMs = Date.now();
     // Only a debug log reads the batch's timings; the GC observer then starts with the first batch.
     const logTimings = this.#options.logger.isLevelEnabled('debug');
@@ -244,16 +252,24 @@ export class IngestionPoller {
     const convertStartedAt = performance.now();
     const good: SourceRecord[] = [];
     const merged: Required<SpanBatch> = { spans: [], patches: [], logRecords: [] };
-    for (const record of records) {
-      const converted = await this.#convert(record);
-      if (!converted) continue;
-      good.push(record);
-      for (const span of converted.spans) merged.spans.push(span);
-      for (const patch of converted.patches) merged.patches.push(patch);
-      for (const record of converted.logRecords ?? []) merged.logRecords.push(record);
-    }
+    const convert = async (batch: SourceRecord[]) => {
+      for (const record of batch) {
+        const converted = await this.#convert(record);
+        if (!converted) continue;
+        good.push(record);
+        for (const span of converted.spans) merged.spans.push(span);
+        for (const patch of converted.patches) merged.patches.push(patch);
+        for (const record of converted.logRecords ?? []) merged.logRecords.push(record);
+      }
+    };
+    await convert(read);
+    const waitStartedAt = performance.now();
+    const arrived = await this.#arrivedWhileStoreBusy(read, limits);
+    const storeWaitMs = performance.now() - waitStartedAt;
+    await convert(arrived);
+    const records = [...read, ...arrived];
     const insertStartedAt = performance.now();
-    const convertMs = insertStartedAt - convertStartedAt;
+    const convertMs = insertStartedAt - convertStartedAt - storeWaitMs;
     try {
       await this.#insert(merged);
     } catch (error) {
@@ -275,21 +291,46 @@ export class IngestionPoller {
     this.#options.onBatch?.(this.#options.node, { durationMs: committedAtMs - startedAtMs });
     // Where an acknowledged export's wait for queryability went, batch by batch (bench/ingestion.ts
     // --batch-detail reads these lines): the oldest record's age says how long the slowest wait was.
-    if (!logTimings) return;
+    if (!logTimings) return records;
     this.#options.logger.debug(
       {
         records: records.length,
         spans: merged.spans.length,
-        bytes: records.reduce((sum, record) => sum + record.payload.length, 0),
+        bytes: payloadBytes(records),
         oldestAgeMs: committedAtMs - records[0]!.receivedAtMs,
         readMs: Math.round(readMs),
         convertMs: Math.round(convertMs),
+        storeWaitMs: Math.round(storeWaitMs),
+        arrivedWhileWaiting: arrived.length,
         insertMs: Math.round(insertMs),
         advanceMs: Math.round(performance.now() - advanceStartedAt),
         gcMs: Math.round(gcPauseMs() - gcBefore),
       },
       'poller batch',
     );
+    return records;
+  }
+
+  /**
+   * Waits until the store has done its own queued work (DuckDB: a checkpoint or a reopen of its
+   * file, ~0.4 s under load). When that kept the batch waiting, returns the records that arrived
+   * meanwhile, within what the batch's limits leave: they go in with it instead of waiting for
+   * the next batch (the batch was read and converted before the wait, which a full load needs).
+   */
+  async #arrivedWhileStoreBusy(batch: SourceRecord[], limits: ReadLimits): Promise<SourceRecord[]> {
+    const started = performance.now();
+    await this.#options.store.untilWritable?.();
+    if (performance.now() - started < TOP_UP_AFTER_STORE_WAIT_MS) return [];
+    const left = {
+      maxRecords: limits.maxRecords - batch.length,
+      maxBytes: limits.maxBytes - payloadBytes(batch),
+    };
+    if (left.maxRecords <= 0 || left.maxBytes <= 0) return [];
+    // The batch goes in either way: a failed read here only leaves those records to the next one.
+    return this.#options.source.read(batch.at(-1)!.key, left).catch((err: unknown) => {
+      this.#options.logger.debug({ err }, 'reading the records that arrived while the store was busy failed');
+      return [];
+    });
   }
 
   async #commitOne(record: SourceRecord): Promise<void> {
