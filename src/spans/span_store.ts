@@ -27,8 +27,9 @@ export interface SpanWriter {
   insertBatch(batch: SpanBatch): Promise<InsertedCounts>;
   /**
    * Resolves once the store's own work queued before the next insert is done (DuckDB: a checkpoint
-   * or a reopen of its file, ~0.4 s under load). The poller reads its next batch after it, so that
-   * the exports that arrived meanwhile go in that batch instead of waiting for another one.
+   * or a reopen of its file, ~0.4 s under load). The poller waits for it with a batch converted,
+   * and when the wait was long takes in the exports that arrived meanwhile, so that they need not
+   * wait for another batch.
    */
   untilWritable?(): Promise<void>;
 }
