@@ -402,32 +402,19 @@ function printBatchDetail(label: string, serverOutput: string, fromMs: number, t
       `advance ${sum('advanceMs')}, gc ${sum('gcMs')}\n`,
   );
   const slowest = [...batches].sort((a, b) => Number(b.oldestAgeMs) - Number(a.oldestAgeMs)).slice(0, 5);
-  const pick = ({
-    at,
-    records,
-    spans,
-    oldestAgeMs,
-    readMs,
-    convertMs,
-    storeWaitMs,
-    arrivedWhileWaiting,
-    insertMs,
-    advanceMs,
-    gcMs,
-  }: Line) => ({
-    at,
-    records,
-    spans,
-    oldestAgeMs,
-    readMs,
-    convertMs,
-    storeWaitMs,
-    arrivedWhileWaiting,
-    insertMs,
-    advanceMs,
-    gcMs,
-  });
-  console.table(slowest.map(pick));
+  console.table(slowest, [
+    'at',
+    'records',
+    'spans',
+    'oldestAgeMs',
+    'readMs',
+    'convertMs',
+    'storeWaitMs',
+    'arrivedWhileWaiting',
+    'insertMs',
+    'advanceMs',
+    'gcMs',
+  ]);
   for (const line of lines) {
     const msg = String(line.msg);
     if (msg === 'DuckDB checkpoint') {
