@@ -174,6 +174,28 @@ test('exports that arrive while the store is busy with its own work join the bat
   assert.equal(poller.stats.spans_indexed, (await storedSpans()).total);
 });
 
+test('what arrived while the store was busy joins a batch only within its byte limit', async () => {
+  const first = await appendTrace();
+  const recordBytes = (await h.wal.readAfter(first.key - 1n, { maxRecords: 1, maxBytes: 1 }))[0]!.payload
+    .length;
+  // Room for one record and a half: a batch holds one of these records, never two.
+  const poller = startPoller({ limits: { maxRecords: 2048, maxBytes: Math.floor(recordBytes * 1.5) } });
+  await poller.start();
+  await committed(poller, first.key);
+  const held = Promise.withResolvers<void>();
+  const holding = h.store.db.write(() => held.promise);
+  let last = 0n;
+  for (let i = 0; i < 4; i++) {
+    last = (await appendTrace()).key;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  held.resolve();
+  await holding;
+  await committed(poller, last);
+  assert.equal(poller.stats.records, 5);
+  assert.equal(poller.stats.batches, 5, 'one record per batch');
+});
+
 test('a failed read of what arrived while the store was busy leaves it to the next batch', async () => {
   const source = localWalSource(h.wal);
   let failNextReadAfter: bigint | null = null;

@@ -327,10 +327,20 @@ export class IngestionPoller {
     };
     if (left.maxRecords <= 0 || left.maxBytes <= 0) return [];
     // The batch goes in either way: a failed read here only leaves those records to the next one.
-    return this.#options.source.read(batch.at(-1)!.key, left).catch((err: unknown) => {
+    const arrived = await this.#options.source.read(batch.at(-1)!.key, left).catch((err: unknown) => {
       this.#options.logger.debug({ err }, 'reading the records that arrived while the store was busy failed');
       return [];
     });
+    // A read always returns its first record, however large: only those within the bytes left
+    // join the batch (the rest are read again for the next one).
+    let bytes = 0;
+    const fitting: SourceRecord[] = [];
+    for (const record of arrived) {
+      bytes += record.payload.length;
+      if (bytes > left.maxBytes) break;
+      fitting.push(record);
+    }
+    return fitting;
   }
 
   async #commitOne(record: SourceRecord): Promise<void> {
