@@ -153,22 +153,40 @@ test('a backlog is indexed in one batch, a trickle one record per batch, and a b
   assert.deepEqual(await storedSpans(), { total: total + limited, distinct: total + limited });
 });
 
+/** Holds the store's writer, as a checkpoint or a reopen of DuckDB's file holds it under load; returns the release. */
+function holdWriter(): () => Promise<void> {
+  const held = Promise.withResolvers<void>();
+  const holding = h.store.db.write(() => held.promise);
+  return async () => {
+    held.resolve();
+    await holding;
+  };
+}
+
+/** Appends `count` traces 20 ms apart (time for a poller to read each, if it would); the last key. */
+async function appendSpaced(count: number): Promise<bigint> {
+  let last = 0n;
+  for (let i = 0; i < count; i++) {
+    last = (await appendTrace()).key;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return last;
+}
+
+/** Appends `count` traces while the writer is held, then waits until the poller has committed them. */
+async function appendWhileWriterHeld(poller: IngestionPoller, count: number): Promise<void> {
+  const release = holdWriter();
+  const last = await appendSpaced(count);
+  await release();
+  await committed(poller, last);
+}
+
 test('exports that arrive while the store is busy with its own work join the batch that waited for it', async () => {
   const poller = startPoller();
   await poller.start();
   const first = await appendTrace();
   await committed(poller, first.key);
-  // The store's writer held, as a checkpoint or a reopen of DuckDB's file holds it under load.
-  const held = Promise.withResolvers<void>();
-  const holding = h.store.db.write(() => held.promise);
-  let last = 0n;
-  for (let i = 0; i < 5; i++) {
-    last = (await appendTrace()).key;
-    await new Promise((resolve) => setTimeout(resolve, 20)); // time for a poller to read, if it would
-  }
-  held.resolve();
-  await holding;
-  await committed(poller, last);
+  await appendWhileWriterHeld(poller, 5);
   assert.equal(poller.stats.records, 6);
   assert.equal(poller.stats.batches, 2, 'the five exports in one batch, not the first alone before the rest');
   assert.equal(poller.stats.spans_indexed, (await storedSpans()).total);
@@ -182,16 +200,7 @@ test('what arrived while the store was busy joins a batch only within its byte l
   const poller = startPoller({ limits: { maxRecords: 2048, maxBytes: Math.floor(recordBytes * 1.5) } });
   await poller.start();
   await committed(poller, first.key);
-  const held = Promise.withResolvers<void>();
-  const holding = h.store.db.write(() => held.promise);
-  let last = 0n;
-  for (let i = 0; i < 4; i++) {
-    last = (await appendTrace()).key;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  held.resolve();
-  await holding;
-  await committed(poller, last);
+  await appendWhileWriterHeld(poller, 4);
   assert.equal(poller.stats.records, 5);
   assert.equal(poller.stats.batches, 5, 'one record per batch');
 });
@@ -214,15 +223,12 @@ test('a failed read of what arrived while the store was busy leaves it to the ne
   await poller.start();
   const first = await appendTrace();
   await committed(poller, first.key);
-  const held = Promise.withResolvers<void>();
-  const holding = h.store.db.write(() => held.promise);
+  const release = holdWriter();
   const waiting = await appendTrace();
   failNextReadAfter = waiting.key; // the read of what arrives after it, while the writer is held
   await new Promise((resolve) => setTimeout(resolve, 20));
-  let last = 0n;
-  for (let i = 0; i < 3; i++) last = (await appendTrace()).key;
-  held.resolve();
-  await holding;
+  const last = await appendSpaced(3);
+  await release();
   await committed(poller, last);
   assert.equal(failNextReadAfter, null, 'the read after the waiting batch was tried');
   assert.equal(poller.stats.failures, 0, 'the batch was not failed for it');
