@@ -549,6 +549,25 @@ test('the memory limit and thread count are applied, and memory() reports use ag
   }
 });
 
+// With it, DuckDB joins a top-N of at most 50 rows back to a scan of the whole table's row ids,
+// which the list pages' own pick-then-fetch makes redundant (docs/memory.md).
+test("a top-N of 50 rows is not joined back to the whole table (DuckDB's late materialization off)", async () => {
+  const db = await openDuckDb(freshFile(), logger);
+  try {
+    await db.write((conn) =>
+      conn.run("CREATE TABLE listed AS SELECT range AS t, range % 7 AS kind, 'x' AS body FROM range(20000)"),
+    );
+    const plan = await db.read((conn) =>
+      rows(conn, 'EXPLAIN SELECT rowid FROM listed WHERE kind = 3 ORDER BY t DESC LIMIT 50'),
+    );
+    const text = plan.map((row) => String(row[1])).join('\n');
+    assert.match(text, /TOP_N/);
+    assert.doesNotMatch(text, /JOIN/, text);
+  } finally {
+    await db.close();
+  }
+});
+
 test('sizes as DuckDB prints its settings are read in bytes', () => {
   assert.equal(parseDuckDbBytes('192.0 MiB'), 192 * 2 ** 20);
   assert.equal(parseDuckDbBytes('1.5 GiB'), 1.5 * 2 ** 30);

@@ -123,6 +123,12 @@ const SCHEMA_FILES = ['spans_schema.sql', 'state_patches_schema.sql', 'log_recor
 // instead of 261, with 84 row groups instead of 75 (README.md, Checkpoints). The vacuum did nothing
 // for retention: with indexes on the table DuckDB neither merges nor drops row groups that deletes
 // emptied (their row ids must stay), with or without it.
+//
+// No late materialization by DuckDB: for an ORDER BY … LIMIT of at most 50 rows it joins the top-N's
+// row ids back to a scan of the whole table's row ids, which our pick-then-fetch queries (list
+// pages, searches, workflow runs) already do within their time window. The 50-row root page at 10M
+// spans took 10–12 ms in DuckDB with it, 6–7 without (docs/memory.md, The list page's late
+// materialization).
 const INSTANCE_SETTINGS = {
   allocator_flush_threshold: '16MiB',
   allocator_background_threads: 'true',
@@ -131,6 +137,7 @@ const INSTANCE_SETTINGS = {
   max_vacuum_tasks: '0',
   default_block_size: '65536',
   storage_compatibility_version: 'v1.5.0',
+  late_materialization_max_rows: '0',
 };
 
 const ALIAS = 'junjo';
