@@ -55,24 +55,25 @@ export const COMPACT_TRACE = `
 
 // The waterfall view is rendered here, as span_json.ts renderWaterfallSpan renders it: reading a
 // 10,000-span trace's rows into JS values and rendering them there cost ~4x the CPU of this query
-// (~150 against ~38 ms), and the trace page waits for it. to_json escapes as JSON.stringify does
-// (control characters as \u001F instead of \u001f: the same JSON). The window is applied outside
-// the materialized CTE, which keeps the trace_id index scan (see ONE_SPAN below).
-const jsonText = (column: string) => `to_json(coalesce(${column}, ''))`;
-const jsonTimestamp = (column: string) =>
-  `strftime(make_timestamp(epoch_us(${column})), '"%Y-%m-%dT%H:%M:%S.%fZ"')`;
+// (~150 against ~38 ms), and the trace page waits for it. to_json of a struct writes its keys in
+// order and escapes as JSON.stringify does (control characters as \u001F instead of \u001f: the
+// same JSON). One struct rather than the text pieces joined with || : a 10-span trace's query is
+// mostly DuckDB planning it, and the pieces took ~1–2 ms more to plan (docs/memory.md). The window
+// is applied outside the materialized CTE, which keeps the trace_id index scan (see ONE_SPAN below).
+const isoTimestamp = (column: string) =>
+  `strftime(make_timestamp(epoch_us(${column})), '%Y-%m-%dT%H:%M:%S.%fZ')`;
 // eventFacts' hasException (spans/compact_span.ts): an event named exception or with exception.type.
 const HAS_EXCEPTION = `coalesce(list_contains(json_extract_string(exception_events, '$[*].name'), 'exception')
   OR len(json_extract(exception_events, '$[*].attributes."exception.type"')) > 0, false)`;
 // isLlmKeyValues (result_rows.ts) on LLM_KEY_VALUES' list.
 const IS_LLM = `coalesce(llm[1] = '${LLM_KIND_JSON}'
   OR ${GEN_AI_KEYS.map((_, i) => `llm[${i + 2}] IS NOT NULL`).join(' OR ')}, false)`;
-const WATERFALL_SPAN_JSON = `'{"span_id":' || ${jsonText('span_id')}
-  || ',"parent_span_id":' || coalesce(to_json(parent_span_id), 'null')
-  || ',"service_name":' || ${jsonText('service_name')} || ',"name":' || ${jsonText('name')}
-  || ',"start_time":' || ${jsonTimestamp('start_time')} || ',"end_time":' || ${jsonTimestamp('end_time')}
-  || ',"status_code":' || ${jsonText('status_code')} || ',"junjo_span_type":' || ${jsonText('junjo_span_type')}
-  || ',"has_exception":' || ${HAS_EXCEPTION} || ',"is_llm":' || ${IS_LLM} || '}'`;
+const WATERFALL_SPAN = `{
+  'span_id': coalesce(span_id, ''), 'parent_span_id': parent_span_id,
+  'service_name': coalesce(service_name, ''), 'name': coalesce(name, ''),
+  'start_time': ${isoTimestamp('start_time')}, 'end_time': ${isoTimestamp('end_time')},
+  'status_code': coalesce(status_code, ''), 'junjo_span_type': coalesce(junjo_span_type, ''),
+  'has_exception': ${HAS_EXCEPTION}, 'is_llm': ${IS_LLM}}`;
 
 /** The JSON array text of the trace's waterfall spans, newest first; NULL when no span is in the window. */
 export const WATERFALL_TRACE_JSON = `
@@ -81,7 +82,7 @@ export const WATERFALL_TRACE_JSON = `
       ${LLM_KEY_VALUES} AS llm,
       CASE WHEN contains(events_json, 'exception') THEN events_json END AS exception_events
     FROM spans WHERE trace_id = $trace_id)
-  SELECT '[' || string_agg(${WATERFALL_SPAN_JSON}, ',' ${NEWEST_FIRST}) || ']'
+  SELECT to_json(list(${WATERFALL_SPAN} ${NEWEST_FIRST}))::VARCHAR
   FROM trace WHERE start_time BETWEEN $window_start AND $window_end`;
 
 // With a second condition in the same scan DuckDB gives up the trace_id index and reads the whole
