@@ -180,8 +180,7 @@ const HELD_MEMORY_CHECKPOINT_SPACING = 10;
 // ("failed to pin block": the generated 10M-span store at 128 MiB after ~2,000 lookups; at 1M
 // spans the two lookup indexes alone take ~22 MiB). Closing the file releases them; past this
 // share of the limit the writer checkpoints and opens the file again (~0.3 s at 1M spans), between
-// two queries; after writes and soon after the last reopen, it only checkpoints
-// (checkpointReleasedIndexNodes: nodes inserts changed are released by being written).
+// two queries.
 const INDEX_MEMORY_REOPEN_SHARE = 1 / 2;
 // makeRoomForInsert's `releaseIndexNodes` after an insert ran out of memory: a reopen is worth its
 // time only when the nodes loaded are more than a sliver of the limit (a database invalidated by
