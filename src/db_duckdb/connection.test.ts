@@ -777,46 +777,6 @@ describe('rows of a commit', () => {
     }
   }
 
-  test('index nodes loaded by inserts are released by a checkpoint; the file is opened again at most once per 15 s', async () => {
-    const insertSpans = (from: number, count: number) =>
-      `INSERT INTO spans (trace_id, span_id, service_name, start_time, end_time)
-       SELECT md5(i::VARCHAR), left(md5((-i)::VARCHAR), 16), 'svc', now(), now() FROM range(${from}, ${from + count}) t(i)`;
-    const file = freshFile();
-    const filled = await openDuckDb(file, logger, { idleCheckpointMs: 0 });
-    await filled.write((conn) => conn.run(insertSpans(0, 20000)));
-    await filled.close();
-    const messages: string[] = [];
-    const debugLogger = createLogger('debug', {
-      write: (line: string) => messages.push((JSON.parse(line) as { msg: string }).msg),
-    });
-    // 64 MiB and a share of 1/256: the threshold is 256 KiB of loaded index nodes.
-    const db = await openDuckDb(file, debugLogger, {
-      idleCheckpointMs: 0,
-      memoryLimit: '64MiB',
-      indexMemoryReopenShare: 1 / 256,
-    });
-    const left: number[] = [];
-    try {
-      for (let group = 0; group < 4; group++) {
-        await db.write((conn) => conn.run(insertSpans(20000 + group * 300, 300)));
-        const loaded = await indexMemory(db);
-        assert.ok(loaded > 256 * 1024, `group ${group}: the inserts loaded ${loaded} bytes of index nodes`);
-        await new Promise((r) => setTimeout(r, 1100));
-        await db.read((conn) => rows(conn, 'SELECT 1')); // the check, queued on the writer
-        await db.write(async () => {}); // and it has run
-        left.push(await indexMemory(db));
-      }
-    } finally {
-      await db.close();
-    }
-    const reopens = messages.filter((msg) => msg.includes('opened its file again to release')).length;
-    const checkpoints = messages.filter((msg) => msg.includes('in place of opening its file again')).length;
-    // The first release opens the file again; the next three, within 15 s of it, checkpoint only.
-    assert.equal(reopens, 1, messages.join(' | '));
-    assert.equal(checkpoints, 3, messages.join(' | '));
-    for (const bytes of left) assert.ok(bytes < 128 * 1024, `index nodes left after each release: ${left}`);
-  });
-
   test('index nodes loaded by lookups past their share of the limit are released by opening the file again', async () => {
     const { messages, highest, last } = await lookUpTraces(1 / 256);
     assert.ok(highest > 256 * 1024, `lookups loaded ${highest} bytes of index nodes`);

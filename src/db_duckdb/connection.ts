@@ -186,14 +186,8 @@ const INDEX_MEMORY_REOPEN_SHARE = 1 / 2;
 // time only when the nodes loaded are more than a sliver of the limit (a database invalidated by
 // the failure was opened again already).
 const FORCED_INDEX_RELEASE_SHARE = 1 / 16;
-// Within this of the last reopen, after writes, a checkpoint takes the reopen's place
-// (checkpointReleasedIndexNodes); a reopen within it all the same means the indexes a load needs
-// do not fit in the limit, and is logged as a warning. 15 s rather than 30: the soak's peak RSS
-// 473 MiB against 475 with 30 s (460 before the change).
-const INDEX_REOPEN_TOO_OFTEN_MS = 15_000;
-// That checkpoint counts when it leaves less than this share of the reopen's threshold loaded (the
-// rest: nodes that reads loaded, which no checkpoint writes out).
-const CHECKPOINT_RELEASE_ENOUGH = 1 / 2;
+// Reopening more often than this means the indexes a load needs do not fit in the limit.
+const INDEX_REOPEN_TOO_OFTEN_MS = 30_000;
 const HELD_MEMORY_SQL = `SELECT
   coalesce(sum(memory_usage_bytes) FILTER (WHERE tag IN ('IN_MEMORY_TABLE', 'OVERFLOW_STRINGS')), 0)::BIGINT,
   coalesce(sum(memory_usage_bytes) FILTER (WHERE tag = 'ART_INDEX'), 0)::BIGINT
@@ -746,10 +740,7 @@ class DuckDbHandle implements DuckDb {
       lastCheckpointLongAgo: this.lastCheckpointLongAgo(),
     });
     if (action === 'reopen') {
-      const thresholdBytes = memoryLimitBytes * this.parts.indexMemoryReopenShare;
-      if (!(await this.checkpointReleasedIndexNodes(releaseIndexNodes, held.indexBytes, thresholdBytes))) {
-        await this.reopenToReleaseIndexes(held.indexBytes);
-      }
+      await this.reopenToReleaseIndexes(held.indexBytes);
     } else if (action === 'checkpoint') {
       this.logger.debug(
         { heldBytes: held.rowBytes, indexBytes: held.indexBytes },
@@ -758,33 +749,6 @@ class DuckDbHandle implements DuckDb {
       await this.checkpointNow();
     }
     return held.indexBytes;
-  }
-
-  /**
-   * After writes, within INDEX_REOPEN_TOO_OFTEN_MS of the last reopen: a checkpoint alone, which
-   * writes out every index node the inserts changed and so releases them, without closing the file,
-   * opening it and loading its tables' metadata again. Under a steady load into a few hundred
-   * thousand spans that is most of the loaded nodes; the inserts wait for less (docs/memory.md,
-   * A checkpoint in place of most reopens). The file is still opened again once per period (for the
-   * nodes reads loaded, which no checkpoint writes, and for DuckDB's objects for the blocks the
-   * inserts touched, which only closing the file drops), when the checkpoint left too much loaded,
-   * and after an insert ran out of memory.
-   */
-  private async checkpointReleasedIndexNodes(
-    afterOutOfMemory: boolean,
-    indexBytes: number,
-    thresholdBytes: number,
-  ): Promise<boolean> {
-    const reopenedLately = performance.now() - this.lastIndexReopen < INDEX_REOPEN_TOO_OFTEN_MS;
-    if (afterOutOfMemory || !this.writtenSinceCheckpoint || !reopenedLately) return false;
-    await this.checkpointNow();
-    const { writer } = await this.openSession();
-    const left = (await heldMemory(writer)).indexBytes;
-    this.logger.debug(
-      { indexMiB: Math.round(indexBytes / 2 ** 20), leftMiB: Math.round(left / 2 ** 20) },
-      'DuckDB checkpoint to release the index nodes inserts loaded, in place of opening its file again',
-    );
-    return left < thresholdBytes * CHECKPOINT_RELEASE_ENOUGH;
   }
 
   /** Whether the last checkpoint ended at least HELD_MEMORY_CHECKPOINT_SPACING times its length ago. */
