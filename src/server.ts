@@ -138,6 +138,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
             bytes: stats.bytes,
             memory_bytes: stats.memoryBytes,
             memory_limit: stats.memoryLimit,
+            upkeep: store.upkeep(),
           }),
           (err: unknown) => ({ error: String(err) }),
         ),
@@ -177,6 +178,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         ingestion: ingestionFacts,
         pollers: () => pollers.map((poller) => poller.facts()),
         duckdbPath: config.paths.duckdb,
+        upkeep: () => store.upkeep(),
       });
       const pollers = sources.map(
         ({ node, source }, index) =>

@@ -69,6 +69,12 @@ test('/health/details shows the process RSS and DuckDB memory under the configur
   assert.ok(details.process.heap_used_bytes > 0);
   assert.equal(details.span_store?.memory_limit, '150.0 MiB', 'the server applied JUNJO_DUCKDB_MEMORY_LIMIT');
   assert.ok(Number.isInteger(details.span_store.memory_bytes) && details.span_store.memory_bytes >= 0);
+  assert.deepEqual(
+    Object.keys(details.span_store.upkeep?.reopens ?? {}),
+    ['index_memory', 'failed_commit', 'fatal_error'],
+    'the checkpoints and reopens so far, by reason',
+  );
+  assert.equal(details.span_store.upkeep?.reopens.index_memory.count, 0);
   const publicHealth = await fetch(`${server.baseUrl}/health`);
   assert.deepEqual(await publicHealth.json(), { status: 'ok' }, 'the public answer stays liveness only');
 });

@@ -440,6 +440,11 @@ export class ClickHouseSpanStore implements SpanStore {
     return { spans, bytes, memoryBytes: 0, memoryLimit: 'n/a' };
   }
 
+  /** ClickHouse keeps its memory by its own settings: nothing of this process's to report. */
+  upkeep(): null {
+    return null;
+  }
+
   /**
    * ClickHouse's own BACKUP of the whole database into `target`, a directory ON THE CLICKHOUSE
    * SERVER that its `backups.allowed_path` must cover (docs/scale-out.md).

@@ -337,6 +337,7 @@ describe('after a fatal DuckDB error', () => {
         isRetryable,
       );
       assert.deepEqual(await temporaryTables(db), [[0]], 'a new instance');
+      assert.equal(db.upkeep().reopens.fatal_error.count, 1, 'counted as a reopen after a fatal error');
       await db.write((conn) => conn.run('INSERT INTO probe VALUES (3)'));
       assert.deepEqual(await db.read((conn) => rows(conn, 'SELECT v FROM probe ORDER BY v')), [[1], [3]]);
     } finally {
@@ -416,6 +417,64 @@ describe('DuckDb.read', () => {
 const walBytes = (file: string) => statSync(`${file}.wal`, { throwIfNoEntry: false })?.size ?? 0;
 const writeSomething = (db: DuckDb) =>
   db.write((conn) => conn.run('CREATE TABLE probe AS SELECT range AS v FROM range(10000)'));
+
+describe('DuckDb.upkeep', () => {
+  test('counts asked-for and idle checkpoints with their time, not the ones with nothing to write', async () => {
+    const db = await openDuckDb(freshFile(), logger, { idleCheckpointMs: 50 });
+    try {
+      await writeSomething(db);
+      await db.checkpoint();
+      await db.checkpoint(); // nothing written since: not a checkpoint
+      const asked = db.upkeep().checkpoints.requested;
+      assert.equal(asked.count, 1);
+      assert.ok(asked.seconds > 0);
+      await db.write((conn) => conn.run('INSERT INTO probe VALUES (1)'));
+      const deadline = Date.now() + 60_000; // the loop ends as soon as the idle checkpoint ran
+      while (db.upkeep().checkpoints.idle.count === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const { checkpoints, reopens } = db.upkeep();
+      assert.equal(checkpoints.idle.count, 1);
+      assert.equal(checkpoints.requested.count, 1);
+      assert.deepEqual(
+        Object.values(reopens).map((r) => r.count),
+        [0, 0, 0],
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('counts the checkpoints for held rows and the reopens for index memory, a reopen’s checkpoint as its own', async () => {
+    // Shares of 0: every memory check (at most once a second, after a write) decides for a
+    // checkpoint, or for a reopen; the wait makes sure one follows the write.
+    const rowsDb = await openDuckDb(freshFile(), logger, {
+      idleCheckpointMs: 0,
+      heldMemoryCheckpointShare: 0,
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 1100));
+      await writeSomething(rowsDb);
+      await rowsDb.writesQueued();
+      assert.ok(rowsDb.upkeep().checkpoints.rows_held.count >= 1, JSON.stringify(rowsDb.upkeep()));
+      assert.equal(rowsDb.upkeep().reopens.index_memory.count, 0);
+    } finally {
+      await rowsDb.close();
+    }
+    const indexDb = await openDuckDb(freshFile(), logger, { idleCheckpointMs: 0, indexMemoryReopenShare: 0 });
+    try {
+      await new Promise((r) => setTimeout(r, 1100));
+      await writeSomething(indexDb);
+      await indexDb.writesQueued();
+      const { checkpoints, reopens } = indexDb.upkeep();
+      assert.ok(reopens.index_memory.count >= 1, JSON.stringify(indexDb.upkeep()));
+      assert.ok(reopens.index_memory.seconds > 0);
+      assert.equal(checkpoints.rows_held.count + checkpoints.requested.count, 0);
+    } finally {
+      await indexDb.close();
+    }
+  });
+});
 
 describe('DuckDb.checkpoint and close', () => {
   test('checkpoint() moves the WAL into the database file', async () => {

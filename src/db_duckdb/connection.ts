@@ -6,6 +6,7 @@ import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, listValue } from '@duckdb/node-api';
 import { storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { CheckpointReason, ReopenReason, StoreUpkeep } from '../spans/span_store.ts';
 
 export interface DuckDb {
   readonly path: string;
@@ -38,6 +39,8 @@ export interface DuckDb {
   indexMemory(): Promise<IndexMemory>;
   /** Resolves once every write queued so far, checkpoints and reopens included, has settled. */
   writesQueued(): Promise<void>;
+  /** The checkpoints and reopens so far, by reason (a copy; no query). */
+  upkeep(): StoreUpkeep;
   /** Lets queued writes and running reads finish, checkpoints, then closes every connection. */
   close(): Promise<void>;
 }
@@ -222,6 +225,19 @@ export function memoryAction(
   const rowsShare = held.rowBytes / held.limitBytes;
   if (!rules.written || rowsShare < rules.heldRowsShare) return null;
   return rules.lastCheckpointLongAgo || rowsShare >= 2 * rules.heldRowsShare ? 'checkpoint' : null;
+}
+
+function noUpkeep(): StoreUpkeep {
+  const none = () => ({ count: 0, seconds: 0 });
+  return {
+    checkpoints: { rows_held: none(), idle: none(), requested: none() },
+    reopens: { index_memory: none(), failed_commit: none(), fatal_error: none() },
+  };
+}
+
+function addUpkeep(totals: { count: number; seconds: number }, startedMs: number): void {
+  totals.count++;
+  totals.seconds += (performance.now() - startedMs) / 1000;
 }
 
 /** DuckDB could not get memory under its limit (its message is the only sign). */
@@ -431,6 +447,7 @@ class DuckDbHandle implements DuckDb {
   private lastMemoryCheck = 0;
   private lastIndexReopen = Number.NEGATIVE_INFINITY;
   private lastFrequentReopenWarning = Number.NEGATIVE_INFINITY;
+  private readonly upkeepTotals = noUpkeep();
   /** When the last checkpoint ended and how long it took (HELD_MEMORY_CHECKPOINT_SPACING). */
   private lastCheckpoint = { endedAt: Number.NEGATIVE_INFINITY, ms: 0 };
   private idleTimer: NodeJS.Timeout | undefined;
@@ -476,7 +493,7 @@ class DuckDbHandle implements DuckDb {
             { err, path: this.path },
             'DuckDB COMMIT failed: opening the file again to drop what it left in the indexes',
           );
-          await this.reopenFile({ checkpointFirst: false });
+          await this.reopenFile({ checkpointFirst: false, reason: 'failed_commit' });
           throw err;
         }
         await this.rollback(writer);
@@ -533,8 +550,12 @@ class DuckDbHandle implements DuckDb {
   }
 
   checkpoint(): Promise<void> {
+    return this.queueCheckpoint('requested');
+  }
+
+  private queueCheckpoint(reason: CheckpointReason): Promise<void> {
     if (this.closing) return this.rejectClosed();
-    return this.enqueueWrite(() => this.checkpointNow());
+    return this.enqueueWrite(() => this.checkpointNow(reason));
   }
 
   memory(): Promise<{ usedBytes: number; limit: string }> {
@@ -562,6 +583,10 @@ class DuckDbHandle implements DuckDb {
     await this.writeTail;
   }
 
+  upkeep(): StoreUpkeep {
+    return structuredClone(this.upkeepTotals);
+  }
+
   close(): Promise<void> {
     clearTimeout(this.idleTimer);
     this.closing ??= this.shutdown();
@@ -573,7 +598,7 @@ class DuckDbHandle implements DuckDb {
     await this.reopenDone();
     await this.readersIdle();
     try {
-      if (this.session) await this.checkpointNow();
+      if (this.session) await this.checkpointNow('requested');
     } finally {
       if (this.session) closeSession(this.session);
       this.session = null;
@@ -606,7 +631,7 @@ class DuckDbHandle implements DuckDb {
         { err: cause, path: this.path },
         'DuckDB invalidated its database after a fatal error: closing it and opening the file again',
       );
-      await this.reopenFile({ checkpointFirst: false });
+      await this.reopenFile({ checkpointFirst: false, reason: 'fatal_error' });
     }
     return storeUnavailable('DuckDB reopened after a fatal error; try again', cause);
   }
@@ -616,16 +641,23 @@ class DuckDbHandle implements DuckDb {
    * it skips the checkpoint DuckDB makes on close (which would write out what it holds in memory,
    * right or wrong), so the new instance starts from what was committed: the file and its WAL.
    */
-  private async reopenFile({ checkpointFirst }: { checkpointFirst: boolean }): Promise<void> {
+  private async reopenFile({
+    checkpointFirst,
+    reason,
+  }: {
+    checkpointFirst: boolean;
+    reason: ReopenReason;
+  }): Promise<void> {
     // One afterReopen at a time (readingAgain), and its reader back before readersIdle below.
     await this.reopenDone();
     const old = this.session;
     if (!old || this.closing) return;
     const reopened = Promise.withResolvers<void>();
     this.reopening = reopened.promise;
+    const started = performance.now();
     try {
       await this.readersIdle();
-      if (checkpointFirst) await this.checkpointNow();
+      if (checkpointFirst) await this.checkpointNow(null);
       this.session = null;
       await old.writer.run('PRAGMA disable_checkpoint_on_shutdown').catch(() => {});
       closeSession(old);
@@ -642,6 +674,7 @@ class DuckDbHandle implements DuckDb {
         this.readingAgain = null;
       });
     } finally {
+      addUpkeep(this.upkeepTotals.reopens[reason], started);
       this.reopening = null;
       reopened.resolve();
     }
@@ -673,7 +706,7 @@ class DuckDbHandle implements DuckDb {
   private armIdleCheckpoint(): void {
     if (this.parts.idleCheckpointMs <= 0 || this.closing || !this.writtenSinceCheckpoint) return;
     this.idleTimer = setTimeout(() => {
-      this.checkpoint().catch((err: unknown) => {
+      this.queueCheckpoint('idle').catch((err: unknown) => {
         if (isCheckpointHeldUpByReads(err)) this.armIdleCheckpoint();
         else this.logger.warn({ err }, 'DuckDB idle checkpoint failed');
       });
@@ -746,7 +779,7 @@ class DuckDbHandle implements DuckDb {
         { heldBytes: held.rowBytes, indexBytes: held.indexBytes },
         'DuckDB checkpoint: rows held in memory passed their share',
       );
-      await this.checkpointNow();
+      await this.checkpointNow('rows_held');
     }
     return held.indexBytes;
   }
@@ -761,7 +794,7 @@ class DuckDbHandle implements DuckDb {
     const started = performance.now();
     const sinceLast = started - this.lastIndexReopen;
     this.lastIndexReopen = started;
-    await this.reopenFile({ checkpointFirst: true });
+    await this.reopenFile({ checkpointFirst: true, reason: 'index_memory' });
     const fields = {
       indexMiB: Math.round(indexBytes / 2 ** 20),
       ms: Math.round(performance.now() - started),
@@ -780,7 +813,8 @@ class DuckDbHandle implements DuckDb {
     }
   }
 
-  private async checkpointNow(): Promise<void> {
+  /** A checkpoint if anything was written since the last; counted under `reason` (null: a reopen's). */
+  private async checkpointNow(reason: CheckpointReason | null): Promise<void> {
     if (!this.writtenSinceCheckpoint) return;
     const started = performance.now();
     const { writer } = await this.openSession();
@@ -792,6 +826,7 @@ class DuckDbHandle implements DuckDb {
     this.writtenSinceCheckpoint = false;
     const endedAt = performance.now();
     this.lastCheckpoint = { endedAt, ms: endedAt - started };
+    if (reason) addUpkeep(this.upkeepTotals.checkpoints[reason], started);
     const ms = Math.round(endedAt - started);
     // Seconds-long checkpoints are worth seeing in the log: they hold up the writer queue.
     this.logger[ms >= 1000 ? 'info' : 'debug']({ ms }, 'DuckDB checkpoint');

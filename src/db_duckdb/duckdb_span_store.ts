@@ -16,6 +16,7 @@ import type {
   ServiceSummary,
   SpanStore,
   SpanStoreStats,
+  StoreUpkeep,
   TimeWindow,
   WorkflowStatsQuery,
   WorkflowStatsSeries,
@@ -202,6 +203,10 @@ export class DuckDbSpanStore implements SpanStore {
     }
     const memory = await this.db.memory();
     return { spans, bytes, memoryBytes: memory.usedBytes, memoryLimit: memory.limit };
+  }
+
+  upkeep(): StoreUpkeep {
+    return this.db.upkeep();
   }
 
   snapshot(target: string): Promise<{ spans: number; statePatches: number }> {

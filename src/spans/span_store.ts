@@ -173,6 +173,29 @@ export interface SpanStoreStats {
   memoryLimit: string;
 }
 
+/** Why an embedded engine checkpointed by itself (DuckDB: its writer, between two writes). */
+export type CheckpointReason = 'rows_held' | 'idle' | 'requested';
+/** Why an embedded engine closed its file and opened it again. */
+export type ReopenReason = 'index_memory' | 'failed_commit' | 'fatal_error';
+
+export interface UpkeepTotals {
+  count: number;
+  /** Wall time in all: the writes (and, for a reopen, the reads) waited this long. */
+  seconds: number;
+}
+
+/**
+ * What an embedded engine did to stay within its memory, since the process started: checkpoints
+ * for rows held in memory past their share, after the writer was idle, or asked for (retention,
+ * backup, close); reopens for index nodes past their share, or to recover from a failed COMMIT
+ * or a fatal error. Frequent index-memory reopens mean the indexes a load reads need a larger
+ * memory limit (docs/operations.md).
+ */
+export interface StoreUpkeep {
+  checkpoints: Record<CheckpointReason, UpkeepTotals>;
+  reopens: Record<ReopenReason, UpkeepTotals>;
+}
+
 export interface SpanStoreMaintenance {
   /** Gets the store ready to serve; idempotent, may take minutes on an older store (a back-fill). */
   prepare(): Promise<void>;
@@ -187,6 +210,8 @@ export interface SpanStoreMaintenance {
   reclaimSpace(): Promise<void>;
   /** Cheap figures for /health. */
   stats(): Promise<SpanStoreStats>;
+  /** Without a query, for /metrics and /health; null where the engine keeps its own memory (ClickHouse). */
+  upkeep(): StoreUpkeep | null;
   /** Copies one committed state of the store to `target` while writes go on (online backup). */
   snapshot(target: string): Promise<{ spans: number; statePatches: number }>;
   /** Finishes queued writes and running reads, then closes. */

@@ -108,6 +108,25 @@ test('the metrics move after an export: accepted, refused, spans, WAL, poller, D
   );
 });
 
+test('the DuckDB upkeep series: a count and seconds per reason, the idle checkpoint counted once the writes stop', async () => {
+  const text = await (await scrape(TOKEN)).text();
+  for (const reason of ['rows_held', 'idle', 'requested']) {
+    for (const name of ['junjo_duckdb_checkpoints_total', 'junjo_duckdb_checkpoint_seconds_total']) {
+      assert.ok(sample(text, `${name}{reason="${reason}"}`) >= 0);
+    }
+  }
+  for (const reason of ['index_memory', 'failed_commit', 'fatal_error']) {
+    assert.equal(sample(text, `junjo_duckdb_reopens_total{reason="${reason}"}`), 0, reason);
+    assert.equal(sample(text, `junjo_duckdb_reopen_seconds_total{reason="${reason}"}`), 0, reason);
+  }
+  // The writer checkpoints 10 s after its last write (the schema at start, the export above).
+  const idle = 'junjo_duckdb_checkpoints_total{reason="idle"}';
+  await waitFor(async () => sample(await (await scrape(TOKEN)).text(), idle) >= 1, 'the idle checkpoint');
+  assert.ok(
+    sample(await (await scrape(TOKEN)).text(), 'junjo_duckdb_checkpoint_seconds_total{reason="idle"}') > 0,
+  );
+});
+
 test('/openapi.json marks /metrics as bearer-token protected, not a session route', async () => {
   const spec = (await (await fetch(`${server.baseUrl}/openapi.json`)).json()) as {
     paths: Record<string, { get: { security: unknown } }>;

@@ -1,5 +1,6 @@
 // The server's counters from GET /health/details, which needs a session: signs in once per server and
 // user (creating the first user over loopback when there is none) and reuses that session.
+import type { StoreUpkeep } from '../../src/spans/span_store.ts';
 import { type Session, signIn } from './accounts.ts';
 
 export interface Health {
@@ -16,7 +17,13 @@ export interface Health {
   worker_heap_used_bytes?: number;
   worker_heap_total_bytes?: number;
   worker_array_buffers_bytes?: number;
-  span_store?: { spans: number; bytes: number; memory_bytes: number; memory_limit: string };
+  span_store?: {
+    spans: number;
+    bytes: number;
+    memory_bytes: number;
+    memory_limit: string;
+    upkeep: StoreUpkeep | null;
+  };
   /** The counters of every poller, summed. */
   poller?: { spans_indexed: number; patches_indexed: number; dead_lettered: number; records: number };
   /** One entry per poller: `local` in one process, one per ingestion node on a split backend. */

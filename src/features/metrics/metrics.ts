@@ -11,6 +11,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { HttpPlugin } from '../../http/app.ts';
 import type { IngestionFacts } from '../../ingestion/ingestion_service.ts';
 import type { IngestCounters } from '../../ingestion/trace_ingest.ts';
+import type { StoreUpkeep, UpkeepTotals } from '../../spans/span_store.ts';
 import type { PollerFacts } from '../../telemetry/ingestion_poller.ts';
 
 export interface MetricsSources {
@@ -19,6 +20,8 @@ export interface MetricsSources {
   /** Every poller's facts (one per ingestion node). */
   pollers: () => PollerFacts[];
   duckdbPath: string;
+  /** The span store's checkpoints and reopens (null with ClickHouse). */
+  upkeep: () => StoreUpkeep | null;
 }
 
 /** One committed poller batch, as IngestionPoller reports it. */
@@ -81,6 +84,29 @@ function pollerSeries(
     collect() {
       this.reset();
       for (const { labels, value } of samples()) this.set(labels, value);
+    },
+  });
+}
+
+/**
+ * One field of the span store's upkeep totals (checkpoints or reopens) per reason, read at scrape
+ * time; no samples where the store has no upkeep.
+ */
+function upkeepCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => Record<string, UpkeepTotals> | undefined,
+  field: keyof UpkeepTotals,
+) {
+  return new Counter({
+    name,
+    help,
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, totals] of Object.entries(read() ?? {})) this.inc({ reason }, totals[field]);
     },
   });
 }
@@ -253,6 +279,36 @@ export class Metrics {
       'junjo_duckdb_file_bytes',
       'Size of the DuckDB database file and its WAL',
       () => this.#duckdbBytes,
+    );
+    const checkpoints = () => sources.upkeep()?.checkpoints;
+    const reopens = () => sources.upkeep()?.reopens;
+    upkeepCounter(
+      registry,
+      'junjo_duckdb_checkpoints_total',
+      'DuckDB checkpoints the writer ran by itself, by reason: rows_held, idle, requested',
+      checkpoints,
+      'count',
+    );
+    upkeepCounter(
+      registry,
+      'junjo_duckdb_checkpoint_seconds_total',
+      'Time those checkpoints held up the writes, by reason',
+      checkpoints,
+      'seconds',
+    );
+    upkeepCounter(
+      registry,
+      'junjo_duckdb_reopens_total',
+      'DuckDB file closed and opened again, by reason: index_memory (frequent: raise JUNJO_DUCKDB_MEMORY_LIMIT), failed_commit, fatal_error',
+      reopens,
+      'count',
+    );
+    upkeepCounter(
+      registry,
+      'junjo_duckdb_reopen_seconds_total',
+      'Time those reopens held up the reads and writes, by reason',
+      reopens,
+      'seconds',
     );
     this.#httpSeconds = new Histogram({
       name: 'junjo_http_request_duration_seconds',
