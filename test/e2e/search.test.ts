@@ -53,8 +53,12 @@ test('search by attribute, then open the result’s trace, in Chromium', { timeo
     assert.equal(await page.textContent('table.search-results tbody th'), 'run-1');
 
     // The search is in the URL: a reload (or a shared link) shows the same results.
+    const healthRead = page.waitForResponse((response) => response.url().endsWith('/health/details'));
     await page.reload();
     await waitForRows(page, 1);
+    // Every span is indexed: the top bar says nothing about indexing (IndexingStatus.tsx).
+    assert.equal((await healthRead).status(), 200);
+    assert.equal(await page.locator('.topbar .indexing-status').count(), 0);
     assert.equal(await page.inputValue('textarea[name=attrs]'), 'e2e.customer = ACME-42');
 
     await page.click('table.search-results tbody th a');

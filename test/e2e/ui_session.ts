@@ -31,10 +31,16 @@ export interface UiUser {
  */
 export async function walkInChromium(
   t: TestContext,
-  options: { viewport: { width: number; height: number }; failureShot: string; notes?: () => string },
+  options: {
+    viewport: { width: number; height: number };
+    failureShot: string;
+    notes?: () => string;
+    /** The server's settings beyond the test defaults (e.g. a backend role). */
+    serverEnv?: Record<string, string>;
+  },
   walk: (session: UiSession) => Promise<void>,
 ): Promise<void> {
-  const server = await startServerProcess();
+  const server = await startServerProcess(options.serverEnv ? { env: options.serverEnv } : {});
   t.after(() => server.cleanup());
   const browser = await launchChromium();
   t.after(() => browser.close());

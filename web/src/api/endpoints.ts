@@ -5,6 +5,7 @@ import type {
   AuthTest,
   CompactSpan,
   CreatedApiKey,
+  HealthDetails,
   LlmModelList,
   LlmProviderList,
   LogRecord,
@@ -118,3 +119,6 @@ export const spanLogRecords = (traceId: string, spanId: string) =>
 export const listLlmProviders = () => api.get<LlmProviderList>('/llm/providers');
 export const listLlmModels = (provider: string, refresh = false) =>
   api.get<LlmModelList>(`/llm/providers/${enc(provider)}/models${refresh ? '?refresh=true' : ''}`);
+
+/** The server's counters; the UI reads the pollers' progress (indexing_status.ts). */
+export const healthDetails = () => api.get<HealthDetails>('/health/details');

@@ -1,4 +1,6 @@
 // The one place the UI takes its API types from: the server's own schemas (src/features/*/schemas.ts).
+import type { PollerFacts } from '../../../src/telemetry/ingestion_poller.ts';
+
 export type { ApiKey, CreatedApiKey } from '../../../src/features/api_keys/schemas.ts';
 export type { AuthTest, CsrfToken } from '../../../src/features/auth/schemas.ts';
 export type {
@@ -25,3 +27,10 @@ export type { SearchResult } from '../../../src/features/search/schemas.ts';
 export type { User, UsersExist } from '../../../src/features/users/schemas.ts';
 /** GET /otel/service/:service/workflow_stats: the service overview charts' data. */
 export type { WorkflowStats, WorkflowStatsBucket } from '../../../src/features/workflow_stats/schemas.ts';
+/** One poller's progress, as GET /health/details shows it. */
+export type { PollerFacts } from '../../../src/telemetry/ingestion_poller.ts';
+
+/** GET /health/details: the part the UI reads, each poller's progress (the indexing indicator). */
+export interface HealthDetails {
+  pollers?: PollerFacts[];
+}

@@ -2,6 +2,7 @@
 import { NavLink, Outlet } from 'react-router';
 import { useAuth } from '../auth/AuthProvider.tsx';
 import { paths } from '../paths.ts';
+import { IndexingStatus } from './IndexingStatus.tsx';
 import { ThemeToggle } from './ThemeToggle.tsx';
 
 export function Layout() {
@@ -26,6 +27,7 @@ export function Layout() {
           <NavLink to={paths.users()}>Users</NavLink>
         </nav>
         <div className="topbar-end">
+          <IndexingStatus />
           <ThemeToggle />
           {status.kind === 'signed-in' && (
             <span className="muted account" title="Signed in">
