@@ -222,15 +222,38 @@ const INDEXED_SERIES = /^junjo_spans_indexed_total\{[^}]*\} (\S+)$/gm;
 // /health/details for the memory peaks this often while sampling, beside the count's samples.
 const PEAKS_EVERY_MS = 250;
 
-/** The pollers' indexed spans, summed over nodes, from /metrics. */
-async function indexedFromMetrics(baseUrl: string): Promise<number> {
+async function scrapeMetrics(baseUrl: string): Promise<string> {
   const response = await fetch(`${baseUrl}/metrics`, {
     headers: { authorization: `Bearer ${METRICS_TOKEN}` },
   });
   if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+  return response.text();
+}
+
+/** The pollers' indexed spans, summed over nodes, from /metrics. */
+async function indexedFromMetrics(baseUrl: string): Promise<number> {
   let indexed = 0;
-  for (const match of (await response.text()).matchAll(INDEXED_SERIES)) indexed += Number(match[1]);
+  for (const match of (await scrapeMetrics(baseUrl)).matchAll(INDEXED_SERIES)) indexed += Number(match[1]);
   return indexed;
+}
+
+// DuckDB's upkeep (README, Memory): what the writer spent on reopens for index memory and on
+// checkpoints of its own, the two things a fixed rate's slowest acknowledgements wait behind.
+const UPKEEP_SERIES = {
+  reopens: 'junjo_duckdb_reopens_total{reason="index_memory"}',
+  reopen_seconds: 'junjo_duckdb_reopen_seconds_total{reason="index_memory"}',
+  checkpoints: 'junjo_duckdb_checkpoints_total{reason="rows_held"}',
+  checkpoint_seconds: 'junjo_duckdb_checkpoint_seconds_total{reason="rows_held"}',
+} as const;
+type Upkeep = Record<keyof typeof UPKEEP_SERIES, number>;
+
+async function upkeepFromMetrics(baseUrl: string): Promise<Upkeep> {
+  const lines = (await scrapeMetrics(baseUrl)).split('\n');
+  const value = (series: string) =>
+    Number(lines.find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? 0);
+  return Object.fromEntries(
+    Object.entries(UPKEEP_SERIES).map(([name, series]) => [name, value(series)]),
+  ) as Upkeep;
 }
 
 /**
@@ -524,6 +547,7 @@ export async function benchIngestion(
         const rate = (options.ratesOf ?? capacity) * share;
         const paced = buildRequests(Math.ceil(rate * fixedRateSeconds), 100 + index, 128);
         const [phaseStartedAtMs, cpuBefore] = [Date.now(), threadCpuSeconds(backendPid)];
+        const upkeepBefore = await upkeepFromMetrics(deployment.backend.baseUrl);
         let loading = true;
         const reads = user && uiReader(user, () => loading);
         const { load, lags, sampleGapsMs } = await loadAndIndex(
@@ -534,11 +558,15 @@ export async function benchIngestion(
           loading = false;
         });
         const cpu = cpuBetween(cpuBefore, threadCpuSeconds(backendPid));
+        const upkeepAfter = await upkeepFromMetrics(deployment.backend.baseUrl);
         const label = `at_${share * 100}pct`;
         fixedRates[`${label}_offered_spans_per_s`] = Math.round(rate);
         fixedRates[`${label}_ack_to_queryable_p50_ms`] = round(percentile(lags, 50));
         fixedRates[`${label}_ack_to_queryable_p99_ms`] = round(percentile(lags, 99));
         fixedRates[`${label}_sample_gap_p99_ms`] = round(percentile(sampleGapsMs, 99));
+        for (const name of Object.keys(UPKEEP_SERIES) as Array<keyof Upkeep>) {
+          fixedRates[`${label}_${name}`] = round(upkeepAfter[name] - upkeepBefore[name], 2);
+        }
         // The backend's main thread (poller, REST API; DuckDB's own threads carry its name too).
         fixedRates[`${label}_main_thread_cpu_ms_per_1k_spans`] = round(
           ((cpu.MainThread ?? Number.NaN) * 1e6) / load.spans,
