@@ -7,8 +7,8 @@ import { describeIndexing, indexingStatus } from '../lib/indexing_status.ts';
 
 // A lag of seconds is not news; a quarter minute between looks is soon enough for one of minutes.
 const REFRESH_MS = 15_000;
-// The first look waits until the page has loaded: asked at once, it was answered beside the page's
-// own data (the trace page's spans arrived 60–150 ms later in bench/web.ts).
+// The first look waits until the page has loaded: asked at once, it would be answered beside the
+// page's own data (a trace of thousands of spans) on a two-core server.
 const FIRST_LOOK_MS = 5_000;
 
 export function IndexingStatus() {
