@@ -6,7 +6,7 @@ import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, listValue } from '@duckdb/node-api';
 import { storeUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { CheckpointReason, ReopenReason, StoreUpkeep } from '../spans/span_store.ts';
+import type { CheckpointReason, ReopenReason, StoreUpkeep, UpkeepTotals } from '../spans/span_store.ts';
 
 export interface DuckDb {
   readonly path: string;
@@ -235,9 +235,9 @@ function noUpkeep(): StoreUpkeep {
   };
 }
 
-function addUpkeep(totals: { count: number; seconds: number }, startedMs: number): void {
+function addUpkeep(totals: UpkeepTotals, ms: number): void {
   totals.count++;
-  totals.seconds += (performance.now() - startedMs) / 1000;
+  totals.seconds += ms / 1000;
 }
 
 /** DuckDB could not get memory under its limit (its message is the only sign). */
@@ -674,7 +674,7 @@ class DuckDbHandle implements DuckDb {
         this.readingAgain = null;
       });
     } finally {
-      addUpkeep(this.upkeepTotals.reopens[reason], started);
+      addUpkeep(this.upkeepTotals.reopens[reason], performance.now() - started);
       this.reopening = null;
       reopened.resolve();
     }
@@ -826,7 +826,7 @@ class DuckDbHandle implements DuckDb {
     this.writtenSinceCheckpoint = false;
     const endedAt = performance.now();
     this.lastCheckpoint = { endedAt, ms: endedAt - started };
-    if (reason) addUpkeep(this.upkeepTotals.checkpoints[reason], started);
+    if (reason) addUpkeep(this.upkeepTotals.checkpoints[reason], endedAt - started);
     const ms = Math.round(endedAt - started);
     // Seconds-long checkpoints are worth seeing in the log: they hold up the writer queue.
     this.logger[ms >= 1000 ? 'info' : 'debug']({ ms }, 'DuckDB checkpoint');

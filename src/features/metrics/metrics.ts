@@ -129,6 +129,7 @@ export class Metrics {
   /** The facts of the scrape in progress, fetched once for every metric that reads them. */
   #ingestion: IngestionFacts['ingestion'] | undefined;
   #duckdbBytes: number | undefined;
+  #upkeep: StoreUpkeep | null = null;
   /** The pollers' facts of the scrape in progress. */
   #pollers: PollerFacts[] = [];
   readonly #batchSeconds: Histogram<'node'>;
@@ -280,8 +281,8 @@ export class Metrics {
       'Size of the DuckDB database file and its WAL',
       () => this.#duckdbBytes,
     );
-    const checkpoints = () => sources.upkeep()?.checkpoints;
-    const reopens = () => sources.upkeep()?.reopens;
+    const checkpoints = () => this.#upkeep?.checkpoints;
+    const reopens = () => this.#upkeep?.reopens;
     upkeepCounter(
       registry,
       'junjo_duckdb_checkpoints_total',
@@ -324,11 +325,12 @@ export class Metrics {
     this.#batchSeconds.observe({ node }, batch.durationMs / 1000);
   }
 
-  /** The exposition text; reads the ingestion facts and the DuckDB file size once per scrape. */
+  /** The exposition text; reads the ingestion facts, the DuckDB file size and its upkeep once per scrape. */
   async scrape(): Promise<{ contentType: string; body: string }> {
     this.#ingestion = (await this.#sources.ingestion?.())?.ingestion;
     this.#duckdbBytes = await fileBytes(this.#sources.duckdbPath);
     this.#pollers = this.#sources.pollers();
+    this.#upkeep = this.#sources.upkeep();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
